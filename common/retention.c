@@ -1,0 +1,134 @@
+/* retention: see retention.h. */
+#include "common/retention.h"
+#include "common/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[RETENTION_KINDS] = {
+	[RETENTION_ACCOUNT_INACTIVE] = "account_inactive",
+	[RETENTION_ACCOUNT_DEACTIVATED] = "account_deactivated",
+	[RETENTION_ACCOUNT_SUSPENDED] = "account_suspended",
+	[RETENTION_RECORDING] = "recording",
+	[RETENTION_RECORDING_PUBLISHED] = "recording_published",
+	[RETENTION_INTERACTION] = "interaction",
+	[RETENTION_PARTICIPANT_PHONE] = "participant_phone",
+	[RETENTION_PARTICIPANT_IDENTITY] = "participant_identity",
+	[RETENTION_CONNECTION_LOGS] = "connection_logs",
+	[RETENTION_ACCESS_LOGS] = "access_logs",
+	[RETENTION_STATISTICS] = "statistics",
+	[RETENTION_RESET_TOKENS] = "password_reset_tokens",
+	[RETENTION_PRIVACY_REQUESTS] = "privacy_requests",
+};
+
+static const char *const rule_keys[] = {
+	"retention", "starts", "purpose", "legal_basis", "data", "recipients", "source", NULL
+};
+static const char *const privacy_keys[] = {
+	"retention", "respond_within", "starts", "purpose", "legal_basis", "data", "recipients",
+	"source", NULL
+};
+
+const char *retention_kind_name(enum retention_kind k)
+{
+	return k < RETENTION_KINDS ? kind_names[k] : "?";
+}
+
+void retention_free(struct retention *r)
+{
+	for (int k = 0; k < RETENTION_KINDS; k++) {
+		struct retention_rule *rule = &r->rules[k];
+		free(rule->starts);
+		free(rule->purpose);
+		free(rule->legal_basis);
+		free(rule->data);
+		free(rule->recipients);
+		free(rule->source);
+		memset(rule, 0, sizeof *rule);
+	}
+}
+
+static int from_config(struct config *cfg, struct retention *out, char *err, size_t errlen)
+{
+	struct retention r;
+	const char *s;
+
+	memset(&r, 0, sizeof r);
+	for (size_t i = 0; (s = config_section_at(cfg, i)); i++) {
+		int known = 0;
+		for (int k = 0; k < RETENTION_KINDS; k++)
+			known |= strcmp(s, kind_names[k]) == 0;
+		if (!known) {
+			snprintf(err, errlen, "%s: unknown section [%s]", config_name(cfg), s);
+			return -EINVAL;
+		}
+	}
+	for (int k = 0; k < RETENTION_KINDS; k++) {
+		struct retention_rule *rule = &r.rules[k];
+		const char *name = kind_names[k];
+		char **texts[] = { &rule->starts, &rule->purpose, &rule->legal_basis, &rule->data,
+		                   &rule->recipients, &rule->source };
+
+		rule->name = name;
+		if (!config_has(cfg, name, "retention")) {
+			snprintf(err, errlen, "%s: [%s] retention is missing (every kind of data needs one)",
+			         config_name(cfg), name);
+			goto fail;
+		}
+		if (config_check_keys(cfg, name, k == RETENTION_PRIVACY_REQUESTS ? privacy_keys : rule_keys) ||
+		    config_get_duration(cfg, name, "retention", "0", &rule->keep)) {
+			snprintf(err, errlen, "%s", config_error(cfg));
+			goto fail;
+		}
+		for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+			config_get_str(cfg, name, rule_keys[t + 1], "", &s);
+			*texts[t] = strdup(s);
+			if (!*texts[t]) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+		}
+	}
+	if (config_get_duration(cfg, "privacy_requests", "respond_within", "1mo", &r.respond_within)) {
+		snprintf(err, errlen, "%s", config_error(cfg));
+		goto fail;
+	}
+	if (duration_cmp_at(0, &r.rules[RETENTION_RECORDING_PUBLISHED].keep,
+	                    &r.rules[RETENTION_RECORDING].keep) < 0) {
+		snprintf(err, errlen, "%s: [recording_published] retention is shorter than [recording]'s",
+		         config_name(cfg));
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	retention_free(&r);
+	return -EINVAL;
+}
+
+int retention_parse(const char *name, const char *text, size_t len, struct retention *out,
+                    char *err, size_t errlen)
+{
+	struct config *cfg = config_parse(name, text, len, err, errlen);
+	int r;
+
+	if (!cfg)
+		return -EINVAL;
+	r = from_config(cfg, out, err, errlen);
+	config_free(cfg);
+	return r;
+}
+
+int retention_load(const char *path, struct retention *out, char *err, size_t errlen)
+{
+	struct config *cfg = config_load(path, err, errlen);
+	int r;
+
+	if (!cfg)
+		return -EINVAL;
+	r = from_config(cfg, out, err, errlen);
+	config_free(cfg);
+	return r;
+}

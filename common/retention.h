@@ -1,0 +1,55 @@
+/* retention: the retention policy file, etc/retention.conf (DESIGN.md §9).
+ *
+ * One section per kind of data, all required, each with a retention period
+ * and the processing-register columns.  All three daemons load the same file:
+ * amphi-recstore for recording expiry, amphi-control for everything else and
+ * for /api/privacy/register.  A loaded policy owns its strings. */
+#ifndef AMPHI_RETENTION_H
+#define AMPHI_RETENTION_H
+
+#include <stddef.h>
+#include "common/duration.h"
+
+enum retention_kind {
+	RETENTION_ACCOUNT_INACTIVE,     /* since last login */
+	RETENTION_ACCOUNT_DEACTIVATED,  /* since deactivation */
+	RETENTION_ACCOUNT_SUSPENDED,    /* since suspension */
+	RETENTION_RECORDING,            /* since the webinar date */
+	RETENTION_RECORDING_PUBLISHED,  /* maximum, since the webinar date, once published */
+	RETENTION_INTERACTION,          /* chat, questions, votes: since the webinar's end */
+	RETENTION_PARTICIPANT_PHONE,    /* since the webinar's end */
+	RETENTION_PARTICIPANT_IDENTITY, /* since the webinar's end, or with a published recording */
+	RETENTION_CONNECTION_LOGS,
+	RETENTION_ACCESS_LOGS,
+	RETENTION_STATISTICS,           /* anonymous aggregates: normally never */
+	RETENTION_RESET_TOKENS,
+	RETENTION_PRIVACY_REQUESTS,     /* the request record; see respond_within */
+	RETENTION_KINDS
+};
+
+struct retention_rule {
+	const char *name;          /* the section name, static */
+	struct duration keep;
+	char *starts, *purpose, *legal_basis, *data, *recipients, *source;
+};
+
+struct retention {
+	struct retention_rule rules[RETENTION_KINDS];
+	struct duration respond_within;   /* privacy requests must be answered within */
+};
+
+/* 0, or -EINVAL/-ENOENT with "file:line: reason" in err; *out untouched on failure. */
+int retention_load(const char *path, struct retention *out, char *err, size_t errlen);
+int retention_parse(const char *name, const char *text, size_t len, struct retention *out,
+                    char *err, size_t errlen);
+void retention_free(struct retention *r);
+
+const char *retention_kind_name(enum retention_kind k);
+
+/* now + the rule's period (INT64_MAX for never). */
+static inline int64_t retention_deadline(const struct retention *r, enum retention_kind k, int64_t start)
+{
+	return duration_add(start, &r->rules[k].keep);
+}
+
+#endif
