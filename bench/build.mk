@@ -1,0 +1,6 @@
+# bench/: amphi-bench (DESIGN.md §8).  A client of the stack: links no daemon code.
+bench_PKGS := liburing libsrtp2 libcrypto libssl jansson
+$(eval $(call lib,bench))
+ifneq ($(wildcard bench/main.c),)
+$(eval $(call prog,amphi-bench,bench/main.c,bench))
+endif
