@@ -55,7 +55,7 @@ PKG_DEBIAN := liburing:liburing-dev libsrtp2:libsrtp2-dev libcrypto:libssl-dev \
   sqlite3:libsqlite3-dev
 pkg_missing = $(foreach p,$(1),$(if $(shell pkg-config --exists $(p) && echo y),,$(p)))
 pkg_debian  = $(foreach p,$(1),$(patsubst $(p):%,%,$(filter $(p):%,$(PKG_DEBIAN))))
-pkg_check   = $(if $(strip $(call pkg_missing,$(1))),$(error missing libraries:$(call pkg_missing,$(1)) -- run tools/deps as root, or: apt-get install$(call pkg_debian,$(call pkg_missing,$(1)))))
+pkg_check   = $(if $(strip $(call pkg_missing,$(1))),$(error missing libraries: $(strip $(call pkg_missing,$(1))) -- run tools/deps as root, or: apt-get install $(sort $(call pkg_debian,$(call pkg_missing,$(1))))))
 pkg_cflags  = $(call pkg_check,$(1))$(shell pkg-config --cflags $(1))
 pkg_libs    = $(call pkg_check,$(1))$(shell pkg-config --libs $(1))
 
@@ -144,7 +144,7 @@ bench: deps
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(PROGS),install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/)
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
 	for m in $(wildcard docs/man/*.8); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
 	for m in $(wildcard docs/man/*.5); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done
