@@ -87,11 +87,13 @@ PKG_CFLAGS = $(call pkg_cflags,$(sort $(foreach c,$(COMPONENTS),$($(c)_PKGS))))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/test-bin/%,$(UNIT_SRCS))
 unit_comp   = $(firstword $(subst _, ,$(notdir $(1))))
+# libcommon.a last: a static library only resolves symbols of the ones before it.
+link_order  = $(filter-out %/libcommon.a,$(1)) $(filter %/libcommon.a,$(1))
 .SECONDARY:
 .SECONDEXPANSION:
 $(BUILD)/test-bin/%: $(BUILD)/tests/unit/%.o $$(sort $(BUILD)/lib$$(call unit_comp,$$*).a $(BUILD)/libcommon.a)
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(call pkg_libs,$(sort $($(call unit_comp,$*)_PKGS) $(common_PKGS))) $($(call unit_comp,$*)_LDLIBS) $(common_LDLIBS)
+	$(call say,LD,$@)$(CC) -o $@ $(call link_order,$^) $(ALL_LDFLAGS) $(call pkg_libs,$(sort $($(call unit_comp,$*)_PKGS) $(common_PKGS))) $($(call unit_comp,$*)_LDLIBS) $(common_LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -127,7 +129,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/fuzz/%,$(FUZZ_SRCS))
 ifeq ($(FUZZING),1)
 build/fuzz/fuzz/%: build/fuzz/tests/fuzz/%.o $$(sort build/fuzz/lib$$(call unit_comp,$$*).a build/fuzz/libcommon.a)
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) -fsanitize=fuzzer -o $@ $^ $(ALL_LDFLAGS) $(call pkg_libs,$(sort $($(call unit_comp,$*)_PKGS) $(common_PKGS))) $($(call unit_comp,$*)_LDLIBS) $(common_LDLIBS)
+	$(call say,LD,$@)$(CC) -fsanitize=fuzzer -o $@ $(call link_order,$^) $(ALL_LDFLAGS) $(call pkg_libs,$(sort $($(call unit_comp,$*)_PKGS) $(common_PKGS))) $($(call unit_comp,$*)_LDLIBS) $(common_LDLIBS)
 fuzz-targets: $(FUZZ_BINS)
 endif
 
