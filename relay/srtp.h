@@ -1,0 +1,71 @@
+/* srtp: the relay's SRTP layer (RFC 3711, RFC 7714).
+ *
+ * Ingress (srtp_rx) is libsrtp: one context per publisher stream, any number
+ * of SSRCs, replay window of 128 packets.  Egress (srtp_tx) is one context per
+ * viewer, made once when the viewer is added; its RTP protect is the lean
+ * transform on OpenSSL EVP described in docs/srtp.md (byte-identical to
+ * libsrtp, proven by tests/unit/relay_srtp.c), its SRTCP stays on libsrtp.
+ *
+ * Keys: key_salt is the master key followed by the master salt
+ * (srtp_suite_key_len bytes: 16+14 for AES-CM, 16+12 for GCM).  The contexts
+ * copy what they need; the caller keeps (and wipes) its own copy.
+ *
+ * Packets are protected and unprotected in place.  A buffer handed to these
+ * functions should be 4-byte aligned (libsrtp reads header words).
+ *
+ * Threads: a context belongs to one worker; none of these functions lock.
+ * srtp_layer_init runs once per process before any context is made.
+ *
+ * Naming: libsrtp already exports srtp_init(), so the process-wide init here
+ * is srtp_layer_init(); every other name is this module's own. */
+#ifndef AMPHI_RELAY_SRTP_H
+#define AMPHI_RELAY_SRTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum srtp_suite {
+	SRTP_SUITE_AES_CM_128_HMAC_SHA1_80,
+	SRTP_SUITE_AEAD_AES_128_GCM,
+};
+
+/* "AES_CM_128_HMAC_SHA1_80" or "AEAD_AES_128_GCM" (the SDP / RFC 4568 names);
+ * 0 or -EINVAL. */
+int srtp_suite_parse(const char *name, enum srtp_suite *out);
+const char *srtp_suite_name(enum srtp_suite s);
+/* Master key + master salt bytes: 30 (AES-CM) or 28 (GCM). */
+size_t srtp_suite_key_len(enum srtp_suite s);
+/* Bytes an RTP protect appends: 10 (HMAC-SHA1-80 tag) or 16 (GCM tag). */
+size_t srtp_suite_overhead(enum srtp_suite s);
+/* Bytes an RTCP protect appends: the tag plus the 4-byte E||SRTCP index. */
+size_t srtp_suite_rtcp_overhead(enum srtp_suite s);
+
+/* Once per process (initialises libsrtp); 0 or -EIO. */
+int srtp_layer_init(void);
+
+/* Ingress: one per publisher stream. */
+struct srtp_rx;
+int srtp_rx_create(struct srtp_rx **out, enum srtp_suite s, const uint8_t *key_salt);
+/* In place; *len shrinks by the tag.  0, -EBADMSG (authentication failed),
+ * -EALREADY (replayed or older than the replay window), -EINVAL (not an
+ * SRTP packet).  On error the packet is left unusable and *len unchanged. */
+int srtp_rx_unprotect(struct srtp_rx *rx, uint8_t *pkt, size_t *len);
+int srtp_rx_unprotect_rtcp(struct srtp_rx *rx, uint8_t *pkt, size_t *len);
+void srtp_rx_destroy(struct srtp_rx *rx);
+
+/* Egress: one per viewer. */
+struct srtp_tx;
+int srtp_tx_create(struct srtp_tx **out, enum srtp_suite s, const uint8_t *key_salt);
+/* In place, appends the tag: cap is the buffer size and must be at least
+ * *len + srtp_suite_overhead (RTP) or + srtp_suite_rtcp_overhead (RTCP).
+ * 0, -ENOSPC (cap too small), -EINVAL (malformed header), -ENOMEM (too
+ * many SSRCs on one viewer, see SRTP_TX_MAX_SSRC). */
+int srtp_tx_protect(struct srtp_tx *tx, uint8_t *pkt, size_t *len, size_t cap);
+int srtp_tx_protect_rtcp(struct srtp_tx *tx, uint8_t *pkt, size_t *len, size_t cap);
+void srtp_tx_destroy(struct srtp_tx *tx);
+
+/* SSRCs one egress context tracks a rollover counter for (audio, video,
+ * their retransmission streams, simulcast layers switched in place). */
+#define SRTP_TX_MAX_SSRC 16
+
+#endif

@@ -1,0 +1,278 @@
+/* srtp_evp: egress RTP protect on OpenSSL EVP (see srtp_evp.h). */
+#include "relay/srtp_evp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
+/* Rollover state of one SSRC: the highest packet index protected so far,
+ * ROC << 16 | SEQ (RFC 3711 §3.3.1), as libsrtp's sender keeps it. */
+struct ssrc_state {
+	uint32_t ssrc;
+	uint64_t index;
+};
+
+struct srtp_evp {
+	enum srtp_suite suite;
+	EVP_CIPHER_CTX *cipher; /* AES-128-CTR or AES-128-GCM, session key set */
+	EVP_MAC_CTX *mac;       /* HMAC-SHA1 with the session auth key (CM only) */
+	uint8_t salt[14];       /* session salt: 14 bytes CM, 12 bytes GCM */
+	unsigned nssrc;
+	unsigned last;          /* index into ssrcs of the last SSRC seen */
+	struct ssrc_state ssrcs[SRTP_TX_MAX_SSRC];
+};
+
+enum {
+	KEY_LEN = 16,
+	CM_SALT_LEN = 14,
+	GCM_SALT_LEN = 12,
+	AUTH_KEY_LEN = 20,      /* HMAC-SHA1 session key, RFC 3711 §5.2 */
+	CM_TAG_LEN = 10,        /* HMAC-SHA1-80 */
+	GCM_TAG_LEN = 16,
+	SEQ_MEDIAN = 1 << 15,
+	SEQ_MAX = 1 << 16,
+};
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int srtp_evp_header_len(const uint8_t *pkt, size_t len)
+{
+	size_t hl;
+
+	if (len < 12 || (pkt[0] >> 6) != 2)
+		return -EINVAL;
+	hl = 12 + 4 * (size_t)(pkt[0] & 0x0f);
+	if (pkt[0] & 0x10) {
+		if (len < hl + 4)
+			return -EINVAL;
+		hl += 4 + 4 * (size_t)((pkt[hl + 2] << 8) | pkt[hl + 3]);
+	}
+	if (hl > len)
+		return -EINVAL;
+	return (int)hl;
+}
+
+int srtp_evp_kdf(const uint8_t master_key[16], const uint8_t master_salt[14],
+                 uint8_t label, uint8_t *out, size_t n)
+{
+	uint8_t iv[16] = { 0 };
+	EVP_CIPHER_CTX *c;
+	int outl, ok;
+
+	/* x = (label || r) XOR master_salt with r = 0 (kdr 0): the label sits
+	 * at byte 7 of the 14-byte salt; the input block is x * 2^16. */
+	memcpy(iv, master_salt, 14);
+	iv[7] ^= label;
+	memset(out, 0, n);
+	c = EVP_CIPHER_CTX_new();
+	if (!c)
+		return -EIO;
+	ok = EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), NULL, master_key, iv) == 1 &&
+	     EVP_EncryptUpdate(c, out, &outl, out, (int)n) == 1;
+	EVP_CIPHER_CTX_free(c);
+	return ok ? 0 : -EIO;
+}
+
+int srtp_evp_create_session(struct srtp_evp **out, enum srtp_suite s,
+                            const uint8_t key[16], const uint8_t *salt,
+                            const uint8_t *auth_key)
+{
+	struct srtp_evp *e;
+	int gcm = s == SRTP_SUITE_AEAD_AES_128_GCM;
+
+	if (!out || !key || !salt || (!gcm && !auth_key) ||
+	    (s != SRTP_SUITE_AES_CM_128_HMAC_SHA1_80 && !gcm))
+		return -EINVAL;
+	e = calloc(1, sizeof *e);
+	if (!e)
+		return -ENOMEM;
+	e->suite = s;
+	memcpy(e->salt, salt, gcm ? GCM_SALT_LEN : CM_SALT_LEN);
+	e->cipher = EVP_CIPHER_CTX_new();
+	if (!e->cipher)
+		goto fail;
+	if (gcm) {
+		if (EVP_EncryptInit_ex(e->cipher, EVP_aes_128_gcm(), NULL, key, NULL) != 1)
+			goto fail;
+	} else {
+		EVP_MAC *hmac;
+		OSSL_PARAM params[2];
+
+		if (EVP_EncryptInit_ex(e->cipher, EVP_aes_128_ctr(), NULL, key, NULL) != 1)
+			goto fail;
+		hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+		if (!hmac)
+			goto fail;
+		e->mac = EVP_MAC_CTX_new(hmac);
+		EVP_MAC_free(hmac);
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+		                                             (char *)"SHA1", 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if (!e->mac || EVP_MAC_init(e->mac, auth_key, AUTH_KEY_LEN, params) != 1)
+			goto fail;
+	}
+	*out = e;
+	return 0;
+
+fail:
+	srtp_evp_destroy(e);
+	return -EIO;
+}
+
+int srtp_evp_create(struct srtp_evp **out, enum srtp_suite s, const uint8_t *key_salt)
+{
+	uint8_t msalt[14] = { 0 }, key[KEY_LEN], salt[CM_SALT_LEN], auth[AUTH_KEY_LEN];
+	int gcm = s == SRTP_SUITE_AEAD_AES_128_GCM, r = -EIO;
+	size_t salt_len = gcm ? GCM_SALT_LEN : CM_SALT_LEN;
+
+	if (!out || !key_salt ||
+	    (s != SRTP_SUITE_AES_CM_128_HMAC_SHA1_80 && !gcm))
+		return -EINVAL;
+	/* A 12-byte GCM master salt enters the KDF zero-padded to 14 bytes
+	 * (RFC 7714 errata 4938; libsrtp does the same). */
+	memcpy(msalt, key_salt + KEY_LEN, salt_len);
+	if (srtp_evp_kdf(key_salt, msalt, 0, key, KEY_LEN) == 0 &&
+	    srtp_evp_kdf(key_salt, msalt, 2, salt, salt_len) == 0 &&
+	    (gcm || srtp_evp_kdf(key_salt, msalt, 1, auth, AUTH_KEY_LEN) == 0))
+		r = srtp_evp_create_session(out, s, key, salt, gcm ? NULL : auth);
+	explicit_bzero(key, sizeof key);
+	explicit_bzero(salt, sizeof salt);
+	explicit_bzero(auth, sizeof auth);
+	explicit_bzero(msalt, sizeof msalt);
+	return r;
+}
+
+void srtp_evp_destroy(struct srtp_evp *e)
+{
+	if (!e)
+		return;
+	EVP_CIPHER_CTX_free(e->cipher);
+	EVP_MAC_CTX_free(e->mac);
+	explicit_bzero(e, sizeof *e);
+	free(e);
+}
+
+/* The packet index for seq given the highest index so far: libsrtp's
+ * srtp_rdbx_estimate_index / srtp_index_guess (RFC 3711 §3.3.1), including
+ * its rule that below index 2^15 the ROC is taken as 0. */
+static uint64_t index_estimate(uint64_t highest, uint16_t seq)
+{
+	uint32_t roc = (uint32_t)(highest >> 16);
+	uint16_t local = (uint16_t)highest;
+
+	if (highest <= SEQ_MEDIAN)
+		return seq;
+	if (local < SEQ_MEDIAN) {
+		if ((int)seq - (int)local > SEQ_MEDIAN)
+			roc--;
+	} else if ((int)local - SEQ_MEDIAN > (int)seq) {
+		roc++;
+	}
+	return (uint64_t)roc << 16 | seq;
+}
+
+static struct ssrc_state *ssrc_find(struct srtp_evp *e, uint32_t ssrc)
+{
+	if (e->nssrc && e->ssrcs[e->last].ssrc == ssrc)
+		return &e->ssrcs[e->last];
+	for (unsigned i = 0; i < e->nssrc; i++)
+		if (e->ssrcs[i].ssrc == ssrc) {
+			e->last = i;
+			return &e->ssrcs[i];
+		}
+	if (e->nssrc == SRTP_TX_MAX_SSRC)
+		return NULL;
+	e->last = e->nssrc++;
+	e->ssrcs[e->last].ssrc = ssrc;
+	e->ssrcs[e->last].index = 0;
+	return &e->ssrcs[e->last];
+}
+
+static int protect_cm(struct srtp_evp *e, uint8_t *pkt, size_t hl, size_t len,
+                      uint32_t ssrc, uint32_t roc)
+{
+	uint8_t iv[16] = { 0 }, mac[EVP_MAX_MD_SIZE], rocb[4];
+	uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
+	size_t maclen;
+	int outl;
+
+	/* RFC 3711 §4.1.1: IV = salt*2^16 XOR SSRC*2^64 XOR index*2^16. */
+	memcpy(iv, e->salt, CM_SALT_LEN);
+	iv[4] ^= (uint8_t)(ssrc >> 24); iv[5] ^= (uint8_t)(ssrc >> 16);
+	iv[6] ^= (uint8_t)(ssrc >> 8);  iv[7] ^= (uint8_t)ssrc;
+	iv[8] ^= (uint8_t)(roc >> 24);  iv[9] ^= (uint8_t)(roc >> 16);
+	iv[10] ^= (uint8_t)(roc >> 8);  iv[11] ^= (uint8_t)roc;
+	iv[12] ^= (uint8_t)(seq >> 8);  iv[13] ^= (uint8_t)seq;
+	if (EVP_EncryptInit_ex(e->cipher, NULL, NULL, NULL, iv) != 1 ||
+	    EVP_EncryptUpdate(e->cipher, pkt + hl, &outl, pkt + hl, (int)(len - hl)) != 1)
+		return -EIO;
+	/* RFC 3711 §4.2: tag = HMAC-SHA1(header || ciphertext || ROC)[0..9]. */
+	rocb[0] = (uint8_t)(roc >> 24); rocb[1] = (uint8_t)(roc >> 16);
+	rocb[2] = (uint8_t)(roc >> 8);  rocb[3] = (uint8_t)roc;
+	if (EVP_MAC_init(e->mac, NULL, 0, NULL) != 1 ||
+	    EVP_MAC_update(e->mac, pkt, len) != 1 ||
+	    EVP_MAC_update(e->mac, rocb, 4) != 1 ||
+	    EVP_MAC_final(e->mac, mac, &maclen, sizeof mac) != 1)
+		return -EIO;
+	memcpy(pkt + len, mac, CM_TAG_LEN);
+	return 0;
+}
+
+static int protect_gcm(struct srtp_evp *e, uint8_t *pkt, size_t hl, size_t len,
+                       uint32_t ssrc, uint32_t roc)
+{
+	uint8_t iv[12];
+	int outl;
+
+	/* RFC 7714 §8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt. */
+	memcpy(iv, e->salt, GCM_SALT_LEN);
+	iv[2] ^= (uint8_t)(ssrc >> 24); iv[3] ^= (uint8_t)(ssrc >> 16);
+	iv[4] ^= (uint8_t)(ssrc >> 8);  iv[5] ^= (uint8_t)ssrc;
+	iv[6] ^= (uint8_t)(roc >> 24);  iv[7] ^= (uint8_t)(roc >> 16);
+	iv[8] ^= (uint8_t)(roc >> 8);   iv[9] ^= (uint8_t)roc;
+	iv[10] ^= pkt[2];               iv[11] ^= pkt[3];
+	if (EVP_EncryptInit_ex(e->cipher, NULL, NULL, NULL, iv) != 1 ||
+	    EVP_EncryptUpdate(e->cipher, NULL, &outl, pkt, (int)hl) != 1 ||
+	    (len > hl &&
+	     EVP_EncryptUpdate(e->cipher, pkt + hl, &outl, pkt + hl, (int)(len - hl)) != 1) ||
+	    EVP_EncryptFinal_ex(e->cipher, pkt + len, &outl) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(e->cipher, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN, pkt + len) != 1)
+		return -EIO;
+	return 0;
+}
+
+int srtp_evp_protect(struct srtp_evp *e, uint8_t *pkt, size_t *len, size_t cap)
+{
+	struct ssrc_state *st;
+	uint64_t idx;
+	uint32_t ssrc;
+	int hl, r;
+	size_t tag = e->suite == SRTP_SUITE_AEAD_AES_128_GCM ? GCM_TAG_LEN : CM_TAG_LEN;
+
+	hl = srtp_evp_header_len(pkt, *len);
+	if (hl < 0)
+		return hl;
+	if (*len > (size_t)1 << 30 || cap < *len + tag)
+		return -ENOSPC;
+	ssrc = rd32(pkt + 8);
+	st = ssrc_find(e, ssrc);
+	if (!st)
+		return -ENOMEM;
+	idx = index_estimate(st->index, (uint16_t)(pkt[2] << 8 | pkt[3]));
+	if (e->suite == SRTP_SUITE_AEAD_AES_128_GCM)
+		r = protect_gcm(e, pkt, (size_t)hl, *len, ssrc, (uint32_t)(idx >> 16));
+	else
+		r = protect_cm(e, pkt, (size_t)hl, *len, ssrc, (uint32_t)(idx >> 16));
+	if (r < 0)
+		return r;
+	if (idx > st->index)
+		st->index = idx;
+	*len += tag;
+	return 0;
+}
