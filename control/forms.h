@@ -1,0 +1,99 @@
+/* forms: validation of the JSON bodies the live-webinar endpoints accept
+ * (webinars, registrations, chat, questions, polls, votes, ratings).
+ *
+ * Every parser takes a request body already decoded by jansson (borrowed), and
+ * either fills its form and returns 0, or returns -EINVAL after appending one
+ * {"field": "...", "error": "..."} object per problem to `errors` (a JSON array
+ * owned by the caller), so a client learns about every bad field at once.  A
+ * form's string pointers are borrowed from the body: they live as long as the
+ * body does.  Nothing here touches the database: callers store a form only
+ * when its parser returned 0, so bad input changes nothing.
+ *
+ * Limits are in characters (Unicode code points), not bytes, because that is
+ * what a person typing sees; jansson has already checked that strings are
+ * valid UTF-8. */
+#ifndef AMPHI_CONTROL_FORMS_H
+#define AMPHI_CONTROL_FORMS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define FORMS_TITLE_MAX        200
+#define FORMS_DESCRIPTION_MAX  5000
+#define FORMS_NAME_MAX         100   /* first/last name, job title, organization */
+#define FORMS_EMAIL_MAX        254   /* RFC 5321 path limit minus the brackets */
+#define FORMS_CHAT_MAX         1000  /* one chat message */
+#define FORMS_QUESTION_MAX     500
+#define FORMS_POLL_OPTIONS_MAX 10
+#define FORMS_POLL_OPTION_MAX  100
+
+enum forms_visibility { FORMS_VIS_PUBLIC, FORMS_VIS_REGISTRATION };
+enum forms_codec { FORMS_CODEC_VP8, FORMS_CODEC_H264 };
+/* Who sees a poll's results: everyone as votes come in, everyone once the
+ * organizer closes it, or only the organizer. */
+enum forms_results { FORMS_RESULTS_LIVE, FORMS_RESULTS_CLOSED, FORMS_RESULTS_ORGANIZER };
+
+/* Bits of struct webinar_form.set: which fields the body carried. */
+enum {
+	FORMS_W_TITLE = 1 << 0,
+	FORMS_W_DESCRIPTION = 1 << 1,
+	FORMS_W_START = 1 << 2,
+	FORMS_W_VISIBILITY = 1 << 3,
+	FORMS_W_RECORDING = 1 << 4,
+	FORMS_W_CODEC = 1 << 5,
+};
+
+struct webinar_form {
+	unsigned set;                 /* FORMS_W_* of the fields present */
+	const char *title;
+	const char *description;      /* "" when absent on create */
+	int64_t starts_at;            /* seconds since the epoch */
+	enum forms_visibility visibility;
+	bool recording;
+	enum forms_codec codec;
+};
+
+/* create: title and start_time are required, the rest defaults to
+ * description "", visibility "registration", recording false, codec "vp8".
+ * !create (PATCH): every field optional, at least one required.
+ * Unknown fields are errors (a typo must not be silently ignored). */
+int forms_webinar_parse(json_t *body, bool create, struct webinar_form *out, json_t *errors);
+
+struct registration_form {
+	const char *first_name, *last_name, *email, *job_title, *organization;
+	const char *phone;            /* NULL when absent or empty */
+	char email_key[FORMS_EMAIL_MAX + 1];  /* email lowercased: the duplicate key */
+};
+
+/* consent must be JSON true; anything else (absent, false, "yes") is an error. */
+int forms_registration_parse(json_t *body, struct registration_form *out, json_t *errors);
+
+/* {"text": "..."} for chat messages (FORMS_CHAT_MAX) and questions (FORMS_QUESTION_MAX). */
+int forms_text_parse(json_t *body, unsigned max_chars, const char **text, json_t *errors);
+
+struct poll_form {
+	const char *question;
+	const char *options[FORMS_POLL_OPTIONS_MAX];
+	unsigned n_options;           /* 2..FORMS_POLL_OPTIONS_MAX */
+	enum forms_results results;   /* default FORMS_RESULTS_LIVE */
+};
+
+int forms_poll_parse(json_t *body, struct poll_form *out, json_t *errors);
+/* {"option": i} with 0 <= i < n_options. */
+int forms_vote_parse(json_t *body, unsigned n_options, unsigned *option, json_t *errors);
+/* {"rating": 1..5} */
+int forms_rating_parse(json_t *body, int *rating, json_t *errors);
+
+/* Field checks, exposed for other modules and the tests. */
+bool forms_email_valid(const char *s);
+bool forms_phone_valid(const char *s);
+/* Number of code points of a valid UTF-8 string. */
+size_t forms_utf8_len(const char *s);
+
+const char *forms_visibility_name(enum forms_visibility v);
+const char *forms_codec_name(enum forms_codec c);
+const char *forms_results_name(enum forms_results r);
+int forms_results_from_name(const char *s, enum forms_results *out);   /* 0 or -EINVAL */
+
+#endif
