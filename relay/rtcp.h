@@ -1,0 +1,121 @@
+/* rtcp: compound RTCP walking, typed readers, SR rewriting and feedback
+ * builders (RFC 3550 §6, RFC 4585 §6 feedback, RFC 5104 §4.3.1 FIR,
+ * draft-alvestrand-rmcat-remb REMB).
+ *
+ * Readers never copy: struct rtcp_pkt points into the caller's buffer.
+ * rtcp_next validates each packet's header and length against the buffer;
+ * the typed readers validate their own body.  Bad input gives -EINVAL and
+ * leaves the output unspecified; nothing here allocates or logs.
+ *
+ * The relay's use: walk a publisher's decrypted compound packet, forward its
+ * SR to viewers with rtcp_sr_rewrite (viewer-facing SSRC and timestamp, no
+ * report blocks), terminate RRs, and from viewers' packets read NACKs
+ * (rtcp_nack_expand), PLI/FIR (coalesced, then rtcp_build_pli/fir towards
+ * the publisher) and REMB. */
+#ifndef AMPHI_RELAY_RTCP_H
+#define AMPHI_RELAY_RTCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum rtcp_type {
+	RTCP_SR = 200,
+	RTCP_RR = 201,
+	RTCP_SDES = 202,
+	RTCP_BYE = 203,
+	RTCP_APP = 204,
+	RTCP_RTPFB = 205,       /* transport feedback, FMT 1 = generic NACK */
+	RTCP_PSFB = 206,        /* payload-specific, FMT 1 PLI, 4 FIR, 15 AFB/REMB */
+};
+
+enum { RTCP_FMT_NACK = 1, RTCP_FMT_PLI = 1, RTCP_FMT_FIR = 4, RTCP_FMT_AFB = 15 };
+
+/* One packet of a compound packet. */
+struct rtcp_pkt {
+	uint8_t type;           /* enum rtcp_type, or another value to skip */
+	uint8_t count;          /* RC / SC / FMT: the 5 low bits of byte 0 */
+	const uint8_t *data;    /* the packet, from its header */
+	size_t len;             /* header + body, padding included */
+	size_t body_len;        /* after the 4-byte header, padding excluded */
+};
+
+struct rtcp_iter {
+	const uint8_t *buf;
+	size_t len, off;
+};
+
+void rtcp_iter_init(struct rtcp_iter *it, const uint8_t *buf, size_t len);
+/* 1 with *p set, 0 at the end, -EINVAL on a malformed packet (version not 2,
+ * length past the buffer, bad padding).  A caller that wants RFC 3550's
+ * compound rule (first packet SR or RR) checks p->type itself. */
+int rtcp_next(struct rtcp_iter *it, struct rtcp_pkt *p);
+/* The whole buffer walks cleanly; its packet count, or -EINVAL. */
+int rtcp_validate(const uint8_t *buf, size_t len);
+
+/* Sender SSRC (first word of the body) of any SR/RR/RTPFB/PSFB/BYE/APP. */
+int rtcp_sender_ssrc(const struct rtcp_pkt *p, uint32_t *ssrc);
+
+struct rtcp_sr {
+	uint32_t ssrc;
+	uint32_t ntp_sec, ntp_frac;
+	uint32_t rtp_ts;
+	uint32_t packets, octets;
+};
+
+struct rtcp_report {            /* RFC 3550 §6.4.1 report block */
+	uint32_t ssrc;
+	uint8_t fraction_lost;
+	int32_t cumulative_lost;        /* 24-bit signed */
+	uint32_t highest_seq;           /* extended */
+	uint32_t jitter;
+	uint32_t lsr, dlsr;
+};
+
+int rtcp_sr_read(const struct rtcp_pkt *p, struct rtcp_sr *sr);
+/* Report block i (0 .. count-1) of an SR or RR. */
+int rtcp_report_read(const struct rtcp_pkt *p, unsigned i, struct rtcp_report *rb);
+
+/* Rewrite one SR in place for a viewer: sender SSRC, RTP timestamp plus
+ * ts_delta (the relay's timestamp offset for that viewer), report blocks and
+ * profile extensions dropped.  pkt/len describe that SR only (a struct
+ * rtcp_pkt's data/len); *len becomes 28.  0 or -EINVAL. */
+int rtcp_sr_rewrite(uint8_t *pkt, size_t *len, uint32_t ssrc, uint32_t ts_delta);
+
+/* SDES: the CNAME of chunk i (0 .. count-1).  cname gets a NUL-terminated
+ * copy (at most 255 bytes + NUL).  0, -ENOENT (chunk without CNAME), -EINVAL. */
+int rtcp_sdes_cname(const struct rtcp_pkt *p, unsigned i, uint32_t *ssrc,
+                    char cname[256]);
+
+/* BYE: SSRC i (0 .. count-1). */
+int rtcp_bye_ssrc(const struct rtcp_pkt *p, unsigned i, uint32_t *ssrc);
+
+/* Feedback (RTPFB/PSFB): sender and media SSRC. */
+int rtcp_fb_read(const struct rtcp_pkt *p, uint32_t *sender, uint32_t *media);
+
+/* Generic NACK: the lost sequence numbers, each PID then the bits of its BLP
+ * (RFC 4585 §6.2.1), in packet order, at most max of them.  The count
+ * (possibly more than max: the rest are not written), or -EINVAL. */
+int rtcp_nack_expand(const struct rtcp_pkt *p, uint16_t *seqs, size_t max);
+
+/* FIR entry i: the SSRC asked for a keyframe and the command sequence number. */
+int rtcp_fir_read(const struct rtcp_pkt *p, unsigned i, uint32_t *ssrc, uint8_t *seq);
+/* Number of FIR entries. */
+unsigned rtcp_fir_count(const struct rtcp_pkt *p);
+
+/* REMB: bitrate in bit/s and up to max SSRCs; the SSRC count or -EINVAL
+ * (-ENOENT for an AFB that is not REMB). */
+int rtcp_remb_read(const struct rtcp_pkt *p, uint64_t *bitrate, uint32_t *ssrcs, size_t max);
+
+/* Builders: write into buf (cap bytes), return the length or -ENOSPC. */
+int rtcp_build_pli(uint8_t *buf, size_t cap, uint32_t sender, uint32_t media);
+int rtcp_build_fir(uint8_t *buf, size_t cap, uint32_t sender, uint32_t media, uint8_t seq);
+/* Generic NACK for n sequence numbers (any order; packed into PID+BLP pairs). */
+int rtcp_build_nack(uint8_t *buf, size_t cap, uint32_t sender, uint32_t media,
+                    const uint16_t *seqs, size_t n);
+int rtcp_build_remb(uint8_t *buf, size_t cap, uint32_t sender, uint64_t bitrate,
+                    const uint32_t *ssrcs, size_t n);
+/* An empty RR (RC 0): the first packet of a compound feedback packet. */
+int rtcp_build_rr(uint8_t *buf, size_t cap, uint32_t sender);
+
+#endif
