@@ -1,0 +1,606 @@
+/* ctl: see ctl.h.  Requests are {"cmd": "...", ...}; the commands and their
+ * fields are documented in docs/relay-control.md, keep the two in step. */
+#include "relay/ctl.h"
+#include "relay/relay.h"
+#include "relay/worker.h"
+#include "common/clock.h"
+#include "common/ctl.h"
+#include "common/log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct reg_viewer {
+	char id[STREAM_ID_MAX];
+	unsigned worker;
+};
+
+struct reg_stream {
+	bool used;
+	uint32_t gen;
+	char id[STREAM_ID_MAX];
+	unsigned owner;
+	bool record;
+	unsigned ntracks;
+	struct stream_track tracks[STREAM_MAX_TRACKS];
+	enum srtp_suite suite;
+	unsigned nviewers, cap;
+	struct reg_viewer *viewers;                  /* owned */
+	unsigned per_worker[RELAY_MAX_WORKERS];      /* viewers of this stream on each worker */
+};
+
+struct relay_ctl {
+	struct relay *r;
+	struct ctl_server *srv;
+	pthread_t thread;
+	atomic_bool stop;
+	struct reg_stream *streams;                  /* [max_streams], by slot */
+	uint32_t next_gen;
+	unsigned total_viewers;
+	unsigned worker_streams[RELAY_MAX_WORKERS];
+	unsigned worker_viewers[RELAY_MAX_WORKERS];
+};
+
+int relay_base64_decode(const char *in, uint8_t *out, size_t cap)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(in), o = 0;
+	if (n % 4)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i += 4) {
+		uint32_t v = 0;
+		int pad = 0;
+		for (int j = 0; j < 4; j++) {
+			char ch = in[i + j];
+			const char *p;
+			if (ch == '=' && i + 4 == n && j >= 2) {
+				pad++;
+				v <<= 6;
+				continue;
+			}
+			if (pad || !ch || !(p = strchr(alphabet, ch)))
+				return -EINVAL;
+			v = v << 6 | (uint32_t)(p - alphabet);
+		}
+		if (o + 3 - (size_t)pad > cap)
+			return -EINVAL;
+		out[o++] = (uint8_t)(v >> 16);
+		if (pad < 2)
+			out[o++] = (uint8_t)(v >> 8);
+		if (pad < 1)
+			out[o++] = (uint8_t)v;
+	}
+	return (int)o;
+}
+
+/* Ids: 1..63 of [A-Za-z0-9._:-], the journal's rule, so every id can name a file. */
+static bool id_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n >= STREAM_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._:-", s[i]))
+			return false;
+	return true;
+}
+
+static int find_stream(struct relay_ctl *c, const char *id)
+{
+	for (unsigned i = 0; i < c->r->opts.max_streams; i++)
+		if (c->streams[i].used && !strcmp(c->streams[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+static unsigned least_loaded(const unsigned *load, unsigned n)
+{
+	unsigned best = 0;
+	for (unsigned i = 1; i < n; i++)
+		if (load[i] < load[best])
+			best = i;
+	return best;
+}
+
+static json_t *endpoint(struct relay_ctl *c, unsigned worker)
+{
+	return json_pack("{s:s,s:i}", "host", c->r->opts.advertise, "port",
+	                 (int)c->r->workers[worker]->port);
+}
+
+/* Reads {suite, key} into suite/key; NULL or an error response. */
+static json_t *parse_keys(json_t *obj, const char *what, enum srtp_suite *suite, uint8_t *key)
+{
+	const char *sname = json_string_value(json_object_get(obj, "suite"));
+	const char *k64 = json_string_value(json_object_get(obj, "key"));
+	int n;
+	if (!sname || srtp_suite_parse(sname, suite) < 0)
+		return ctl_error("%s.suite: expected AES_CM_128_HMAC_SHA1_80 or AEAD_AES_128_GCM", what);
+	if (!k64)
+		return ctl_error("%s.key: expected base64 of the master key and salt", what);
+	n = relay_base64_decode(k64, key, STREAM_KEY_MAX);
+	if (n < 0 || (size_t)n != srtp_suite_key_len(*suite)) {
+		explicit_bzero(key, STREAM_KEY_MAX);
+		return ctl_error("%s.key: expected base64 of %zu bytes (key and salt of %s)", what,
+		                 srtp_suite_key_len(*suite), srtp_suite_name(*suite));
+	}
+	return NULL;
+}
+
+static json_t *parse_tracks(json_t *arr, struct stream_spec *sp)
+{
+	size_t i;
+	json_t *t;
+	if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > STREAM_MAX_TRACKS)
+		return ctl_error("tracks: expected 1..%d track objects", STREAM_MAX_TRACKS);
+	json_array_foreach(arr, i, t) {
+		struct stream_track *tr = &sp->tracks[i];
+		const char *kind = json_string_value(json_object_get(t, "kind"));
+		const char *codec = json_string_value(json_object_get(t, "codec"));
+		json_t *pt = json_object_get(t, "pt"), *rate = json_object_get(t, "clock_rate");
+		json_t *ch = json_object_get(t, "channels");
+		if (!kind || (strcmp(kind, "audio") && strcmp(kind, "video")))
+			return ctl_error("tracks[%zu].kind: expected audio or video", i);
+		tr->kind = strcmp(kind, "audio") ? TRACK_VIDEO : TRACK_AUDIO;
+		if (!codec || !*codec || strlen(codec) >= sizeof tr->codec)
+			return ctl_error("tracks[%zu].codec: expected a codec name (opus, VP8, VP9, H264)", i);
+		for (const char *p = codec; *p; p++)
+			if (!isalnum((unsigned char)*p))
+				return ctl_error("tracks[%zu].codec: letters and digits only", i);
+		strcpy(tr->codec, codec);
+		/* 64..95 would collide with RTCP packet types (RFC 5761 §4). */
+		if (!json_is_integer(pt) || json_integer_value(pt) < 0 || json_integer_value(pt) > 127 ||
+		    (json_integer_value(pt) >= 64 && json_integer_value(pt) <= 95))
+			return ctl_error("tracks[%zu].pt: expected 0..63 or 96..127", i);
+		tr->pt = (uint8_t)json_integer_value(pt);
+		for (size_t j = 0; j < i; j++)
+			if (sp->tracks[j].pt == tr->pt)
+				return ctl_error("tracks[%zu].pt: %u is used by tracks[%zu]", i, tr->pt, j);
+		if (!json_is_integer(rate) || json_integer_value(rate) < 1000 || json_integer_value(rate) > 1000000)
+			return ctl_error("tracks[%zu].clock_rate: expected 1000..1000000 Hz", i);
+		tr->clock_rate = (uint32_t)json_integer_value(rate);
+		if (ch && (!json_is_integer(ch) || json_integer_value(ch) < 1 || json_integer_value(ch) > 8))
+			return ctl_error("tracks[%zu].channels: expected 1..8", i);
+		tr->channels = tr->kind == TRACK_AUDIO ? (uint8_t)(ch ? json_integer_value(ch) : 2) : 0;
+	}
+	sp->ntracks = (unsigned)json_array_size(arr);
+	return NULL;
+}
+
+static json_t *cmd_stream_create(struct relay_ctl *c, json_t *req)
+{
+	struct stream_spec sp;
+	struct relay_cmd cmd;
+	const char *id = json_string_value(json_object_get(req, "id"));
+	const char *webinar = json_string_value(json_object_get(req, "webinar"));
+	const char *org = json_string_value(json_object_get(req, "org"));
+	json_t *date = json_object_get(req, "webinar_date"), *rec = json_object_get(req, "record");
+	json_t *err, *resp;
+	struct reg_stream *rs;
+	int slot = -1, rc;
+	unsigned owner;
+
+	memset(&sp, 0, sizeof sp);
+	if (!id_ok(id))
+		return ctl_error("id: expected 1..63 characters of A-Z a-z 0-9 . _ : -");
+	if (find_stream(c, id) >= 0)
+		return ctl_error("stream %s exists", id);
+	if (rec && !json_is_boolean(rec))
+		return ctl_error("record: expected true or false");
+	sp.record = json_is_true(rec);
+	if ((webinar || sp.record) && !id_ok(webinar))
+		return ctl_error("webinar: expected an id (required when record is true)");
+	if ((org || sp.record) && !id_ok(org))
+		return ctl_error("org: expected an id (required when record is true)");
+	if (json_is_integer(date)) {
+		sp.webinar_date = json_integer_value(date);
+	} else if (json_is_string(date)) {
+		if (amphi_time_parse(json_string_value(date), &sp.webinar_date) < 0)
+			return ctl_error("webinar_date: expected unix seconds or 2026-11-23[T14:00:00Z]");
+	} else if (date || sp.record) {
+		return ctl_error("webinar_date: expected unix seconds or an ISO 8601 date (required when record is true)");
+	}
+	if (sp.record)
+		return ctl_error("record: the recording sink is not in this build yet");
+	strcpy(sp.id, id);
+	if (webinar)
+		strcpy(sp.webinar, webinar);
+	if (org)
+		strcpy(sp.org, org);
+	if ((err = parse_tracks(json_object_get(req, "tracks"), &sp)))
+		return err;
+	if ((err = parse_keys(json_object_get(req, "ingest"), "ingest", &sp.suite, sp.key)))
+		return err;
+	for (unsigned i = 0; i < c->r->opts.max_streams; i++)
+		if (!c->streams[i].used) {
+			slot = (int)i;
+			break;
+		}
+	if (slot < 0) {
+		explicit_bzero(sp.key, sizeof sp.key);
+		return ctl_error("too many streams (limits.max_streams = %u)", c->r->opts.max_streams);
+	}
+	owner = least_loaded(c->worker_streams, c->r->nworkers);
+	memset(&cmd, 0, sizeof cmd);
+	cmd.op = CMD_STREAM_CREATE;
+	cmd.slot = (unsigned)slot;
+	cmd.gen = ++c->next_gen;
+	cmd.stream = &sp;
+	rc = worker_cmd_run(c->r->workers[owner], &cmd);
+	explicit_bzero(sp.key, sizeof sp.key);
+	if (rc < 0)
+		return ctl_error("stream %s: cannot set up ingress (%s)", id, strerror(-rc));
+	rs = &c->streams[slot];
+	memset(rs, 0, sizeof *rs);
+	rs->used = true;
+	rs->gen = cmd.gen;
+	strcpy(rs->id, id);
+	rs->owner = owner;
+	rs->record = sp.record;
+	rs->ntracks = sp.ntracks;
+	memcpy(rs->tracks, sp.tracks, sizeof rs->tracks);
+	rs->suite = sp.suite;
+	c->worker_streams[owner]++;
+	log_msg(LOG_INFO, "stream created", "stream=%s worker=%u tracks=%u suite=%s record=%d", id, owner,
+	        sp.ntracks, srtp_suite_name(sp.suite), sp.record);
+	resp = json_pack("{s:b,s:s,s:i,s:o}", "ok", 1, "stream", id, "worker", (int)owner,
+	                 "ingest", endpoint(c, owner));
+	return resp;
+}
+
+static void unsubscribe(struct relay_ctl *c, struct reg_stream *rs, unsigned slot, unsigned worker)
+{
+	struct relay_cmd cmd;
+	memset(&cmd, 0, sizeof cmd);
+	cmd.op = CMD_UNSUBSCRIBE;
+	cmd.slot = slot;
+	cmd.gen = rs->gen;
+	cmd.arg = worker;
+	worker_cmd_run(c->r->workers[rs->owner], &cmd);
+}
+
+static json_t *cmd_stream_delete(struct relay_ctl *c, json_t *req)
+{
+	const char *id = json_string_value(json_object_get(req, "id"));
+	struct relay_cmd cmd;
+	struct reg_stream *rs;
+	int slot = id ? find_stream(c, id) : -1;
+
+	if (slot < 0)
+		return ctl_error("no stream %s", id ? id : "(id missing)");
+	rs = &c->streams[slot];
+	/* Unsubscribe first so no packet is handed to a group being dropped. */
+	for (unsigned w = 0; w < c->r->nworkers; w++) {
+		if (!rs->per_worker[w])
+			continue;
+		unsubscribe(c, rs, (unsigned)slot, w);
+		memset(&cmd, 0, sizeof cmd);
+		cmd.op = CMD_VGROUP_DROP;
+		cmd.slot = (unsigned)slot;
+		worker_cmd_run(c->r->workers[w], &cmd);
+		c->worker_viewers[w] -= rs->per_worker[w];
+	}
+	c->total_viewers -= rs->nviewers;
+	memset(&cmd, 0, sizeof cmd);
+	cmd.op = CMD_STREAM_DELETE;
+	cmd.slot = (unsigned)slot;
+	worker_cmd_run(c->r->workers[rs->owner], &cmd);
+	c->worker_streams[rs->owner]--;
+	log_msg(LOG_INFO, "stream deleted", "stream=%s viewers=%u", rs->id, rs->nviewers);
+	free(rs->viewers);
+	memset(rs, 0, sizeof *rs);
+	return ctl_ok();
+}
+
+static json_t *parse_addr(json_t *v, const char *what, struct sockaddr_in6 *out)
+{
+	socklen_t len;
+	if (!json_is_string(v) || relay_addr_parse(json_string_value(v), out, &len) < 0)
+		return ctl_error("%s: expected \"ip:port\" or \"[ipv6]:port\"", what);
+	return NULL;
+}
+
+static json_t *cmd_viewer_add(struct relay_ctl *c, json_t *req)
+{
+	const char *sid = json_string_value(json_object_get(req, "stream"));
+	const char *id = json_string_value(json_object_get(req, "id"));
+	json_t *addr = json_object_get(req, "addr"), *addrs = json_object_get(req, "addrs");
+	json_t *pts = json_object_get(req, "pt"), *err;
+	struct viewer_spec vs;
+	struct relay_cmd cmd;
+	struct reg_stream *rs;
+	int slot = sid ? find_stream(c, sid) : -1, rc;
+	unsigned w;
+
+	if (slot < 0)
+		return ctl_error("no stream %s", sid ? sid : "(stream missing)");
+	rs = &c->streams[slot];
+	if (!id_ok(id))
+		return ctl_error("id: expected 1..63 characters of A-Z a-z 0-9 . _ : -");
+	for (unsigned i = 0; i < rs->nviewers; i++)
+		if (!strcmp(rs->viewers[i].id, id))
+			return ctl_error("viewer %s of stream %s exists", id, sid);
+	if (c->total_viewers >= c->r->opts.max_viewers)
+		return ctl_error("too many viewers (limits.max_viewers = %u)", c->r->opts.max_viewers);
+	memset(&vs, 0, sizeof vs);
+	strcpy(vs.id, id);
+	if (json_is_true(json_object_get(req, "latch")))
+		return ctl_error("latch: viewers must be given an address (addr or addrs) in this build");
+	if (addr && (err = parse_addr(addr, "addr", &vs.dst[0])))
+		return err;
+	vs.dst[1] = vs.dst[0];
+	if (addrs) {
+		json_t *a = json_object_get(addrs, "audio"), *v = json_object_get(addrs, "video");
+		if (!json_is_object(addrs) || (!a && !v))
+			return ctl_error("addrs: expected {\"audio\": \"ip:port\", \"video\": \"ip:port\"}");
+		if (a && (err = parse_addr(a, "addrs.audio", &vs.dst[0])))
+			return err;
+		if (v && (err = parse_addr(v, "addrs.video", &vs.dst[1])))
+			return err;
+	}
+	if (!vs.dst[0].sin6_family && !vs.dst[1].sin6_family)
+		return ctl_error("addr: expected \"ip:port\" (or addrs per kind)");
+	if (pts && !json_is_object(pts))
+		return ctl_error("pt: expected {\"audio\": 111, \"video\": 96}");
+	vs.ntracks = rs->ntracks;
+	for (unsigned i = 0; i < rs->ntracks; i++) {
+		const char *kind = rs->tracks[i].kind == TRACK_VIDEO ? "video" : "audio";
+		json_t *p = pts ? json_object_get(pts, kind) : NULL;
+		vs.kinds[i] = rs->tracks[i].kind;
+		vs.out_pt[i] = rs->tracks[i].pt;
+		if (p) {
+			if (!json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) > 127 ||
+			    (json_integer_value(p) >= 64 && json_integer_value(p) <= 95))
+				return ctl_error("pt.%s: expected 0..63 or 96..127", kind);
+			vs.out_pt[i] = (uint8_t)json_integer_value(p);
+		}
+	}
+	if ((err = parse_keys(req, "viewer", &vs.suite, vs.key)))
+		return err;
+	if (rs->nviewers == rs->cap) {
+		unsigned cap = rs->cap ? rs->cap * 2 : 16;
+		struct reg_viewer *nv = realloc(rs->viewers, cap * sizeof *nv);
+		if (!nv) {
+			explicit_bzero(vs.key, sizeof vs.key);
+			return ctl_error("out of memory");
+		}
+		rs->viewers = nv;
+		rs->cap = cap;
+	}
+	w = least_loaded(c->worker_viewers, c->r->nworkers);
+	memset(&cmd, 0, sizeof cmd);
+	cmd.op = CMD_VIEWER_ADD;
+	cmd.slot = (unsigned)slot;
+	cmd.gen = rs->gen;
+	cmd.viewer = &vs;
+	rc = worker_cmd_run(c->r->workers[w], &cmd);
+	explicit_bzero(vs.key, sizeof vs.key);
+	if (rc < 0)
+		return ctl_error("viewer %s: cannot set up egress (%s)", id, strerror(-rc));
+	if (rs->per_worker[w]++ == 0) {
+		memset(&cmd, 0, sizeof cmd);
+		cmd.op = CMD_SUBSCRIBE;
+		cmd.slot = (unsigned)slot;
+		cmd.gen = rs->gen;
+		cmd.arg = w;
+		worker_cmd_run(c->r->workers[rs->owner], &cmd);
+	}
+	strcpy(rs->viewers[rs->nviewers].id, id);
+	rs->viewers[rs->nviewers++].worker = w;
+	c->worker_viewers[w]++;
+	c->total_viewers++;
+	log_msg(LOG_DEBUG, "viewer added", "stream=%s viewer=%s worker=%u", sid, id, w);
+	return json_pack("{s:b,s:s,s:i,s:o}", "ok", 1, "viewer", id, "worker", (int)w,
+	                 "egress", endpoint(c, w));
+}
+
+static json_t *cmd_viewer_remove(struct relay_ctl *c, json_t *req)
+{
+	const char *sid = json_string_value(json_object_get(req, "stream"));
+	const char *id = json_string_value(json_object_get(req, "id"));
+	struct relay_cmd cmd;
+	struct reg_stream *rs;
+	int slot = sid ? find_stream(c, sid) : -1;
+	unsigned i, w;
+
+	if (slot < 0)
+		return ctl_error("no stream %s", sid ? sid : "(stream missing)");
+	rs = &c->streams[slot];
+	for (i = 0; i < rs->nviewers; i++)
+		if (id && !strcmp(rs->viewers[i].id, id))
+			break;
+	if (i == rs->nviewers)
+		return ctl_error("no viewer %s on stream %s", id ? id : "(id missing)", sid);
+	w = rs->viewers[i].worker;
+	/* Last viewer on that worker: stop the hand-off before the group goes. */
+	if (rs->per_worker[w] == 1)
+		unsubscribe(c, rs, (unsigned)slot, w);
+	memset(&cmd, 0, sizeof cmd);
+	cmd.op = CMD_VIEWER_REMOVE;
+	cmd.slot = (unsigned)slot;
+	cmd.name = id;
+	worker_cmd_run(c->r->workers[w], &cmd);
+	rs->per_worker[w]--;
+	rs->viewers[i] = rs->viewers[--rs->nviewers];
+	c->worker_viewers[w]--;
+	c->total_viewers--;
+	return ctl_ok();
+}
+
+static json_t *track_json(const struct stream_track *t)
+{
+	return json_pack("{s:s,s:s,s:i,s:i}", "kind", t->kind == TRACK_VIDEO ? "video" : "audio",
+	                 "codec", t->codec, "pt", (int)t->pt, "clock_rate", (int)t->clock_rate);
+}
+
+static json_t *cmd_stream_list(struct relay_ctl *c)
+{
+	json_t *arr = json_array();
+	for (unsigned i = 0; i < c->r->opts.max_streams; i++) {
+		struct reg_stream *rs = &c->streams[i];
+		json_t *tracks;
+		if (!rs->used)
+			continue;
+		tracks = json_array();
+		for (unsigned t = 0; t < rs->ntracks; t++)
+			json_array_append_new(tracks, track_json(&rs->tracks[t]));
+		json_array_append_new(arr, json_pack("{s:s,s:i,s:o,s:i,s:b,s:s,s:o}", "id", rs->id,
+		        "worker", (int)rs->owner, "ingest", endpoint(c, rs->owner), "viewers",
+		        (int)rs->nviewers, "record", rs->record, "suite", srtp_suite_name(rs->suite),
+		        "tracks", tracks));
+	}
+	return json_pack("{s:b,s:o}", "ok", 1, "streams", arr);
+}
+
+#define U(x) json_integer((json_int_t)(x))
+
+static json_t *cmd_stats(struct relay_ctl *c)
+{
+	unsigned n = c->r->opts.max_streams;
+	struct relay_stream_stats *st = calloc(n, sizeof *st);
+	json_t *workers = json_array(), *streams = json_array();
+	struct relay_cmd cmd;
+
+	if (!st)
+		return ctl_error("out of memory");
+	for (unsigned w = 0; w < c->r->nworkers; w++) {
+		struct worker_counters *k = &cmd.out_counters;
+		json_t *o = json_object();
+		memset(&cmd, 0, sizeof cmd);
+		cmd.op = CMD_STATS;
+		cmd.out_stats = st;
+		worker_cmd_run(c->r->workers[w], &cmd);
+		json_object_set_new(o, "worker", U(w));
+		json_object_set_new(o, "port", U(c->r->workers[w]->port));
+		json_object_set_new(o, "cpu", json_integer(c->r->workers[w]->cpu));
+		json_object_set_new(o, "streams", U(c->worker_streams[w]));
+		json_object_set_new(o, "viewers", U(c->worker_viewers[w]));
+		json_object_set_new(o, "pkts_in", U(k->pkts_in));
+		json_object_set_new(o, "bytes_in", U(k->bytes_in));
+		json_object_set_new(o, "pkts_out", U(k->pkts_out));
+		json_object_set_new(o, "bytes_out", U(k->bytes_out));
+		json_object_set_new(o, "srtp_fail", U(k->srtp_fail));
+		json_object_set_new(o, "replayed", U(k->replayed));
+		json_object_set_new(o, "malformed", U(k->malformed));
+		json_object_set_new(o, "unknown_source", U(k->unknown_source));
+		json_object_set_new(o, "unsupported", U(k->unsupported));
+		json_object_set_new(o, "drops", U(k->drops));
+		json_object_set_new(o, "send_errors", U(k->send_errors));
+		json_object_set_new(o, "handoffs_in", U(k->handoffs_in));
+		json_object_set_new(o, "nacks", U(k->nacks));
+		json_object_set_new(o, "plis_forwarded", U(k->plis_forwarded));
+		json_object_set_new(o, "plis_suppressed", U(k->plis_suppressed));
+		json_array_append_new(workers, o);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct reg_stream *rs = &c->streams[i];
+		struct relay_stream_stats *s = &st[i];
+		json_t *o;
+		if (!rs->used)
+			continue;
+		o = json_object();
+		json_object_set_new(o, "id", json_string(rs->id));
+		json_object_set_new(o, "worker", U(rs->owner));
+		json_object_set_new(o, "viewers", U(rs->nviewers));
+		json_object_set_new(o, "pkts_in", U(s->pkts_in));
+		json_object_set_new(o, "bytes_in", U(s->bytes_in));
+		json_object_set_new(o, "rtcp_in", U(s->rtcp_in));
+		json_object_set_new(o, "pkts_out", U(s->pkts_out));
+		json_object_set_new(o, "bytes_out", U(s->bytes_out));
+		json_object_set_new(o, "srtp_fail", U(s->srtp_fail));
+		json_object_set_new(o, "replayed", U(s->replayed));
+		json_object_set_new(o, "unknown_pt", U(s->unknown_pt));
+		json_object_set_new(o, "drops", U(s->drops));
+		json_object_set_new(o, "send_errors", U(s->send_errors));
+		json_object_set_new(o, "recorded", U(s->recorded));
+		json_object_set_new(o, "record_drops", U(s->record_drops));
+		json_array_append_new(streams, o);
+	}
+	free(st);
+	return json_pack("{s:b,s:o,s:o}", "ok", 1, "workers", workers, "streams", streams);
+}
+
+static json_t *handle(void *arg, json_t *req)
+{
+	struct relay_ctl *c = arg;
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	if (!cmd)
+		return ctl_error("cmd: expected a command name (see docs/relay-control.md)");
+	if (!strcmp(cmd, "stream.create"))
+		return cmd_stream_create(c, req);
+	if (!strcmp(cmd, "stream.delete"))
+		return cmd_stream_delete(c, req);
+	if (!strcmp(cmd, "stream.list"))
+		return cmd_stream_list(c);
+	if (!strcmp(cmd, "viewer.add"))
+		return cmd_viewer_add(c, req);
+	if (!strcmp(cmd, "viewer.remove"))
+		return cmd_viewer_remove(c, req);
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(c);
+	if (!strcmp(cmd, "ping"))
+		return json_pack("{s:b,s:s,s:i}", "ok", 1, "daemon", "amphi-relay", "workers",
+		                 (int)c->r->nworkers);
+	return ctl_error("unknown command %s (see docs/relay-control.md)", cmd);
+}
+
+static void *ctl_main(void *arg)
+{
+	struct relay_ctl *c = arg;
+	while (!atomic_load(&c->stop)) {
+		int rc = ctl_server_step(c->srv, 200);
+		if (rc < 0) {
+			log_msg(LOG_ERROR, "control socket failed", "err=%d", rc);
+			break;
+		}
+	}
+	return NULL;
+}
+
+struct relay_ctl *relay_ctl_start(struct relay *r, const char *path, char *err, size_t errlen)
+{
+	struct relay_ctl *c = calloc(1, sizeof *c);
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->r = r;
+	atomic_init(&c->stop, false);
+	c->streams = calloc(r->opts.max_streams, sizeof *c->streams);
+	if (!c->streams) {
+		snprintf(err, errlen, "out of memory");
+		free(c);
+		return NULL;
+	}
+	c->srv = ctl_server_open(path, handle, c, err, errlen);
+	if (!c->srv) {
+		free(c->streams);
+		free(c);
+		return NULL;
+	}
+	if (pthread_create(&c->thread, NULL, ctl_main, c) != 0) {
+		snprintf(err, errlen, "cannot start the control thread");
+		ctl_server_close(c->srv);
+		free(c->streams);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void relay_ctl_stop(struct relay_ctl *c)
+{
+	if (!c)
+		return;
+	atomic_store(&c->stop, true);
+	pthread_join(c->thread, NULL);
+	ctl_server_close(c->srv);
+	for (unsigned i = 0; i < c->r->opts.max_streams; i++)
+		free(c->streams[i].viewers);
+	free(c->streams);
+	free(c);
+}

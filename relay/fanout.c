@@ -1,0 +1,261 @@
+/* fanout: see fanout.h. */
+#include "relay/fanout.h"
+#include "relay/pkt.h"
+#include "relay/worker.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* RFC 5761 §4: RTCP packet types 192..223 collide with no dynamic RTP
+ * payload type once the marker bit is included in the byte. */
+static inline int is_rtcp(const uint8_t *d)
+{
+	return d[1] >= 192 && d[1] <= 223;
+}
+
+static void src_log(const struct sockaddr *src, char *buf, size_t len)
+{
+	relay_addr_format(src, buf, len);
+}
+
+/* Unprotects pkt->data in place with s's context; 0 or -errno. */
+static int unprotect(struct stream *s, struct relay_pkt *pkt, unsigned len, int rtcp, size_t *out)
+{
+	*out = len;
+	return rtcp ? srtp_rx_unprotect_rtcp(s->rx, pkt->data, out)
+	            : srtp_rx_unprotect(s->rx, pkt->data, out);
+}
+
+/* An unknown source: try every stream this worker owns.  Returns the stream
+ * whose key authenticated the packet (then latched), or NULL. */
+static struct stream *trial(struct worker *w, const struct sockaddr *src, const uint8_t *data,
+                            unsigned len, int rtcp, struct relay_pkt *pkt, size_t *plain)
+{
+	for (unsigned i = 0; i < w->nowned; i++) {
+		struct stream *s = w->streams[w->owned[i]];
+		memcpy(pkt->data, data, len);
+		if (unprotect(s, pkt, len, rtcp, plain) == 0) {
+			char a[64];
+			src_log(src, a, sizeof a);
+			stream_source_latch(s, src, amphi_mono_ns());
+			log_msg(LOG_INFO, "ingest source latched", "stream=%s source=%s rtcp=%d worker=%u",
+			        s->id, a, rtcp, w->idx);
+			return s;
+		}
+	}
+	return NULL;
+}
+
+static void handoff(struct worker *w, struct stream *s, struct relay_pkt *pkt)
+{
+	uint64_t others = s->subscribers & ~(1ULL << w->idx);
+	unsigned n = (unsigned)__builtin_popcountll(others);
+	if (n)
+		relay_pkt_ref(pkt, n);
+	while (others) {
+		unsigned to = (unsigned)__builtin_ctzll(others);
+		others &= others - 1;
+		if (!xcore_ring_push(xcore_ring_at(&w->relay->xcore, w->idx, to), pkt)) {
+			s->c.handoff_drops++;
+			w->c.drops++;
+			relay_pkt_unref(pkt);
+			log_limited(&w->lim_drop, LOG_WARN, "hand-off ring full", "stream=%s to=%u", s->id, to);
+			continue;
+		}
+		w->wake_mask |= 1ULL << to;
+	}
+	if (s->subscribers & (1ULL << w->idx))
+		fanout_deliver(w, pkt);    /* consumes our reference */
+	else
+		relay_pkt_unref(pkt);
+}
+
+void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t *data, unsigned len)
+{
+	struct stream *s = NULL;
+	struct relay_pkt *pkt;
+	size_t plain;
+	char a[64];
+	int rtcp, rc;
+
+	w->c.pkts_in++;
+	w->c.bytes_in += len;
+	if (len == 0 || (data[0] < 128 && data[0] > 63) || data[0] > 191) {
+		w->c.malformed++;
+		src_log(src, a, sizeof a);
+		log_limited(&w->lim_malformed, LOG_WARN, "malformed datagram", "source=%s len=%u first=%u",
+		            a, len, len ? data[0] : 0);
+		return;
+	}
+	if (data[0] < 64) {
+		/* STUN (0..3), ZRTP (16..19), DTLS (20..63): the WebRTC transport. */
+		w->c.unsupported++;
+		src_log(src, a, sizeof a);
+		log_limited(&w->lim_unsupported, LOG_INFO, "STUN/DTLS datagram, no WebRTC transport here",
+		            "source=%s first=%u", a, data[0]);
+		return;
+	}
+	rtcp = len >= 2 && is_rtcp(data);
+	if (len < (rtcp ? 8u : 12u) || len > RELAY_PKT_CAP) {
+		w->c.malformed++;
+		src_log(src, a, sizeof a);
+		log_limited(&w->lim_malformed, LOG_WARN, "malformed datagram", "source=%s len=%u", a, len);
+		return;
+	}
+	pkt = relay_pkt_new();
+	if (!pkt) {
+		w->c.drops++;
+		return;
+	}
+	for (unsigned i = 0; i < w->nowned && !s; i++)
+		if (stream_source_known(w->streams[w->owned[i]], src))
+			s = w->streams[w->owned[i]];
+	if (s) {
+		memcpy(pkt->data, data, len);
+		rc = unprotect(s, pkt, len, rtcp, &plain);
+		if (rc < 0 && s->nsrc) {
+			/* A source can move to another stream (a publisher restarted
+			 * with other keys): give the others a chance. */
+			struct stream *t = NULL;
+			if (rc == -EBADMSG && w->nowned > 1)
+				t = trial(w, src, data, len, rtcp, pkt, &plain);
+			if (t) {
+				s = t;
+				rc = 0;
+			}
+		}
+		if (rc < 0) {
+			if (rc == -EALREADY) {
+				s->c.replayed++;
+				w->c.replayed++;
+			} else {
+				s->c.srtp_fail++;
+				w->c.srtp_fail++;
+				src_log(src, a, sizeof a);
+				log_limited(&w->lim_srtp, LOG_WARN, "SRTP authentication failed",
+				            "stream=%s source=%s rtcp=%d err=%d", s->id, a, rtcp, rc);
+			}
+			relay_pkt_unref(pkt);
+			return;
+		}
+	} else {
+		s = trial(w, src, data, len, rtcp, pkt, &plain);
+		if (!s) {
+			w->c.unknown_source++;
+			src_log(src, a, sizeof a);
+			log_limited(&w->lim_unknown, LOG_WARN, "packet from an unknown source",
+			            "source=%s len=%u rtcp=%d", a, len, rtcp);
+			relay_pkt_unref(pkt);
+			return;
+		}
+	}
+	stream_source_latch(s, src, amphi_mono_ns());
+	pkt->slot = (uint16_t)s->slot;
+	pkt->gen = s->gen;
+	pkt->len = (uint16_t)plain;
+	pkt->rtcp = rtcp;
+	pkt->track = 0;
+	pkt->arrival_ns = amphi_now_ns();
+	if (rtcp) {
+		s->c.rtcp_in++;
+		/* Sender reports reach viewers with the RTCP module (DESIGN §5);
+		 * until then the owner consumes them here. */
+		relay_pkt_unref(pkt);
+		return;
+	}
+	rc = stream_track_by_pt(s, pkt->data[1] & 0x7f);
+	if (rc < 0) {
+		s->c.unknown_pt++;
+		log_limited(&w->lim_malformed, LOG_WARN, "unknown payload type", "stream=%s pt=%u",
+		            s->id, pkt->data[1] & 0x7f);
+		relay_pkt_unref(pkt);
+		return;
+	}
+	pkt->track = (uint8_t)rc;
+	s->c.pkts_in++;
+	s->c.bytes_in += len;
+	handoff(w, s, pkt);
+}
+
+void fanout_deliver(struct worker *w, struct relay_pkt *pkt)
+{
+	struct vgroup *g = w->vgroups[pkt->slot];
+	struct loop *l = &w->loop;
+	unsigned kind_idx;
+
+	if (!g || g->gen != pkt->gen) {
+		relay_pkt_unref(pkt);
+		return;
+	}
+	kind_idx = g->kinds[pkt->track] == TRACK_VIDEO ? 1 : 0;
+	for (unsigned i = 0; i < g->n; i++) {
+		struct viewer *v = g->v[i];
+		struct loop_send_slot *slot;
+		size_t len = pkt->len;
+		int rc;
+
+		if (!v->dstlen[kind_idx])
+			continue;
+		slot = loop_send_slot(l);
+		if (!slot) {
+			v->drops++;
+			g->drops++;
+			w->c.drops++;
+			log_limited(&w->lim_drop, LOG_WARN, "send slots exhausted", "worker=%u", w->idx);
+			continue;
+		}
+		memcpy(slot->buf, pkt->data, len);
+		slot->buf[1] = (uint8_t)((slot->buf[1] & 0x80) | v->out_pt[pkt->track]);
+		rc = srtp_tx_protect(v->tx, slot->buf, &len, sizeof slot->buf);
+		if (rc < 0) {
+			loop_send_done(l, (unsigned)(slot - l->slots));
+			v->drops++;
+			g->drops++;
+			w->c.drops++;
+			log_limited(&w->lim_drop, LOG_WARN, "SRTP protect failed", "viewer=%s err=%d", v->id, rc);
+			continue;
+		}
+		if (loop_send_queue(l, slot, (unsigned)len, (const struct sockaddr *)&v->dst[kind_idx],
+		                    v->dstlen[kind_idx]) < 0) {
+			v->drops++;
+			g->drops++;
+			w->c.drops++;
+			continue;
+		}
+		v->pkts_out++;
+		v->bytes_out += len;
+		g->pkts_out++;
+		g->bytes_out += len;
+		w->c.pkts_out++;
+		w->c.bytes_out += len;
+	}
+	relay_pkt_unref(pkt);
+}
+
+void fanout_drain(struct worker *w)
+{
+	struct xcore *x = &w->relay->xcore;
+	for (unsigned from = 0; from < x->n; from++) {
+		struct relay_pkt *pkt;
+		if (from == w->idx)
+			continue;
+		while ((pkt = xcore_ring_pop(xcore_ring_at(x, from, w->idx)))) {
+			w->c.handoffs_in++;
+			fanout_deliver(w, pkt);
+		}
+	}
+}
+
+void fanout_flush(struct worker *w)
+{
+	while (w->wake_mask) {
+		unsigned to = (unsigned)__builtin_ctzll(w->wake_mask);
+		if (xcore_wake(&w->relay->xcore, &w->loop.ring, to, LOOP_UD(LOOP_WAKE, 0)) == -EBUSY) {
+			io_uring_submit(&w->loop.ring);
+			continue;
+		}
+		w->wake_mask &= w->wake_mask - 1;
+	}
+}

@@ -1,0 +1,47 @@
+/* relay: the process-wide state of amphi-relay and who owns which part.
+ *
+ *   main thread     parses options, starts the workers and the control
+ *                   thread, waits for SIGTERM/SIGINT, then stops them
+ *   workers         one per core (worker.h): own their socket, io_uring,
+ *                   the streams they own and the viewers placed on them
+ *   control thread  (ctl.h) owns the registry of streams and viewers and
+ *                   talks to workers only through their command queues
+ *
+ * After relay_start() returns, everything in struct relay is read-only except
+ * `stop` and the xcore rings. */
+#ifndef RELAY_RELAY_H
+#define RELAY_RELAY_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "relay/opts.h"
+#include "relay/xcore.h"
+
+struct worker;
+
+struct relay {
+	struct relay_opts opts;
+	unsigned nworkers;
+	struct worker **workers;
+	struct xcore xcore;
+	struct sockaddr_in6 bind_addr;   /* IPv4 or IPv6, port 0 */
+	socklen_t bind_len;
+	atomic_bool stop;
+	pthread_barrier_t started;       /* workers and the starter meet once all sockets are bound */
+};
+
+/* Creates and starts every worker; 0 or -errno with a logged reason. */
+int relay_start(struct relay *r);
+/* Asks every worker to stop, joins them, frees them (closing journals). */
+void relay_stop(struct relay *r);
+
+/* "1.2.3.4:5", "[::1]:5" into a socket address; 0 or -EINVAL. */
+int relay_addr_parse(const char *s, struct sockaddr_in6 *out, socklen_t *len);
+/* The other way round, into buf (at least 64 bytes). */
+const char *relay_addr_format(const struct sockaddr *sa, char *buf, size_t len);
+bool relay_addr_equal(const struct sockaddr *a, const struct sockaddr *b);
+
+#endif

@@ -1,0 +1,147 @@
+/* stream: see stream.h. */
+#include "relay/stream.h"
+#include "relay/relay.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int stream_create(const struct stream_spec *spec, unsigned slot, uint32_t gen, struct stream **out)
+{
+	struct stream *s = calloc(1, sizeof *s);
+	int rc;
+	if (!s)
+		return -ENOMEM;
+	s->slot = slot;
+	s->gen = gen;
+	memcpy(s->id, spec->id, sizeof s->id);
+	s->ntracks = spec->ntracks;
+	memcpy(s->tracks, spec->tracks, sizeof s->tracks);
+	s->suite = spec->suite;
+	rc = srtp_rx_create(&s->rx, spec->suite, spec->key);
+	if (rc < 0) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void stream_destroy(struct stream *s)
+{
+	if (!s)
+		return;
+	srtp_rx_destroy(s->rx);
+	free(s);
+}
+
+int stream_track_by_pt(const struct stream *s, uint8_t pt)
+{
+	for (unsigned i = 0; i < s->ntracks; i++)
+		if (s->tracks[i].pt == pt)
+			return (int)i;
+	return -1;
+}
+
+bool stream_source_known(const struct stream *s, const struct sockaddr *src)
+{
+	for (unsigned i = 0; i < s->nsrc; i++)
+		if (relay_addr_equal((const struct sockaddr *)&s->src[i].addr, src))
+			return true;
+	return false;
+}
+
+bool stream_source_latch(struct stream *s, const struct sockaddr *src, int64_t now)
+{
+	unsigned pick = 0;
+	for (unsigned i = 0; i < s->nsrc; i++)
+		if (relay_addr_equal((const struct sockaddr *)&s->src[i].addr, src)) {
+			s->src[i].last_ns = now;
+			return false;
+		}
+	if (s->nsrc < STREAM_MAX_SOURCES) {
+		pick = s->nsrc++;
+	} else {
+		for (unsigned i = 1; i < s->nsrc; i++)
+			if (s->src[i].last_ns < s->src[pick].last_ns)
+				pick = i;
+	}
+	memset(&s->src[pick].addr, 0, sizeof s->src[pick].addr);
+	memcpy(&s->src[pick].addr, src,
+	       src->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+	s->src[pick].last_ns = now;
+	return true;
+}
+
+struct vgroup *vgroup_create(unsigned slot, uint32_t gen, unsigned ntracks, const uint8_t *kinds)
+{
+	struct vgroup *g = calloc(1, sizeof *g);
+	if (!g)
+		return NULL;
+	g->slot = slot;
+	g->gen = gen;
+	g->ntracks = ntracks;
+	memcpy(g->kinds, kinds, ntracks);
+	return g;
+}
+
+static void viewer_destroy(struct viewer *v)
+{
+	srtp_tx_destroy(v->tx);
+	free(v);
+}
+
+void vgroup_destroy(struct vgroup *g)
+{
+	if (!g)
+		return;
+	for (unsigned i = 0; i < g->n; i++)
+		viewer_destroy(g->v[i]);
+	free(g->v);
+	free(g);
+}
+
+int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec)
+{
+	struct viewer *v;
+	int rc;
+	for (unsigned i = 0; i < g->n; i++)
+		if (!strcmp(g->v[i]->id, spec->id))
+			return -EEXIST;
+	if (g->n == g->cap) {
+		unsigned cap = g->cap ? g->cap * 2 : 16;
+		struct viewer **nv = realloc(g->v, cap * sizeof *nv);
+		if (!nv)
+			return -ENOMEM;
+		g->v = nv;
+		g->cap = cap;
+	}
+	v = calloc(1, sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	memcpy(v->id, spec->id, sizeof v->id);
+	memcpy(v->out_pt, spec->out_pt, sizeof v->out_pt);
+	for (int k = 0; k < 2; k++) {
+		v->dst[k] = spec->dst[k];
+		v->dstlen[k] = spec->dst[k].sin6_family == AF_INET ? sizeof(struct sockaddr_in)
+		               : spec->dst[k].sin6_family == AF_INET6 ? sizeof(struct sockaddr_in6) : 0;
+	}
+	rc = srtp_tx_create(&v->tx, spec->suite, spec->key);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	g->v[g->n++] = v;
+	return 0;
+}
+
+int vgroup_viewer_remove(struct vgroup *g, const char *id)
+{
+	for (unsigned i = 0; i < g->n; i++)
+		if (!strcmp(g->v[i]->id, id)) {
+			viewer_destroy(g->v[i]);
+			g->v[i] = g->v[--g->n];
+			return 0;
+		}
+	return -ENOENT;
+}

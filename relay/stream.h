@@ -1,0 +1,130 @@
+/* stream: a publisher's stream as its owner worker sees it, and the viewers
+ * of a stream as each worker that serves some of them sees them.
+ *
+ * Ownership: a struct stream belongs to exactly one worker (its owner), which
+ * receives, authenticates and decrypts the publisher's packets, records them
+ * and hands them to the subscribed workers.  A struct vgroup (the viewers of
+ * one stream on one worker) belongs to that worker only.  The control thread
+ * creates and destroys both through worker commands, never directly.
+ *
+ * Specs (stream_spec, viewer_spec) are filled by the control thread and read
+ * by the worker during the command; the worker copies what it keeps and the
+ * control thread wipes the keys afterwards. */
+#ifndef RELAY_STREAM_H
+#define RELAY_STREAM_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "relay/srtp.h"
+
+#define STREAM_ID_MAX      64
+#define STREAM_MAX_TRACKS  8
+#define STREAM_MAX_SOURCES 8    /* latched publisher addresses (ffmpeg: 2 RTP + 2 RTCP) */
+#define STREAM_KEY_MAX     32
+
+enum track_kind { TRACK_AUDIO = 1, TRACK_VIDEO = 2 };   /* = journal_kind */
+
+struct stream_track {
+	uint8_t kind;          /* enum track_kind */
+	uint8_t pt;            /* publisher's RTP payload type */
+	uint8_t channels;      /* audio channels, 0 for video */
+	uint32_t clock_rate;   /* RTP clock, Hz */
+	char codec[16];        /* "opus", "VP8", "H264", "VP9" */
+};
+
+struct stream_spec {
+	char id[STREAM_ID_MAX], webinar[STREAM_ID_MAX], org[STREAM_ID_MAX];
+	int64_t webinar_date;            /* unix seconds, for the journal header */
+	bool record;
+	unsigned ntracks;
+	struct stream_track tracks[STREAM_MAX_TRACKS];
+	enum srtp_suite suite;
+	uint8_t key[STREAM_KEY_MAX];     /* master key || master salt */
+};
+
+struct stream_source {
+	struct sockaddr_in6 addr;   /* IPv4 addresses live here as sockaddr_in */
+	int64_t last_ns;            /* monotonic time of the last authenticated packet */
+};
+
+struct stream_counters {
+	uint64_t pkts_in, bytes_in;      /* authenticated RTP packets and their SRTP bytes */
+	uint64_t rtcp_in;                /* authenticated RTCP packets */
+	uint64_t srtp_fail;              /* from a latched source, failed authentication */
+	uint64_t replayed;               /* replayed or too old for the replay window */
+	uint64_t unknown_pt;             /* authenticated, but no track has that payload type */
+	uint64_t handoff_drops;          /* an xcore ring to a viewer worker was full */
+	uint64_t recorded;               /* packets appended to the journal */
+	uint64_t record_drops;           /* packets the journal could not take */
+};
+
+struct record;
+
+struct stream {
+	unsigned slot;
+	uint32_t gen;
+	char id[STREAM_ID_MAX];
+	unsigned ntracks;
+	struct stream_track tracks[STREAM_MAX_TRACKS];
+	enum srtp_suite suite;
+	struct srtp_rx *rx;                 /* owned: ingress context, all SSRCs */
+	uint64_t subscribers;               /* bit w: worker w has viewers of this stream */
+	struct stream_source src[STREAM_MAX_SOURCES];
+	unsigned nsrc;
+	struct record *rec;                 /* owned: the journal, NULL when not recorded */
+	struct stream_counters c;
+};
+
+/* Creates the stream (copies spec; the key only into the SRTP context).
+ * 0, -EINVAL (bad key), -ENOMEM. */
+int stream_create(const struct stream_spec *spec, unsigned slot, uint32_t gen, struct stream **out);
+void stream_destroy(struct stream *s);
+/* The track whose payload type is pt, or -1. */
+int stream_track_by_pt(const struct stream *s, uint8_t pt);
+/* Remembers src as a publisher address (re-latching replaces the stalest
+ * when all are taken).  Returns true when it was not known. */
+bool stream_source_latch(struct stream *s, const struct sockaddr *src, int64_t now);
+bool stream_source_known(const struct stream *s, const struct sockaddr *src);
+
+/* --- viewers --- */
+struct viewer_spec {
+	char id[STREAM_ID_MAX];
+	enum srtp_suite suite;
+	uint8_t key[STREAM_KEY_MAX];
+	struct sockaddr_in6 dst[2];       /* [0] audio, [1] video; family 0 = not set */
+	uint8_t out_pt[STREAM_MAX_TRACKS];/* payload type per track as this viewer negotiated */
+	unsigned ntracks;
+	uint8_t kinds[STREAM_MAX_TRACKS]; /* the stream's track kinds */
+};
+
+struct viewer {
+	char id[STREAM_ID_MAX];
+	struct srtp_tx *tx;               /* owned: egress context */
+	struct sockaddr_in6 dst[2];       /* [0] audio, [1] video */
+	socklen_t dstlen[2];
+	uint8_t out_pt[STREAM_MAX_TRACKS];
+	uint64_t pkts_out, bytes_out, drops;
+};
+
+struct vgroup {
+	unsigned slot;
+	uint32_t gen;
+	unsigned ntracks;
+	uint8_t kinds[STREAM_MAX_TRACKS];
+	unsigned n, cap;
+	struct viewer **v;                /* owned */
+	uint64_t pkts_out, bytes_out;     /* SRTP packets queued to the kernel */
+	uint64_t drops;                   /* no send slot, or protect failed */
+	uint64_t send_errors;             /* the kernel refused the send */
+};
+
+struct vgroup *vgroup_create(unsigned slot, uint32_t gen, unsigned ntracks, const uint8_t *kinds);
+void vgroup_destroy(struct vgroup *g);
+/* 0, -EEXIST (id taken in this group), -EINVAL (bad key), -ENOMEM. */
+int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec);
+/* 0 or -ENOENT. */
+int vgroup_viewer_remove(struct vgroup *g, const char *id);
+
+#endif

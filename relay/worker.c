@@ -1,0 +1,500 @@
+/* worker: see worker.h.  Also relay_start/relay_stop (relay.h): the workers
+ * are the relay. */
+#include "relay/worker.h"
+#include "relay/fanout.h"
+#include "relay/pkt.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+/* 4096 SQEs: one incoming video packet to 1000 viewers on two workers is
+ * ~500 sends per worker per packet; a turn submits whenever the SQ fills. */
+#define WORKER_SQ_ENTRIES 4096
+#define WORKER_TICK_NS    100000000LL   /* housekeeping period: 100 ms */
+
+int relay_addr_parse(const char *s, struct sockaddr_in6 *out, socklen_t *len)
+{
+	char host[64];
+	const char *colon, *h = s;
+	size_t hl;
+	char *end;
+	long port;
+
+	memset(out, 0, sizeof *out);
+	if (!s)
+		return -EINVAL;
+	if (*s == '[') {
+		const char *rb = strchr(s, ']');
+		if (!rb || rb[1] != ':')
+			return -EINVAL;
+		h = s + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= sizeof host)
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = 0;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
+		return -EINVAL;
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)out)->sin_addr) == 1) {
+		struct sockaddr_in *in = (struct sockaddr_in *)out;
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		*len = sizeof *in;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &out->sin6_addr) == 1) {
+		out->sin6_family = AF_INET6;
+		out->sin6_port = htons((uint16_t)port);
+		*len = sizeof *out;
+		return 0;
+	}
+	memset(out, 0, sizeof *out);
+	return -EINVAL;
+}
+
+const char *relay_addr_format(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char h[INET6_ADDRSTRLEN];
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, h, sizeof h);
+		snprintf(buf, len, "%s:%u", h, ntohs(in->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, h, sizeof h);
+		snprintf(buf, len, "[%s]:%u", h, ntohs(in6->sin6_port));
+	} else {
+		snprintf(buf, len, "?");
+	}
+	return buf;
+}
+
+bool relay_addr_equal(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return false;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return x->sin6_port == y->sin6_port &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr);
+	}
+	return false;
+}
+
+int worker_cmd_run(struct worker *w, struct relay_cmd *cmd)
+{
+	uint64_t one = 1;
+	cmd->result = 0;
+	cmd->out_empty = 0;
+	sem_init(&cmd->done, 0, 0);
+	/* The control thread is the only producer; the queue holds far more
+	 * than the one command it has in flight at a time. */
+	while (!xcore_ring_push(&w->cmdq, cmd))
+		usleep(1000);
+	if (write(w->evfd, &one, sizeof one) < 0)
+		log_msg(LOG_ERROR, "eventfd write failed", "worker=%u errno=%d", w->idx, errno);
+	while (sem_wait(&cmd->done) < 0 && errno == EINTR)
+		;
+	sem_destroy(&cmd->done);
+	return cmd->result;
+}
+
+static void owned_remove(struct worker *w, unsigned slot)
+{
+	for (unsigned i = 0; i < w->nowned; i++)
+		if (w->owned[i] == slot) {
+			w->owned[i] = w->owned[--w->nowned];
+			return;
+		}
+}
+
+static void stats_add(struct worker *w, struct relay_cmd *cmd)
+{
+	cmd->out_counters = w->c;
+	if (!cmd->out_stats)
+		return;
+	for (unsigned slot = 0; slot < w->relay->opts.max_streams; slot++) {
+		struct relay_stream_stats *o = &cmd->out_stats[slot];
+		struct stream *s = w->streams[slot];
+		struct vgroup *g = w->vgroups[slot];
+		if (s) {
+			o->pkts_in += s->c.pkts_in;
+			o->bytes_in += s->c.bytes_in;
+			o->rtcp_in += s->c.rtcp_in;
+			o->srtp_fail += s->c.srtp_fail;
+			o->replayed += s->c.replayed;
+			o->unknown_pt += s->c.unknown_pt;
+			o->recorded += s->c.recorded;
+			o->record_drops += s->c.record_drops;
+			o->drops += s->c.handoff_drops;
+		}
+		if (g) {
+			o->pkts_out += g->pkts_out;
+			o->bytes_out += g->bytes_out;
+			o->drops += g->drops;
+			o->send_errors += g->send_errors;
+			o->viewers += g->n;
+		}
+	}
+}
+
+static void cmd_exec(struct worker *w, struct relay_cmd *cmd)
+{
+	unsigned slot = cmd->slot;
+	struct vgroup *g;
+	int rc = 0;
+
+	switch (cmd->op) {
+	case CMD_STREAM_CREATE:
+		if (w->streams[slot]) {
+			rc = -EEXIST;
+			break;
+		}
+		rc = stream_create(cmd->stream, slot, cmd->gen, &w->streams[slot]);
+		if (rc == 0)
+			w->owned[w->nowned++] = slot;
+		break;
+	case CMD_STREAM_DELETE:
+		if (!w->streams[slot]) {
+			rc = -ENOENT;
+			break;
+		}
+		stream_destroy(w->streams[slot]);
+		w->streams[slot] = NULL;
+		owned_remove(w, slot);
+		break;
+	case CMD_SUBSCRIBE:
+	case CMD_UNSUBSCRIBE:
+		if (!w->streams[slot] || w->streams[slot]->gen != cmd->gen) {
+			rc = -ENOENT;
+			break;
+		}
+		if (cmd->op == CMD_SUBSCRIBE)
+			w->streams[slot]->subscribers |= 1ULL << cmd->arg;
+		else
+			w->streams[slot]->subscribers &= ~(1ULL << cmd->arg);
+		break;
+	case CMD_VIEWER_ADD:
+		g = w->vgroups[slot];
+		if (g && g->gen != cmd->gen) {
+			/* Left over from a deleted stream whose drop was lost: replace. */
+			vgroup_destroy(g);
+			g = w->vgroups[slot] = NULL;
+		}
+		if (!g) {
+			g = vgroup_create(slot, cmd->gen, cmd->viewer->ntracks, cmd->viewer->kinds);
+			if (!g) {
+				rc = -ENOMEM;
+				break;
+			}
+			w->vgroups[slot] = g;
+		}
+		rc = vgroup_viewer_add(g, cmd->viewer);
+		if (rc < 0 && g->n == 0) {
+			vgroup_destroy(g);
+			w->vgroups[slot] = NULL;
+		}
+		break;
+	case CMD_VIEWER_REMOVE:
+		g = w->vgroups[slot];
+		rc = g ? vgroup_viewer_remove(g, cmd->name) : -ENOENT;
+		if (g && g->n == 0) {
+			vgroup_destroy(g);
+			w->vgroups[slot] = NULL;
+			cmd->out_empty = 1;
+		}
+		break;
+	case CMD_VGROUP_DROP:
+		vgroup_destroy(w->vgroups[slot]);
+		w->vgroups[slot] = NULL;
+		break;
+	case CMD_STATS:
+		stats_add(w, cmd);
+		break;
+	}
+	cmd->result = rc;
+	sem_post(&cmd->done);
+}
+
+static void arm_eventfd(struct worker *w)
+{
+	struct io_uring_sqe *sqe = loop_sqe(&w->loop);
+	if (!sqe) {
+		log_msg(LOG_ERROR, "no SQE for the command doorbell", "worker=%u", w->idx);
+		return;
+	}
+	io_uring_prep_read(sqe, w->evfd, &w->evfd_buf, sizeof w->evfd_buf, 0);
+	io_uring_sqe_set_data64(sqe, LOOP_UD(LOOP_EVENTFD, 0));
+}
+
+static void on_recv(struct worker *w, struct io_uring_cqe *cqe)
+{
+	const struct sockaddr *src;
+	socklen_t srclen;
+	uint8_t *payload;
+	unsigned len;
+	int bid, rc;
+
+	rc = loop_recv_parse(&w->loop, cqe, &bid, &src, &srclen, &payload, &len);
+	if (rc == 0) {
+		fanout_ingress(w, src, payload, len);
+	} else if (rc == -EMSGSIZE) {
+		w->c.pkts_in++;
+		w->c.malformed++;
+		log_limited(&w->lim_malformed, LOG_WARN, "oversized datagram", "worker=%u", w->idx);
+	} else if (rc != -ENOBUFS) {
+		log_limited(&w->lim_malformed, LOG_WARN, "receive failed", "worker=%u err=%d", w->idx, rc);
+	}
+	loop_recv_release(&w->loop, bid);
+	if (!(cqe->flags & IORING_CQE_F_MORE) && !atomic_load(&w->relay->stop))
+		loop_recv_arm(&w->loop);
+}
+
+static void dispatch(struct worker *w, struct io_uring_cqe *cqe)
+{
+	uint64_t ud = io_uring_cqe_get_data64(cqe);
+	struct relay_cmd *cmd;
+
+	switch (LOOP_UD_TAG(ud)) {
+	case LOOP_RECV:
+		on_recv(w, cqe);
+		break;
+	case LOOP_SEND:
+		if (cqe->res < 0) {
+			w->c.send_errors++;
+			log_limited(&w->lim_send, LOG_WARN, "send failed", "worker=%u err=%d", w->idx, cqe->res);
+		}
+		loop_send_done(&w->loop, (unsigned)LOOP_UD_ID(ud));
+		break;
+	case LOOP_EVENTFD:
+		while ((cmd = xcore_ring_pop(&w->cmdq)))
+			cmd_exec(w, cmd);
+		if (!atomic_load(&w->relay->stop))
+			arm_eventfd(w);
+		break;
+	case LOOP_WAKE:
+		xcore_wake_clear(&w->relay->xcore, w->idx);
+		fanout_drain(w);
+		break;
+	default:
+		break;
+	}
+}
+
+static void run(struct worker *w)
+{
+	struct relay *r = w->relay;
+	struct io_uring_cqe *cqe;
+	unsigned head, n;
+
+	loop_recv_arm(&w->loop);
+	arm_eventfd(w);
+	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+		int rc = loop_wait(&w->loop, WORKER_TICK_NS);
+		if (rc < 0 && rc != -EBUSY) {
+			log_msg(LOG_ERROR, "io_uring wait failed", "worker=%u err=%d", w->idx, rc);
+			usleep(10000);
+		}
+		n = 0;
+		io_uring_for_each_cqe(&w->loop.ring, head, cqe) {
+			dispatch(w, cqe);
+			n++;
+		}
+		io_uring_cq_advance(&w->loop.ring, n);
+		fanout_drain(w);
+		fanout_flush(w);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
+			log_msg(LOG_WARN, "cannot pin worker", "worker=%u cpu=%d", w->idx, w->cpu);
+	}
+	pthread_barrier_wait(&w->relay->started);
+	run(w);
+	return NULL;
+}
+
+static void worker_free(struct worker *w)
+{
+	if (!w)
+		return;
+	for (unsigned slot = 0; slot < w->relay->opts.max_streams && w->streams; slot++) {
+		stream_destroy(w->streams[slot]);
+		vgroup_destroy(w->vgroups[slot]);
+	}
+	loop_destroy(&w->loop);
+	if (w->sock >= 0)
+		close(w->sock);
+	if (w->evfd >= 0)
+		close(w->evfd);
+	xcore_ring_free(&w->cmdq);
+	free(w->streams);
+	free(w->vgroups);
+	free(w->owned);
+	free(w);
+}
+
+static int nth_cpu(unsigned n)
+{
+	cpu_set_t set;
+	unsigned seen = 0;
+	if (sched_getaffinity(0, sizeof set, &set) < 0)
+		return -1;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set) && seen++ == n)
+			return c;
+	return -1;
+}
+
+static int worker_create(struct relay *r, unsigned idx, struct worker **out)
+{
+	struct worker *w = calloc(1, sizeof *w);
+	struct sockaddr_in6 a;
+	int one = 1, rc, bufsz = 4 << 20;
+
+	if (!w)
+		return -ENOMEM;
+	w->relay = r;
+	w->idx = idx;
+	w->sock = w->evfd = -1;
+	w->port = r->opts.port_base + idx;
+	w->cpu = r->opts.pin ? nth_cpu(idx % (unsigned)sysconf(_SC_NPROCESSORS_ONLN)) : -1;
+	w->streams = calloc(r->opts.max_streams, sizeof *w->streams);
+	w->vgroups = calloc(r->opts.max_streams, sizeof *w->vgroups);
+	w->owned = calloc(r->opts.max_streams, sizeof *w->owned);
+	if (!w->streams || !w->vgroups || !w->owned || xcore_ring_init(&w->cmdq, 64) < 0) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	w->lim_malformed = (struct log_limit)LOG_LIMIT_INIT(10);
+	w->lim_unknown = (struct log_limit)LOG_LIMIT_INIT(10);
+	w->lim_srtp = (struct log_limit)LOG_LIMIT_INIT(10);
+	w->lim_send = (struct log_limit)LOG_LIMIT_INIT(10);
+	w->lim_drop = (struct log_limit)LOG_LIMIT_INIT(10);
+	w->lim_unsupported = (struct log_limit)LOG_LIMIT_INIT(60);
+
+	w->sock = socket(r->bind_addr.sin6_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	w->evfd = eventfd(0, EFD_CLOEXEC);
+	if (w->sock < 0 || w->evfd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	setsockopt(w->sock, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof bufsz);
+	setsockopt(w->sock, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof bufsz);
+	setsockopt(w->sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	a = r->bind_addr;
+	if (a.sin6_family == AF_INET)
+		((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)w->port);
+	else
+		a.sin6_port = htons((uint16_t)w->port);
+	if (bind(w->sock, (struct sockaddr *)&a, r->bind_len) < 0) {
+		rc = -errno;
+		log_msg(LOG_ERROR, "cannot bind the worker's UDP port", "worker=%u port=%u errno=%d",
+		        idx, w->port, errno);
+		goto fail;
+	}
+	rc = loop_init(&w->loop, w->sock, r->opts.recv_buffers, r->opts.send_slots, WORKER_SQ_ENTRIES);
+	if (rc < 0) {
+		log_msg(LOG_ERROR, "cannot set up io_uring", "worker=%u err=%d", idx, rc);
+		goto fail;
+	}
+	*out = w;
+	return 0;
+fail:
+	worker_free(w);
+	return rc;
+}
+
+int relay_start(struct relay *r)
+{
+	char host[80];
+	int rc;
+
+	snprintf(host, sizeof host, strchr(r->opts.bind, ':') ? "[%s]:1" : "%s:1", r->opts.bind);
+	if (relay_addr_parse(host, &r->bind_addr, &r->bind_len) < 0) {
+		log_msg(LOG_ERROR, "bad bind address", "bind=%s", r->opts.bind);
+		return -EINVAL;
+	}
+	r->nworkers = r->opts.workers;
+	atomic_init(&r->stop, false);
+	r->workers = calloc(r->nworkers, sizeof *r->workers);
+	if (!r->workers || xcore_create(&r->xcore, r->nworkers, r->opts.xcore_ring) < 0)
+		return -ENOMEM;
+	for (unsigned i = 0; i < r->nworkers; i++) {
+		rc = worker_create(r, i, &r->workers[i]);
+		if (rc < 0) {
+			for (unsigned j = 0; j < i; j++)
+				worker_free(r->workers[j]);
+			free(r->workers);
+			r->workers = NULL;
+			xcore_destroy(&r->xcore);
+			return rc;
+		}
+		r->xcore.ring_fds[i] = r->workers[i]->loop.ring.ring_fd;
+	}
+	pthread_barrier_init(&r->started, NULL, r->nworkers + 1);
+	for (unsigned i = 0; i < r->nworkers; i++)
+		if (pthread_create(&r->workers[i]->thread, NULL, worker_main, r->workers[i]) != 0)
+			fatal("cannot start a worker thread", "worker=%u", i);
+	pthread_barrier_wait(&r->started);
+	for (unsigned i = 0; i < r->nworkers; i++)
+		log_msg(LOG_INFO, "worker started", "worker=%u port=%u cpu=%d", i, r->workers[i]->port,
+		        r->workers[i]->cpu);
+	return 0;
+}
+
+void relay_stop(struct relay *r)
+{
+	uint64_t one = 1;
+	if (!r->workers)
+		return;
+	atomic_store(&r->stop, true);
+	for (unsigned i = 0; i < r->nworkers; i++)
+		if (write(r->workers[i]->evfd, &one, sizeof one) < 0)
+			log_msg(LOG_WARN, "eventfd write failed", "worker=%u", i);
+	for (unsigned i = 0; i < r->nworkers; i++)
+		pthread_join(r->workers[i]->thread, NULL);
+	/* Packets still queued between workers hold references: free them. */
+	for (unsigned from = 0; from < r->nworkers; from++)
+		for (unsigned to = 0; to < r->nworkers; to++) {
+			struct relay_pkt *pkt;
+			if (from == to)
+				continue;
+			while ((pkt = xcore_ring_pop(xcore_ring_at(&r->xcore, from, to))))
+				relay_pkt_unref(pkt);
+		}
+	for (unsigned i = 0; i < r->nworkers; i++)
+		worker_free(r->workers[i]);
+	free(r->workers);
+	r->workers = NULL;
+	xcore_destroy(&r->xcore);
+	pthread_barrier_destroy(&r->started);
+}
