@@ -4,3 +4,6 @@ $(eval $(call lib,bench))
 ifneq ($(wildcard bench/main.c),)
 $(eval $(call prog,amphi-bench,bench/main.c,bench))
 endif
+# The SRTP microbenchmark measures one relay module, so it links librelay.a
+# (amphi-bench itself never does).
+$(eval $(call prog,amphi-crypto-bench,bench/crypto/main.c,relay))
