@@ -1,0 +1,867 @@
+/* fs: see fs.h. */
+#define FUSE_USE_VERSION 312
+#include "recstore/fs.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Inode numbers: 1 the root, 2..4 the view folders, 16.. recordings (from the
+ * index, so stable across restarts), and folders under a view with bit 62
+ * set plus a slot in fs->dirs (stable for the life of the mount). */
+#define INO_VIEW0 2
+#define INO_DIR_BIT (1ULL << 62)
+#define READ_AHEAD (1u << 20)   /* with max_pages 256 the kernel asks up to 1 MiB a read */
+
+static const char *const view_names[3] = { "by-webinar", "by-date", "by-org" };
+
+static const char *const xattr_names[] = {
+	"user.amphi.expires_at", "user.amphi.webinar", "user.amphi.org", "user.amphi.codecs",
+	"user.amphi.duration_ms", "user.amphi.sha256", "user.amphi.legal_hold", "user.amphi.published",
+};
+#define N_XATTRS (sizeof xattr_names / sizeof xattr_names[0])
+
+struct dir_slot {
+	enum rec_view view;
+	char name[REC_NAME_MAX];
+};
+
+struct rec_fs {
+	struct rec_store *st;           /* borrowed */
+	struct fuse_session *se;
+	struct fuse_loop_config *loop_cfg;
+	pthread_t thread;
+	char mountpoint[PATH_MAX];
+	double cache_seconds;
+	int64_t mounted_at;             /* mtime of the folders */
+	atomic_bool ended;
+	pthread_mutex_t lock;           /* guards dirs */
+	struct dir_slot *dirs;          /* grows only: a slot's inode stays valid */
+	size_t ndirs, cap;
+};
+
+/* A folder listing built at opendir, served in slices by readdir. */
+struct dirbuf {
+	char *p;
+	size_t size;
+};
+
+/* ---- inodes ---------------------------------------------------------------- */
+
+static fuse_ino_t dir_ino(struct rec_fs *fs, enum rec_view view, const char *name)
+{
+	fuse_ino_t ino = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	for (size_t i = 0; i < fs->ndirs; i++)
+		if (fs->dirs[i].view == view && strcmp(fs->dirs[i].name, name) == 0) {
+			ino = INO_DIR_BIT | i;
+			goto out;
+		}
+	if (fs->ndirs == fs->cap) {
+		size_t cap = fs->cap ? fs->cap * 2 : 64;
+		struct dir_slot *d = realloc(fs->dirs, cap * sizeof *d);
+		if (!d)
+			goto out;
+		fs->dirs = d;
+		fs->cap = cap;
+	}
+	fs->dirs[fs->ndirs].view = view;
+	snprintf(fs->dirs[fs->ndirs].name, REC_NAME_MAX, "%s", name);
+	ino = INO_DIR_BIT | fs->ndirs++;
+out:
+	pthread_mutex_unlock(&fs->lock);
+	return ino;
+}
+
+static int dir_slot_get(struct rec_fs *fs, fuse_ino_t ino, struct dir_slot *out)
+{
+	size_t i = ino & ~INO_DIR_BIT;
+	int rc = -ENOENT;
+
+	if (!(ino & INO_DIR_BIT))
+		return -ENOENT;
+	pthread_mutex_lock(&fs->lock);
+	if (i < fs->ndirs) {
+		*out = fs->dirs[i];
+		rc = 0;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return rc;
+}
+
+static bool is_view(fuse_ino_t ino)
+{
+	return ino >= INO_VIEW0 && ino < INO_VIEW0 + 3;
+}
+
+/* Cache lifetime for a recording: never past the second it expires. */
+static double entry_timeout(const struct rec_fs *fs, const struct rec_entry *e)
+{
+	double left;
+
+	if (e->legal_hold)
+		return fs->cache_seconds;
+	left = (double)(e->expires_at - amphi_now());
+	if (left <= 0)
+		return 0;
+	return left < fs->cache_seconds ? left : fs->cache_seconds;
+}
+
+static void file_attr(const struct rec_entry *e, struct stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->st_ino = e->ino;
+	st->st_mode = S_IFREG | 0444;
+	st->st_nlink = 3;   /* one name under each view */
+	st->st_size = (off_t)e->size;
+	st->st_blocks = (blkcnt_t)((e->size + 511) / 512);
+	st->st_blksize = READ_AHEAD;
+	st->st_mtim.tv_sec = st->st_atim.tv_sec = st->st_ctim.tv_sec = e->end;
+}
+
+static void dir_attr(const struct rec_fs *fs, fuse_ino_t ino, struct stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->st_ino = ino;
+	st->st_mode = S_IFDIR | 0555;
+	st->st_nlink = 2;
+	st->st_mtim.tv_sec = st->st_atim.tv_sec = st->st_ctim.tv_sec = fs->mounted_at;
+}
+
+static int first_visible(void *arg, const struct rec_entry *e)
+{
+	(void)arg;
+	(void)e;
+	return 1;
+}
+
+static bool view_key_exists(struct rec_fs *fs, enum rec_view view, const char *name)
+{
+	return rec_name_valid(name) && rec_index_list(fs->st->idx, view, name, false, first_visible, NULL) == 1;
+}
+
+/* "<id><ext>" in folder slot -> its visible entry. */
+static int resolve_file(struct rec_fs *fs, const struct dir_slot *slot, const char *name,
+                        struct rec_entry *e)
+{
+	char id[REC_NAME_MAX], key[REC_NAME_MAX];
+	const char *dot = strrchr(name, '.');
+	size_t n = dot ? (size_t)(dot - name) : strlen(name);
+	int rc;
+
+	if (n == 0 || n >= REC_NAME_MAX)
+		return -ENOENT;
+	memcpy(id, name, n);
+	id[n] = '\0';
+	rc = rec_index_get(fs->st->idx, id, e);
+	if (rc)
+		return rc == -ENOENT ? -ENOENT : -EIO;
+	rec_entry_view_key(e, slot->view, key);
+	if (strcmp(key, slot->name) != 0 || strcmp(rec_entry_ext(e), dot ? dot : "") != 0)
+		return -ENOENT;
+	return 0;
+}
+
+/* ---- operations ------------------------------------------------------------ */
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	conn->max_readahead = READ_AHEAD;
+	if (conn->capable & FUSE_CAP_ASYNC_READ)
+		conn->want |= FUSE_CAP_ASYNC_READ;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct rec_fs *fs = fuse_req_userdata(req);
+	struct fuse_entry_param ep;
+	struct dir_slot slot;
+	struct rec_entry e;
+	int rc;
+
+	memset(&ep, 0, sizeof ep);
+	ep.attr_timeout = ep.entry_timeout = fs->cache_seconds;
+	if (parent == FUSE_ROOT_ID) {
+		for (int v = 0; v < 3; v++)
+			if (strcmp(name, view_names[v]) == 0) {
+				ep.ino = INO_VIEW0 + v;
+				dir_attr(fs, ep.ino, &ep.attr);
+				fuse_reply_entry(req, &ep);
+				return;
+			}
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (is_view(parent)) {
+		enum rec_view view = (enum rec_view)(parent - INO_VIEW0);
+		if (!view_key_exists(fs, view, name)) {
+			fuse_reply_err(req, ENOENT);
+			return;
+		}
+		ep.ino = dir_ino(fs, view, name);
+		if (!ep.ino) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		dir_attr(fs, ep.ino, &ep.attr);
+		fuse_reply_entry(req, &ep);
+		return;
+	}
+	if (dir_slot_get(fs, parent, &slot)) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	rc = resolve_file(fs, &slot, name, &e);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	ep.ino = e.ino;
+	ep.attr_timeout = ep.entry_timeout = entry_timeout(fs, &e);
+	file_attr(&e, &ep.attr);
+	fuse_reply_entry(req, &ep);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct rec_fs *fs = fuse_req_userdata(req);
+	struct dir_slot slot;
+	struct rec_entry e;
+	struct stat st;
+
+	(void)fi;
+	if (ino == FUSE_ROOT_ID || is_view(ino) || dir_slot_get(fs, ino, &slot) == 0) {
+		dir_attr(fs, ino, &st);
+		fuse_reply_attr(req, &st, fs->cache_seconds);
+		return;
+	}
+	if (rec_index_get_ino(fs->st->idx, ino, &e)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	file_attr(&e, &st);
+	fuse_reply_attr(req, &st, entry_timeout(fs, &e));
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                       struct fuse_file_info *fi)
+{
+	(void)ino, (void)attr, (void)to_set, (void)fi;
+	fuse_reply_err(req, EROFS);   /* sizes, modes and times belong to the store */
+}
+
+static int dirbuf_add(fuse_req_t req, struct dirbuf *b, const char *name, fuse_ino_t ino, mode_t mode)
+{
+	struct stat st = { .st_ino = ino, .st_mode = mode };
+	size_t len = fuse_add_direntry(req, NULL, 0, name, NULL, 0);
+	char *p = realloc(b->p, b->size + len);
+
+	if (!p)
+		return -ENOMEM;
+	b->p = p;
+	fuse_add_direntry(req, b->p + b->size, len, name, &st, (off_t)(b->size + len));
+	b->size += len;
+	return 0;
+}
+
+struct list_ctx {
+	fuse_req_t req;
+	struct rec_fs *fs;
+	struct dirbuf *b;
+	enum rec_view view;
+	int err;
+};
+
+static int list_key(void *arg, const char *key)
+{
+	struct list_ctx *c = arg;
+	fuse_ino_t ino = dir_ino(c->fs, c->view, key);
+
+	if (!ino || dirbuf_add(c->req, c->b, key, ino, S_IFDIR)) {
+		c->err = -ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+static int list_file(void *arg, const struct rec_entry *e)
+{
+	struct list_ctx *c = arg;
+	char name[REC_NAME_MAX + REC_BLOB_MAX];
+
+	snprintf(name, sizeof name, "%s%s", e->id, rec_entry_ext(e));
+	if (dirbuf_add(c->req, c->b, name, e->ino, S_IFREG)) {
+		c->err = -ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct rec_fs *fs = fuse_req_userdata(req);
+	struct dirbuf *b = calloc(1, sizeof *b);
+	struct list_ctx c = { req, fs, b, 0, 0 };
+	struct dir_slot slot;
+	int rc = 0;
+
+	if (!b) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = dirbuf_add(req, b, ".", ino, S_IFDIR);
+	if (!rc)
+		rc = dirbuf_add(req, b, "..", FUSE_ROOT_ID, S_IFDIR);
+	if (rc) {
+		/* fall through to the error reply */
+	} else if (ino == FUSE_ROOT_ID) {
+		for (int v = 0; v < 3 && !rc; v++)
+			rc = dirbuf_add(req, b, view_names[v], INO_VIEW0 + v, S_IFDIR);
+	} else if (is_view(ino)) {
+		c.view = (enum rec_view)(ino - INO_VIEW0);
+		rc = rec_index_keys(fs->st->idx, c.view, list_key, &c);
+		rc = c.err ? c.err : rc < 0 ? -EIO : 0;
+	} else if (dir_slot_get(fs, ino, &slot) == 0) {
+		rc = rec_index_list(fs->st->idx, slot.view, slot.name, false, list_file, &c);
+		rc = c.err ? c.err : rc < 0 ? -EIO : 0;
+	} else {
+		rc = -ENOTDIR;
+	}
+	if (rc) {
+		free(b->p);
+		free(b);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)b;
+	fuse_reply_open(req, fi);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct dirbuf *b = (struct dirbuf *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	if (off < 0 || (size_t)off >= b->size)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_buf(req, b->p + off, b->size - (size_t)off < size ? b->size - (size_t)off : size);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dirbuf *b = (struct dirbuf *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	free(b->p);
+	free(b);
+	fuse_reply_err(req, 0);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct rec_fs *fs = fuse_req_userdata(req);
+	struct rec_entry e;
+	char path[PATH_MAX + 8];
+	int fd;
+
+	if (ino == FUSE_ROOT_ID || is_view(ino) || (ino & INO_DIR_BIT)) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (rec_index_get_ino(fs->st->idx, ino, &e) || rec_store_blob_path(fs->st, &e, path, sizeof path)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* An entry without its blob: fsck reports it; the reader sees EIO. */
+		log_msg(LOG_ERROR, "blob missing", "id=%s errno=%d", e.id, errno);
+		fuse_reply_err(req, EIO);
+		return;
+	}
+	fi->fh = (uint64_t)fd;
+	fi->keep_cache = 1;   /* blobs never change: repeat reads come from the page cache */
+	if (fuse_reply_open(req, fi) != 0)
+		close(fd);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+
+	(void)ino;
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = (int)fi->fh;
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, 0);   /* copy path; splice measured no faster here */
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	close((int)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct rec_fs *fs = fuse_req_userdata(req);
+	struct statvfs sv;
+
+	(void)ino;
+	if (statvfs(fs->st->root, &sv) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	sv.f_namemax = REC_NAME_MAX + REC_BLOB_MAX;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct rec_fs *fs = fuse_req_userdata(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct dir_slot slot;
+	struct rec_entry e;
+	char by[48], key[REC_NAME_MAX];
+	struct rec_actor who = { by, "unlink through the mount" };
+	int rc;
+
+	if (dir_slot_get(fs, parent, &slot)) {
+		fuse_reply_err(req, parent == FUSE_ROOT_ID || is_view(parent) ? EROFS : ENOENT);
+		return;
+	}
+	rc = resolve_file(fs, &slot, name, &e);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	snprintf(by, sizeof by, "fuse uid=%u", (unsigned)ctx->uid);
+	rc = rec_store_delete(fs->st, e.id, false, "delete", &who);
+	if (rc) {
+		fuse_reply_err(req, rc == -EPERM ? EPERM : rc == -ENOENT ? ENOENT : EIO);
+		return;
+	}
+	fuse_reply_err(req, 0);
+	/* The other two names of the inode: drop the kernel's cached dentries. */
+	for (int v = 0; v < 3; v++) {
+		fuse_ino_t d;
+		if ((enum rec_view)v == slot.view)
+			continue;
+		rec_entry_view_key(&e, (enum rec_view)v, key);
+		d = dir_ino(fs, (enum rec_view)v, key);
+		if (d)
+			fuse_lowlevel_notify_inval_entry(fs->se, d, name, strlen(name));
+	}
+}
+
+static void op_refuse(fuse_req_t req)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
+{
+	(void)p, (void)n, (void)m;
+	op_refuse(req);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t d)
+{
+	(void)p, (void)n, (void)m, (void)d;
+	op_refuse(req);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t p, const char *n)
+{
+	(void)p, (void)n;
+	op_refuse(req);
+}
+
+static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
+{
+	(void)l, (void)p, (void)n;
+	op_refuse(req);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn,
+                      unsigned flags)
+{
+	(void)p, (void)n, (void)np, (void)nn, (void)flags;
+	op_refuse(req);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *nn)
+{
+	(void)ino, (void)np, (void)nn;
+	op_refuse(req);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, struct fuse_file_info *fi)
+{
+	(void)p, (void)n, (void)m, (void)fi;
+	op_refuse(req);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *b, size_t s, off_t o,
+                     struct fuse_file_info *fi)
+{
+	(void)ino, (void)b, (void)s, (void)o, (void)fi;
+	op_refuse(req);
+}
+
+/* ---- extended attributes --------------------------------------------------- */
+
+static int xattr_value(const struct rec_entry *e, const char *name, char *buf, size_t len)
+{
+	const char *n = strncmp(name, "user.amphi.", 11) == 0 ? name + 11 : "";
+	char iso[32];
+
+	if (!strcmp(n, "expires_at"))
+		return snprintf(buf, len, "%s", amphi_time_iso(e->expires_at, iso, sizeof iso));
+	if (!strcmp(n, "webinar"))
+		return snprintf(buf, len, "%s", e->webinar);
+	if (!strcmp(n, "org"))
+		return snprintf(buf, len, "%s", e->org);
+	if (!strcmp(n, "codecs"))
+		return snprintf(buf, len, "%s", e->codecs);
+	if (!strcmp(n, "duration_ms"))
+		return snprintf(buf, len, "%lld", (long long)e->duration_ms);
+	if (!strcmp(n, "sha256"))
+		return snprintf(buf, len, "%s", e->sha256);
+	if (!strcmp(n, "legal_hold"))
+		return snprintf(buf, len, "%d", e->legal_hold ? 1 : 0);
+	if (!strcmp(n, "published"))
+		return snprintf(buf, len, "%d", e->published ? 1 : 0);
+	return -ENODATA;
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct rec_fs *fs = fuse_req_userdata(req);
+	struct rec_entry e;
+	char buf[128];
+	int n;
+
+	if (ino < 16 || (ino & INO_DIR_BIT)) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	if (rec_index_get_ino(fs->st->idx, ino, &e)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	n = xattr_value(&e, name, buf, sizeof buf);
+	if (n < 0)
+		fuse_reply_err(req, ENODATA);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)n);
+	else if ((size_t)n > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct rec_fs *fs = fuse_req_userdata(req);
+	struct rec_entry e;
+	char buf[512];
+	size_t n = 0;
+
+	if (!(ino < 16 || (ino & INO_DIR_BIT))) {
+		if (rec_index_get_ino(fs->st->idx, ino, &e)) {
+			fuse_reply_err(req, ENOENT);
+			return;
+		}
+		for (size_t i = 0; i < N_XATTRS; i++) {
+			size_t l = strlen(xattr_names[i]) + 1;
+			memcpy(buf + n, xattr_names[i], l);
+			n += l;
+		}
+	}
+	if (size == 0)
+		fuse_reply_xattr(req, n);
+	else if (n > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, buf, n);
+}
+
+/* "1/0/true/false/yes/no" -> 1/0, else -1. */
+static int parse_flag(const char *v)
+{
+	if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
+		return 1;
+	if (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off"))
+		return 0;
+	return -1;
+}
+
+/* ISO 8601 ("2027-01-01T00:00:00Z", a date alone) or seconds since the epoch. */
+static int parse_when(const char *v, int64_t *out)
+{
+	char *end;
+	long long n;
+
+	if (*v >= '0' && *v <= '9' && strspn(v, "0123456789") == strlen(v)) {
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno || *end)
+			return -EINVAL;
+		*out = n;
+		return 0;
+	}
+	return amphi_time_parse(v, out);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                        size_t size, int flags)
+{
+	struct rec_fs *fs = fuse_req_userdata(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct rec_entry e;
+	char v[64], by[48], iso[32];
+	struct rec_actor who = { by, "setfattr through the mount" };
+	int64_t when, max;
+	int rc, flag;
+
+	(void)flags;
+	if (ino < 16 || (ino & INO_DIR_BIT)) {
+		fuse_reply_err(req, ENOTSUP);
+		return;
+	}
+	if (rec_index_get_ino(fs->st->idx, ino, &e)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (xattr_value(&e, name, v, sizeof v) < 0) {
+		fuse_reply_err(req, ENOTSUP);
+		return;
+	}
+	if (size >= sizeof v) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	memcpy(v, value, size);
+	v[size] = '\0';
+	v[strcspn(v, "\n")] = '\0';
+	snprintf(by, sizeof by, "fuse uid=%u", (unsigned)ctx->uid);
+	if (!strcmp(name, "user.amphi.legal_hold")) {
+		flag = parse_flag(v);
+		rc = flag < 0 ? -EINVAL : rec_index_set_hold(fs->st->idx, e.id, flag == 1, &who);
+	} else if (!strcmp(name, "user.amphi.expires_at")) {
+		max = rec_store_expiry_max(fs->st, &e, e.published);
+		if (parse_when(v, &when)) {
+			rc = -EINVAL;
+		} else if (when > e.expires_at && when > max) {
+			log_msg(LOG_WARN, "expiry beyond policy refused", "id=%s asked=%s max=%s", e.id,
+			        amphi_time_iso(when, iso, sizeof iso), amphi_time_iso(max, v, sizeof v));
+			rc = -EPERM;
+		} else {
+			rc = rec_index_set_expiry(fs->st->idx, e.id, when, &who);
+		}
+	} else {
+		rc = -EPERM;   /* the other attributes describe the recording: read-only */
+	}
+	fuse_reply_err(req, rc == 0 ? 0 : rc == -EINVAL ? EINVAL : rc == -EPERM ? EPERM :
+	                    rc == -ENOENT ? ENOENT : EIO);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	(void)ino;
+	fuse_reply_err(req, strncmp(name, "user.amphi.", 11) == 0 ? EPERM : ENOTSUP);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.releasedir = op_releasedir,
+	.open = op_open,
+	.read = op_read,
+	.release = op_release,
+	.statfs = op_statfs,
+	.unlink = op_unlink,
+	.mkdir = op_mkdir,
+	.mknod = op_mknod,
+	.rmdir = op_rmdir,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.create = op_create,
+	.write = op_write,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
+};
+
+/* ---- mount ----------------------------------------------------------------- */
+
+int rec_fs_clear_stale(const char *mountpoint, char *err, size_t errlen)
+{
+	struct stat st, parent;
+	char up[PATH_MAX + 4];
+	pid_t pid;
+	int status;
+
+	if (stat(mountpoint, &st) == 0) {
+		snprintf(up, sizeof up, "%s/..", mountpoint);
+		if (stat(up, &parent) == 0 && parent.st_dev != st.st_dev) {
+			snprintf(err, errlen, "%s: a file system is mounted there already", mountpoint);
+			return -EBUSY;
+		}
+		return 0;
+	}
+	if (errno != ENOTCONN) {
+		int rc = -errno;
+		snprintf(err, errlen, "%s: %s", mountpoint, strerror(errno));
+		return rc;
+	}
+	log_msg(LOG_WARN, "stale mount found, clearing it", "mount=%s", mountpoint);
+	pid = fork();
+	if (pid == 0) {
+		execlp("fusermount3", "fusermount3", "-u", "-z", mountpoint, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		/* fusermount3 missing or refused: as root, detach it directly. */
+		if (umount2(mountpoint, MNT_DETACH) < 0) {
+			int rc = -errno;
+			snprintf(err, errlen, "%s: stale mount, and clearing it failed: %s", mountpoint,
+			         strerror(errno));
+			return rc;
+		}
+	}
+	if (stat(mountpoint, &st) < 0) {
+		int rc = -errno;
+		snprintf(err, errlen, "%s: still unusable after clearing a stale mount: %s", mountpoint,
+		         strerror(errno));
+		return rc;
+	}
+	return 1;
+}
+
+static void *fs_thread(void *arg)
+{
+	struct rec_fs *fs = arg;
+	int rc = fuse_session_loop_mt(fs->se, fs->loop_cfg);
+
+	if (rc)
+		log_msg(LOG_ERROR, "fuse session ended", "rc=%d", rc);
+	atomic_store(&fs->ended, true);
+	return NULL;
+}
+
+int rec_fs_start(struct rec_store *st, const char *mountpoint, const struct rec_fs_opts *opts,
+                 struct rec_fs **out, char *err, size_t errlen)
+{
+	char o[160];
+	char *argv[] = { "amphi-recstore", "-o", o, NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct rec_fs *fs;
+	int rc;
+
+	if (mkdir(mountpoint, 0755) < 0 && errno != EEXIST && errno != ENOTCONN) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", mountpoint, strerror(errno));
+		return rc;
+	}
+	rc = rec_fs_clear_stale(mountpoint, err, errlen);
+	if (rc < 0)
+		return rc;
+	fs = calloc(1, sizeof *fs);
+	if (!fs)
+		return -ENOMEM;
+	fs->st = st;
+	fs->cache_seconds = opts->cache_seconds > 0 ? opts->cache_seconds : 1.0;
+	fs->mounted_at = amphi_now();
+	pthread_mutex_init(&fs->lock, NULL);
+	snprintf(fs->mountpoint, sizeof fs->mountpoint, "%s", mountpoint);
+	snprintf(o, sizeof o, "fsname=amphi-recstore,subtype=amphi-recstore%s",
+	         opts->allow_other ? ",allow_other" : "");
+	fs->se = fuse_session_new(&args, &ops, sizeof ops, fs);
+	fuse_opt_free_args(&args);
+	if (!fs->se) {
+		snprintf(err, errlen, "%s: fuse_session_new failed", mountpoint);
+		rc = -EIO;
+		goto fail;
+	}
+	if (fuse_session_mount(fs->se, mountpoint) != 0) {
+		snprintf(err, errlen, "%s: mount failed (is /dev/fuse usable? see the log above)", mountpoint);
+		rc = -EIO;
+		goto fail_session;
+	}
+	fs->loop_cfg = fuse_loop_cfg_create();
+	if (!fs->loop_cfg) {
+		rc = -ENOMEM;
+		goto fail_mount;
+	}
+	if (opts->max_threads)
+		fuse_loop_cfg_set_max_threads(fs->loop_cfg, opts->max_threads);
+	rc = -pthread_create(&fs->thread, NULL, fs_thread, fs);
+	if (rc) {
+		snprintf(err, errlen, "fuse thread: %s", strerror(-rc));
+		goto fail_cfg;
+	}
+	log_msg(LOG_INFO, "mounted", "mount=%s", mountpoint);
+	*out = fs;
+	return 0;
+fail_cfg:
+	fuse_loop_cfg_destroy(fs->loop_cfg);
+fail_mount:
+	fuse_session_unmount(fs->se);
+fail_session:
+	fuse_session_destroy(fs->se);
+fail:
+	pthread_mutex_destroy(&fs->lock);
+	free(fs);
+	return rc;
+}
+
+bool rec_fs_ended(const struct rec_fs *fs)
+{
+	return atomic_load(&fs->ended);
+}
+
+void rec_fs_stop(struct rec_fs *fs)
+{
+	if (!fs)
+		return;
+	/* Unmounting ends the kernel connection: the workers' reads fail with
+	 * ENODEV and the loop returns. */
+	fuse_session_exit(fs->se);
+	fuse_session_unmount(fs->se);
+	pthread_join(fs->thread, NULL);
+	fuse_loop_cfg_destroy(fs->loop_cfg);
+	fuse_session_destroy(fs->se);
+	log_msg(LOG_INFO, "unmounted", "mount=%s", fs->mountpoint);
+	pthread_mutex_destroy(&fs->lock);
+	free(fs->dirs);
+	free(fs);
+}

@@ -1,0 +1,47 @@
+/* fs: the FUSE mount of the recording store (DESIGN.md §6), libfuse3
+ * low-level API, multithreaded.
+ *
+ *   <mount>/by-webinar/<webinar>/<id>.<ext>
+ *   <mount>/by-date/<YYYY-MM-DD>/<id>.<ext>     (date of the recording's start, UTC)
+ *   <mount>/by-org/<org>/<id>.<ext>
+ *
+ * One inode per recording (its index inode number, stable across restarts),
+ * shown under all three views.  Data is read-only (EROFS); unlink deletes
+ * through rec_store_delete (audited; EPERM under legal hold); xattrs
+ * user.amphi.* describe a recording and two of them are writable
+ * (legal_hold, expires_at).  Every request asks the index, which checks the
+ * clock, and kernel cache lifetimes never outlast a recording's expiry.
+ *
+ * The session runs on threads of its own; rec_fs_stop (any thread, e.g. the
+ * signal handler's loop) unmounts and joins them. */
+#ifndef AMPHI_RECSTORE_FS_H
+#define AMPHI_RECSTORE_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "recstore/store.h"
+
+struct rec_fs_opts {
+	bool allow_other;       /* let users other than the daemon's read the mount */
+	unsigned max_threads;   /* FUSE worker threads (0: libfuse's default, 10) */
+	double cache_seconds;   /* kernel entry/attribute cache lifetime, bounded by expiry */
+};
+
+struct rec_fs;
+
+/* Clears a stale mount left by a crash ("Transport endpoint is not
+ * connected": fusermount3 -u -z), refuses a live one, mounts, and starts the
+ * session threads.  The store must outlive the mount. 0 or -errno with err. */
+int rec_fs_start(struct rec_store *st, const char *mountpoint, const struct rec_fs_opts *opts,
+                 struct rec_fs **out, char *err, size_t errlen);
+/* Unmounts, joins the threads and frees fs. */
+void rec_fs_stop(struct rec_fs *fs);
+/* True once the session ended on its own (unmounted from outside, error). */
+bool rec_fs_ended(const struct rec_fs *fs);
+
+/* The stale-mount check alone: 1 when a stale mount was cleared, 0 when there
+ * was none, -EBUSY when a live file system is mounted there, -errno else. */
+int rec_fs_clear_stale(const char *mountpoint, char *err, size_t errlen);
+
+#endif
