@@ -4,3 +4,11 @@ $(eval $(call lib,recstore))
 ifneq ($(wildcard recstore/main.c),)
 $(eval $(call prog,amphi-recstore,recstore/main.c,recstore))
 endif
+
+# The recording tests' capture/ingest helper (tests/tools/rectool.c); built
+# with everything, never installed.
+REC_TOOL := $(BUILD)/test-tools/rectool
+$(REC_TOOL): $(BUILD)/tests/tools/rectool.o $(BUILD)/librecstore.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(call pkg_libs,$(sort $(recstore_PKGS) $(common_PKGS))) $(recstore_LDLIBS) $(common_LDLIBS)
+all: $(REC_TOOL)
