@@ -1,0 +1,333 @@
+/* auth: see auth.h. */
+#include "control/auth.h"
+#include "control/db.h"
+#include "control/http.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <semaphore.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Argon2id with 256 MiB (moderate) needs that much memory per hash: two at a
+ * time bounds the daemon's peak at 512 MiB whatever the login rate. */
+#define PWHASH_CONCURRENCY 2
+
+static struct auth_config g_cfg;
+static char g_dummy_hash[crypto_pwhash_STRBYTES];   /* hash of a random password */
+static sem_t g_pwhash_sem;
+
+void auth_config_default(struct auth_config *cfg)
+{
+	*cfg = (struct auth_config){
+		.session_idle_s = 30 * 60,
+		.session_absolute_s = 12 * 3600,
+		.lock_threshold = 3,
+		.lock_base_s = 60,
+		.lock_max_s = 3600,
+		.pwhash_opslimit = crypto_pwhash_OPSLIMIT_MODERATE,
+		.pwhash_memlimit = crypto_pwhash_MEMLIMIT_MODERATE,
+	};
+}
+
+const struct auth_config *auth_config(void)
+{
+	return &g_cfg;
+}
+
+int auth_init(const struct auth_config *cfg, char *err, size_t errlen)
+{
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium failed to initialise");
+		return -EINVAL;
+	}
+	if (cfg->pwhash_opslimit < crypto_pwhash_OPSLIMIT_MODERATE ||
+	    cfg->pwhash_memlimit < crypto_pwhash_MEMLIMIT_MODERATE) {
+		snprintf(err, errlen, "password hashing limits below libsodium's moderate level "
+		         "(opslimit >= %llu, memlimit >= %zu)",
+		         (unsigned long long)crypto_pwhash_OPSLIMIT_MODERATE,
+		         (size_t)crypto_pwhash_MEMLIMIT_MODERATE);
+		return -EINVAL;
+	}
+	if (cfg->session_idle_s <= 0 || cfg->session_absolute_s <= 0 || cfg->lock_threshold < 1 ||
+	    cfg->lock_base_s <= 0 || cfg->lock_max_s < cfg->lock_base_s) {
+		snprintf(err, errlen, "invalid session or lockout settings");
+		return -EINVAL;
+	}
+	g_cfg = *cfg;
+	sem_init(&g_pwhash_sem, 0, PWHASH_CONCURRENCY);
+	unsigned char rnd[32];
+	char pw[65];
+	randombytes_buf(rnd, sizeof rnd);
+	sodium_bin2hex(pw, sizeof pw, rnd, sizeof rnd);
+	int rc = auth_password_hash(pw, g_dummy_hash);
+	sodium_memzero(pw, sizeof pw);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot hash a password: out of memory?");
+		return rc;
+	}
+	return 0;
+}
+
+/* --- passwords -------------------------------------------------------------------- */
+
+int auth_password_hash(const char *password, char out[128])
+{
+	sem_wait(&g_pwhash_sem);
+	int rc = crypto_pwhash_str(out, password, strlen(password), g_cfg.pwhash_opslimit,
+	                           g_cfg.pwhash_memlimit);
+	sem_post(&g_pwhash_sem);
+	return rc == 0 ? 0 : -ENOMEM;
+}
+
+int auth_password_verify(const char *hash, const char *password, bool *rehash)
+{
+	sem_wait(&g_pwhash_sem);
+	int rc = crypto_pwhash_str_verify(hash, password, strlen(password));
+	sem_post(&g_pwhash_sem);
+	if (rehash)
+		*rehash = rc == 0 &&
+		          crypto_pwhash_str_needs_rehash(hash, g_cfg.pwhash_opslimit, g_cfg.pwhash_memlimit) != 0;
+	return rc == 0 ? 0 : -EACCES;
+}
+
+void auth_password_dummy(const char *password)
+{
+	auth_password_verify(g_dummy_hash, password, NULL);
+}
+
+/* --- tokens --------------------------------------------------------------------- */
+
+void auth_token_new(char out[AUTH_TOKEN_CHARS + 1], unsigned char hash[32])
+{
+	unsigned char raw[AUTH_TOKEN_BYTES];
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2base64(out, AUTH_TOKEN_CHARS + 1, raw, sizeof raw,
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	crypto_hash_sha256(hash, raw, sizeof raw);
+	sodium_memzero(raw, sizeof raw);
+}
+
+int auth_token_hash(const char *token, unsigned char hash[32])
+{
+	unsigned char raw[AUTH_TOKEN_BYTES];
+	size_t n = 0;
+	if (!token || strlen(token) != AUTH_TOKEN_CHARS ||
+	    sodium_base642bin(raw, sizeof raw, token, AUTH_TOKEN_CHARS, NULL, &n, NULL,
+	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || n != sizeof raw)
+		return -EINVAL;
+	crypto_hash_sha256(hash, raw, sizeof raw);
+	sodium_memzero(raw, sizeof raw);
+	return 0;
+}
+
+int64_t auth_token_issue(sqlite3 *db, int64_t webinar_id, const char *role,
+                         int64_t registration_id, int64_t expires_at,
+                         char out[AUTH_TOKEN_CHARS + 1])
+{
+	unsigned char hash[32];
+	auth_token_new(out, hash);
+	int64_t id;
+	if (registration_id > 0)
+		id = db_insert(db, "INSERT INTO tokens (webinar_id, role, registration_id, hash, created_at, expires_at) "
+		                   "VALUES (?, ?, ?, ?, ?, ?)", "isixii", webinar_id, role, registration_id,
+		               hash, sizeof hash, amphi_now(), expires_at);
+	else
+		id = db_insert(db, "INSERT INTO tokens (webinar_id, role, hash, created_at, expires_at) "
+		                   "VALUES (?, ?, ?, ?, ?)", "isxii", webinar_id, role,
+		               hash, sizeof hash, amphi_now(), expires_at);
+	if (id < 0)
+		sodium_memzero(out, AUTH_TOKEN_CHARS + 1);
+	return id;
+}
+
+int auth_token_revoke(sqlite3 *db, int64_t token_id)
+{
+	int n = db_exec(db, "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+	                "ii", amphi_now(), token_id);
+	return n < 0 ? n : n == 0 ? -ENOENT : 0;
+}
+
+/* --- sessions --------------------------------------------------------------------- */
+
+static void cookie_header(struct http_req *req, const char *value, int64_t max_age)
+{
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
+	         AUTH_COOKIE, value, (long long)max_age, req->tls ? "; Secure" : "");
+	http_set_header(req, "Set-Cookie", buf);
+}
+
+int auth_session_start(struct http_req *req, int64_t account_id)
+{
+	char tok[AUTH_TOKEN_CHARS + 1];
+	unsigned char hash[32];
+	/* Rotation: the session the request came with (if any) ends here. */
+	if (req->principal.session_id)
+		db_exec(req->db, "DELETE FROM sessions WHERE id = ?", "i", req->principal.session_id);
+	auth_token_new(tok, hash);
+	int64_t now = amphi_now();
+	int64_t id = db_insert(req->db, "INSERT INTO sessions (account_id, hash, created_at, last_seen_at) "
+	                                "VALUES (?, ?, ?, ?)", "ixii", account_id, hash, sizeof hash, now, now);
+	if (id < 0) {
+		sodium_memzero(tok, sizeof tok);
+		return (int)id;
+	}
+	req->principal.session_id = id;
+	cookie_header(req, tok, g_cfg.session_absolute_s);
+	sodium_memzero(tok, sizeof tok);
+	return 0;
+}
+
+int auth_sessions_end_all(sqlite3 *db, int64_t account_id)
+{
+	int n = db_exec(db, "DELETE FROM sessions WHERE account_id = ?", "i", account_id);
+	return n < 0 ? n : 0;
+}
+
+int auth_session_end(struct http_req *req)
+{
+	if (req->principal.session_id)
+		db_exec(req->db, "DELETE FROM sessions WHERE id = ?", "i", req->principal.session_id);
+	req->principal.session_id = 0;
+	cookie_header(req, "", 0);
+	return 0;
+}
+
+/* --- the hook ---------------------------------------------------------------------- */
+
+static void resolve_bearer(struct http_req *req, const char *token)
+{
+	unsigned char hash[32];
+	if (auth_token_hash(token, hash) != 0)
+		return;
+	sqlite3_stmt *st = db_prepare(req->db,
+		"SELECT id, webinar_id, role, COALESCE(registration_id, 0) FROM tokens "
+		"WHERE hash = ? AND revoked_at IS NULL AND expires_at > ?", "xi", hash, sizeof hash, amphi_now());
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		struct auth_principal *p = &req->principal;
+		p->token_id = sqlite3_column_int64(st, 0);
+		p->webinar_id = sqlite3_column_int64(st, 1);
+		p->role = strcmp((const char *)sqlite3_column_text(st, 2), "speaker") == 0 ? AUTH_SPEAKER
+		                                                                           : AUTH_PARTICIPANT;
+		p->registration_id = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+}
+
+static void resolve_cookie(struct http_req *req, const char *value)
+{
+	unsigned char hash[32];
+	if (auth_token_hash(value, hash) != 0)
+		return;
+	int64_t now = amphi_now();
+	sqlite3_stmt *st = db_prepare(req->db,
+		"SELECT s.id, s.account_id, s.created_at, s.last_seen_at, a.role, a.must_change "
+		"FROM sessions s JOIN accounts a ON a.id = s.account_id "
+		"WHERE s.hash = ? AND a.deactivated_at IS NULL AND a.suspended_at IS NULL",
+		"x", hash, sizeof hash);
+	if (!st)
+		return;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return;
+	}
+	int64_t sid = sqlite3_column_int64(st, 0);
+	int64_t created = sqlite3_column_int64(st, 2), seen = sqlite3_column_int64(st, 3);
+	struct auth_principal p = {
+		.role = strcmp((const char *)sqlite3_column_text(st, 4), "admin") == 0 ? AUTH_ADMIN : AUTH_ORGANIZER,
+		.account_id = sqlite3_column_int64(st, 1),
+		.session_id = sid,
+		.via_cookie = true,
+		.must_change = sqlite3_column_int(st, 5) != 0,
+	};
+	sqlite3_finalize(st);
+	if (now - seen >= g_cfg.session_idle_s || now - created >= g_cfg.session_absolute_s) {
+		db_exec(req->db, "DELETE FROM sessions WHERE id = ?", "i", sid);
+		log_msg(LOG_INFO, "session expired", "session=%lld account=%lld", (long long)sid,
+		        (long long)p.account_id);
+		return;
+	}
+	if (now != seen)
+		db_exec(req->db, "UPDATE sessions SET last_seen_at = ? WHERE id = ?", "ii", now, sid);
+	req->principal = p;
+}
+
+/* Same origin: the Origin header equals the configured public origin, or
+ * scheme://Host of this very request. */
+static bool origin_ok(const struct http_req *req, const char *origin)
+{
+	if (!origin)
+		return false;
+	if (g_cfg.public_origin && strcmp(origin, g_cfg.public_origin) == 0)
+		return true;
+	const char *host = http_header(req, "Host");
+	if (!host)
+		return false;
+	char own[300];
+	snprintf(own, sizeof own, "%s://%s", req->tls ? "https" : "http", host);
+	return strcasecmp(origin, own) == 0;
+}
+
+int auth_hook(void *arg, struct http_req *req)
+{
+	(void)arg;
+	req->principal = (struct auth_principal){ .role = AUTH_ANONYMOUS };
+	const char *authz = http_header(req, "Authorization");
+	bool bearer = authz && strncasecmp(authz, "Bearer ", 7) == 0;
+	if (bearer) {
+		resolve_bearer(req, authz + 7);
+	} else {
+		const char *cookie = http_cookie(req, AUTH_COOKIE);
+		if (cookie)
+			resolve_cookie(req, cookie);
+	}
+	if (http_req_is_write(req) && !bearer) {
+		const char *origin = http_header(req, "Origin");
+		/* Cookie-authenticated writes must prove they come from our pages;
+		 * any write that names a foreign origin is refused too. */
+		if ((req->principal.via_cookie || origin) && !origin_ok(req, origin)) {
+			http_error(req, 403, "csrf", origin ? "cross-origin request refused (Origin: %s)"
+			                                    : "state-changing request without an Origin header",
+			           origin ? origin : "");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int auth_require(struct http_req *req, unsigned roles)
+{
+	const struct auth_principal *p = &req->principal;
+	if (p->role == AUTH_ANONYMOUS && !(roles & AUTH_ANONYMOUS)) {
+		http_error(req, 401, "unauthenticated", "log in or present a token");
+		return -EACCES;
+	}
+	if (p->must_change && !(roles & AUTH_ALLOW_MUST_CHANGE)) {
+		http_error(req, 403, "must_change_password",
+		           "the initial password must be changed first (POST /api/password)");
+		return -EACCES;
+	}
+	if (!(roles & p->role)) {
+		http_error(req, 403, "forbidden", "not allowed for this role");
+		return -EACCES;
+	}
+	return 0;
+}
+
+int auth_require_webinar(struct http_req *req, unsigned roles, int64_t webinar_id)
+{
+	int rc = auth_require(req, roles);
+	if (rc)
+		return rc;
+	const struct auth_principal *p = &req->principal;
+	if ((p->role & AUTH_TOKEN) && webinar_id != 0 && p->webinar_id != webinar_id) {
+		http_error(req, 404, "not_found", "no such webinar");
+		return -ENOENT;
+	}
+	return 0;
+}

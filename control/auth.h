@@ -1,0 +1,130 @@
+/* auth: who is calling amphi-control, and may they (DESIGN.md §7).
+ *
+ * Principals come from exactly one of:
+ *   - the session cookie "amphi_session" (admin and organizer accounts): a
+ *     256-bit random id, only its SHA-256 is stored (table sessions); idle and
+ *     absolute timeouts from the config; rotated at login and password change;
+ *   - "Authorization: Bearer <token>": a 256-bit random token scoped to one
+ *     webinar and one role (speaker: publish token; participant: join token),
+ *     stored as SHA-256 (table tokens), dead once expired or revoked;
+ *   - nothing: anonymous.
+ * A request that presents a cookie or a token that does not resolve is
+ * anonymous (the handler's auth_require answers 401).
+ *
+ * CSRF: a state-changing request (POST/PUT/PATCH/DELETE) authenticated by the
+ * cookie must carry an Origin header equal to the server's own origin
+ * (scheme://Host, or the configured public origin); otherwise it is refused
+ * with 403 "csrf" before any handler runs.  Bearer requests are not
+ * CSRF-prone (browsers never add the header by themselves).
+ *
+ * An account whose password must be changed (initial password) gets 403
+ * "must_change_password" from auth_require on everything except the
+ * routes that let it change the password (they use AUTH_ALLOW_MUST_CHANGE).
+ *
+ * Thread-safety: every function here works on the request's own SQLite
+ * connection; the struct auth is read-only after auth_init. */
+#ifndef AMPHI_CONTROL_AUTH_H
+#define AMPHI_CONTROL_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct http_req;
+struct sqlite3;
+
+/* Roles, as bits so auth_require takes a set. */
+enum auth_role {
+	AUTH_ANONYMOUS   = 1 << 0,
+	AUTH_PARTICIPANT = 1 << 1,   /* join token */
+	AUTH_SPEAKER     = 1 << 2,   /* publish token */
+	AUTH_ORGANIZER   = 1 << 3,   /* account, role "organizer" */
+	AUTH_ADMIN       = 1 << 4,   /* account, role "admin" */
+};
+#define AUTH_ACCOUNT (AUTH_ORGANIZER | AUTH_ADMIN)
+#define AUTH_TOKEN   (AUTH_PARTICIPANT | AUTH_SPEAKER)
+#define AUTH_ANYONE  (AUTH_ANONYMOUS | AUTH_TOKEN | AUTH_ACCOUNT)
+/* Flag for auth_require: let an account with must_change_password through. */
+#define AUTH_ALLOW_MUST_CHANGE (1 << 8)
+
+struct auth_principal {
+	enum auth_role role;
+	int64_t account_id;        /* accounts.id for AUTH_ACCOUNT, else 0 */
+	int64_t session_id;        /* sessions.id when authenticated by cookie */
+	int64_t token_id;          /* tokens.id for AUTH_TOKEN */
+	int64_t webinar_id;        /* the token's webinar for AUTH_TOKEN */
+	int64_t registration_id;   /* the join token's registration, 0 if none */
+	bool via_cookie;
+	bool must_change;          /* account must change its initial password */
+};
+
+/* Token byte sizes: 32 random bytes, base64url without padding = 43 chars. */
+#define AUTH_TOKEN_BYTES 32
+#define AUTH_TOKEN_CHARS 43
+
+#define AUTH_COOKIE "amphi_session"
+
+struct auth_config {
+	int64_t session_idle_s;       /* default 30 min */
+	int64_t session_absolute_s;   /* default 12 h */
+	int lock_threshold;           /* wrong passwords in a row before a lock: 3 */
+	int64_t lock_base_s;          /* first lock: 60 s, doubling */
+	int64_t lock_max_s;           /* cap: 3600 s */
+	unsigned long long pwhash_opslimit;   /* >= crypto_pwhash_OPSLIMIT_MODERATE */
+	size_t pwhash_memlimit;               /* >= crypto_pwhash_MEMLIMIT_MODERATE */
+	const char *public_origin;    /* "https://webinar.example" or NULL */
+	bool tls;                     /* cookies get Secure */
+};
+
+/* Fills defaults. */
+void auth_config_default(struct auth_config *cfg);
+/* Validates limits, precomputes the dummy hash used for unknown emails.
+ * 0 or -EINVAL (message in err). */
+int auth_init(const struct auth_config *cfg, char *err, size_t errlen);
+const struct auth_config *auth_config(void);
+
+/* The http hook: resolves the principal (cookie or Bearer), enforces CSRF.
+ * Returns 0 to go on, 1 when it answered (403 csrf). */
+int auth_hook(void *arg, struct http_req *req);
+
+/* Answers 401 (anonymous), 403 "must_change_password" or 403 "forbidden"
+ * and returns -EACCES unless the principal's role is in roles.  For token
+ * principals with webinar_id != 0 the token must belong to that webinar
+ * (else 404, as for a webinar that does not exist). */
+int auth_require(struct http_req *req, unsigned roles);
+int auth_require_webinar(struct http_req *req, unsigned roles, int64_t webinar_id);
+
+/* --- tokens (random, stored hashed) ---------------------------------------- */
+/* Fills out[AUTH_TOKEN_CHARS + 1] with a fresh base64url token and hash[32]
+ * with its SHA-256. */
+void auth_token_new(char out[AUTH_TOKEN_CHARS + 1], unsigned char hash[32]);
+/* SHA-256 of a presented token's text; 0 or -EINVAL when it is not a token. */
+int auth_token_hash(const char *token, unsigned char hash[32]);
+/* Inserts a webinar token (role "speaker" or "participant") that expires at
+ * expires_at; registration_id 0 for none.  Writes the token text to out and
+ * returns its id (> 0) or -errno. */
+int64_t auth_token_issue(struct sqlite3 *db, int64_t webinar_id, const char *role,
+                         int64_t registration_id, int64_t expires_at,
+                         char out[AUTH_TOKEN_CHARS + 1]);
+int auth_token_revoke(struct sqlite3 *db, int64_t token_id);   /* 0, -ENOENT */
+
+/* --- passwords -------------------------------------------------------------- */
+/* Argon2id via crypto_pwhash_str with the configured limits; at most two
+ * hashes run at once (each takes pwhash_memlimit of memory).  0 or -ENOMEM. */
+int auth_password_hash(const char *password, char out[128]);
+/* 0 when password matches hash, -EACCES otherwise.  *rehash is set when the
+ * hash was made with other limits than the configured ones. */
+int auth_password_verify(const char *hash, const char *password, bool *rehash);
+/* Spends the same time as a verification, for unknown emails. */
+void auth_password_dummy(const char *password);
+
+/* --- sessions ------------------------------------------------------------------ */
+/* Creates a session for the account, adds its Set-Cookie header to req.
+ * 0 or -errno. */
+int auth_session_start(struct http_req *req, int64_t account_id);
+/* Deletes every session of the account (password change, reset, deletion). */
+int auth_sessions_end_all(struct sqlite3 *db, int64_t account_id);
+/* Deletes the caller's session and adds a Set-Cookie that clears it. */
+int auth_session_end(struct http_req *req);
+
+#endif

@@ -1,0 +1,779 @@
+/* http: see http.h. */
+#include "control/http.h"
+#include "control/db.h"
+#include "common/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_SEGMENTS 12
+
+struct route {
+	const char *method, *pattern;
+	const char *seg[MAX_SEGMENTS];   /* pattern split at '/', owned copies */
+	size_t seglen[MAX_SEGMENTS];
+	int nseg;
+	http_handler_fn fn;
+	void *arg;
+	unsigned flags;
+};
+
+struct http_router {
+	struct route *routes;
+	size_t n, cap;
+};
+
+/* One line of amphi_http_requests_total. */
+struct counter {
+	const char *route, *method;   /* static: a route's pattern or a fixed name */
+	int status;
+	uint64_t n;
+};
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct http_router *router;
+	struct db *db;
+	http_hook_fn hook;
+	void *hook_arg;
+	char *web_dir;
+	size_t max_body;
+	bool tls;
+	atomic_bool closing;
+	int port;
+	pthread_mutex_t mu;           /* guards counters */
+	struct counter *counters;
+	size_t ncounters, capcounters;
+};
+
+/* --- router -------------------------------------------------------------------- */
+
+struct http_router *http_router_new(void)
+{
+	return calloc(1, sizeof(struct http_router));
+}
+
+static int split_path(const char *path, const char **seg, size_t *len, int max)
+{
+	int n = 0;
+	const char *p = path;
+	if (*p != '/')
+		return -EINVAL;
+	while (*p == '/') {
+		p++;
+		if (!*p)
+			break;   /* trailing slash: ignored */
+		const char *e = strchr(p, '/');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == 0 || n == max)
+			return -EINVAL;
+		seg[n] = p;
+		len[n] = l;
+		n++;
+		p += l;
+	}
+	return n;
+}
+
+int http_route(struct http_router *r, const char *method, const char *pattern,
+               http_handler_fn fn, void *arg, unsigned flags)
+{
+	struct route rt = { .method = method, .pattern = pattern, .fn = fn, .arg = arg, .flags = flags };
+	int n = split_path(pattern, rt.seg, rt.seglen, MAX_SEGMENTS);
+	if (n < 0 || !fn)
+		return -EINVAL;
+	rt.nseg = n;
+	for (int i = 0; i < n; i++) {
+		const char *s = rt.seg[i];
+		size_t l = rt.seglen[i];
+		bool cap = s[0] == '{';
+		if (cap != (s[l - 1] == '}') || (cap && l < 3))
+			return -EINVAL;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->routes[i].method, method) == 0 &&
+		    strcmp(r->routes[i].pattern, pattern) == 0)
+			return -EEXIST;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 32;
+		struct route *nr = realloc(r->routes, cap * sizeof(*nr));
+		if (!nr)
+			return -ENOMEM;
+		r->routes = nr;
+		r->cap = cap;
+	}
+	r->routes[r->n++] = rt;
+	return 0;
+}
+
+void http_router_free(struct http_router *r)
+{
+	if (!r)
+		return;
+	free(r->routes);
+	free(r);
+}
+
+/* Finds the route for method+path and fills req's captures.  Returns the
+ * route, or NULL with *method_mismatch set when the path exists under another
+ * method. */
+static const struct route *router_match(const struct http_router *r, struct http_req *req,
+                                        bool *method_mismatch)
+{
+	const char *seg[MAX_SEGMENTS];
+	size_t len[MAX_SEGMENTS];
+	*method_mismatch = false;
+	int n = split_path(req->path, seg, len, MAX_SEGMENTS);
+	if (n < 0)
+		return NULL;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct route *rt = &r->routes[i];
+		if (rt->nseg != n)
+			continue;
+		bool ok = true;
+		for (int k = 0; k < n && ok; k++)
+			if (rt->seg[k][0] != '{')
+				ok = rt->seglen[k] == len[k] && memcmp(rt->seg[k], seg[k], len[k]) == 0;
+		if (!ok)
+			continue;
+		bool head_as_get = strcmp(req->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0;
+		if (strcmp(rt->method, req->method) != 0 && !head_as_get) {
+			*method_mismatch = true;
+			continue;
+		}
+		req->nparams = 0;
+		for (int k = 0; k < n; k++) {
+			if (rt->seg[k][0] != '{' || req->nparams == HTTP_MAX_PARAMS)
+				continue;
+			req->param_names[req->nparams] = rt->seg[k];
+			req->param_values[req->nparams] = strndup(seg[k], len[k]);
+			req->nparams++;
+		}
+		return rt;
+	}
+	return NULL;
+}
+
+/* --- request accessors ---------------------------------------------------------- */
+
+const char *http_param(const struct http_req *req, const char *name)
+{
+	size_t l = strlen(name);
+	for (int i = 0; i < req->nparams; i++) {
+		const char *p = req->param_names[i];   /* "{name}" inside the pattern */
+		if (strncmp(p + 1, name, l) == 0 && p[l + 1] == '}')
+			return req->param_values[i];
+	}
+	return NULL;
+}
+
+int http_param_id(const struct http_req *req, const char *name, int64_t *out)
+{
+	const char *s = http_param(req, name);
+	if (!s || !*s || strlen(s) > 18)
+		return -EINVAL;
+	int64_t v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (*p - '0');
+	}
+	if (v <= 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+const char *http_query(const struct http_req *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn_, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_header(const struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn_, MHD_HEADER_KIND, name);
+}
+
+const char *http_cookie(const struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn_, MHD_COOKIE_KIND, name);
+}
+
+bool http_req_is_write(const struct http_req *req)
+{
+	return strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
+	       strcmp(req->method, "PATCH") == 0 || strcmp(req->method, "DELETE") == 0;
+}
+
+/* --- responses ----------------------------------------------------------------- */
+
+int http_set_header(struct http_req *req, const char *name, const char *value)
+{
+	if (req->nhdr_ == HTTP_MAX_HEADERS)
+		return -ENOSPC;
+	req->hdr_name_[req->nhdr_] = strdup(name);
+	req->hdr_value_[req->nhdr_] = strdup(value);
+	req->nhdr_++;
+	return 0;
+}
+
+/* Attaches the standard and the handler's headers, keeps resp for queueing. */
+static int answer(struct http_req *req, int status, struct MHD_Response *resp)
+{
+	if (!resp)
+		return -ENOMEM;
+	if (req->resp_) {
+		/* A handler answering twice is a bug: keep the first answer. */
+		log_msg(LOG_ERROR, "handler answered twice", "route=%s", req->route ? req->route : "-");
+		MHD_destroy_response(resp);
+		return -EALREADY;
+	}
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	if (strncmp(req->path, "/api/", 5) == 0 || strcmp(req->path, "/metrics") == 0 ||
+	    strcmp(req->path, "/healthz") == 0)
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	for (int i = 0; i < req->nhdr_; i++)
+		MHD_add_response_header(resp, req->hdr_name_[i], req->hdr_value_[i]);
+	req->resp_ = resp;
+	req->status_ = status;
+	return 0;
+}
+
+int http_text(struct http_req *req, int status, const char *content_type, const char *text, size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+	if (r && content_type)
+		MHD_add_response_header(r, "Content-Type", content_type);
+	return answer(req, status, r);
+}
+
+int http_empty(struct http_req *req, int status)
+{
+	return answer(req, status, MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT));
+}
+
+int http_json(struct http_req *req, int status, json_t *body)
+{
+	char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!s)
+		return http_error(req, 500, "internal", "cannot encode the response");
+	size_t n = strlen(s);
+	s[n] = '\n';   /* json_dumps's NUL becomes a final newline: easier on shells */
+	struct MHD_Response *r = MHD_create_response_from_buffer(n + 1, s, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(s);
+		return -ENOMEM;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	return answer(req, status, r);
+}
+
+int http_error_json(struct http_req *req, int status, const char *error, json_t *detail)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "error", json_string(error));
+	if (detail)
+		json_object_set_new(o, "detail", detail);
+	return http_json(req, status, o);
+}
+
+int http_error(struct http_req *req, int status, const char *error, const char *detail_fmt, ...)
+{
+	json_t *detail = NULL;
+	if (detail_fmt) {
+		char buf[512];
+		va_list ap;
+		va_start(ap, detail_fmt);
+		vsnprintf(buf, sizeof buf, detail_fmt, ap);
+		va_end(ap);
+		detail = json_string(buf);
+	}
+	return http_error_json(req, status, error, detail);
+}
+
+struct stream {
+	http_stream_read_fn read;
+	http_stream_done_fn done;
+	void *arg;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *s = cls;
+	ssize_t n = s->read(s->arg, pos, buf, max);
+	if (n == HTTP_STREAM_END)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (n <= 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return n;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *s = cls;
+	if (s->done)
+		s->done(s->arg);
+	free(s);
+}
+
+int http_stream(struct http_req *req, int status, const char *content_type,
+                http_stream_read_fn read, http_stream_done_fn done, void *arg)
+{
+	struct stream *s = malloc(sizeof *s);
+	if (!s) {
+		if (done)
+			done(arg);
+		return -ENOMEM;
+	}
+	*s = (struct stream){ read, done, arg };
+	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
+	                                                           stream_read, s, stream_free);
+	if (!r) {
+		stream_free(s);
+		return -ENOMEM;
+	}
+	MHD_add_response_header(r, "Content-Type", content_type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	return answer(req, status, r);
+}
+
+/* --- metrics ------------------------------------------------------------------- */
+
+static void count_request(struct http_server *srv, const char *route, const char *method, int status)
+{
+	pthread_mutex_lock(&srv->mu);
+	for (size_t i = 0; i < srv->ncounters; i++) {
+		struct counter *c = &srv->counters[i];
+		if (c->status == status && c->route == route && strcmp(c->method, method) == 0) {
+			c->n++;
+			goto out;
+		}
+	}
+	if (srv->ncounters == srv->capcounters) {
+		size_t cap = srv->capcounters ? srv->capcounters * 2 : 64;
+		struct counter *nc = realloc(srv->counters, cap * sizeof(*nc));
+		if (!nc)
+			goto out;
+		srv->counters = nc;
+		srv->capcounters = cap;
+	}
+	/* method: MHD's string lives only as long as the request; keep a static one. */
+	static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" };
+	const char *m = "other";
+	for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+		if (strcmp(methods[i], method) == 0)
+			m = methods[i];
+	srv->counters[srv->ncounters++] = (struct counter){ route, m, status, 1 };
+out:
+	pthread_mutex_unlock(&srv->mu);
+}
+
+void http_metrics_write(struct http_server *srv, FILE *f)
+{
+	fprintf(f, "# HELP amphi_http_requests_total HTTP requests answered, by route pattern, method and status.\n"
+	           "# TYPE amphi_http_requests_total counter\n");
+	pthread_mutex_lock(&srv->mu);
+	for (size_t i = 0; i < srv->ncounters; i++) {
+		const struct counter *c = &srv->counters[i];
+		fprintf(f, "amphi_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
+		        c->route, c->method, c->status, (unsigned long long)c->n);
+	}
+	pthread_mutex_unlock(&srv->mu);
+}
+
+/* --- static files ------------------------------------------------------------- */
+
+static const char *mime_type(const char *path)
+{
+	static const struct { const char *ext, *type; } types[] = {
+		{ ".html", "text/html; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" }, { ".json", "application/json" },
+		{ ".svg", "image/svg+xml" }, { ".png", "image/png" }, { ".ico", "image/x-icon" },
+		{ ".txt", "text/plain; charset=utf-8" }, { ".webm", "video/webm" },
+	};
+	const char *dot = strrchr(path, '.');
+	for (size_t i = 0; dot && i < sizeof types / sizeof *types; i++)
+		if (strcasecmp(dot, types[i].ext) == 0)
+			return types[i].type;
+	return "application/octet-stream";
+}
+
+/* Serves GET/HEAD of web_dir; a path with ".." or hidden segments is 404. */
+static void serve_static(struct http_server *srv, struct http_req *req)
+{
+	req->route = "static";
+	if (!srv->web_dir || strstr(req->path, "/.") || strncmp(req->path, "/api/", 5) == 0) {
+		http_error(req, 404, "not_found", "no such resource: %s", req->path);
+		return;
+	}
+	char file[4096];
+	const char *p = strcmp(req->path, "/") == 0 ? "/index.html" : req->path;
+	if ((size_t)snprintf(file, sizeof file, "%s%s", srv->web_dir, p) >= sizeof file) {
+		http_error(req, 404, "not_found", "path too long");
+		return;
+	}
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		http_error(req, 404, "not_found", "no such resource: %s", req->path);
+		return;
+	}
+	struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+	if (!r) {
+		close(fd);
+		http_error(req, 500, "internal", "cannot serve the file");
+		return;
+	}
+	MHD_add_response_header(r, "Content-Type", mime_type(file));
+	MHD_add_response_header(r, "Content-Security-Policy",
+	                        "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+	answer(req, 200, r);
+}
+
+/* --- the MHD callbacks --------------------------------------------------------- */
+
+static void req_free(struct http_req *req)
+{
+	for (int i = 0; i < req->nparams; i++)
+		free(req->param_values[i]);
+	for (int i = 0; i < req->nhdr_; i++) {
+		free(req->hdr_name_[i]);
+		free(req->hdr_value_[i]);
+	}
+	json_decref(req->json);
+	free(req->body);
+	free((char *)req->path);
+	free(req);
+}
+
+static bool is_json_type(const char *ct)
+{
+	if (!ct)
+		return false;
+	size_t n = strlen("application/json");
+	return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Parses the body of a HTTP_JSON route; answers 415/400 and returns -1 on error. */
+static int parse_json_body(struct http_req *req)
+{
+	if (req->body_len == 0) {
+		req->json = json_object();
+		return 0;
+	}
+	if (!is_json_type(req->content_type)) {
+		http_error(req, 415, "unsupported_media_type",
+		           "the body must be application/json, got %s",
+		           req->content_type ? req->content_type : "no Content-Type");
+		return -1;
+	}
+	json_error_t e;
+	json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
+	if (!j) {
+		http_error(req, 400, "malformed_json", "line %d column %d: %s", e.line, e.column, e.text);
+		return -1;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		http_error(req, 400, "malformed_json", "the body must be a JSON object");
+		return -1;
+	}
+	req->json = j;
+	return 0;
+}
+
+static void dispatch(struct http_server *srv, struct http_req *req)
+{
+	bool mismatch;
+	const struct route *rt = router_match(srv->router, req, &mismatch);
+	if (!rt) {
+		if (mismatch) {
+			req->route = "method_not_allowed";
+			http_error(req, 405, "method_not_allowed", "%s is not allowed on %s", req->method, req->path);
+		} else if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) {
+			serve_static(srv, req);
+		} else {
+			req->route = "not_found";
+			http_error(req, 404, "not_found", "no such resource: %s", req->path);
+		}
+		return;
+	}
+	req->route = rt->pattern;
+	req->app = rt->arg;
+	if (req->body_too_big_) {
+		http_error(req, 413, "body_too_large", "the body exceeds %zu bytes", srv->max_body);
+		return;
+	}
+	if ((rt->flags & HTTP_JSON) && parse_json_body(req) != 0)
+		return;
+	req->db = db_acquire(srv->db);
+	if (srv->hook && srv->hook(srv->hook_arg, req) != 0)
+		goto out;
+	rt->fn(req);
+	if (!req->resp_) {
+		log_msg(LOG_ERROR, "handler gave no answer", "route=%s", rt->pattern);
+		http_error(req, 500, "internal", "the handler gave no answer");
+	}
+out:
+	db_release(srv->db, req->db);
+	req->db = NULL;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct http_req *req = *con_cls;
+	(void)version;
+	if (!req) {
+		req = calloc(1, sizeof *req);
+		if (!req)
+			return MHD_NO;
+		req->srv = srv;
+		req->conn_ = conn;
+		req->method = method;
+		req->path = strdup(url);
+		req->tls = srv->tls;
+		req->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+		req->principal.role = AUTH_ANONYMOUS;
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+		if (sa && sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->client_ip, sizeof req->client_ip);
+		else if (sa && sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->client_ip, sizeof req->client_ip);
+		*con_cls = req;
+		if (!req->path)
+			return MHD_NO;
+		/* A declared length beyond the limit is refused before reading it. */
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (cl && strtoull(cl, NULL, 10) > srv->max_body)
+			req->body_too_big_ = true;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+		*upload_size = 0;
+		if (req->body_too_big_ || req->body_len + n > srv->max_body) {
+			req->body_too_big_ = true;   /* keep reading, drop the bytes */
+			return MHD_YES;
+		}
+		if (req->body_len + n + 1 > req->body_cap_) {
+			size_t cap = req->body_cap_ ? req->body_cap_ : 1024;
+			while (cap < req->body_len + n + 1)
+				cap *= 2;
+			char *nb = realloc(req->body, cap);
+			if (!nb)
+				return MHD_NO;
+			req->body = nb;
+			req->body_cap_ = cap;
+		}
+		memcpy(req->body + req->body_len, upload, n);
+		req->body_len += n;
+		req->body[req->body_len] = 0;
+		return MHD_YES;
+	}
+	if (req->resp_)
+		return MHD_YES;   /* already queued (should not happen) */
+	dispatch(srv, req);
+	enum MHD_Result r = MHD_queue_response(conn, (unsigned)req->status_, req->resp_);
+	MHD_destroy_response(req->resp_);
+	count_request(srv, req->route ? req->route : "unknown", req->method, req->status_);
+	if (req->status_ >= 500)
+		log_msg(LOG_WARN, "request failed", "method=%s route=%s status=%d", req->method,
+		        req->route ? req->route : "-", req->status_);
+	else
+		log_msg(LOG_DEBUG, "request", "method=%s route=%s status=%d", req->method,
+		        req->route ? req->route : "-", req->status_);
+	return r;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (*con_cls)
+		req_free(*con_cls);
+	*con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char buf[512], q[600];
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	size_t n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = 0;
+	log_msg(LOG_WARN, "libmicrohttpd", "detail=%s", log_quote(q, sizeof q, buf));
+}
+
+/* "host:port", "[v6]:port" or ":port" (all interfaces). */
+static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[128];
+	const char *colon;
+	if (s[0] == '[') {
+		const char *e = strchr(s, ']');
+		if (!e || e[1] != ':' || (size_t)(e - s - 1) >= sizeof host)
+			return -EINVAL;
+		memcpy(host, s + 1, (size_t)(e - s - 1));
+		host[e - s - 1] = 0;
+		colon = e + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || (size_t)(colon - s) >= sizeof host)
+			return -EINVAL;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = 0;
+	}
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || port < 0 || port > 65535)
+		return -EINVAL;
+	memset(ss, 0, sizeof *ss);
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	if (!*host || strcmp(host, "*") == 0) {
+		in4->sin_family = AF_INET;
+		in4->sin_addr.s_addr = htonl(INADDR_ANY);
+		in4->sin_port = htons((uint16_t)port);
+		*len = sizeof *in4;
+	} else if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		*len = sizeof *in4;
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*len = sizeof *in6;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct http_server *http_server_start(const struct http_config *cfg, struct http_router *r,
+                                      struct db *db, http_hook_fn hook, void *hook_arg,
+                                      char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	if (parse_listen(cfg->listen, &ss, &sl) != 0) {
+		snprintf(err, errlen, "listen: expected host:port, got '%s'", cfg->listen);
+		http_router_free(r);
+		return NULL;
+	}
+	struct http_server *srv = calloc(1, sizeof *srv);
+	if (!srv) {
+		snprintf(err, errlen, "out of memory");
+		http_router_free(r);
+		return NULL;
+	}
+	srv->router = r;
+	srv->db = db;
+	srv->hook = hook;
+	srv->hook_arg = hook_arg;
+	srv->max_body = cfg->max_body ? cfg->max_body : HTTP_MAX_BODY_DEFAULT;
+	srv->web_dir = cfg->web_dir ? strdup(cfg->web_dir) : NULL;
+	srv->tls = cfg->tls_cert_pem && cfg->tls_key_pem;
+	pthread_mutex_init(&srv->mu, NULL);
+
+	/* Bind ourselves so errors are precise and ":0" works (tests). */
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	    bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 128) != 0) {
+		snprintf(err, errlen, "listen %s: %s", cfg->listen, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto fail;
+	}
+	struct sockaddr_storage bound;
+	socklen_t bl = sizeof bound;
+	getsockname(fd, (struct sockaddr *)&bound, &bl);
+	srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+	                                              : ((struct sockaddr_in *)&bound)->sin_port);
+
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+	                 MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	if (srv->tls)
+		flags |= MHD_USE_TLS;
+	if (srv->tls)
+		srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
+		                          MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+		                          MHD_OPTION_LISTEN_SOCKET, fd,
+		                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		                          MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s ? cfg->conn_timeout_s : 60u,
+		                          MHD_OPTION_HTTPS_MEM_CERT, cfg->tls_cert_pem,
+		                          MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem,
+		                          MHD_OPTION_END);
+	else
+		srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
+		                          MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+		                          MHD_OPTION_LISTEN_SOCKET, fd,
+		                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		                          MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s ? cfg->conn_timeout_s : 60u,
+		                          MHD_OPTION_END);
+	if (!srv->d) {
+		snprintf(err, errlen, "cannot start the HTTP server on %s%s", cfg->listen,
+		         srv->tls ? " (check the TLS certificate and key)" : "");
+		close(fd);
+		goto fail;
+	}
+	return srv;
+fail:
+	http_router_free(r);
+	free(srv->web_dir);
+	pthread_mutex_destroy(&srv->mu);
+	free(srv);
+	return NULL;
+}
+
+bool http_server_closing(const struct http_server *srv)
+{
+	return atomic_load(&srv->closing);
+}
+
+int http_server_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	atomic_store(&srv->closing, true);
+	MHD_socket lfd = MHD_quiesce_daemon(srv->d);
+	MHD_stop_daemon(srv->d);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
+	http_router_free(srv->router);
+	free(srv->counters);
+	free(srv->web_dir);
+	pthread_mutex_destroy(&srv->mu);
+	free(srv);
+}

@@ -1,0 +1,162 @@
+/* http: amphi-control's HTTP/1.1 server (libmicrohttpd) and route table.
+ *
+ * One thread per connection (MHD_USE_THREAD_PER_CONNECTION): a handler may
+ * block on SQLite or Argon2id without stalling other clients, and a
+ * Server-Sent Events stream is a read callback that waits for its next event.
+ *
+ * Modules register routes before http_server_start():
+ *
+ *   void webinars_routes(struct http_router *r, struct control *app)
+ *   {
+ *       http_route(r, "GET", "/api/webinars/{id}", webinar_show, app, HTTP_JSON);
+ *   }
+ *
+ * A pattern is matched segment by segment; "{name}" captures one non-empty
+ * segment, read back with http_param() / http_param_id().  A path that matches
+ * a pattern with another method gets 405; no match falls through to the static
+ * files (GET/HEAD of --web) or 404.
+ *
+ * Ownership: the server owns every struct http_req and frees it (with its
+ * body, parsed JSON and captures) after the response is sent.  A handler
+ * answers by calling exactly one of http_json / http_error / http_text /
+ * http_empty / http_stream before it returns; a handler that answers nothing
+ * produces a 500.  The request's SQLite connection (req->db) is checked out of
+ * the pool for the handler's duration only: a stream callback that needs the
+ * database acquires its own (db_acquire). */
+#ifndef AMPHI_CONTROL_HTTP_H
+#define AMPHI_CONTROL_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "control/auth.h"
+
+struct sqlite3;
+struct http_server;
+struct http_router;
+struct db;
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_HEADERS 8          /* response headers a handler may add */
+#define HTTP_MAX_BODY_DEFAULT (64 * 1024)
+
+/* Route flags. */
+enum {
+	/* The body, when not empty, must be Content-Type: application/json and a
+	 * JSON object (415 / 400 otherwise); req->json is then that object, or
+	 * an empty object for an empty body.  Without the flag the raw body is
+	 * in req->body and req->json is NULL. */
+	HTTP_JSON = 1 << 0,
+};
+
+struct http_req {
+	struct http_server *srv;
+	void *app;                 /* the route's arg (usually struct control *) */
+	const char *method;        /* "GET", "POST", ... (MHD's, valid for the request) */
+	const char *path;          /* decoded path, no query */
+	const char *route;         /* the matched pattern ("/api/webinars/{id}"), for metrics */
+	const char *param_names[HTTP_MAX_PARAMS];   /* point into the pattern */
+	char *param_values[HTTP_MAX_PARAMS];        /* owned copies of the captures */
+	int nparams;
+	const char *content_type;  /* request header, or NULL */
+	char *body;                /* owned, NUL-terminated; NULL when empty */
+	size_t body_len;
+	json_t *json;              /* owned; see HTTP_JSON */
+	char client_ip[46];        /* textual address of the peer */
+	bool tls;                  /* the server runs TLS (cookies get Secure) */
+	struct auth_principal principal;   /* filled by the auth hook before the handler */
+	struct sqlite3 *db;        /* checked-out connection, valid during the handler */
+
+	/* private to http.c */
+	void *conn_;               /* struct MHD_Connection * */
+	void *resp_;               /* struct MHD_Response * once answered */
+	int status_;
+	char *hdr_name_[HTTP_MAX_HEADERS], *hdr_value_[HTTP_MAX_HEADERS];
+	int nhdr_;
+	size_t body_cap_;
+	bool body_too_big_;
+};
+
+typedef void (*http_handler_fn)(struct http_req *req);
+
+/* Called before every routed handler (after the body is complete).  Returns 0
+ * to run the handler, or non-zero when it already answered (401, 403 ...). */
+typedef int (*http_hook_fn)(void *arg, struct http_req *req);
+
+struct http_config {
+	const char *listen;        /* "127.0.0.1:8080", "[::1]:8080" */
+	const char *web_dir;       /* static files, or NULL */
+	size_t max_body;           /* bytes; 413 beyond */
+	const char *tls_cert_pem;  /* both set: HTTPS (PEM text, not paths) */
+	const char *tls_key_pem;
+	unsigned conn_timeout_s;   /* idle connection timeout */
+};
+
+struct http_router *http_router_new(void);
+/* Adds a route; the pattern and method must be static strings (kept by
+ * pointer).  0, -EINVAL for a malformed pattern, -EEXIST for a duplicate. */
+int http_route(struct http_router *r, const char *method, const char *pattern,
+               http_handler_fn fn, void *arg, unsigned flags);
+void http_router_free(struct http_router *r);
+
+/* Takes ownership of the router.  db is the pool handlers' connections come
+ * from.  NULL with err on failure (bad address, port in use, TLS). */
+struct http_server *http_server_start(const struct http_config *cfg, struct http_router *r,
+                                      struct db *db, http_hook_fn hook, void *hook_arg,
+                                      char *err, size_t errlen);
+/* Marks the server closing (streams should end), stops accepting, waits for
+ * the connection threads and frees everything. */
+void http_server_stop(struct http_server *srv);
+/* True once http_server_stop() has begun: stream callbacks return
+ * HTTP_STREAM_END when they see it. */
+bool http_server_closing(const struct http_server *srv);
+/* The port actually bound (useful with ":0"). */
+int http_server_port(const struct http_server *srv);
+
+/* --- request accessors ---------------------------------------------------- */
+const char *http_param(const struct http_req *req, const char *name);
+/* Parses a capture as a positive decimal id.  0, or -EINVAL (the handler
+ * should answer 404: an id that cannot exist is not found). */
+int http_param_id(const struct http_req *req, const char *name, int64_t *out);
+const char *http_query(const struct http_req *req, const char *key);
+const char *http_header(const struct http_req *req, const char *name);
+const char *http_cookie(const struct http_req *req, const char *name);
+/* "POST", "PUT", "PATCH", "DELETE": requests that change state. */
+bool http_req_is_write(const struct http_req *req);
+
+/* --- responses (exactly one per request) ------------------------------------ */
+/* Adds a response header (copied); up to HTTP_MAX_HEADERS.  Call before the
+ * answering function.  Set-Cookie may be added once. */
+int http_set_header(struct http_req *req, const char *name, const char *value);
+/* Sends body (stolen: the reference is consumed, even on error) as JSON. */
+int http_json(struct http_req *req, int status, json_t *body);
+/* {"error": error, "detail": detail} with status.  detail may be NULL (then
+ * omitted).  http_error_json steals a JSON detail (object, array, string). */
+int http_error(struct http_req *req, int status, const char *error, const char *detail_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int http_error_json(struct http_req *req, int status, const char *error, json_t *detail);
+int http_text(struct http_req *req, int status, const char *content_type, const char *text, size_t len);
+int http_empty(struct http_req *req, int status);   /* 204, 202 ... without body */
+
+/* Streaming (SSE): read is called from the connection's thread whenever MHD
+ * can send more; it may block, but should return within a second or so to let
+ * the server notice http_server_closing().  It returns the number of bytes
+ * written into buf (1..max; 0 is not allowed: send an SSE comment as a
+ * keep-alive instead), HTTP_STREAM_END to finish, HTTP_STREAM_ERROR to abort.
+ * done (may be NULL) runs exactly once when the stream is over, whatever the
+ * reason (client gone, end, shutdown): free arg there. */
+#define HTTP_STREAM_END   (-1)
+#define HTTP_STREAM_ERROR (-2)
+typedef ssize_t (*http_stream_read_fn)(void *arg, uint64_t pos, char *buf, size_t max);
+typedef void (*http_stream_done_fn)(void *arg);
+int http_stream(struct http_req *req, int status, const char *content_type,
+                http_stream_read_fn read, http_stream_done_fn done, void *arg);
+
+/* --- metrics ---------------------------------------------------------------- */
+/* Appends amphi_http_requests_total{route,method,status} to f. */
+void http_metrics_write(struct http_server *srv, FILE *f);
+
+#endif

@@ -1,0 +1,141 @@
+/* ops: see ops.h. */
+#include "control/ops.h"
+#include "control/control.h"
+#include "control/db.h"
+#include "control/http.h"
+#include "common/ctl.h"
+#include "common/log.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void metric_name(char *out, size_t len, const char *prefix, const char *key)
+{
+	size_t n = (size_t)snprintf(out, len, "%s_%s", prefix, key);
+	for (size_t i = strlen(prefix) + 1; i < n && i < len; i++)
+		if (!isalnum((unsigned char)out[i]) && out[i] != '_')
+			out[i] = '_';
+}
+
+/* label: "" or ",index=\"3\"" style text (without braces) carried down. */
+static void flatten(FILE *f, const char *name, const char *labels, json_t *v)
+{
+	if (json_is_integer(v) || json_is_real(v)) {
+		double d = json_number_value(v);
+		if (*labels)
+			fprintf(f, "%s{%s} %.17g\n", name, labels, d);
+		else
+			fprintf(f, "%s %.17g\n", name, d);
+	} else if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+		json_object_foreach(v, k, x) {
+			char sub[256];
+			if (strcmp(k, "ok") == 0)
+				continue;
+			metric_name(sub, sizeof sub, name, k);
+			flatten(f, sub, labels, x);
+		}
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *x;
+		json_array_foreach(v, i, x) {
+			char lab[256];
+			snprintf(lab, sizeof lab, "%s%sindex=\"%zu\"", labels, *labels ? "," : "", i);
+			flatten(f, name, lab, x);
+		}
+	}
+}
+
+void ops_json_to_prometheus(FILE *f, const char *prefix, json_t *v)
+{
+	flatten(f, prefix, "", v);
+}
+
+/* {"cmd":"stats"} to the relay; NULL with err when it is not reachable. */
+static json_t *relay_stats(struct control *app, char *err, size_t errlen)
+{
+	if (!app->relay_sock) {
+		snprintf(err, errlen, "no relay socket configured");
+		return NULL;
+	}
+	json_t *req = json_pack("{s:s}", "cmd", "stats");
+	json_t *resp = ctl_call(app->relay_sock, req, app->ctl_timeout_ms, err, errlen);
+	json_decref(req);
+	return resp;
+}
+
+static void healthz(struct http_req *req)
+{
+	struct control *app = req->app;
+	json_t *o = json_object();
+	bool ok = true;
+	if (db_int(req->db, -1, "SELECT count(*) FROM sqlite_master", "") < 0) {
+		json_object_set_new(o, "db", json_string("error"));
+		ok = false;
+	} else {
+		json_object_set_new(o, "db", json_string("ok"));
+	}
+	char err[256];
+	json_t *st = relay_stats(app, err, sizeof err);
+	if (st) {
+		json_object_set_new(o, "relay", json_string("ok"));
+		json_decref(st);
+	} else {
+		char msg[300];
+		snprintf(msg, sizeof msg, "unreachable: %s", err);
+		json_object_set_new(o, "relay", json_string(msg));
+		ok = false;
+	}
+	json_object_set_new(o, "ok", json_boolean(ok));
+	http_json(req, ok ? 200 : 503, o);
+}
+
+static void metrics(struct http_req *req)
+{
+	struct control *app = req->app;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f) {
+		http_error(req, 500, "internal", "out of memory");
+		return;
+	}
+	http_metrics_write(req->srv, f);
+	fprintf(f, "# HELP amphi_logins_total Login attempts by outcome.\n"
+	           "# TYPE amphi_logins_total counter\n"
+	           "amphi_logins_total{outcome=\"ok\"} %llu\n"
+	           "amphi_logins_total{outcome=\"failed\"} %llu\n"
+	           "amphi_logins_total{outcome=\"locked\"} %llu\n",
+	        (unsigned long long)atomic_load(&app->logins_ok),
+	        (unsigned long long)atomic_load(&app->logins_failed),
+	        (unsigned long long)atomic_load(&app->logins_locked));
+	fprintf(f, "# HELP amphi_webinars Webinars by state.\n# TYPE amphi_webinars gauge\n");
+	static const char *const states[] = { "scheduled", "live", "ended" };
+	for (size_t i = 0; i < 3; i++)
+		fprintf(f, "amphi_webinars{state=\"%s\"} %lld\n", states[i],
+		        (long long)db_int(req->db, 0, "SELECT count(*) FROM webinars WHERE state = ?", "s", states[i]));
+	fprintf(f, "# HELP amphi_accounts Accounts by role.\n# TYPE amphi_accounts gauge\n");
+	fprintf(f, "amphi_accounts{role=\"admin\"} %lld\namphi_accounts{role=\"organizer\"} %lld\n",
+	        (long long)db_int(req->db, 0, "SELECT count(*) FROM accounts WHERE role = 'admin'", ""),
+	        (long long)db_int(req->db, 0, "SELECT count(*) FROM accounts WHERE role = 'organizer'", ""));
+	char err[256];
+	json_t *st = relay_stats(app, err, sizeof err);
+	fprintf(f, "# HELP amphi_relay_up 1 when amphi-relay answered the stats request.\n"
+	           "# TYPE amphi_relay_up gauge\namphi_relay_up %d\n", st ? 1 : 0);
+	if (st) {
+		json_t *body = json_object_get(st, "stats");
+		ops_json_to_prometheus(f, "amphi_relay", body ? body : st);
+		json_decref(st);
+	}
+	fclose(f);
+	http_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len);
+	free(buf);
+}
+
+int ops_routes(struct http_router *r, struct control *app)
+{
+	int rc = http_route(r, "GET", "/healthz", healthz, app, 0);
+	return rc ? rc : http_route(r, "GET", "/metrics", metrics, app, 0);
+}

@@ -1,0 +1,19 @@
+/* ops: what operators poll: GET /healthz (SQLite and the relay socket) and
+ * GET /metrics (Prometheus text: HTTP requests, logins, webinars by state,
+ * and amphi-relay's counters fetched over its control socket). */
+#ifndef AMPHI_CONTROL_OPS_H
+#define AMPHI_CONTROL_OPS_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+struct http_router;
+struct control;
+
+int ops_routes(struct http_router *r, struct control *app);
+
+/* Writes every number in v (a relay "stats" response) as a gauge named
+ * prefix_<path>, with array indexes as an "index" label.  Exposed for tests. */
+void ops_json_to_prometheus(FILE *f, const char *prefix, json_t *v);
+
+#endif

@@ -1,0 +1,17 @@
+/* routes: every module of amphi-control that answers HTTP registers its
+ * routes here, one call per module, in no particular order (the router
+ * matches by pattern, not by order). */
+#include "control/control.h"
+#include "control/http.h"
+#include "control/accounts.h"
+#include "control/audit.h"
+#include "control/ops.h"
+
+int control_routes(struct http_router *r, struct control *app)
+{
+	int rc = 0;
+	rc = rc ? rc : ops_routes(r, app);
+	rc = rc ? rc : accounts_routes(r, app);
+	rc = rc ? rc : audit_routes(r, app);
+	return rc;
+}
