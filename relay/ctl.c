@@ -24,6 +24,7 @@ struct reg_stream {
 	char id[STREAM_ID_MAX];
 	unsigned owner;
 	bool record;
+	char recording[STREAM_ID_MAX];               /* journal id, when recorded */
 	unsigned ntracks;
 	struct stream_track tracks[STREAM_MAX_TRACKS];
 	enum srtp_suite suite;
@@ -204,9 +205,18 @@ static json_t *cmd_stream_create(struct relay_ctl *c, json_t *req)
 	} else if (date || sp.record) {
 		return ctl_error("webinar_date: expected unix seconds or an ISO 8601 date (required when record is true)");
 	}
-	if (sp.record)
-		return ctl_error("record: the recording sink is not in this build yet");
 	strcpy(sp.id, id);
+	if (sp.record) {
+		const char *recording = json_string_value(json_object_get(req, "recording"));
+		if (json_object_get(req, "recording") && (!id_ok(recording) || recording[0] == '.'))
+			return ctl_error("recording: expected an id (not starting with .)");
+		if (recording)
+			strcpy(sp.recording, recording);
+		else   /* <stream id>-<unix seconds>, the stream id cut to fit 63 characters */
+			snprintf(sp.recording, sizeof sp.recording, "%.48s-%lld", id, (long long)amphi_now());
+		if (sp.recording[0] == '.')
+			sp.recording[0] = '_';
+	}
 	if (webinar)
 		strcpy(sp.webinar, webinar);
 	if (org)
@@ -241,6 +251,7 @@ static json_t *cmd_stream_create(struct relay_ctl *c, json_t *req)
 	strcpy(rs->id, id);
 	rs->owner = owner;
 	rs->record = sp.record;
+	memcpy(rs->recording, sp.recording, sizeof rs->recording);
 	rs->ntracks = sp.ntracks;
 	memcpy(rs->tracks, sp.tracks, sizeof rs->tracks);
 	rs->suite = sp.suite;
@@ -249,6 +260,8 @@ static json_t *cmd_stream_create(struct relay_ctl *c, json_t *req)
 	        sp.ntracks, srtp_suite_name(sp.suite), sp.record);
 	resp = json_pack("{s:b,s:s,s:i,s:o}", "ok", 1, "stream", id, "worker", (int)owner,
 	                 "ingest", endpoint(c, owner));
+	if (sp.record)
+		json_object_set_new(resp, "recording", json_string(sp.recording));
 	return resp;
 }
 
@@ -516,6 +529,8 @@ static json_t *cmd_stats(struct relay_ctl *c)
 		json_object_set_new(o, "unknown_pt", U(s->unknown_pt));
 		json_object_set_new(o, "drops", U(s->drops));
 		json_object_set_new(o, "send_errors", U(s->send_errors));
+		if (rs->record)
+			json_object_set_new(o, "recording", json_string(rs->recording));
 		json_object_set_new(o, "recorded", U(s->recorded));
 		json_object_set_new(o, "record_drops", U(s->record_drops));
 		json_array_append_new(streams, o);

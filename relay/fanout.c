@@ -1,6 +1,7 @@
 /* fanout: see fanout.h. */
 #include "relay/fanout.h"
 #include "relay/pkt.h"
+#include "relay/record.h"
 #include "relay/worker.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -160,6 +161,8 @@ void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t 
 	pkt->arrival_ns = amphi_now_ns();
 	if (rtcp) {
 		s->c.rtcp_in++;
+		if (s->rec)
+			record_append(w, s, pkt);
 		/* Sender reports reach viewers with the RTCP module (DESIGN §5);
 		 * until then the owner consumes them here. */
 		relay_pkt_unref(pkt);
@@ -176,6 +179,8 @@ void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t 
 	pkt->track = (uint8_t)rc;
 	s->c.pkts_in++;
 	s->c.bytes_in += len;
+	if (s->rec)
+		record_append(w, s, pkt);
 	handoff(w, s, pkt);
 }
 

@@ -6,6 +6,7 @@
  * (journals closed), and exits 0. */
 #include "relay/ctl.h"
 #include "relay/opts.h"
+#include "relay/record.h"
 #include "relay/relay.h"
 #include "relay/srtp.h"
 #include "common/clock.h"
@@ -67,6 +68,8 @@ int main(int argc, char **argv)
 	snprintf(ready, sizeof ready, "%s/ready", r.opts.spool);
 	if ((rc = mkdir_p(ready)) < 0)
 		fatal("cannot create the spool", "path=%s err=%s", ready, strerror(-rc));
+	if ((rc = record_recover_spool(r.opts.spool)) < 0)
+		fatal("cannot read the spool", "path=%s err=%s", r.opts.spool, strerror(-rc));
 	if (srtp_layer_init() < 0)
 		fatal("cannot initialise SRTP", NULL);
 

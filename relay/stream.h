@@ -38,6 +38,7 @@ struct stream_spec {
 	char id[STREAM_ID_MAX], webinar[STREAM_ID_MAX], org[STREAM_ID_MAX];
 	int64_t webinar_date;            /* unix seconds, for the journal header */
 	bool record;
+	char recording[STREAM_ID_MAX];   /* journal / recording id when record is set */
 	unsigned ntracks;
 	struct stream_track tracks[STREAM_MAX_TRACKS];
 	enum srtp_suite suite;

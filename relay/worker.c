@@ -3,6 +3,7 @@
 #include "relay/worker.h"
 #include "relay/fanout.h"
 #include "relay/pkt.h"
+#include "relay/record.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -172,6 +173,13 @@ static void cmd_exec(struct worker *w, struct relay_cmd *cmd)
 			break;
 		}
 		rc = stream_create(cmd->stream, slot, cmd->gen, &w->streams[slot]);
+		if (rc == 0 && cmd->stream->record) {
+			rc = record_open(w, w->streams[slot], cmd->stream, &w->streams[slot]->rec);
+			if (rc < 0) {
+				stream_destroy(w->streams[slot]);
+				w->streams[slot] = NULL;
+			}
+		}
 		if (rc == 0)
 			w->owned[w->nowned++] = slot;
 		break;
@@ -180,6 +188,7 @@ static void cmd_exec(struct worker *w, struct relay_cmd *cmd)
 			rc = -ENOENT;
 			break;
 		}
+		record_close(w, w->streams[slot]->rec);
 		stream_destroy(w->streams[slot]);
 		w->streams[slot] = NULL;
 		owned_remove(w, slot);
@@ -297,6 +306,9 @@ static void dispatch(struct worker *w, struct io_uring_cqe *cqe)
 		xcore_wake_clear(&w->relay->xcore, w->idx);
 		fanout_drain(w);
 		break;
+	case LOOP_JOURNAL:
+		record_on_completion(w, cqe);
+		break;
 	default:
 		break;
 	}
@@ -324,7 +336,19 @@ static void run(struct worker *w)
 		io_uring_cq_advance(&w->loop.ring, n);
 		fanout_drain(w);
 		fanout_flush(w);
+		if (amphi_mono_ns() >= w->next_tick_ns) {
+			int64_t now = amphi_mono_ns();
+			record_tick(w, now);
+			w->next_tick_ns = now + WORKER_TICK_NS;
+		}
 	}
+	/* Stopping: every journal is closed and renamed into spool/ready/. */
+	for (unsigned i = 0; i < w->nowned; i++) {
+		struct stream *s = w->streams[w->owned[i]];
+		record_close(w, s->rec);
+		s->rec = NULL;
+	}
+	record_shutdown(w);
 }
 
 static void *worker_main(void *arg)

@@ -86,7 +86,8 @@ struct worker {
 	uint64_t wake_mask;               /* workers to wake at the end of this turn */
 	struct worker_counters c;
 	struct log_limit lim_malformed, lim_unknown, lim_srtp, lim_send, lim_drop, lim_unsupported;
-	int64_t next_tick_ns;             /* monotonic: journals' fsync and timers */
+	int64_t next_tick_ns;             /* monotonic: journals' flush/fsync and timers */
+	struct record *records;           /* journals of this worker, open and closing (record.c) */
 };
 
 /* Control thread side: runs cmd on w and waits for it.  Returns cmd->result. */
