@@ -53,6 +53,8 @@ struct trk {
 	int64_t off;                 /* wall ns = off + media time */
 	int stream;                  /* mux stream index, -1 when not muxed */
 	int64_t end_ns;              /* end of the last frame written, timeline ns */
+	int64_t prev_pts;            /* video: the previous frame's pts, -1 before the first */
+	int64_t vdur;                /* video: the last frame interval, ns */
 	uint64_t dropped;            /* packets not usable: wrong pt, bad RTP, late, duplicate */
 };
 
@@ -201,8 +203,17 @@ static void frame_pass2(struct ingest *in, struct trk *t, const struct rec_frame
 		t->dropped++;
 		return;
 	}
-	if (t->codec == REC_CODEC_OPUS)
+	if (t->codec == REC_CODEC_OPUS) {
 		dur = opus_duration_ns(f->data, f->len);
+	} else {
+		/* RTP does not say how long a video frame shows: assume
+		 * the last interval (up to 1 s), so the file's duration
+		 * counts the last frame too. */
+		if (t->prev_pts >= 0 && pts > t->prev_pts && pts - t->prev_pts <= 1000000000)
+			t->vdur = pts - t->prev_pts;
+		t->prev_pts = pts;
+		dur = t->vdur;
+	}
 	rc = rec_mux_write(in->mux, (unsigned)t->stream, pts, dur, f->key, f->data, f->len);
 	if (rc < 0) {
 		in->werr = rc;
@@ -268,6 +279,8 @@ static int run_pass(struct ingest *in, int pass, char *err, size_t errlen)
 		}
 		rec_reorder_init(t->ro, REORDER_WINDOW);
 		t->dropped = 0;
+		t->prev_pts = -1;
+		t->vdur = 0;
 	}
 	while (journal_next(rd, &rec) == 1 && !in->werr) {
 		struct trk *t = trk_of(in, rec.track);
