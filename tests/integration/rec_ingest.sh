@@ -5,9 +5,11 @@
 # into a media file, checked with ffprobe and a full ffmpeg decode.  Then a
 # torn journal, a damaged one, one that cannot be muxed, and a full disk.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/rec_media.inc"
 
 TOOL=${AMPHI_BUILD:-$AMPHI_TOP/build/default}/test-tools/rectool
 SECONDS_PUB=4
+REC_IDS=web-1/org-1/1795000000
 [ -x "$TOOL" ] || skip "rectool not built ($TOOL)"
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || skip "ffmpeg/ffprobe not installed"
 
@@ -28,47 +30,6 @@ publish() {
 		-map 1:a -c:a libopus -b:a 64k -payload_type 111 -f rtp 'rtp://127.0.0.1:5006?pkt_size=1200' \
 		>/dev/null 2>"$T/$name.ffmpeg"
 	wait $cap
-}
-
-# field FILE KEY: a value from rectool ingest's key=value output.
-field() { sed -n "s/^$2=//p" "$1"; }
-
-near() {   # near A B TOLERANCE: |A - B| <= TOLERANCE
-	awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'
-}
-
-# check_media NAME EXT VCODEC: the media checks every good ingest must pass.
-check_media() {
-	local name=$1 ext=$2 vcodec=$3
-	local out=$T/$name.ingest f=$T/blobs/$name.$ext
-	check "$name: ingest succeeds" "$TOOL" ingest "$T/$name.amj" "$T/blobs" >"$out"
-	cat "$out"
-	check "$name: blob at $f" test -s "$f"
-	check "$name: codecs $vcodec+opus" test "$(field "$out" codecs)" = "$vcodec+opus"
-	check "$name: no temp file left" test -z "$(ls -A "$T/blobs" | grep '\.tmp$')"
-	check "$name: size and sha256 match the file" test "$(field "$out" size) $(field "$out" sha256)" = \
-		"$(stat -c %s "$f") $(sha256sum <"$f" | cut -d' ' -f1)"
-	check "$name: ids from the journal" test "$(field "$out" id)/$(field "$out" webinar)/$(field "$out" org)/$(field "$out" webinar_date)" = "$name/web-1/org-1/1795000000"
-	local streams
-	streams=$(ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$f" | tr '\n' ' ')
-	check "$name: ffprobe sees $vcodec and opus ($streams)" test "$streams" = "$vcodec opus "
-	local dur
-	dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$f")
-	check "$name: duration $dur within 0.5 s of $SECONDS_PUB s" near "$dur" $SECONDS_PUB 0.5
-	check "$name: duration_ms agrees with ffprobe" near "$(field "$out" duration_ms)" "$(awk -v d="$dur" 'BEGIN{print d*1000}')" 50
-	local errs
-	errs=$(ffmpeg -nostdin -v error -i "$f" -f null - 2>&1)
-	check "$name: full decode without error" test -z "$errs"
-	[ -z "$errs" ] || echo "$errs" | head -5
-	check "$name: first video frame is a keyframe" test "$(ffprobe -v error -select_streams v \
-		-read_intervals %+#1 -show_entries frame=key_frame -of csv=p=0 "$f" | head -1 | cut -d, -f1)" = 1
-	local sv sa
-	sv=$(ffprobe -v error -select_streams v -show_entries stream=start_time -of csv=p=0 "$f")
-	sa=$(ffprobe -v error -select_streams a -show_entries stream=start_time -of csv=p=0 "$f")
-	check "$name: audio and video start together ($sv / $sa)" near "$sv" "$sa" 0.2
-	local w
-	w=$(ffprobe -v error -select_streams v -show_entries stream=width,height -of csv=p=0 "$f")
-	check "$name: frame size 320x240 in the header ($w)" test "$w" = "320,240"
 }
 
 mkdir -p "$T/blobs"
