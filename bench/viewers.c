@@ -1,0 +1,262 @@
+/* viewers: see viewers.h. */
+#include "bench/viewers.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <srtp2/srtp.h>
+
+#include "bench/keys.h"
+
+enum { BATCH = 32, DGRAM_MAX = 2048 };
+
+struct viewer {
+	int fd;
+	uint16_t port;
+	srtp_t srtp;            /* NULL in count mode */
+	uint64_t datagrams;
+	uint64_t decrypted;
+};
+
+struct viewers {
+	unsigned n;
+	struct viewer *v;
+	int ep;
+	pthread_t thread;
+	atomic_bool stop;
+	unsigned stride;        /* decrypt every stride-th packet; 0: none */
+	/* written by the receiver thread only, read after the join */
+	uint64_t datagrams, decrypted, auth_fail, replayed, rtcp;
+	uint32_t *samples;
+	size_t nsamples, max_samples;
+	uint8_t (*bufs)[DGRAM_MAX];
+};
+
+int viewers_open(struct viewers **out, unsigned n, size_t max_samples)
+{
+	struct viewers *vs = calloc(1, sizeof *vs);
+	int r = -ENOMEM;
+
+	if (!vs)
+		return -ENOMEM;
+	vs->n = n;
+	vs->v = calloc(n, sizeof *vs->v);
+	vs->samples = calloc(max_samples ? max_samples : 1, sizeof *vs->samples);
+	vs->bufs = calloc(BATCH, sizeof *vs->bufs);
+	vs->max_samples = max_samples;
+	vs->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!vs->v || !vs->samples || !vs->bufs || vs->ep < 0)
+		goto fail;
+	for (unsigned i = 0; i < n; i++)
+		vs->v[i].fd = -1;
+	for (unsigned i = 0; i < n; i++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+		                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t len = sizeof sa;
+		int buf = 1 << 20;
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+		if (fd < 0) {
+			r = -errno;
+			goto fail;
+		}
+		vs->v[i].fd = fd;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+		    getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ||
+		    epoll_ctl(vs->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			r = -errno;
+			goto fail;
+		}
+		vs->v[i].port = ntohs(sa.sin_port);
+	}
+	*out = vs;
+	return 0;
+fail:
+	viewers_close(vs);
+	return r;
+}
+
+uint16_t viewers_port(const struct viewers *vs, unsigned i)
+{
+	return vs->v[i].port;
+}
+
+int viewers_set_key(struct viewers *vs, unsigned i, int gcm, const uint8_t *key)
+{
+	if (vs->v[i].srtp)
+		srtp_dealloc(vs->v[i].srtp);
+	vs->v[i].srtp = NULL;
+	return keys_session(&vs->v[i].srtp, gcm, key, 0);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void on_packet(struct viewers *vs, struct viewer *v, uint8_t *p, size_t len)
+{
+	int n = (int)len;
+	size_t hl;
+	srtp_err_status_t st;
+
+	if (len >= 2 && p[1] >= 192 && p[1] <= 223) {
+		vs->rtcp++;     /* RFC 5761: RTCP from the relay, not media */
+		return;
+	}
+	vs->datagrams++;
+	if (!vs->stride || v->datagrams++ % vs->stride)
+		return;
+	st = srtp_unprotect(v->srtp, p, &n);
+	if (st == srtp_err_status_replay_fail || st == srtp_err_status_replay_old) {
+		vs->replayed++;
+		return;
+	}
+	if (st != srtp_err_status_ok) {
+		vs->auth_fail++;
+		return;
+	}
+	vs->decrypted++;
+	v->decrypted++;
+	hl = 12 + 4 * (size_t)(p[0] & 0x0f);
+	if ((p[0] & 0x10) && (size_t)n >= hl + 4)
+		hl += 4 + 4 * (size_t)(p[hl + 2] << 8 | p[hl + 3]);
+	if ((size_t)n >= hl + VIEWERS_STAMP_LEN && vs->nsamples < vs->max_samples) {
+		uint64_t sent = rd64(p + hl), now = mono_ns();
+
+		if (now >= sent)
+			vs->samples[vs->nsamples++] = (uint32_t)((now - sent) / 1000);
+	}
+}
+
+static void *receiver(void *arg)
+{
+	struct viewers *vs = arg;
+	struct epoll_event evs[64];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+
+	for (int i = 0; i < BATCH; i++) {
+		iov[i].iov_base = vs->bufs[i];
+		iov[i].iov_len = DGRAM_MAX;
+		memset(&msgs[i], 0, sizeof msgs[i]);
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (!atomic_load(&vs->stop)) {
+		int ne = epoll_wait(vs->ep, evs, 64, 50);
+
+		for (int e = 0; e < ne; e++) {
+			struct viewer *v = &vs->v[evs[e].data.u32];
+			int got;
+
+			while ((got = recvmmsg(v->fd, msgs, BATCH, MSG_DONTWAIT, NULL)) > 0)
+				for (int k = 0; k < got; k++)
+					on_packet(vs, v, vs->bufs[k], msgs[k].msg_len);
+		}
+	}
+	return NULL;
+}
+
+int viewers_start(struct viewers *vs, unsigned stride)
+{
+	vs->stride = stride;
+	/* whatever an earlier phase left in the socket buffers (the raw
+	 * ceiling's plain datagrams) is not part of this one */
+	for (unsigned i = 0; i < vs->n; i++)
+		while (recv(vs->v[i].fd, vs->bufs[0], DGRAM_MAX, MSG_DONTWAIT) >= 0)
+			;
+	vs->datagrams = vs->decrypted = vs->auth_fail = vs->replayed = vs->rtcp = 0;
+	vs->nsamples = 0;
+	for (unsigned i = 0; i < vs->n; i++) {
+		if (stride && !vs->v[i].srtp)
+			return -EINVAL;
+		vs->v[i].decrypted = vs->v[i].datagrams = 0;
+	}
+	atomic_store(&vs->stop, false);
+	return -pthread_create(&vs->thread, NULL, receiver, vs);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+uint32_t viewers_percentile(uint32_t *v, size_t n, double p)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof *v, cmp_u32);
+	/* nearest rank */
+	i = (size_t)(p / 100.0 * (double)n + 0.999999);
+	if (i == 0)
+		i = 1;
+	if (i > n)
+		i = n;
+	return v[i - 1];
+}
+
+void viewers_stop(struct viewers *vs, struct viewers_result *r)
+{
+	atomic_store(&vs->stop, true);
+	pthread_join(vs->thread, NULL);
+	memset(r, 0, sizeof *r);
+	r->datagrams = vs->datagrams;
+	r->decrypted = vs->decrypted;
+	r->auth_fail = vs->auth_fail;
+	r->replayed = vs->replayed;
+	r->rtcp = vs->rtcp;
+	r->min_per_viewer = vs->n ? UINT64_MAX : 0;
+	for (unsigned i = 0; i < vs->n; i++)
+		if (vs->v[i].datagrams < r->min_per_viewer)
+			r->min_per_viewer = vs->v[i].datagrams;
+	r->samples = vs->nsamples;
+	r->p50_us = viewers_percentile(vs->samples, vs->nsamples, 50);
+	r->p99_us = viewers_percentile(vs->samples, vs->nsamples, 99);
+	r->max_us = vs->nsamples ? vs->samples[vs->nsamples - 1] : 0;
+}
+
+void viewers_close(struct viewers *vs)
+{
+	if (!vs)
+		return;
+	for (unsigned i = 0; vs->v && i < vs->n; i++) {
+		if (vs->v[i].fd >= 0)
+			close(vs->v[i].fd);
+		if (vs->v[i].srtp)
+			srtp_dealloc(vs->v[i].srtp);
+	}
+	if (vs->ep >= 0)
+		close(vs->ep);
+	free(vs->v);
+	free(vs->samples);
+	free(vs->bufs);
+	free(vs);
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# bench_fanout: amphi-bench against a real amphi-relay it starts itself (the
+# way `make bench` runs it), small: 30 SDES viewers, 2 s, both suites.  Every
+# viewer must receive every packet and its sampled packets must decrypt under
+# its own key; the JSON must carry the keys scripts depend on (DESIGN.md §8).
+. "$(dirname "$0")/../lib.sh"
+command -v jq >/dev/null || skip "jq is not installed"
+
+for suite in gcm cm; do
+	out=$T/$suite.json
+	check "amphi-bench fanout --suite $suite runs" \
+		"$AMPHI_BIN/amphi-bench" fanout --viewers 30 --bitrate 400000 --packet-size 1200 \
+		--seconds 2 --suite $suite --port-base 43000 --workers 2 --json "$out"
+	[ -s "$out" ] || { fail "$suite: no JSON written"; continue; }
+	check "$suite: every documented key is there" jq -e \
+		'has("viewers") and has("egress_pps") and has("relay_cpu_s") and
+		 has("egress_pps_per_cpu_s") and has("raw_ceiling_pps_per_cpu_s") and has("ratio")
+		 and has("loss") and (.latency_us | has("p50") and has("p99"))' "$out"
+	check "$suite: 30 viewers, something published" jq -e '.viewers == 30 and .published > 50' "$out"
+	check "$suite: the relay sent one packet per viewer per packet" \
+		jq -e '.relay_pkts_out == .published * 30' "$out"
+	check "$suite: every viewer received every packet" \
+		jq -e '.loss == 0 and .min_received_per_viewer == .published' "$out"
+	check "$suite: sampled packets decrypt under each viewer's key" \
+		jq -e '.decrypted > 0 and .auth_fail == 0' "$out"
+	check "$suite: ratios are measured, not zero" \
+		jq -e '.raw_ceiling_pps_per_cpu_s > 0 and .relay_cpu_s > 0 and .ratio > 0' "$out"
+	check "$suite: latency measured" jq -e '.latency_us.p50 > 0 and .latency_us.p99 >= .latency_us.p50' "$out"
+done
+check "bad arguments are refused" bash -c "! '$AMPHI_BIN/amphi-bench' fanout --viewers 0 --bitrate 1 2>/dev/null"
+check "webrtc transport is refused with a reason" bash -c \
+	"'$AMPHI_BIN/amphi-bench' fanout --viewers 1 --bitrate 100000 --packet-size 1200 --seconds 1 --suite gcm --transport webrtc 2>&1 | grep -q 'bad option'"
+finish
