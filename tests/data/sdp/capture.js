@@ -1,0 +1,60 @@
+// capture.js: regenerates the Chromium offers under tests/data/sdp/ that the
+// SDP unit tests (tests/unit/control_sdp.c) parse.  Run it inside a network
+// namespace with only loopback up, so the offers carry no address of the
+// machine:
+//   unshare -n sh -c 'ip link set lo up && \
+//     NODE_PATH=/var/cache/amphi/node/node_modules node tests/data/sdp/capture.js tests/data/sdp'
+// It writes chromium-sendonly.sdp (fake camera + microphone, what a WHIP
+// publisher offers) and chromium-recvonly.sdp (video + audio transceivers,
+// what a WHEP viewer offers) and chromium-simulcast.sdp (the camera sent as
+// three rid layers: a=rid / a=simulcast lines), each after ICE gathering completed so the
+// offer carries its host candidates.
+const { chromium } = require('playwright-core');
+const fs = require('fs');
+const path = require('path');
+
+const outDir = process.argv[2] || '.';
+const flags = ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream',
+	'--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
+	'--disable-background-networking', '--disable-component-update', '--disable-sync',
+	'--no-first-run'];
+
+async function offer(page, mode) {
+	return page.evaluate(async (m) => {
+		const pc = new RTCPeerConnection();
+		if (m === 'sendonly' || m === 'simulcast') {
+			const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+			for (const t of s.getTracks()) {
+				const init = { direction: 'sendonly', streams: [s] };
+				if (m === 'simulcast' && t.kind === 'video')
+					init.sendEncodings = [{ rid: 'h' }, { rid: 'm', scaleResolutionDownBy: 2 },
+						{ rid: 'l', scaleResolutionDownBy: 4 }];
+				pc.addTransceiver(t, init);
+			}
+		} else {
+			pc.addTransceiver('video', { direction: 'recvonly' });
+			pc.addTransceiver('audio', { direction: 'recvonly' });
+		}
+		const done = new Promise((r) => {
+			pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r();
+		});
+		await pc.setLocalDescription(await pc.createOffer());
+		await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+		return pc.localDescription.sdp;
+	}, mode);
+}
+
+(async () => {
+	const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: flags });
+	const page = await (await browser.newContext()).newPage();
+	// getUserMedia needs a secure context: http://localhost counts as one,
+	// served here by playwright itself (no server process).
+	await page.route('http://localhost/', (r) => r.fulfill({ contentType: 'text/html', body: '<html></html>' }));
+	await page.goto('http://localhost/');
+	for (const mode of ['sendonly', 'recvonly', 'simulcast']) {
+		const sdp = await offer(page, mode);
+		fs.writeFileSync(path.join(outDir, `chromium-${mode}.sdp`), sdp);
+		console.log(`chromium-${mode}.sdp: ${sdp.length} bytes`);
+	}
+	await browser.close();
+})().catch((e) => { console.error(e); process.exit(1); });
