@@ -4,3 +4,12 @@ $(eval $(call lib,relay))
 ifneq ($(wildcard relay/main.c),)
 $(eval $(call prog,amphi-relay,relay/main.c,relay))
 endif
+
+# The fan-out test's publisher + viewers (tests/tools/relay_fanout_check.c):
+# a client of the relay that links only common/ and libsrtp (the reference),
+# never relay code.  Built with everything, never installed.
+RELAY_FANOUT_TOOL := $(BUILD)/test-tools/relay_fanout_check
+$(RELAY_FANOUT_TOOL): $(BUILD)/tests/tools/relay_fanout_check.o $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(call pkg_libs,$(sort libsrtp2 jansson $(common_PKGS))) $(common_LDLIBS)
+all: $(RELAY_FANOUT_TOOL)

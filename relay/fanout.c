@@ -205,6 +205,10 @@ void fanout_deliver(struct worker *w, struct relay_pkt *pkt)
 			continue;
 		slot = loop_send_slot(l);
 		if (!slot) {
+			worker_reclaim(w);
+			slot = loop_send_slot(l);
+		}
+		if (!slot) {
 			v->drops++;
 			g->drops++;
 			w->c.drops++;

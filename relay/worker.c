@@ -257,7 +257,7 @@ static void arm_eventfd(struct worker *w)
 	io_uring_sqe_set_data64(sqe, LOOP_UD(LOOP_EVENTFD, 0));
 }
 
-static void on_recv(struct worker *w, struct io_uring_cqe *cqe)
+static void on_recv(struct worker *w, const struct io_uring_cqe *cqe)
 {
 	const struct sockaddr *src;
 	socklen_t srclen;
@@ -280,21 +280,58 @@ static void on_recv(struct worker *w, struct io_uring_cqe *cqe)
 		loop_recv_arm(&w->loop);
 }
 
-static void dispatch(struct worker *w, struct io_uring_cqe *cqe)
+/* Handles a send or journal completion at once; defers the others. */
+static void reap_one(struct worker *w, const struct io_uring_cqe *cqe)
 {
 	uint64_t ud = io_uring_cqe_get_data64(cqe);
-	struct relay_cmd *cmd;
-
 	switch (LOOP_UD_TAG(ud)) {
-	case LOOP_RECV:
-		on_recv(w, cqe);
-		break;
 	case LOOP_SEND:
 		if (cqe->res < 0) {
 			w->c.send_errors++;
 			log_limited(&w->lim_send, LOG_WARN, "send failed", "worker=%u err=%d", w->idx, cqe->res);
 		}
 		loop_send_done(&w->loop, (unsigned)LOOP_UD_ID(ud));
+		return;
+	case LOOP_JOURNAL:
+		record_on_completion(w, cqe);
+		return;
+	}
+	if (w->ndeferred == w->deferred_cap) {
+		unsigned cap = w->deferred_cap ? w->deferred_cap * 2 : 1024;
+		struct worker_cqe *nd = realloc(w->deferred, cap * sizeof *nd);
+		if (!nd)
+			fatal("out of memory for completions", "worker=%u", w->idx);
+		w->deferred = nd;
+		w->deferred_cap = cap;
+	}
+	w->deferred[w->ndeferred++] = (struct worker_cqe){ ud, cqe->res, cqe->flags };
+}
+
+static void reap(struct worker *w)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+	io_uring_for_each_cqe(&w->loop.ring, head, cqe) {
+		reap_one(w, cqe);
+		n++;
+	}
+	io_uring_cq_advance(&w->loop.ring, n);
+}
+
+void worker_reclaim(struct worker *w)
+{
+	io_uring_submit(&w->loop.ring);
+	reap(w);
+}
+
+static void dispatch(struct worker *w, const struct worker_cqe *d)
+{
+	struct io_uring_cqe cqe = { .user_data = d->ud, .res = d->res, .flags = d->flags };
+	struct relay_cmd *cmd;
+
+	switch (LOOP_UD_TAG(d->ud)) {
+	case LOOP_RECV:
+		on_recv(w, &cqe);
 		break;
 	case LOOP_EVENTFD:
 		while ((cmd = xcore_ring_pop(&w->cmdq)))
@@ -306,9 +343,6 @@ static void dispatch(struct worker *w, struct io_uring_cqe *cqe)
 		xcore_wake_clear(&w->relay->xcore, w->idx);
 		fanout_drain(w);
 		break;
-	case LOOP_JOURNAL:
-		record_on_completion(w, cqe);
-		break;
 	default:
 		break;
 	}
@@ -317,8 +351,6 @@ static void dispatch(struct worker *w, struct io_uring_cqe *cqe)
 static void run(struct worker *w)
 {
 	struct relay *r = w->relay;
-	struct io_uring_cqe *cqe;
-	unsigned head, n;
 
 	loop_recv_arm(&w->loop);
 	arm_eventfd(w);
@@ -328,12 +360,13 @@ static void run(struct worker *w)
 			log_msg(LOG_ERROR, "io_uring wait failed", "worker=%u err=%d", w->idx, rc);
 			usleep(10000);
 		}
-		n = 0;
-		io_uring_for_each_cqe(&w->loop.ring, head, cqe) {
-			dispatch(w, cqe);
-			n++;
+		reap(w);
+		/* The array may grow while it is walked (worker_reclaim). */
+		for (unsigned i = 0; i < w->ndeferred; i++) {
+			struct worker_cqe d = w->deferred[i];
+			dispatch(w, &d);
 		}
-		io_uring_cq_advance(&w->loop.ring, n);
+		w->ndeferred = 0;
 		fanout_drain(w);
 		fanout_flush(w);
 		if (amphi_mono_ns() >= w->next_tick_ns) {
@@ -383,6 +416,7 @@ static void worker_free(struct worker *w)
 	free(w->streams);
 	free(w->vgroups);
 	free(w->owned);
+	free(w->deferred);
 	free(w);
 }
 

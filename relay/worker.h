@@ -88,7 +88,16 @@ struct worker {
 	struct log_limit lim_malformed, lim_unknown, lim_srtp, lim_send, lim_drop, lim_unsupported;
 	int64_t next_tick_ns;             /* monotonic: journals' flush/fsync and timers */
 	struct record *records;           /* journals of this worker, open and closing (record.c) */
+	/* Completions reaped but not yet handled (receives, wake-ups, commands):
+	 * sends and journal writes are handled as soon as they are reaped, so a
+	 * worker short of send slots can reclaim them in the middle of a turn. */
+	struct worker_cqe { uint64_t ud; int32_t res; uint32_t flags; } *deferred;
+	unsigned ndeferred, deferred_cap;
 };
+
+/* Worker side, out of send slots mid-turn: submits what is queued and reaps
+ * the completions that are ready, freeing their slots. */
+void worker_reclaim(struct worker *w);
 
 /* Control thread side: runs cmd on w and waits for it.  Returns cmd->result. */
 int worker_cmd_run(struct worker *w, struct relay_cmd *cmd);

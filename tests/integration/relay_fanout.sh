@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# relay_fanout: one publisher at 1 Mbit/s, 1000 viewers on loopback for 5 s
+# (issue 3).  Every viewer must receive every packet and decrypt it with its
+# own key using libsrtp (the reference, not the relay's transform), the
+# plaintext must be what was sent, and the relay's stats must agree with what
+# the viewers counted.  Then the same with AES-CM and 200 viewers.  Prints the
+# relay's CPU time per egress packet for docs/performance.md.
+. "$(dirname "$0")/../lib.sh"
+TOOL=${AMPHI_BUILD:-$AMPHI_TOP/build/default}/test-tools/relay_fanout_check
+[ -x "$TOOL" ] || skip "relay_fanout_check not built ($TOOL)"
+command -v jq >/dev/null || skip "jq is not installed"
+ulimit -n 4096 2>/dev/null
+
+sock=$T/relay.sock
+spawn relay "$AMPHI_BIN/amphi-relay" --workers 2 --port-base 42200 --control "$sock" --spool "$T/spool"
+check "relay started" wait_for 10 test -S "$sock"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$relay_pid/stat"; }
+hz=$(getconf CLK_TCK)
+
+run() {   # run SUITE VIEWERS SECONDS
+	local t0 t1 out
+	t0=$(cpu_ticks)
+	out=$("$TOOL" --control "$sock" --suite "$1" --viewers "$2" --seconds "$3" --bitrate 1000000 --packet-size 1200)
+	t1=$(cpu_ticks)
+	echo "$1 x $2: $out"
+	local sent=$(jq .sent <<<"$out") pout=$(jq .relay_pkts_out <<<"$out")
+	check "$1: publisher sent $sent packets" test "$sent" -gt $((80 * $3))
+	check "$1: every viewer received every packet" test "$(jq .min_received <<<"$out")" = "$sent"
+	check "$1: no viewer received more than was sent" test "$(jq .max_received <<<"$out")" = "$sent"
+	check "$1: every packet decrypted with the viewer's key" test "$(jq .auth_failures <<<"$out")" = 0
+	check "$1: plaintext as sent" test "$(jq .payload_mismatches <<<"$out")" = 0
+	check "$1: relay decrypted each packet once" test "$(jq .relay_pkts_in <<<"$out")" = "$sent"
+	check "$1: relay stats = viewers' count ($pout)" test "$pout" = "$(jq .received <<<"$out")"
+	check "$1: relay dropped nothing" test "$(jq '.relay_drops + .relay_send_errors' <<<"$out")" = 0
+	echo "$1 x $2: relay CPU $(( (t1 - t0) * 1000 / hz )) ms for $pout egress packets" \
+	     "($(( pout * hz / ( (t1 - t0) > 0 ? (t1 - t0) : 1 ) )) packets per CPU-second, setup included)"
+}
+run gcm 1000 5
+run cm 200 3
+
+stats=$(printf '%s\n' '{"cmd":"stats"}' | socat -t5 - "UNIX-CONNECT:$sock")
+check "no stream left behind" test "$(jq '.streams | length' <<<"$stats")" = 0
+check "both workers served viewers" test "$(jq '[.workers[] | select(.handoffs_in > 0 or .pkts_out > 0)] | length' <<<"$stats")" = 2
+kill -TERM "$relay_pid"
+wait "$relay_pid"
+check "relay exits 0 on SIGTERM" test $? = 0
+finish

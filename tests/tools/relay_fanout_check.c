@@ -1,0 +1,319 @@
+/* relay_fanout_check: a publisher and N viewers around a running amphi-relay
+ * (tests/integration/relay_fanout.sh).
+ *
+ *   relay_fanout_check --control SOCK [--viewers N] [--seconds S]
+ *                      [--bitrate BPS] [--packet-size BYTES] [--suite gcm|cm]
+ *
+ * Creates a stream and N viewers through the control socket, each viewer
+ * with its own random key and its own UDP socket; publishes RTP at the given
+ * bitrate, protected with libsrtp; every viewer decrypts what it receives with
+ * libsrtp (the reference implementation, independent of the relay's EVP
+ * transform) and checks the plaintext against what was sent.  At the end it
+ * reads the relay's stats and prints one JSON object:
+ *   sent, viewers, received (total), min_received, max_received,
+ *   auth_failures, payload_mismatches, relay_pkts_in, relay_pkts_out,
+ *   relay_drops, relay_send_errors
+ * Exit 0 when it ran (the test script judges the numbers), 1 on setup errors. */
+#include "common/ctl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <srtp2/srtp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SSRC 0x5EED1234u
+#define PT   96
+
+struct viewer {
+	int fd;
+	srtp_t srtp;
+	uint64_t received, auth_failures, mismatches;
+};
+
+static const char *sock_path;
+static unsigned nviewers = 1000, seconds = 5, bitrate = 1000000, pkt_size = 1200;
+static bool gcm = true;
+static atomic_bool sending_done;
+static uint64_t sent;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "relay_fanout_check: %s\n", what);
+	exit(1);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void b64(const uint8_t *in, size_t n, char *out)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
+		out[o++] = a[v >> 18 & 63];
+		out[o++] = a[v >> 12 & 63];
+		out[o++] = i + 1 < n ? a[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? a[v & 63] : '=';
+	}
+	out[o] = 0;
+}
+
+static size_t key_len(void) { return gcm ? 28 : 30; }
+static const char *suite_name(void) { return gcm ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80"; }
+
+static srtp_t make_srtp(const uint8_t *key, bool inbound)
+{
+	srtp_policy_t p;
+	srtp_t s;
+	memset(&p, 0, sizeof p);
+	if (gcm) {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
+	} else {
+		srtp_crypto_policy_set_rtp_default(&p.rtp);
+		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+	}
+	p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
+	p.key = (unsigned char *)key;
+	p.window_size = 1024;
+	if (srtp_create(&s, &p) != srtp_err_status_ok)
+		die("srtp_create failed");
+	return s;
+}
+
+/* The payload of packet seq: a pattern the viewers can check byte by byte. */
+static void fill_payload(uint8_t *p, size_t n, uint16_t seq)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(seq * 31 + i * 7);
+}
+
+static json_t *call(json_t *req)
+{
+	char err[256];
+	json_t *resp = ctl_call(sock_path, req, 5000, err, sizeof err);
+	json_decref(req);
+	if (!resp) {
+		fprintf(stderr, "control call failed: %s\n", err);
+		exit(1);
+	}
+	if (!json_is_true(json_object_get(resp, "ok"))) {
+		fprintf(stderr, "relay refused: %s\n", json_string_value(json_object_get(resp, "error")));
+		exit(1);
+	}
+	return resp;
+}
+
+struct pub {
+	int fd;
+	srtp_t srtp;
+};
+
+static void *publisher(void *arg)
+{
+	struct pub *p = arg;
+	size_t payload = pkt_size - 12 - (gcm ? 16 : 10);
+	uint64_t total = (uint64_t)bitrate / 8 / pkt_size * seconds;
+	int64_t gap = (int64_t)(1e9 * pkt_size * 8 / bitrate), t0 = mono_ns();
+	uint8_t buf[2048];
+
+	for (uint64_t i = 0; i < total; i++) {
+		int64_t due = t0 + (int64_t)i * gap, now = mono_ns();
+		int len = (int)(12 + payload);
+		uint16_t seq = (uint16_t)(1000 + i);
+		uint32_t ts = (uint32_t)(i * 3000);
+		if (due > now) {
+			struct timespec d = { 0, due - now };
+			nanosleep(&d, NULL);
+		}
+		buf[0] = 0x80;
+		buf[1] = PT | (i % 10 == 9 ? 0x80 : 0);
+		buf[2] = seq >> 8;
+		buf[3] = seq & 0xff;
+		buf[4] = ts >> 24; buf[5] = ts >> 16; buf[6] = ts >> 8; buf[7] = ts;
+		buf[8] = SSRC >> 24; buf[9] = SSRC >> 16 & 0xff; buf[10] = SSRC >> 8 & 0xff; buf[11] = SSRC & 0xff;
+		fill_payload(buf + 12, payload, seq);
+		if (srtp_protect(p->srtp, buf, &len) != srtp_err_status_ok)
+			die("srtp_protect failed");
+		if (send(p->fd, buf, (size_t)len, 0) != len)
+			perror("publisher send");
+		sent++;
+	}
+	atomic_store(&sending_done, true);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "control", required_argument, NULL, 'c' }, { "viewers", required_argument, NULL, 'v' },
+		{ "seconds", required_argument, NULL, 's' }, { "bitrate", required_argument, NULL, 'b' },
+		{ "packet-size", required_argument, NULL, 'p' }, { "suite", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct viewer *v;
+	struct pub pub;
+	struct rlimit rl;
+	uint8_t key[32];
+	char k64[64], addr[64];
+	struct sockaddr_in sa;
+	socklen_t sl;
+	pthread_t th;
+	int ep, c;
+	json_t *resp, *st;
+	uint64_t total = 0, minr = UINT64_MAX, maxr = 0, fails = 0, mism = 0;
+	int64_t quiet_since = 0;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': sock_path = optarg; break;
+		case 'v': nviewers = (unsigned)atoi(optarg); break;
+		case 's': seconds = (unsigned)atoi(optarg); break;
+		case 'b': bitrate = (unsigned)atoi(optarg); break;
+		case 'p': pkt_size = (unsigned)atoi(optarg); break;
+		case 'S': gcm = !strcmp(optarg, "gcm"); break;
+		default: die("usage: see the comment at the top of tests/tools/relay_fanout_check.c");
+		}
+	}
+	if (!sock_path || nviewers == 0 || pkt_size < 100 || pkt_size > 1400 || bitrate < 8000)
+		die("bad arguments");
+	rl.rlim_cur = rl.rlim_max = nviewers + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < nviewers + 64) {
+		rl.rlim_cur = nviewers + 64 > rl.rlim_max ? rl.rlim_max : nviewers + 64;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (srtp_init() != srtp_err_status_ok)
+		die("srtp_init failed");
+
+	getrandom(key, key_len(), 0);
+	b64(key, key_len(), k64);
+	resp = call(json_pack("{s:s,s:s,s:[{s:s,s:s,s:i,s:i}],s:{s:s,s:s}}", "cmd", "stream.create",
+	                      "id", "fanout", "tracks", "kind", "video", "codec", "VP8", "pt", PT,
+	                      "clock_rate", 90000, "ingest", "suite", suite_name(), "key", k64));
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	inet_pton(AF_INET, json_string_value(json_object_get(json_object_get(resp, "ingest"), "host")), &sa.sin_addr);
+	sa.sin_port = htons((uint16_t)json_integer_value(json_object_get(json_object_get(resp, "ingest"), "port")));
+	json_decref(resp);
+	pub.fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (connect(pub.fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		die("cannot connect the publisher socket");
+	pub.srtp = make_srtp(key, false);
+
+	v = calloc(nviewers, sizeof *v);
+	ep = epoll_create1(0);
+	for (unsigned i = 0; i < nviewers; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+		int rcvbuf = 1 << 20;
+		memset(&sa, 0, sizeof sa);
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		v[i].fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		if (v[i].fd < 0)
+			die("out of sockets (raise the open-file limit)");
+		setsockopt(v[i].fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+		if (bind(v[i].fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+			die("cannot bind a viewer socket");
+		sl = sizeof sa;
+		getsockname(v[i].fd, (struct sockaddr *)&sa, &sl);
+		snprintf(addr, sizeof addr, "127.0.0.1:%u", ntohs(sa.sin_port));
+		getrandom(key, key_len(), 0);
+		b64(key, key_len(), k64);
+		v[i].srtp = make_srtp(key, true);
+		char id[32];
+		snprintf(id, sizeof id, "v%u", i);
+		json_decref(call(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "cmd", "viewer.add", "stream", "fanout",
+		                           "id", id, "suite", suite_name(), "key", k64, "addr", addr)));
+		epoll_ctl(ep, EPOLL_CTL_ADD, v[i].fd, &ev);
+	}
+	explicit_bzero(key, sizeof key);
+
+	pthread_create(&th, NULL, publisher, &pub);
+	for (;;) {
+		struct epoll_event evs[256];
+		int n = epoll_wait(ep, evs, 256, 100);
+		if (n <= 0) {
+			if (atomic_load(&sending_done)) {
+				if (!quiet_since)
+					quiet_since = mono_ns();
+				else if (mono_ns() - quiet_since > 500000000LL)
+					break;
+			}
+			continue;
+		}
+		quiet_since = 0;
+		for (int e = 0; e < n; e++) {
+			struct viewer *w = &v[evs[e].data.u32];
+			uint8_t buf[2048], expect[2048];
+			ssize_t r;
+			while ((r = recv(w->fd, buf, sizeof buf, 0)) > 0) {
+				int len = (int)r;
+				uint16_t seq;
+				if (srtp_unprotect(w->srtp, buf, &len) != srtp_err_status_ok) {
+					w->auth_failures++;
+					continue;
+				}
+				seq = (uint16_t)(buf[2] << 8 | buf[3]);
+				fill_payload(expect, (size_t)len - 12, seq);
+				if (len < 12 || (buf[1] & 0x7f) != PT || memcmp(buf + 12, expect, (size_t)len - 12))
+					w->mismatches++;
+				else
+					w->received++;
+			}
+		}
+	}
+	pthread_join(th, NULL);
+
+	for (unsigned i = 0; i < nviewers; i++) {
+		total += v[i].received;
+		fails += v[i].auth_failures;
+		mism += v[i].mismatches;
+		if (v[i].received < minr)
+			minr = v[i].received;
+		if (v[i].received > maxr)
+			maxr = v[i].received;
+	}
+	st = call(json_pack("{s:s}", "cmd", "stats"));
+	{
+		json_t *s0 = json_array_get(json_object_get(st, "streams"), 0);
+		printf("{\"sent\":%llu,\"viewers\":%u,\"received\":%llu,\"min_received\":%llu,"
+		       "\"max_received\":%llu,\"auth_failures\":%llu,\"payload_mismatches\":%llu,"
+		       "\"relay_pkts_in\":%lld,\"relay_pkts_out\":%lld,\"relay_drops\":%lld,"
+		       "\"relay_send_errors\":%lld}\n",
+		       (unsigned long long)sent, nviewers, (unsigned long long)total,
+		       (unsigned long long)minr, (unsigned long long)maxr, (unsigned long long)fails,
+		       (unsigned long long)mism,
+		       (long long)json_integer_value(json_object_get(s0, "pkts_in")),
+		       (long long)json_integer_value(json_object_get(s0, "pkts_out")),
+		       (long long)json_integer_value(json_object_get(s0, "drops")),
+		       (long long)json_integer_value(json_object_get(s0, "send_errors")));
+	}
+	json_decref(st);
+	json_decref(call(json_pack("{s:s,s:s}", "cmd", "stream.delete", "id", "fanout")));
+	for (unsigned i = 0; i < nviewers; i++) {
+		srtp_dealloc(v[i].srtp);
+		close(v[i].fd);
+	}
+	srtp_dealloc(pub.srtp);
+	free(v);
+	return 0;
+}
