@@ -10,7 +10,13 @@
  *       once the first arrived, or on SIGTERM/SIGINT.
  *   rectool ingest JOURNAL BLOB_DIR
  *       Runs rec_ingest_journal() and prints the struct rec_media as
- *       key=value lines; on failure prints "error=<reason>" and exits 1. */
+ *       key=value lines; on failure prints "error=<reason>" and exits 1.
+ *   rectool loop IN OUT N
+ *       Writes a journal N times as long as IN: its records repeated with
+ *       RTP sequence numbers, timestamps and arrival times shifted so the
+ *       result reads as one continuous publish (for ingest benchmarks).
+ *       Each repeat restarts the media, so it needs IN to begin with a
+ *       keyframe, as a fresh publish does. */
 #include "common/clock.h"
 #include "common/journal.h"
 #include "recstore/ingest.h"
@@ -40,7 +46,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: rectool capture --out FILE --recording ID --webinar ID --org ID "
 	                "[--date UNIX] [--idle S] --track KIND:CODEC:PT:CLOCK:PORT ...\n"
-	                "       rectool ingest JOURNAL BLOB_DIR\n");
+	                "       rectool ingest JOURNAL BLOB_DIR\n"
+	                "       rectool loop IN OUT N\n");
 	return 2;
 }
 
@@ -198,11 +205,82 @@ static int ingest(int argc, char **argv)
 	return 0;
 }
 
+static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static void put_be16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
+static void put_be32(uint8_t *p, uint32_t v) { put_be16(p, v >> 16); put_be16(p + 2, v & 0xffff); }
+
+static int loop(int argc, char **argv)
+{
+	struct journal_header h;
+	struct journal_reader *rd;
+	struct journal_record r;
+	static uint8_t hdr[JOURNAL_HEADER_MAX], pkt[65536], rec[65536 + JOURNAL_RECORD_OVERHEAD];
+	char err[256];
+	/* Per track: first and last sequence number of one pass. */
+	uint32_t seq0[JOURNAL_MAX_TRACKS], seq1[JOURNAL_MAX_TRACKS];
+	bool seen[JOURNAL_MAX_TRACKS] = { false };
+	uint64_t ns0 = 0, ns1 = 0;
+
+	if (argc != 5)
+		return usage();
+	int n = atoi(argv[4]);
+	if (journal_open(argv[2], &h, &rd, err, sizeof err) < 0) {
+		fprintf(stderr, "rectool: %s\n", err);
+		return 1;
+	}
+	while (journal_next(rd, &r) == 1) {
+		if (!ns0)
+			ns0 = r.arrival_ns;
+		ns1 = r.arrival_ns;
+		if (r.rtcp || r.len < 12)
+			continue;
+		if (!seen[r.track]) {
+			seq0[r.track] = be16(r.data + 2);
+			seen[r.track] = true;
+		}
+		seq1[r.track] = be16(r.data + 2);
+	}
+	journal_close(rd);
+	uint64_t span_ns = ns1 - ns0 + 20000000;   /* plus one audio packet time */
+	int fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t hn = journal_header_encode(hdr, sizeof hdr, &h);
+	if (fd < 0 || hn < 0 || write_all(fd, hdr, (size_t)hn) < 0) {
+		fprintf(stderr, "rectool: %s: %s\n", argv[3], strerror(errno));
+		return 1;
+	}
+	for (int k = 0; k < n; k++) {
+		if (journal_open(argv[2], &h, &rd, err, sizeof err) < 0)
+			return 1;
+		while (journal_next(rd, &r) == 1) {
+			if (r.rtcp)
+				continue;   /* one pass's sender reports would lie about later ones */
+			memcpy(pkt, r.data, r.len);
+			if (r.len >= 12 && seen[r.track]) {
+				unsigned t = r.track;
+				uint32_t span_ts = (uint32_t)(span_ns * h.tracks[t].clock_rate / 1000000000);
+				put_be16(pkt + 2, (uint16_t)(be16(pkt + 2) + (uint32_t)k * (seq1[t] - seq0[t] + 1)));
+				put_be32(pkt + 4, be32(pkt + 4) + (uint32_t)k * span_ts);
+			}
+			ssize_t rn = journal_record_encode(rec, sizeof rec, r.track, r.arrival_ns + (uint64_t)k * span_ns,
+			                                   pkt, r.len);
+			if (rn < 0 || write_all(fd, rec, (size_t)rn) < 0) {
+				fprintf(stderr, "rectool: %s: write failed\n", argv[3]);
+				return 1;
+			}
+		}
+		journal_close(rd);
+	}
+	return close(fd) < 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "capture"))
 		return capture(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "ingest"))
 		return ingest(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "loop"))
+		return loop(argc, argv);
 	return usage();
 }
