@@ -47,6 +47,9 @@ struct trk {
 	int64_t sr_ntp_ns;           /* ... and its NTP time in unix ns */
 	int64_t sr_off;              /* NTP - media time, ns */
 	unsigned width, height;
+	/* Video frame intervals in RTP ticks and how often each occurred:
+	 * the most frequent one is the nominal frame rate. */
+	struct { uint32_t delta; uint32_t count; } gaps[8];
 	uint8_t *params;             /* H.264 extradata, copied at the end of pass 1 */
 	size_t params_len;
 	/* pass 2 */
@@ -169,6 +172,34 @@ static void rtcp_sr(struct trk *t, const uint8_t *p, size_t len)
 	}
 }
 
+static void gap_count(struct trk *t, uint32_t delta)
+{
+	unsigned i, least = 0;
+
+	for (i = 0; i < 8; i++) {
+		if (t->gaps[i].delta == delta || t->gaps[i].count == 0) {
+			t->gaps[i].delta = delta;
+			t->gaps[i].count++;
+			return;
+		}
+		if (t->gaps[i].count < t->gaps[least].count)
+			least = i;
+	}
+	/* Table full (a jittery capture clock): replace the rarest. */
+	t->gaps[least].delta = delta;
+	t->gaps[least].count = 1;
+}
+
+static uint32_t gap_mode(const struct trk *t)
+{
+	unsigned best = 0;
+
+	for (unsigned i = 1; i < 8; i++)
+		if (t->gaps[i].count > t->gaps[best].count)
+			best = i;
+	return t->gaps[best].count ? t->gaps[best].delta : 0;
+}
+
 static void frame_pass1(struct trk *t, const struct rec_frame *f)
 {
 	if (t->frames == 0) {
@@ -176,6 +207,9 @@ static void frame_pass1(struct trk *t, const struct rec_frame *f)
 		if (t->codec == REC_CODEC_H264)
 			h264_size(t, f);
 	}
+	if (t->frames && t->codec != REC_CODEC_OPUS && f->ts > t->last_ts &&
+	    f->ts - t->last_ts < (int64_t)t->clock)
+		gap_count(t, (uint32_t)(f->ts - t->last_ts));
 	t->frames++;
 	t->last_ts = f->ts;
 	int64_t off = (int64_t)f->arrival_ns - media_ns(t, f->ts);
@@ -461,6 +495,10 @@ int rec_ingest_journal(const char *journal, const char *blob_dir, struct rec_med
 				rec_depack_video_size(t->dp, &t->width, &t->height);
 			s->width = t->width;
 			s->height = t->height;
+			if (t->codec != REC_CODEC_OPUS && gap_mode(t)) {
+				s->rate_num = t->clock;
+				s->rate_den = gap_mode(t);
+			}
 			if (t->codec == REC_CODEC_H264) {
 				size_t plen;
 				const uint8_t *p = rec_depack_h264_params(t->dp, &plen);

@@ -198,6 +198,13 @@ int rec_mux_open(struct rec_mux **out, const char *path, const char *format,
 			par->codec_id = s->codec == REC_CODEC_VP8 ? AV_CODEC_ID_VP8 : AV_CODEC_ID_H264;
 			par->width = (int)s->width;
 			par->height = (int)s->height;
+			/* Written as DefaultDuration: without it, readers guess
+			 * the rate from the first frames, and a guess below the
+			 * real rate makes ffmpeg's CLI map two frames onto one
+			 * output tick ("non monotonically increasing dts"). */
+			if (s->rate_num && s->rate_den)
+				av_reduce(&st->avg_frame_rate.num, &st->avg_frame_rate.den,
+				          s->rate_num, s->rate_den, 1000000);
 			if (s->extradata_len) {
 				par->extradata = av_mallocz(s->extradata_len + AV_INPUT_BUFFER_PADDING_SIZE);
 				if (!par->extradata) {

@@ -23,6 +23,7 @@ struct rec_mux_stream {
 	enum rec_codec codec;
 	unsigned channels;          /* audio: channel count (Opus: 2) */
 	unsigned width, height;     /* video: frame size if known, else 0 */
+	unsigned rate_num, rate_den;  /* video: nominal frame rate (Matroska DefaultDuration), 0 if unknown */
 	const uint8_t *extradata;   /* H.264: Annex B SPS+PPS (copied); NULL otherwise */
 	size_t extradata_len;
 };

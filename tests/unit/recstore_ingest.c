@@ -105,6 +105,7 @@ struct probe {
 	int first_key[2];
 	int packets[2];
 	int64_t duration_ms;
+	AVRational video_rate;  /* avg_frame_rate of stream 0 (Matroska DefaultDuration) */
 };
 
 static int probe(const char *path, struct probe *pr)
@@ -116,6 +117,8 @@ static int probe(const char *path, struct probe *pr)
 	if (avformat_open_input(&fc, path, NULL, NULL) < 0)
 		return -1;
 	pr->nstreams = (int)fc->nb_streams;
+	if (fc->nb_streams)
+		pr->video_rate = fc->streams[0]->avg_frame_rate;
 	for (unsigned i = 0; i < fc->nb_streams && i < 2; i++)
 		snprintf(pr->codec[i], sizeof pr->codec[i], "%s",
 		         avcodec_get_name(fc->streams[i]->codecpar->codec_id));
@@ -179,6 +182,8 @@ TEST(arrival_times_align_without_sender_reports)
 	CHECK_INT(pr.first_ms[0], >=, 499);                 /* video 500 ms later */
 	CHECK_INT(pr.first_ms[0], <=, 501);
 	CHECK(pr.first_key[0]);
+	CHECK_INT(pr.video_rate.num, ==, 30);               /* from 3000-tick intervals */
+	CHECK_INT(pr.video_rate.den, ==, 1);
 	CHECK_INT(m.duration_ms, >=, 2499);                 /* 500 ms + 60 frames */
 	CHECK_INT(m.duration_ms, <=, 2520);
 	struct stat sb;
