@@ -249,6 +249,13 @@ static const char *const migrations[] = {
 	"CREATE INDEX access_logs_at ON access_logs(at);"
 	"CREATE INDEX access_logs_account ON access_logs(account_id);"
 	"CREATE INDEX access_logs_registration ON access_logs(registration_id);",
+
+	/* 2 (control-live): what a join token did, as facts without content:
+	 * its first event stream (a unique join for the statistics) and whether
+	 * it rated the webinar (one rating per token; the score itself goes to
+	 * rating_counts with no link back). */
+	"ALTER TABLE tokens ADD COLUMN joined_at INTEGER;"
+	"ALTER TABLE tokens ADD COLUMN rated_at INTEGER;",
 };
 
 static int conn_open(const char *path, sqlite3 **out, char *err, size_t errlen)

@@ -26,7 +26,7 @@
 
 struct db;
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 
 /* Opens (creating) path, migrates it, and opens pool_size connections.
  * NULL with err on failure (the message names the file). */

@@ -22,8 +22,10 @@ struct channel {
 	int64_t webinar;
 	struct frame *ring;    /* event id i lives at ring[i % hub->ring]; NULL once closed */
 	int64_t next_id;       /* id the next published event gets (ids start at 1) */
-	unsigned subs;         /* open subscribers */
-	bool closed;           /* the webinar ended; kept as a stub so late calls see -EPIPE */
+	unsigned subs;         /* open viewer subscribers (what "viewers" frames count) */
+	unsigned readers;      /* all open subscribers: the frames live while one may read */
+	bool closed;           /* the webinar ended; kept as a stub so late calls see -EPIPE;
+	                        * its frames go once the last reader has read them */
 	pthread_cond_t cond;   /* broadcast on publish, close, and subscriber count changes */
 	struct channel *next;
 };
@@ -39,6 +41,7 @@ struct event_sub {
 	struct channel *ch;
 	int64_t cursor;        /* id of the last event delivered */
 	bool reset;            /* deliver a reset frame first */
+	bool viewer;           /* counted in ch->subs */
 	unsigned sent_viewers; /* the count in the last viewers frame, UINT_MAX before the first */
 	int64_t viewers_ns;    /* monotonic time of the last viewers frame */
 };
@@ -110,14 +113,14 @@ static struct channel *channel_get(struct event_hub *hub, int64_t webinar)
 
 int64_t event_hub_publish(struct event_hub *hub, int64_t webinar, const char *type, json_t *data)
 {
-	char *json = json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+	char *json = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
 	struct channel *ch;
 	struct frame *f;
 	int64_t id;
 	char *text;
 	int n;
 
-	/* JSON_ENSURE_ASCII and jansson's escaping of control characters keep
+	/* jansson escapes control characters (\n included), which keeps
 	 * the data on one line, as an SSE "data:" field requires. */
 	if (!json)
 		return -ENOMEM;
@@ -160,7 +163,8 @@ void event_hub_close_webinar(struct event_hub *hub, int64_t webinar)
 	ch = channel_get(hub, webinar);
 	if (ch) {
 		ch->closed = true;
-		channel_free_frames(hub, ch);
+		if (ch->readers == 0)
+			channel_free_frames(hub, ch);
 		pthread_cond_broadcast(&ch->cond);
 	}
 	pthread_mutex_unlock(&hub->lock);
@@ -178,7 +182,8 @@ unsigned event_hub_viewers(struct event_hub *hub, int64_t webinar)
 	return n;
 }
 
-struct event_sub *event_hub_subscribe(struct event_hub *hub, int64_t webinar, int64_t last_id, int *err)
+struct event_sub *event_hub_subscribe(struct event_hub *hub, int64_t webinar, int64_t last_id,
+                                      bool viewer, int *err)
 {
 	struct event_sub *sub = calloc(1, sizeof *sub);
 	struct channel *ch;
@@ -209,8 +214,12 @@ struct event_sub *event_hub_subscribe(struct event_hub *hub, int64_t webinar, in
 	} else {
 		sub->cursor = last_id;
 	}
-	ch->subs++;
-	pthread_cond_broadcast(&ch->cond);
+	sub->viewer = viewer;
+	ch->readers++;
+	if (viewer) {
+		ch->subs++;
+		pthread_cond_broadcast(&ch->cond);
+	}
 	pthread_mutex_unlock(&hub->lock);
 	return sub;
 }
@@ -220,8 +229,12 @@ void event_sub_close(struct event_sub *sub)
 	if (!sub)
 		return;
 	pthread_mutex_lock(&sub->hub->lock);
-	sub->ch->subs--;
-	pthread_cond_broadcast(&sub->ch->cond);
+	if (--sub->ch->readers == 0 && sub->ch->closed)
+		channel_free_frames(sub->hub, sub->ch);
+	if (sub->viewer) {
+		sub->ch->subs--;
+		pthread_cond_broadcast(&sub->ch->cond);
+	}
 	pthread_mutex_unlock(&sub->hub->lock);
 	free(sub);
 }
@@ -287,12 +300,15 @@ ssize_t event_sub_read(struct event_sub *sub, char *buf, size_t len, int timeout
 		int64_t wake = deadline;
 		struct timespec ts;
 
+		/* What was published before the end is still delivered. */
+		r = (ssize_t)fill(sub, buf, len, now);
+		if (r > 0)
+			break;
 		if (ch->closed) {
 			r = -EPIPE;
 			break;
 		}
-		r = (ssize_t)fill(sub, buf, len, now);
-		if (r > 0 || now >= deadline)
+		if (now >= deadline)
 			break;
 		/* A pending viewer count wakes us when its second is up. */
 		if (ch->subs != sub->sent_viewers && sub->viewers_ns + VIEWERS_EVERY_NS < wake)

@@ -17,12 +17,14 @@
  * Ownership: the hub owns channels and frames (one mutex for all; frames are
  * copied out under it, so no reference counting).  A subscriber is owned by
  * the stream that opened it and must be closed before the hub is destroyed.
- * Closing a webinar (it ended) frees its frames at once and makes its
- * subscribers' next read return -EPIPE, so streams end with the webinar. */
+ * Closing a webinar (it ended) lets its subscribers read what was published
+ * before, then makes their reads return -EPIPE, so streams end with the
+ * webinar; the frames are freed when the last of them closes. */
 #ifndef AMPHI_CONTROL_EVENTS_H
 #define AMPHI_CONTROL_EVENTS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -44,13 +46,15 @@ int64_t event_hub_publish(struct event_hub *hub, int64_t webinar, const char *ty
  * publish or subscribe on the same webinar fails with -EPIPE. */
 void event_hub_close_webinar(struct event_hub *hub, int64_t webinar);
 
-/* Current number of subscribers of a webinar. */
+/* Current number of viewer streams of a webinar. */
 unsigned event_hub_viewers(struct event_hub *hub, int64_t webinar);
 
 /* last_id: the Last-Event-ID the client sent, 0 for a new stream (it then
- * gets only events published after it subscribed).  NULL with *err = -EPIPE
- * (webinar closed) or -ENOMEM. */
-struct event_sub *event_hub_subscribe(struct event_hub *hub, int64_t webinar, int64_t last_id, int *err);
+ * gets only events published after it subscribed).  viewer: the stream
+ * counts as a viewer (participants do; the organizer's and speakers' own
+ * pages do not).  NULL with *err = -EPIPE (webinar closed) or -ENOMEM. */
+struct event_sub *event_hub_subscribe(struct event_hub *hub, int64_t webinar, int64_t last_id,
+                                      bool viewer, int *err);
 void event_sub_close(struct event_sub *sub);
 
 /* Copies whole frames after the cursor into buf (len >= EVENTS_FRAME_MAX),

@@ -6,6 +6,7 @@
 #include "control/accounts.h"
 #include "control/audit.h"
 #include "control/ops.h"
+#include "control/webinars.h"
 
 int control_routes(struct http_router *r, struct control *app)
 {
@@ -13,5 +14,6 @@ int control_routes(struct http_router *r, struct control *app)
 	rc = rc ? rc : ops_routes(r, app);
 	rc = rc ? rc : accounts_routes(r, app);
 	rc = rc ? rc : audit_routes(r, app);
+	rc = rc ? rc : webinars_routes(r, app);
 	return rc;
 }

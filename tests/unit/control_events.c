@@ -27,7 +27,7 @@ TEST(order_and_format)
 {
 	struct event_hub *hub = event_hub_create(8);
 	int err;
-	struct event_sub *s = event_hub_subscribe(hub, 1, 0, &err);
+	struct event_sub *s = event_hub_subscribe(hub, 1, 0, true, &err);
 	json_t *d = msg("hello\nworld");
 	ssize_t n;
 
@@ -53,7 +53,7 @@ TEST(new_stream_sees_only_new_events)
 	struct event_sub *s;
 
 	publish(hub, 1, "chat", "before");
-	s = event_hub_subscribe(hub, 1, 0, &err);
+	s = event_hub_subscribe(hub, 1, 0, true, &err);
 	publish(hub, 1, "chat", "after");
 	CHECK(event_sub_read(s, buf, sizeof buf, 0) > 0);
 	CHECK(strstr(buf, "after") != NULL);
@@ -70,7 +70,7 @@ TEST(resume_with_last_event_id)
 
 	for (int i = 0; i < 5; i++)
 		publish(hub, 7, "chat", "m");
-	s = event_hub_subscribe(hub, 7, 3, &err);
+	s = event_hub_subscribe(hub, 7, 3, true, &err);
 	CHECK(event_sub_read(s, buf, sizeof buf, 0) > 0);
 	CHECK(strstr(buf, "id: 3\n") == NULL);
 	CHECK(strstr(buf, "id: 4\n") != NULL);
@@ -84,7 +84,7 @@ TEST(fell_behind_gets_reset)
 {
 	struct event_hub *hub = event_hub_create(4);
 	int err;
-	struct event_sub *s = event_hub_subscribe(hub, 1, 0, &err);
+	struct event_sub *s = event_hub_subscribe(hub, 1, 0, true, &err);
 	struct event_sub *stale;
 
 	for (int i = 0; i < 10; i++)
@@ -94,7 +94,7 @@ TEST(fell_behind_gets_reset)
 	CHECK(strncmp(buf, "id: 6\nevent: reset\ndata: {}\n\nid: 7\n", 35) == 0);
 	CHECK(strstr(buf, "id: 10\n") != NULL);
 	/* An id the channel never gave (the daemon restarted) also resets. */
-	stale = event_hub_subscribe(hub, 1, 99, &err);
+	stale = event_hub_subscribe(hub, 1, 99, true, &err);
 	CHECK(event_sub_read(stale, buf, sizeof buf, 0) > 0);
 	CHECK(strstr(buf, "event: reset") != NULL);
 	event_sub_close(stale);
@@ -106,8 +106,8 @@ TEST(webinars_apart)
 {
 	struct event_hub *hub = event_hub_create(8);
 	int err;
-	struct event_sub *a = event_hub_subscribe(hub, 1, 0, &err);
-	struct event_sub *b = event_hub_subscribe(hub, 2, 0, &err);
+	struct event_sub *a = event_hub_subscribe(hub, 1, 0, true, &err);
+	struct event_sub *b = event_hub_subscribe(hub, 2, 0, true, &err);
 
 	event_sub_read(a, buf, sizeof buf, 0);   /* drain the viewer counts */
 	event_sub_read(b, buf, sizeof buf, 0);
@@ -124,13 +124,13 @@ TEST(viewer_counts)
 {
 	struct event_hub *hub = event_hub_create(8);
 	int err;
-	struct event_sub *a = event_hub_subscribe(hub, 3, 0, &err), *b, *c;
+	struct event_sub *a = event_hub_subscribe(hub, 3, 0, true, &err), *b, *c;
 	int64_t t0;
 
 	CHECK(event_sub_read(a, buf, sizeof buf, 0) > 0);
 	CHECK_STR(buf, "event: viewers\ndata: {\"viewers\":1}\n\n");
-	b = event_hub_subscribe(hub, 3, 0, &err);
-	c = event_hub_subscribe(hub, 3, 0, &err);
+	b = event_hub_subscribe(hub, 3, 0, true, &err);
+	c = event_hub_subscribe(hub, 3, 0, true, &err);
 	CHECK_INT(event_hub_viewers(hub, 3), ==, 3);
 	CHECK_INT(event_hub_viewers(hub, 4), ==, 0);
 	/* Within a second of the last count, a waits for the second to end and
@@ -142,6 +142,11 @@ TEST(viewer_counts)
 	CHECK_INT(amphi_mono_ns() - t0, <, 2000000000);
 	event_sub_close(b);
 	event_sub_close(c);
+	CHECK_INT(event_hub_viewers(hub, 3), ==, 1);
+	/* The organizer's own page follows events without being a viewer. */
+	b = event_hub_subscribe(hub, 3, 0, false, &err);
+	CHECK_INT(event_hub_viewers(hub, 3), ==, 1);
+	event_sub_close(b);
 	CHECK_INT(event_hub_viewers(hub, 3), ==, 1);
 	event_sub_close(a);
 	event_hub_destroy(hub);
@@ -172,7 +177,7 @@ TEST(reader_woken_by_publisher)
 	struct event_hub *hub = event_hub_create(8);
 	struct late l = { hub, 5, 0 };
 	int err;
-	struct event_sub *s = event_hub_subscribe(hub, 5, 0, &err);
+	struct event_sub *s = event_hub_subscribe(hub, 5, 0, true, &err);
 	pthread_t t;
 	int64_t t0;
 	ssize_t n;
@@ -198,7 +203,7 @@ TEST(close_ends_streams)
 	struct event_hub *hub = event_hub_create(8);
 	struct late l = { hub, 9, 1 };
 	int err;
-	struct event_sub *s = event_hub_subscribe(hub, 9, 0, &err);
+	struct event_sub *s = event_hub_subscribe(hub, 9, 0, true, &err);
 	json_t *d = msg("x");
 	pthread_t t;
 
@@ -207,7 +212,16 @@ TEST(close_ends_streams)
 	CHECK_INT(event_sub_read(s, buf, sizeof buf, 5000), ==, -EPIPE);
 	pthread_join(t, NULL);
 	CHECK_INT(event_hub_publish(hub, 9, "chat", d), ==, -EPIPE);
-	CHECK(event_hub_subscribe(hub, 9, 0, &err) == NULL);
+	event_sub_close(s);
+	/* The last words before the end still reach a stream, then it ends. */
+	s = event_hub_subscribe(hub, 10, 0, true, &err);
+	event_sub_read(s, buf, sizeof buf, 0);
+	publish(hub, 10, "state", "ended");
+	event_hub_close_webinar(hub, 10);
+	CHECK(event_sub_read(s, buf, sizeof buf, 0) > 0);
+	CHECK(strstr(buf, "ended") != NULL);
+	CHECK_INT(event_sub_read(s, buf, sizeof buf, 1000), ==, -EPIPE);
+	CHECK(event_hub_subscribe(hub, 9, 0, true, &err) == NULL);
 	CHECK_INT(err, ==, -EPIPE);
 	json_decref(d);
 	event_sub_close(s);
@@ -220,7 +234,7 @@ TEST(limits)
 	char *big = malloc(EVENTS_FRAME_MAX);
 	json_t *d;
 	int err;
-	struct event_sub *s = event_hub_subscribe(hub, 1, 0, &err);
+	struct event_sub *s = event_hub_subscribe(hub, 1, 0, true, &err);
 	char small[64];
 
 	memset(big, 'x', EVENTS_FRAME_MAX - 1);

@@ -1,0 +1,145 @@
+/* registrations: see registrations.h. */
+#include "control/registrations.h"
+#include "control/db.h"
+#include "control/forms.h"
+#include "control/http.h"
+#include "control/tokens.h"
+#include "control/webinars.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+
+/* A public webinar id that does not exist and one that does must look alike. */
+static int load_open(struct http_req *req, struct webinar *w)
+{
+	int64_t id;
+
+	if (http_param_id(req, "id", &id) || webinars_load(req->db, id, w)) {
+		http_error(req, 404, "not_found", "no such webinar");
+		return -ENOENT;
+	}
+	if (strcmp(w->state, "ended") == 0) {
+		http_error(req, 410, "ended", "the webinar has ended");
+		return -EPIPE;
+	}
+	return 0;
+}
+
+static void answer_token(struct http_req *req, int status, int64_t reg_id, const struct webinar *w,
+                         int64_t token_id, const char *token, int64_t expires)
+{
+	char t[32];
+	json_t *o = json_pack("{s:I,s:s,s:I,s:s}", "webinar_id", (json_int_t)w->id, "token", token,
+	                      "token_id", (json_int_t)token_id, "expires_at", amphi_time_iso(expires, t, sizeof t));
+
+	json_object_set_new(o, "registration_id", reg_id ? json_integer(reg_id) : json_null());
+	http_json(req, status, o);
+}
+
+static void registration_create(struct http_req *req)
+{
+	char token[AUTH_TOKEN_CHARS + 1];
+	json_t *errors = json_array();
+	struct registration_form f;
+	struct webinar w;
+	int64_t reg, tid, expires, now = amphi_now();
+	int status = 201;
+
+	if (load_open(req, &w)) {
+		json_decref(errors);
+		return;
+	}
+	if (forms_registration_parse(req->json, &f, errors)) {
+		webinars_invalid(req, errors);
+		return;
+	}
+	json_decref(errors);
+	if (db_begin(req->db)) {
+		http_error(req, 503, "busy", "the database is busy, try again");
+		return;
+	}
+	/* registrations.email is COLLATE NOCASE: Zoe@x and zoe@x are one person. */
+	reg = db_int(req->db, 0, "SELECT id FROM registrations WHERE webinar_id = ? AND email = ?", "is",
+	             w.id, f.email);
+	if (reg > 0) {
+		status = 200;
+	} else {
+		reg = db_insert(req->db, "INSERT INTO registrations (webinar_id, first_name, last_name, email, "
+		                "job_title, organization, phone, consent_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		                "issssssii", w.id, f.first_name, f.last_name, f.email, f.job_title,
+		                f.organization, f.phone, now, now);
+	}
+	tid = reg > 0 ? tokens_issue_join(req->db, &w, reg, token, &expires) : -EIO;
+	if (tid < 0 || db_commit(req->db)) {
+		db_rollback(req->db);
+		http_error(req, 500, "internal", "cannot store the registration");
+		return;
+	}
+	/* Ids only: the connection log has the rest (no personal data here). */
+	log_msg(LOG_INFO, status == 201 ? "registered" : "registered again", "webinar=%lld registration=%lld",
+	        (long long)w.id, (long long)reg);
+	answer_token(req, status, reg, &w, tid, token, expires);
+	sodium_memzero(token, sizeof token);
+}
+
+static void registration_list(struct http_req *req)
+{
+	struct webinar w;
+	sqlite3_stmt *st;
+	json_t *list = json_array();
+	char t[32];
+
+	if (webinars_access(req, AUTH_ORGANIZER, &w)) {
+		json_decref(list);
+		return;
+	}
+	st = db_prepare(req->db, "SELECT id, first_name, last_name, email, job_title, organization, phone, "
+	                "consent_at, created_at FROM registrations WHERE webinar_id = ? ORDER BY id", "i", w.id);
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		json_t *o = db_row_json(st);
+		json_object_set_new(o, "consent_at", json_string(amphi_time_iso(sqlite3_column_int64(st, 7), t, sizeof t)));
+		json_object_set_new(o, "created_at", json_string(amphi_time_iso(sqlite3_column_int64(st, 8), t, sizeof t)));
+		json_array_append_new(list, o);
+	}
+	sqlite3_finalize(st);
+	http_json(req, 200, json_pack("{s:o}", "registrations", list));
+}
+
+static void public_join(struct http_req *req)
+{
+	char token[AUTH_TOKEN_CHARS + 1];
+	struct webinar w;
+	int64_t tid, expires;
+
+	if (load_open(req, &w))
+		return;
+	if (strcmp(w.visibility, "public") != 0) {
+		http_error(req, 403, "registration_required",
+		           "this webinar is for registrants: POST /api/webinars/%lld/registrations", (long long)w.id);
+		return;
+	}
+	if (json_object_size(req->json) != 0) {
+		http_error(req, 422, "invalid", "a public join takes no fields: no personal data is asked");
+		return;
+	}
+	tid = tokens_issue_join(req->db, &w, 0, token, &expires);
+	if (tid < 0) {
+		http_error(req, 500, "internal", "cannot issue a token");
+		return;
+	}
+	answer_token(req, 201, 0, &w, tid, token, expires);
+	sodium_memzero(token, sizeof token);
+}
+
+int registrations_routes(struct http_router *r, struct webinars *ctx)
+{
+	int rc = 0;
+
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/registrations", registration_create, ctx, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/registrations", registration_list, ctx, 0);
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/join", public_join, ctx, HTTP_JSON);
+	return rc;
+}

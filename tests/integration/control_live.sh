@@ -1,0 +1,347 @@
+#!/usr/bin/env bash
+# control_live: a webinar from creation to the end-of-session deletions, over
+# real HTTP (curl) against a real amphi-control and a real amphi-relay, with
+# real ffmpeg publishing through the SDES ingest the API hands out and a real
+# ffmpeg viewer decoding it.  Also every cell of the authorisation matrix of
+# the live-webinar endpoints, and the 409/410/422/429 answers.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/control.inc"
+command -v jq >/dev/null || skip "jq is not installed"
+command -v sqlite3 >/dev/null || skip "the sqlite3 command is not installed"
+command -v socat >/dev/null || skip "socat is not installed"
+[ -x "$AMPHI_BIN/amphi-relay" ] || skip "amphi-relay is not built (issue 3): webinars cannot go live without it"
+
+RELAY_SOCK=$T/relay.sock
+spawn relay "$AMPHI_BIN/amphi-relay" --workers 2 --port-base 43000 --control "$RELAY_SOCK" \
+	--spool "$T/spool" --config "$AMPHI_TOP/etc/relay.conf"
+wait_for 10 test -S "$RELAY_SOCK" || { fail "relay starts"; finish; }
+relay_ctl() { jq -c . <<<"$1" | socat -t5 - "UNIX-CONNECT:$RELAY_SOCK"; }
+
+ADMIN_PW='Correct-Horse-42-battery'
+export AMPHI_ADMIN_PASSWORD=$ADMIN_PW
+ctl_start c1 || { fail "amphi-control starts"; finish; }
+DB=$T/c1.db
+
+# treq TOKEN METHOD PATH [BODY]: a Bearer request (no cookie); "" = anonymous.
+treq() {
+	local tok=$1 m=$2 p=$3 b=${4-}
+	local args=(-s -o "$T/out" -w '%{http_code}' -X "$m")
+	[ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
+	[ -n "$b" ] && args+=(-H 'Content-Type: application/json' --data-binary "$b")
+	status=$(curl "${args[@]}" "$URL$p")
+}
+
+login admin@localhost "$ADMIN_PW" "$T/admin"
+check "admin logs in" is "$status" 200
+# organizer NAME EMAIL: created by the admin, password changed, jar $T/NAME.
+organizer() {
+	local pw
+	req POST /api/accounts "$(jq -nc --arg e "$2" '{email:$e,first_name:"Org",last_name:"Anizer",role:"organizer"}')" "$T/admin"
+	pw=$(jqo .initial_password)
+	login "$2" "$pw" "$T/$1"
+	req POST /api/password "$(jq -nc --arg c "$pw" '{current_password:$c,new_password:"Purple-Lantern-77-river"}')" "$T/$1"
+	[ "$status" = 200 ]
+}
+check "organizer A is ready" organizer a alice@example.org
+check "organizer B is ready" organizer b bob@example.org
+
+# --- webinar CRUD, ownership ---------------------------------------------------------
+req POST /api/webinars '{"title":"Quarterly results","description":"Q&A at the end","start_time":"2026-12-01T09:30:00Z","visibility":"registration","recording":false,"video_codec":"vp8"}' "$T/a"
+check "A creates a webinar (201, scheduled)" is "$status/$(jqo .state)/$(jqo .start_time)" 201/scheduled/2026-12-01T09:30:00Z
+W=$(jqo .id)
+req POST /api/webinars '{"title":"","start_time":"soon","visibility":"secret","video_codec":"av1","colour":"red"}' "$T/a"
+check "invalid webinar fields are each named (422)" is "$status/$(jqo '[.detail[].field]|sort|join(",")')" \
+	422/colour,start_time,title,video_codec,visibility
+req GET /api/webinars "" "$T/a"
+check "A lists exactly its webinar" is "$status/$(jqo '[.webinars[].id]|join(",")')" "200/$W"
+req GET /api/webinars "" "$T/b"
+check "B lists none" is "$status/$(jqo '.webinars|length')" 200/0
+req GET "/api/webinars/$W" "" "$T/b"
+check "B gets 404 for A's webinar" is "$status" 404
+req GET /api/webinars/999999 "" "$T/b"
+check "... exactly as for a webinar that does not exist" is "$status/$(jqo .error)" 404/not_found
+req PATCH "/api/webinars/$W" '{"title":"Q4 results"}' "$T/b"
+check "B cannot rename it (404)" is "$status" 404
+req PATCH "/api/webinars/$W" '{"title":"Q4 results","video_codec":"h264"}' "$T/a"
+check "A renames it and picks H.264" is "$status/$(jqo .title)/$(jqo .video_codec)" "200/Q4 results/h264"
+req PATCH "/api/webinars/$W" '{"video_codec":"vp8"}' "$T/a"
+
+# --- registrations ---------------------------------------------------------------------
+REG='"first_name":"Zoé","last_name":"Martin","email":"zoe@example.org","job_title":"CTO","organization":"ACME","phone":"+33 1 23 45 67 89"'
+treq "" POST "/api/webinars/$W/registrations" "{$REG,\"consent\":false}"
+check "consent false is 422 naming consent" is "$status/$(jqo '[.detail[].field]|join(",")')" 422/consent
+treq "" POST "/api/webinars/$W/registrations" "{$REG}"
+check "consent missing is 422" is "$status" 422
+treq "" POST "/api/webinars/$W/registrations" '{"first_name":"","last_name":"M","email":"nope","job_title":"x","organization":"y","phone":"call me","consent":true}'
+check "bad fields are each named (422)" is "$status/$(jqo '[.detail[].field]|sort|join(",")')" 422/email,first_name,phone
+check "refused registrations stored nothing" is "$(sqlite3 "$DB" 'select count(*) from registrations')" 0
+treq "" POST "/api/webinars/$W/registrations" "{$REG,\"consent\":true}"
+check "registration (201) returns a join token" is "$status/$(jqo '.token|length')" 201/43
+R1=$(jqo .registration_id) P1=$(jqo .token)
+treq "" POST "/api/webinars/$W/registrations" '{"first_name":"Mallory","last_name":"X","email":"ZOE@example.org","job_title":"Spy","organization":"Evil","consent":true}'
+check "the same email again: the same registration (200), a fresh token" \
+	is "$status/$(jqo .registration_id)/$([ "$(jqo .token)" != "$P1" ] && echo fresh)" "200/$R1/fresh"
+P1b=$(jqo .token)
+check "... and the stored fields were not overwritten" is "$(sqlite3 "$DB" "select first_name||'|'||count(*) from registrations")" "Zoé|1"
+check "tokens are stored hashed, never in clear" is "$(sqlite3 "$DB" "select count(*) from tokens where hex(hash) like '%' || hex('$P1') || '%'")" 0
+treq "" POST "/api/webinars/$W/registrations" '{"first_name":"Paul","last_name":"Durand","email":"paul@example.org","job_title":"Dev","organization":"Initech","consent":true}'
+P2=$(jqo .token)
+treq "" POST "/api/webinars/$W/registrations" '{"first_name":"Mia","last_name":"Roux","email":"mia@example.org","job_title":"PM","organization":"Initech","consent":true}'
+PM=$(jqo .token)   # the authorisation matrix's participant
+treq "" POST "/api/webinars/$W/join" '{}'
+check "a registration-only webinar refuses public joins (403)" is "$status/$(jqo .error)" 403/registration_required
+
+req POST "/api/webinars/$W/speakers" '{}' "$T/a"
+check "A gets a publish token (201)" is "$status/$(jqo .role)" 201/speaker
+S=$(jqo .token) STID=$(jqo .token_id)
+treq "$P1" POST "/api/webinars/$W/chat" '{"text":"early"}'
+check "no chat before the start (409)" is "$status/$(jqo .error)" 409/not_live
+treq "$S" POST "/api/webinars/$W/ingest/srtp" '{}'
+check "no ingest before the start (409)" is "$status" 409
+
+# --- start: the relay stream -----------------------------------------------------------------
+req POST "/api/webinars/$W/start" '{}' "$T/a"
+check "A starts the webinar (live)" is "$status/$(jqo .state)" 200/live
+check "the relay has the stream" is "$(relay_ctl '{"cmd":"stream.list"}' | jq -r '[.streams[].id]|join(",")')" "webinar-$W"
+
+# --- SSE: P2 follows, P1 writes ----------------------------------------------------------------
+curl -sN -H "Authorization: Bearer $P2" "$URL/api/webinars/$W/events" >"$T/sse" 2>/dev/null &
+sse_pid=$!
+_pids+=($sse_pid)
+check "the event stream opens" wait_for 5 grep -q ': connected' "$T/sse"
+treq "$P1" POST "/api/webinars/$W/chat" '{"text":"Bonjour à tous"}'
+check "P1 posts a chat message (201) signed First L." is "$status/$(jqo .author)" "201/Zoé M."
+check "P2's event stream receives it" wait_for 5 grep -q '^data: {"id":[0-9]*,"author":"Zoé M.","text":"Bonjour à tous"' "$T/sse"
+check "the stream counts P2 as a viewer" wait_for 5 grep -q '"viewers":1' "$T/sse"
+treq "$P2" GET "/api/webinars/$W/chat"
+check "the chat lists the message" is "$status/$(jqo '.messages[-1].text')" "200/Bonjour à tous"
+
+# --- polls: one vote per person --------------------------------------------------------------------
+req POST "/api/webinars/$W/polls" '{"question":"Coffee or tea?","options":["coffee","tea"],"results":"closed"}' "$T/a"
+check "A creates a poll (201)" is "$status/$(jqo '.options|length')" 201/2
+POLL=$(jqo .id)
+treq "$P1" POST "/api/webinars/$W/polls/$POLL/votes" '{"option":0}'
+check "P1 votes (201)" is "$status" 201
+treq "$P1" POST "/api/webinars/$W/polls/$POLL/votes" '{"option":1}'
+check "P1 cannot vote twice (409)" is "$status/$(jqo .error)" 409/already_voted
+treq "$P1b" POST "/api/webinars/$W/polls/$POLL/votes" '{"option":1}'
+check "... nor with the second token of the same registration (409)" is "$status" 409
+treq "$P2" POST "/api/webinars/$W/polls/$POLL/votes" '{"option":7}'
+check "an option that does not exist is 422" is "$status" 422
+treq "$P2" POST "/api/webinars/$W/polls/$POLL/votes" '{"option":0}'
+check "P2 votes (201)" is "$status" 201
+treq "$P2" GET "/api/webinars/$W/polls"
+check "results hidden from participants while open (results: closed)" is "$(jqo '.polls[0].results')/$(jqo '.polls[0].my_vote')" null/0
+req GET "/api/webinars/$W/polls" "" "$T/a"
+check "the organizer sees the count: each vote counted once" is "$(jqo '.polls[0].results|join(",")')" 2,0
+check "poll events reached the stream" wait_for 5 grep -q '^event: poll' "$T/sse"
+
+# --- questions ----------------------------------------------------------------------------------------
+treq "$P1" POST "/api/webinars/$W/questions" '{"text":"When is the next release?"}'
+check "P1 asks a question (201)" is "$status/$(jqo .upvotes)" 201/0
+Q=$(jqo .id)
+treq "$P2" POST "/api/webinars/$W/questions/$Q/upvote" '{}'
+check "P2 upvotes it" is "$status/$(jqo .upvotes)" 200/1
+treq "$P2" POST "/api/webinars/$W/questions/$Q/upvote" '{}'
+check "P2 cannot upvote twice (409)" is "$status" 409
+req PATCH "/api/webinars/$W/questions/$Q" '{"answered":true}' "$T/a"
+check "A marks it answered" is "$status/$(jqo .answered)" 200/true
+
+# --- 422, 429 ------------------------------------------------------------------------------------------
+long=$(head -c 1001 /dev/zero | tr '\0' x)
+treq "$P2" POST "/api/webinars/$W/chat" "{\"text\":\"$long\"}"
+check "a message over 1000 characters is 422" is "$status/$(jqo '.detail[0].field')" 422/text
+treq "$P2" POST "/api/webinars/$W/chat" '{"text":"   "}'
+check "an empty message is 422" is "$status" 422
+treq "$P2" POST "/api/webinars/$W/chat" '{"text": "unclosed'
+check "malformed JSON is 400" is "$status" 400
+curl -s -o "$T/out" -w '%{http_code}' -H "Authorization: Bearer $P2" -H 'Content-Type: text/plain' \
+	--data-binary 'hello' "$URL/api/webinars/$W/chat" >"$T/code"
+check "a non-JSON content type is 415" is "$(cat "$T/code")" 415
+n_before=$(sqlite3 "$DB" "select count(*) from chat_messages")
+codes=""
+for i in 1 2 3 4 5 6; do
+	treq "$P2" POST "/api/webinars/$W/chat" "{\"text\":\"message $i\"}"
+	codes="$codes$status "
+done
+check "five messages in a burst pass, the sixth is 429" is "$codes" "201 201 201 201 201 429 "
+curl -s -D "$T/hdr" -o /dev/null -H "Authorization: Bearer $P2" -H 'Content-Type: application/json' \
+	--data-binary '{"text":"again"}' "$URL/api/webinars/$W/chat"
+check "429 says when to retry (Retry-After)" grep -qi '^retry-after: [12]' "$T/hdr"
+check "refused messages stored nothing" is "$(sqlite3 "$DB" "select count(*) from chat_messages")" $((n_before + 5))
+treq "$P1" POST "/api/webinars/$W/chat" '{"text":"others are not limited by P2"}'
+check "another participant is not limited by P2's bucket" is "$status" 201
+
+# --- the authorisation matrix -------------------------------------------------------------------------
+# cell WHO METHOD PATH BODY EXPECTED: WHO is a jar name (a, b, admin), "P" (PM's
+# join token), "S" (publish token) or "anon".
+mx_fail=0
+cell() {
+	local who=$1 m=$2 p=$3 b=$4 want=$5
+	case $who in
+	P) treq "$PM" "$m" "$p" "$b" ;;
+	S) treq "$S" "$m" "$p" "$b" ;;
+	anon) treq "" "$m" "$p" "$b" ;;
+	*) req "$m" "$p" "$b" "$T/$who" ;;
+	esac
+	if [ "$status" = "$want" ]; then pass "matrix: $who $m $p -> $want"
+	else fail "matrix: $who $m $p -> $status, expected $want"; fi
+}
+# row METHOD PATH BODY A B ADMIN P ANON
+row() {
+	local m=$1 p=$2 b=$3
+	cell b "$m" "$p" "$b" "$5"; cell admin "$m" "$p" "$b" "$6"
+	cell P "$m" "$p" "$b" "$7"; cell anon "$m" "$p" "$b" "$8"
+	[ "$4" = - ] || cell a "$m" "$p" "$b" "$4"
+}
+req POST "/api/webinars/$W/polls" '{"question":"Matrix?","options":["a","b"]}' "$T/a"
+MP=$(jqo .id)
+req POST "/api/webinars/$W/questions" '{"text":"matrix question"}' "$T/a"
+MQ=$(jqo .id)
+w=/api/webinars/$W
+#   method path                        body                       A    B    admin P    anon
+row GET    /api/webinars               ""                         200  200  403   403  401
+row POST   /api/webinars               '{"title":"t","start_time":"2027-01-01"}' 201 201 403 403 401
+row GET    "$w"                        ""                         200  404  403   200  401
+row PATCH  "$w"                        '{"description":"d"}'      200  404  403   403  401
+row POST   "$w/speakers"               '{}'                       201  404  403   403  401
+row GET    "$w/tokens"                 ""                         200  404  403   403  401
+row GET    "$w/registrations"          ""                         200  404  403   403  401
+row GET    "$w/chat"                   ""                         200  404  403   200  401
+row POST   "$w/chat"                   '{"text":"matrix"}'        201  404  403   201  401
+row GET    "$w/questions"              ""                         200  404  403   200  401
+row POST   "$w/questions"              '{"text":"matrix?"}'       201  404  403   201  401
+row POST   "$w/questions/$MQ/upvote"   '{}'                       200  404  403   200  401
+row PATCH  "$w/questions/$MQ"          '{"answered":true}'        200  404  403   403  401
+row GET    "$w/polls"                  ""                         200  404  403   200  401
+row POST   "$w/polls"                  '{"question":"q","options":["x","y"]}' 201 404 403 403 401
+row POST   "$w/polls/$MP/votes"        '{"option":1}'             403  403  403   201  401
+row GET    "$w/stats"                  ""                         200  404  403   403  401
+row POST   "$w/rating"                 '{"rating":4}'             403  403  403   204  401
+row POST   "$w/ingest/srtp"            '{}'                       403  403  403   403  401
+row POST   "$w/start"                  '{}'                       409  404  403   403  401
+row POST   "$w/polls/$MP/close"        '{}'                       200  404  403   403  401
+row POST   "$w/end"                    '{}'                       -    404  403   403  401
+row DELETE "$w"                        ""                         409  404  403   403  401
+cell S POST "$w/ingest/srtp" '{}' 200
+cell S POST "$w/chat" '{"text":"the speaker says hi"}' 201
+cell S POST "$w/polls/$MP/votes" '{"option":0}' 403
+for who in a b admin P anon; do
+	code=$(case $who in
+		P) curl -s -o /dev/null -m 1 -w '%{http_code}' -H "Authorization: Bearer $PM" "$URL$w/events" ;;
+		anon) curl -s -o /dev/null -m 1 -w '%{http_code}' "$URL$w/events" ;;
+		*) curl -s -o /dev/null -m 1 -w '%{http_code}' -b "$T/$who" "$URL$w/events" ;;
+	esac)
+	want=$(case $who in a|P) echo 200 ;; b) echo 404 ;; admin) echo 403 ;; anon) echo 401 ;; esac)
+	check "matrix: $who GET $w/events -> $want ($code)" is "$code" "$want"
+done
+for who in a b admin P anon; do
+	cell "$who" POST "/api/webinars/$W/registrations" \
+		"$(jq -nc --arg e "matrix-$who@example.org" '{first_name:"M",last_name:"X",email:$e,job_title:"j",organization:"o",consent:true}')" 201
+done
+req POST /api/webinars '{"title":"Open day","start_time":"2026-12-02T10:00:00Z","visibility":"public"}' "$T/a"
+PUB=$(jqo .id)
+treq "" POST "/api/webinars/$PUB/join" '{}'
+check "anyone joins a public webinar without giving any data (201)" is "$status/$(jqo .registration_id)" 201/null
+treq "" POST "/api/webinars/$PUB/join" '{"email":"x@example.org"}'
+check "... and a public join takes no personal data (422)" is "$status" 422
+
+# --- SDES ingest: ffmpeg publishes what the API returns, an ffmpeg viewer decodes ----------------
+treq "$S" POST "/api/webinars/$W/ingest/srtp" '{}'
+check "the speaker gets the SDES ingest" is "$status/$(jqo .suite)/$(jqo '.tracks|length')" 200/AES_CM_128_HMAC_SHA1_80/2
+check "the key is 30 bytes of base64" is "$(jqo .key | base64 -d | wc -c)" 30
+FF=$(jqo .ffmpeg)
+VPORT=$(jqo '.tracks[1].port')
+check "the ffmpeg line targets the relay's ingest port" grep -q "srtp://127.0.0.1:$VPORT?rtcpport=$VPORT" <<<"$FF"
+vkey=$(head -c 30 /dev/urandom | base64 -w0)
+resp=$(relay_ctl "{\"cmd\":\"viewer.add\",\"stream\":\"webinar-$W\",\"id\":\"ffviewer\",\"suite\":\"AES_CM_128_HMAC_SHA1_80\",
+  \"key\":\"$vkey\",\"addrs\":{\"audio\":\"127.0.0.1:51000\",\"video\":\"127.0.0.1:51002\"}}" | tr -d '\n')
+check "an SDES viewer joins the webinar's relay stream" is "$(jq -r .ok <<<"$resp")" true
+cat >"$T/view.sdp" <<SDP
+v=0
+o=- 0 0 IN IP4 127.0.0.1
+s=amphi viewer
+c=IN IP4 127.0.0.1
+t=0 0
+m=audio 51000 RTP/SAVP 111
+a=rtpmap:111 opus/48000/2
+a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:$vkey
+m=video 51002 RTP/SAVP 96
+a=rtpmap:96 VP8/90000
+a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:$vkey
+SDP
+ffmpeg -hide_banner -nostdin -loglevel error -f lavfi -i testsrc2=size=320x240:rate=25 \
+	-f lavfi -i sine=frequency=440:sample_rate=48000 -t 6 -c:v mjpeg -q:v 5 -c:a pcm_s16le \
+	"$T/talk.mkv" >"$T/make-input.log" 2>&1
+timeout -s INT 20 ffmpeg -hide_banner -nostdin -loglevel warning -protocol_whitelist file,udp,rtp,srtp \
+	-analyzeduration 4M -probesize 4M -i "$T/view.sdp" \
+	-map 0:v? -f framecrc "$T/video.crc" -map 0:a? -f framecrc "$T/audio.crc" >"$T/viewer.log" 2>&1 &
+viewer_pid=$!
+sleep 1
+pub="${FF/ffmpeg /ffmpeg -hide_banner -nostdin -loglevel warning }"
+pub="${pub/INPUT/$T/talk.mkv}"
+timeout 40 bash -c "$pub" >"$T/publisher.log" 2>&1
+check "the API's ffmpeg command line runs to its end" test $? = 0
+sleep 1
+kill -INT "$viewer_pid" 2>/dev/null
+wait "$viewer_pid" 2>/dev/null
+frames() { if [ -f "$1" ]; then grep -vc '^#' "$1"; else echo 0; fi; }
+vf=$(frames "$T/video.crc") af=$(frames "$T/audio.crc")
+echo "viewer decoded $vf video frames, $af audio frames"
+relay_ctl '{"cmd":"stats"}' | jq -c '.streams[0]'
+check "the ffmpeg viewer decodes the published video ($vf frames)" test "$vf" -ge 75
+check "... and its audio ($af frames)" test "$af" -ge 75
+check "... with no SRTP or decode error" bash -c "! grep -Ei 'error|mismatch|corrupt' '$T/viewer.log'"
+
+# --- statistics and rating ----------------------------------------------------------------------------
+treq "$P1" POST "/api/webinars/$W/rating" '{"rating":5}'
+check "P1 rates 5 (204)" is "$status" 204
+treq "$P1" POST "/api/webinars/$W/rating" '{"rating":1}'
+check "a token rates once (409)" is "$status" 409
+treq "$P2" POST "/api/webinars/$W/rating" '{"rating":9}'
+check "a rating out of 1..5 is 422" is "$status" 422
+req GET "/api/webinars/$W/stats" "" "$T/a"
+check "stats count messages, questions and votes" is "$status/$(jqo '.messages >= 8 and .questions >= 2 and .votes == 3')" 200/true
+check "stats count the viewer: current 1, peak >= 1, unique joins >= 1" \
+	is "$(jqo '.current_viewers == 1 and .peak_viewers >= 1 and .unique_joins >= 1')" true
+check "ratings are a histogram: 5 -> 1, 4 -> 1" is "$(jqo '.ratings["5"]')/$(jqo '.ratings["4"]')/$(jqo .rating_count)" 1/1/2
+check "the rating table holds counts, never a token or a person" \
+	is "$(sqlite3 "$DB" "select group_concat(name) from pragma_table_info('rating_counts')")" webinar_id,score,count
+
+# --- end: tokens die, interaction and phone numbers go --------------------------------------------------
+check "before the end: chat, questions, polls and a phone are stored" \
+	test "$(sqlite3 "$DB" "select (select count(*) from chat_messages)>0 and (select count(*) from questions)>0 and (select count(*) from poll_votes)>0 and (select count(*) from registrations where phone is not null)=1")" = 1
+req POST "/api/webinars/$W/end" '{}' "$T/a"
+check "A ends the webinar" is "$status/$(jqo .state)" 200/ended
+check "the event stream closes with the webinar" wait_for 5 bash -c "! kill -0 $sse_pid 2>/dev/null"
+check "the stream announced the end" grep -q '"state":"ended"' "$T/sse"
+check "the relay stream is gone" is "$(relay_ctl '{"cmd":"stream.list"}' | jq -r '.streams|length')" 0
+check "chat, questions, upvotes, polls and votes are deleted" is "$(sqlite3 "$DB" \
+	"select (select count(*) from chat_messages)+(select count(*) from questions)+(select count(*) from question_votes)+(select count(*) from polls where webinar_id=$W)+(select count(*) from poll_votes)")" 0
+check "participants' phone numbers are deleted" is "$(sqlite3 "$DB" "select count(*) from registrations where phone is not null")" 0
+check "the anonymous statistics stay" is "$(sqlite3 "$DB" "select messages >= 8 from webinar_stats where webinar_id=$W")" 1
+treq "$S" POST "/api/webinars/$W/ingest/srtp" '{}'
+check "the publish token is dead (401)" is "$status" 401
+treq "$P2" POST "/api/webinars/$W/chat" '{"text":"still there?"}'
+check "a join token can no longer chat (410)" is "$status" 410
+treq "$P2" GET "/api/webinars/$W/events"
+check "nor follow events (410)" is "$status" 410
+treq "$P2" POST "/api/webinars/$W/rating" '{"rating":3}'
+check "but may still rate within the grace period" is "$status" 204
+req POST "/api/webinars/$W/end" '{}' "$T/a"
+check "ending twice is 409" is "$status" 409
+req GET /api/audit "" "$T/admin"
+check "the audit log has every organizer action" is "$(jqo '[.entries[]?.action // .audit[]?.action] | map(select(test("^(webinar|token|poll|question)\\."))) | unique | join(",")')" \
+	"poll.close,poll.create,question.answered,token.issue,webinar.create,webinar.end,webinar.start,webinar.update"
+
+# Ten minutes later (restart with a shifted clock) the join tokens are dead too.
+kill -TERM "$c1_pid"; wait "$c1_pid" 2>/dev/null
+AMPHI_TIME_OFFSET=700 ctl_start c1 || fail "amphi-control restarts"
+treq "$P2" POST "/api/webinars/$W/rating" '{"rating":3}'
+check "after the grace period the join token is dead (401)" is "$status" 401
+req DELETE "/api/webinars/$W" "" "$T/a"
+check "A deletes the ended webinar (204)" is "$status" 204
+req GET "/api/webinars/$W" "" "$T/a"
+check "it is gone (404)" is "$status" 404
+check "its registrations went with it" is "$(sqlite3 "$DB" "select count(*) from registrations where webinar_id=$W")" 0
+finish
