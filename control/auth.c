@@ -246,7 +246,7 @@ static void resolve_cookie(struct http_req *req, const char *value)
 		.must_change = sqlite3_column_int(st, 5) != 0,
 	};
 	sqlite3_finalize(st);
-	if (now - seen >= g_cfg.session_idle_s || now - created >= g_cfg.session_absolute_s) {
+	if (now - seen > g_cfg.session_idle_s || now - created > g_cfg.session_absolute_s) {
 		db_exec(req->db, "DELETE FROM sessions WHERE id = ?", "i", sid);
 		log_msg(LOG_INFO, "session expired", "session=%lld account=%lld", (long long)sid,
 		        (long long)p.account_id);

@@ -127,7 +127,7 @@ int password_check(const char *pw, const char *first_name, const char *last_name
 			          "12+ characters need all four classes (upper case, lower case, digits, "
 			          "special), 14+ need three; this one has %d, missing:%s", classes, missing);
 		}
-		if (strchr(pw, ' ') || words > 1)
+		if (strchr(pw, ' '))
 			unmet_add(unmet, "passphrase_words", "a passphrase needs at least %d words (this one has %d)",
 			          PASSWORD_MIN_WORDS, words);
 	}
