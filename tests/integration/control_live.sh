@@ -357,4 +357,17 @@ check "A deletes the ended webinar (204)" is "$status" 204
 req GET "/api/webinars/$W" "" "$T/a"
 check "it is gone (404)" is "$status" 404
 check "its registrations went with it" is "$(sqlite3 "$DB" "select count(*) from registrations where webinar_id=$W")" 0
+
+# --- a relay that is down: a clear 503 at once, and nothing changes ------------------------------
+kill -TERM "$relay_pid"; wait "$relay_pid" 2>/dev/null
+req POST /api/webinars '{"title":"No relay","start_time":"2026-12-03T10:00:00Z"}' "$T/a"
+W4=$(jqo .id)
+t0=$(date +%s%N)
+req POST "/api/webinars/$W4/start" '{}' "$T/a"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "start with the relay down is 503 with the reason (${ms} ms)" is "$status/$(jqo .error)" 503/relay_unavailable
+check "... saying what is wrong" grep -q 'relay unavailable: cannot connect' "$T/out"
+check "... without hanging (under 3 s)" test "$ms" -lt 3000
+req GET "/api/webinars/$W4" "" "$T/a"
+check "... and the webinar is still scheduled" is "$(jqo .state)" scheduled
 finish
