@@ -253,47 +253,63 @@ check "the key is 30 bytes of base64" is "$(jqo .key | base64 -d | wc -c)" 30
 FF=$(jqo .ffmpeg)
 VPORT=$(jqo '.tracks[1].port')
 check "the ffmpeg line targets the relay's ingest port" grep -q "srtp://127.0.0.1:$VPORT?rtcpport=$VPORT" <<<"$FF"
-vkey=$(head -c 30 /dev/urandom | base64 -w0)
-resp=$(relay_ctl "{\"cmd\":\"viewer.add\",\"stream\":\"webinar-$W\",\"id\":\"ffviewer\",\"suite\":\"AES_CM_128_HMAC_SHA1_80\",
-  \"key\":\"$vkey\",\"addrs\":{\"audio\":\"127.0.0.1:51000\",\"video\":\"127.0.0.1:51002\"}}" | tr -d '\n')
-check "an SDES viewer joins the webinar's relay stream" is "$(jq -r .ok <<<"$resp")" true
-cat >"$T/view.sdp" <<SDP
+ffmpeg -hide_banner -nostdin -loglevel error -f lavfi -i testsrc2=size=320x240:rate=25 \
+	-f lavfi -i sine=frequency=440:sample_rate=48000 -t 8 -c:v mjpeg -q:v 5 -c:a pcm_s16le \
+	"$T/talk.mkv" >"$T/make-input.log" 2>&1
+pub="${FF/ffmpeg /ffmpeg -hide_banner -nostdin -loglevel warning }"
+pub="${pub/INPUT/$T/talk.mkv}"
+frames() { if [ -f "$1" ]; then grep -vc '^#' "$1"; else echo 0; fi; }
+# view_once N: an SDES viewer added on the relay socket (the operator's way;
+# the API has no SDES viewer endpoint), an ffmpeg receiver on its SDP, then the
+# API's own ffmpeg line as the publisher.  Sets vf, af, pub_rc; logs in $T/*N*.
+view_once() {
+	local n=$1 a=$((51000 + 10 * $1)) v=$((51002 + 10 * $1)) vkey resp
+	vkey=$(head -c 30 /dev/urandom | base64 -w0)
+	resp=$(relay_ctl "{\"cmd\":\"viewer.add\",\"stream\":\"webinar-$W\",\"id\":\"ffviewer$n\",\"suite\":\"AES_CM_128_HMAC_SHA1_80\",
+	  \"key\":\"$vkey\",\"addrs\":{\"audio\":\"127.0.0.1:$a\",\"video\":\"127.0.0.1:$v\"}}" | tr -d '\n')
+	check "an SDES viewer joins the webinar's relay stream ($n)" is "$(jq -r .ok <<<"$resp")" true
+	cat >"$T/view$n.sdp" <<SDP
 v=0
 o=- 0 0 IN IP4 127.0.0.1
 s=amphi viewer
 c=IN IP4 127.0.0.1
 t=0 0
-m=audio 51000 RTP/SAVP 111
+m=audio $a RTP/SAVP 111
 a=rtpmap:111 opus/48000/2
 a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:$vkey
-m=video 51002 RTP/SAVP 96
+m=video $v RTP/SAVP 96
 a=rtpmap:96 VP8/90000
 a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:$vkey
 SDP
-ffmpeg -hide_banner -nostdin -loglevel error -f lavfi -i testsrc2=size=320x240:rate=25 \
-	-f lavfi -i sine=frequency=440:sample_rate=48000 -t 8 -c:v mjpeg -q:v 5 -c:a pcm_s16le \
-	"$T/talk.mkv" >"$T/make-input.log" 2>&1
-timeout -s INT 40 ffmpeg -hide_banner -nostdin -loglevel warning -protocol_whitelist file,udp,rtp,srtp \
-	-analyzeduration 4M -probesize 4M -i "$T/view.sdp" \
-	-map 0:v? -f framecrc "$T/video.crc" -map 0:a? -f framecrc "$T/audio.crc" >"$T/viewer.log" 2>&1 &
-viewer_pid=$!
-# The viewer must be listening before the first (key)frame is sent.
-check "the ffmpeg viewer is listening" wait_for 15 bash -c "ss -Huln | grep -q ':51002 '"
-sleep 0.5
-pub="${FF/ffmpeg /ffmpeg -hide_banner -nostdin -loglevel warning }"
-pub="${pub/INPUT/$T/talk.mkv}"
-timeout 40 bash -c "$pub" >"$T/publisher.log" 2>&1
-check "the API's ffmpeg command line runs to its end" test $? = 0
-sleep 1
-kill -INT "$viewer_pid" 2>/dev/null
-wait "$viewer_pid" 2>/dev/null
-frames() { if [ -f "$1" ]; then grep -vc '^#' "$1"; else echo 0; fi; }
-vf=$(frames "$T/video.crc") af=$(frames "$T/audio.crc")
-echo "viewer decoded $vf video frames, $af audio frames"
-relay_ctl '{"cmd":"stats"}' | jq -c '.streams[0]'
+	timeout -s INT 40 ffmpeg -hide_banner -nostdin -loglevel verbose -protocol_whitelist file,udp,rtp,srtp \
+		-analyzeduration 4M -probesize 4M -i "$T/view$n.sdp" \
+		-map 0:v? -f framecrc "$T/video$n.crc" -map 0:a? -f framecrc "$T/audio$n.crc" >"$T/viewer$n.log" 2>&1 &
+	local viewer=$!
+	# The viewer must be listening before the first (key)frame is sent.
+	wait_for 15 bash -c "ss -Huln | grep -q ':$v '"
+	sleep 0.5
+	timeout 40 bash -c "$pub" >"$T/publisher$n.log" 2>&1
+	pub_rc=$?
+	sleep 1
+	kill -INT "$viewer" 2>/dev/null
+	wait "$viewer" 2>/dev/null
+	vf=$(frames "$T/video$n.crc") af=$(frames "$T/audio$n.crc")
+	echo "viewer $n decoded $vf video frames, $af audio frames"
+	relay_ctl '{"cmd":"stats"}' | jq -c '.streams[0]'
+}
+view_once 1
+if [ "$vf" -lt 100 ]; then
+	# ffmpeg's SDP receiver occasionally never finishes probing when the
+	# machine is saturated (seen in relay_ffmpeg.sh too): show why, then
+	# give it one more full run; a real fault fails both.
+	echo "---- viewer 1 decoded too little; its log:"
+	grep -v '^ *$' "$T/viewer1.log" | tail -n 30
+	view_once 2
+fi
+check "the API's ffmpeg command line runs to its end" test "$pub_rc" = 0
 check "the ffmpeg viewer decodes the published video ($vf frames)" test "$vf" -ge 100
 check "... and its audio ($af frames)" test "$af" -ge 100
-check "... with no SRTP or decode error" bash -c "! grep -Ei 'error|mismatch|corrupt' '$T/viewer.log'"
+check "... with no SRTP or decode error" bash -c "! cat '$T'/viewer*.log | grep -Ei 'error|mismatch|corrupt' | grep -v 'Immediate exit'"
 
 # --- statistics and rating ----------------------------------------------------------------------------
 treq "$P1" POST "/api/webinars/$W/rating" '{"rating":5}'
