@@ -46,6 +46,8 @@ int rec_codec_parse(const char *name, enum rec_codec *out)
 		*out = REC_CODEC_OPUS;
 	else if (!strcasecmp(name, "VP8"))
 		*out = REC_CODEC_VP8;
+	else if (!strcasecmp(name, "VP9"))
+		*out = REC_CODEC_VP9;
 	else if (!strcasecmp(name, "H264"))
 		*out = REC_CODEC_H264;
 	else
@@ -58,6 +60,7 @@ const char *rec_codec_name(enum rec_codec c)
 	switch (c) {
 	case REC_CODEC_OPUS: return "opus";
 	case REC_CODEC_VP8: return "vp8";
+	case REC_CODEC_VP9: return "vp9";
 	case REC_CODEC_H264: return "h264";
 	}
 	return "unknown";
@@ -67,7 +70,8 @@ int rec_depack_create(struct rec_depack **out, enum rec_codec codec)
 {
 	struct rec_depack *d;
 
-	if (codec != REC_CODEC_OPUS && codec != REC_CODEC_VP8 && codec != REC_CODEC_H264)
+	if (codec != REC_CODEC_OPUS && codec != REC_CODEC_VP8 && codec != REC_CODEC_VP9 &&
+	    codec != REC_CODEC_H264)
 		return -ENOTSUP;
 	d = calloc(1, sizeof *d);
 	if (!d)
@@ -244,6 +248,143 @@ static int push_vp8(struct rec_depack *d, const struct rec_rtp *r, int64_t ts, b
 	return 0;
 }
 
+/* Reads k bits MSB first; past the end reads zeros and moves *bit on, so
+ * callers compare *bit with the length to know whether they read real data. */
+static unsigned vp9_bits(const uint8_t *p, size_t n, size_t *bit, unsigned k)
+{
+	unsigned v = 0;
+
+	while (k--) {
+		size_t b = (*bit)++;
+		v = v << 1 | (b / 8 < n ? (p[b / 8] >> (7 - b % 8)) & 1 : 0);
+	}
+	return v;
+}
+
+/* RFC 9628 §4.2: length of the VP9 payload descriptor, or 0 if malformed.
+ * *sid: the spatial layer (0 without layer indices). */
+static size_t vp9_descriptor(const uint8_t *p, size_t len, unsigned *sid)
+{
+	uint8_t b = p[0];
+	size_t o = 1;
+
+	*sid = 0;
+	if (b & 0x80) {                        /* I: picture ID, 7 or 15 bits */
+		if (o >= len)
+			return 0;
+		o += (p[o] & 0x80) ? 2 : 1;
+	}
+	if (b & 0x20) {                        /* L: layer indices */
+		if (o >= len)
+			return 0;
+		*sid = (p[o] >> 1) & 7;
+		o += (b & 0x10) ? 1 : 2;       /* TL0PICIDX in non-flexible mode */
+	}
+	if ((b & 0x10) && (b & 0x40)) {        /* F and P: up to 3 reference P_DIFFs */
+		for (int i = 0;; i++) {
+			if (o >= len || i == 3)
+				return 0;
+			if (!(p[o++] & 1))     /* N: another P_DIFF follows */
+				break;
+		}
+	}
+	if (b & 0x02) {                        /* V: scalability structure, §4.2.1 */
+		if (o >= len)
+			return 0;
+		uint8_t ss = p[o++];
+		unsigned ns = (ss >> 5) + 1;
+		if (ss & 0x10)                 /* Y: a width and height per layer */
+			o += 4 * ns;
+		if (ss & 0x08) {               /* G: picture group description */
+			if (o >= len)
+				return 0;
+			unsigned ng = p[o++];
+			for (unsigned i = 0; i < ng; i++) {
+				if (o >= len)
+					return 0;
+				o += 1 + ((p[o] >> 2) & 3);   /* R reference indices */
+			}
+		}
+	}
+	return o < len ? o : 0;                /* a payload must follow */
+}
+
+/* VP9 bitstream spec §6.2 uncompressed header: is this frame a keyframe?
+ * Reads the size of a keyframe into *w, *h when the header holds it. */
+static bool vp9_keyframe(const uint8_t *p, size_t n, unsigned *w, unsigned *h)
+{
+	size_t bit = 0;
+#define VP9_BITS(k) vp9_bits(p, n, &bit, (k))
+	if (n < 1 || VP9_BITS(2) != 2)             /* frame_marker */
+		return false;
+	unsigned profile = VP9_BITS(1);
+	profile |= VP9_BITS(1) << 1;
+	if (profile == 3)
+		VP9_BITS(1);                       /* reserved_zero */
+	if (VP9_BITS(1))                           /* show_existing_frame */
+		return false;
+	if (VP9_BITS(1) != 0)                      /* frame_type: 0 = KEY_FRAME */
+		return false;
+	VP9_BITS(2);                               /* show_frame, error_resilient_mode */
+	if (VP9_BITS(24) != 0x498342)              /* frame_sync_code */
+		return bit <= 8 * n;               /* cut short: still a keyframe */
+	if (profile >= 2)
+		VP9_BITS(1);                       /* ten_or_twelve_bit */
+	if (VP9_BITS(3) != 7) {                    /* color_space != CS_RGB */
+		VP9_BITS(1);                       /* color_range */
+		if (profile == 1 || profile == 3)
+			VP9_BITS(3);               /* subsampling_x/y, reserved */
+	} else if (profile == 1 || profile == 3) {
+		VP9_BITS(1);
+	}
+	unsigned fw = VP9_BITS(16) + 1, fh = VP9_BITS(16) + 1;
+	if (bit <= 8 * n) {
+		*w = fw;
+		*h = fh;
+	}
+#undef VP9_BITS
+	return true;
+}
+
+static int push_vp9(struct rec_depack *d, const struct rec_rtp *r, int64_t ts, bool lost)
+{
+	unsigned sid;
+	size_t o = r->len ? vp9_descriptor(r->payload, r->len, &sid) : 0;
+
+	if (o == 0)
+		return malformed(d);
+	if (sid != 0)
+		return 0;   /* an enhancement layer: not recorded */
+	const uint8_t *p = r->payload + o;
+	size_t n = r->len - o;
+	bool start = r->payload[0] & 0x08, end = r->payload[0] & 0x04;
+
+	if (start) {
+		if (d->open) {
+			if (d->cur_ts == ts)
+				d->broken = true;
+			finish(d);
+		}
+		begin(d, ts, r->arrival_ns, false);
+		unsigned w = 0, h = 0;
+		d->cur_key = vp9_keyframe(p, n, &w, &h);
+		if (d->cur_key && w && d->width == 0) {
+			d->width = w;
+			d->height = h;
+		}
+	} else if (!d->open || d->cur_ts != ts || lost) {
+		if (d->open) {
+			d->broken = true;
+			finish(d);
+		}
+		begin(d, ts, r->arrival_ns, true);
+	}
+	append(d, p, n);
+	if (end || r->marker)
+		finish(d);
+	return 0;
+}
+
 static const uint8_t start_code[4] = { 0, 0, 0, 1 };
 
 static void h264_nal_seen(struct rec_depack *d, const uint8_t *nal, size_t n)
@@ -368,6 +509,8 @@ int rec_depack_push(struct rec_depack *d, const struct rec_rtp *r, bool lost)
 		return 0;
 	case REC_CODEC_VP8:
 		return push_vp8(d, r, ts, lost);
+	case REC_CODEC_VP9:
+		return push_vp9(d, r, ts, lost);
 	case REC_CODEC_H264:
 		return push_h264(d, r, ts, lost);
 	}

@@ -4,6 +4,10 @@
  *   VP8   RFC 7741: payload descriptor stripped, partitions concatenated;
  *         a frame starts at S=1 PID=0 and ends at the marker bit; keyframe
  *         when the VP8 frame tag's P bit is 0 (RFC 6386 §9.1).
+ *   VP9   RFC 9628: payload descriptor stripped; a frame runs from B=1 to
+ *         E=1 (or the marker bit); keyframe from the uncompressed header's
+ *         frame_type (VP9 bitstream spec §6.2); spatial layers above the
+ *         base (SID > 0) are left out, so the recording is the base layer.
  *   H.264 RFC 6184 non-interleaved mode: single NAL units, STAP-A, FU-A;
  *         an access unit ends at the marker bit (or a new timestamp); output
  *         in Annex B (start codes); keyframe = the access unit has an IDR.
@@ -22,11 +26,11 @@
 
 #include "recstore/reorder.h"
 
-enum rec_codec { REC_CODEC_OPUS = 1, REC_CODEC_VP8, REC_CODEC_H264 };
+enum rec_codec { REC_CODEC_OPUS = 1, REC_CODEC_VP8, REC_CODEC_H264, REC_CODEC_VP9 };
 
-/* "opus", "VP8", "H264" (any case) -> codec; 0 or -ENOTSUP. */
+/* "opus", "VP8", "VP9", "H264" (any case) -> codec; 0 or -ENOTSUP. */
 int rec_codec_parse(const char *name, enum rec_codec *out);
-const char *rec_codec_name(enum rec_codec c);   /* "opus", "vp8", "h264" */
+const char *rec_codec_name(enum rec_codec c);   /* "opus", "vp8", "vp9", "h264" */
 
 struct rec_frame {
 	const uint8_t *data;   /* owned by the depacketizer, see above */
@@ -67,8 +71,8 @@ void rec_depack_stats(const struct rec_depack *d, struct rec_depack_stats *st);
 /* H.264: the first SPS and PPS seen, as Annex B (start code before each),
  * for the muxer's extradata; NULL/0 until both were seen. */
 const uint8_t *rec_depack_h264_params(const struct rec_depack *d, size_t *len);
-/* Video size from the first keyframe (VP8 frame header); 0 when unknown or
- * for H.264 (take it from the SPS, e.g. with libavcodec's parser). */
+/* Video size from the first keyframe (VP8 or VP9 frame header); 0 when
+ * unknown or for H.264 (take it from the SPS, e.g. with libavcodec's parser). */
 void rec_depack_video_size(const struct rec_depack *d, unsigned *width, unsigned *height);
 
 #endif

@@ -491,7 +491,7 @@ int rec_ingest_journal(const char *journal, const char *blob_dir, struct rec_med
 			memset(s, 0, sizeof *s);
 			s->codec = t->codec;
 			s->channels = t->channels;
-			if (t->codec == REC_CODEC_VP8)
+			if (t->codec == REC_CODEC_VP8 || t->codec == REC_CODEC_VP9)
 				rec_depack_video_size(t->dp, &t->width, &t->height);
 			s->width = t->width;
 			s->height = t->height;

@@ -10,7 +10,7 @@
  * Steps: read the journal (common/journal.h), depacketize each track
  * (recstore/depack.h), mux without transcoding (recstore/mux.h) into
  * "<blob_dir>/.<id>.<ext>.tmp", fsync, rename to "<blob_dir>/<id>.<ext>",
- * fsync the folder.  VP8+Opus -> .webm, H.264+Opus -> .mkv. */
+ * fsync the folder.  VP8 or VP9 + Opus -> .webm, H.264+Opus -> .mkv. */
 #ifndef AMPHI_REC_INGEST_H
 #define AMPHI_REC_INGEST_H
 
@@ -29,7 +29,7 @@ struct rec_media {
 	int64_t end;                   /* unix seconds of the last one (mtime of the file) */
 	int64_t duration_ms;           /* media duration as muxed */
 	uint64_t size;                 /* blob size in bytes */
-	char codecs[32];               /* "vp8+opus", "h264+opus", "opus", "vp8" ... */
+	char codecs[32];               /* "vp8+opus", "vp9+opus", "h264+opus", "opus", "vp8" ... */
 	char ext[8];                   /* "webm" or "mkv" */
 	char sha256[65];               /* hex of the blob's content */
 	char path[PATH_MAX];           /* absolute or blob_dir-relative path of the blob */

@@ -193,9 +193,11 @@ int rec_mux_open(struct rec_mux **out, const char *path, const char *format,
 			}
 			break;
 		case REC_CODEC_VP8:
+		case REC_CODEC_VP9:
 		case REC_CODEC_H264:
 			par->codec_type = AVMEDIA_TYPE_VIDEO;
-			par->codec_id = s->codec == REC_CODEC_VP8 ? AV_CODEC_ID_VP8 : AV_CODEC_ID_H264;
+			par->codec_id = s->codec == REC_CODEC_VP8 ? AV_CODEC_ID_VP8 :
+			                s->codec == REC_CODEC_VP9 ? AV_CODEC_ID_VP9 : AV_CODEC_ID_H264;
 			par->width = (int)s->width;
 			par->height = (int)s->height;
 			/* Written as DefaultDuration: without it, readers guess

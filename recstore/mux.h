@@ -31,7 +31,7 @@ struct rec_mux_stream {
 struct rec_mux;
 
 /* Creates path (truncating a leftover) and writes the container header.
- * format: "webm" (VP8/Opus only) or "matroska".  0, or -errno with reason. */
+ * format: "webm" (VP8, VP9, Opus only) or "matroska".  0, or -errno with reason. */
 int rec_mux_open(struct rec_mux **out, const char *path, const char *format,
                  const struct rec_mux_stream *streams, unsigned n, char *err, size_t errlen);
 

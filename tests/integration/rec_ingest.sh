@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Recording ingest with real peers: ffmpeg publishes plain RTP (VP8+Opus, then
-# H.264+Opus) to rectool, which journals every packet with common/journal as
+# Recording ingest with real peers: ffmpeg publishes plain RTP (VP8+Opus,
+# VP9+Opus, H.264+Opus) to rectool, which journals every packet with common/journal as
 # the relay's recording sink does; rec_ingest_journal() turns each journal
 # into a media file, checked with ffprobe and a full ffmpeg decode.  Then a
 # torn journal, a damaged one, one that cannot be muxed, and a full disk.
@@ -36,6 +36,10 @@ mkdir -p "$T/blobs"
 publish vp8 VP8 -c:v libvpx -b:v 600k -deadline realtime -cpu-used 8
 check "vp8: journal written" test -s "$T/vp8.amj"
 check_media vp8 webm vp8
+
+publish vp9 VP9 -c:v libvpx-vp9 -b:v 600k -deadline realtime -cpu-used 8 -strict experimental
+check "vp9: journal written" test -s "$T/vp9.amj"
+check_media vp9 webm vp9
 
 publish h264 H264 -c:v libx264 -preset ultrafast -tune zerolatency -profile:v baseline
 check "h264: journal written" test -s "$T/h264.amj"

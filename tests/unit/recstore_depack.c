@@ -214,6 +214,60 @@ TEST(vp8_frames_keyframes_and_loss)
 	rec_depack_destroy(d);
 }
 
+TEST(vp9_descriptor_layers_and_keyframes)
+{
+	struct rec_depack *d;
+	struct rec_frame f;
+	struct rec_rtp r;
+	struct rec_depack_stats st;
+	unsigned w, h;
+	/* I (15-bit picture id), L (layer byte, non-flexible: TL0PICIDX), B, V
+	 * with one layer's size (Y); then a keyframe header for 640x360. */
+	static const uint8_t k1[] = { 0xaa, 0x80, 0x05, 0x00, 0x07, 0x10, 0x02, 0x80, 0x01, 0x68,
+	                              0x82, 0x49, 0x83, 0x42, 0x20, 0x27, 0xf0, 0x16, 0x70 };
+	static const uint8_t k2[] = { 0x04, 0xee };                   /* E: end of frame */
+	static const uint8_t inter[] = { 0x4c, 0x86, 0x00 };         /* P, B, E; frame_type 1 */
+	static const uint8_t layer1[] = { 0x2c, 0x02, 0x07, 0x86 };  /* L with SID 1 */
+
+	CHECK_INT(rec_depack_create(&d, REC_CODEC_VP9), ==, 0);
+	r = rtp(1, 100, false, k1, sizeof k1);
+	CHECK_INT(rec_depack_push(d, &r, false), ==, 0);
+	r = rtp(2, 100, false, k2, sizeof k2);   /* E without the marker */
+	CHECK_INT(rec_depack_push(d, &r, false), ==, 0);
+	CHECK_INT(rec_depack_pop(d, &f), ==, 1);
+	CHECK(f.key);
+	CHECK_INT(f.len, ==, 10);
+	CHECK_MEM(f.data, "\x82\x49\x83\x42\x20\x27\xf0\x16\x70\xee", 10);
+	rec_depack_video_size(d, &w, &h);
+	CHECK_INT(w, ==, 640);
+	CHECK_INT(h, ==, 360);
+	r = rtp(3, 3100, true, inter, sizeof inter);
+	CHECK_INT(rec_depack_push(d, &r, false), ==, 0);
+	CHECK_INT(rec_depack_pop(d, &f), ==, 1);
+	CHECK(!f.key);
+	CHECK_INT(f.len, ==, 2);
+	/* A spatial enhancement layer is left out, not counted as damage. */
+	r = rtp(4, 3100, true, layer1, sizeof layer1);
+	CHECK_INT(rec_depack_push(d, &r, false), ==, 0);
+	CHECK_INT(rec_depack_pop(d, &f), ==, 0);
+	/* A continuation after a loss: dropped until the next keyframe. */
+	r = rtp(6, 6100, true, k2, sizeof k2);
+	rec_depack_push(d, &r, true);
+	r = rtp(7, 9100, true, inter, sizeof inter);
+	rec_depack_push(d, &r, false);
+	CHECK_INT(rec_depack_pop(d, &f), ==, 0);
+	/* Malformed: F and P with three P_DIFFs all saying "more follow". */
+	static const uint8_t bad[] = { 0x58, 0x01, 0x01, 0x01, 0x00 };
+	r = rtp(8, 12100, true, bad, sizeof bad);
+	CHECK_INT(rec_depack_push(d, &r, false), ==, -EBADMSG);
+	rec_depack_stats(d, &st);
+	CHECK_INT(st.frames, ==, 2);
+	CHECK_INT(st.incomplete, ==, 1);
+	CHECK_INT(st.before_key, ==, 1);
+	CHECK_INT(st.malformed, ==, 1);
+	rec_depack_destroy(d);
+}
+
 TEST(h264_stap_a_fu_a_and_single_nal)
 {
 	struct rec_depack *d;
@@ -301,7 +355,9 @@ TEST(codec_names)
 	CHECK_INT(c, ==, REC_CODEC_VP8);
 	CHECK_INT(rec_codec_parse("H264", &c), ==, 0);
 	CHECK_STR(rec_codec_name(c), "h264");
-	CHECK_INT(rec_codec_parse("VP9", &c), ==, -ENOTSUP);
+	CHECK_INT(rec_codec_parse("vp9", &c), ==, 0);
+	CHECK_STR(rec_codec_name(c), "vp9");
+	CHECK_INT(rec_codec_parse("AV1", &c), ==, -ENOTSUP);
 }
 
 int main(void)
@@ -312,6 +368,7 @@ int main(void)
 	RUN(reorder_big_jump_asks_for_flush);
 	RUN(opus_one_packet_one_frame);
 	RUN(vp8_frames_keyframes_and_loss);
+	RUN(vp9_descriptor_layers_and_keyframes);
 	RUN(h264_stap_a_fu_a_and_single_nal);
 	RUN(codec_names);
 	return harness_done();

@@ -233,9 +233,9 @@ TEST(errors_leave_nothing_behind)
 	char err[256] = "";
 	struct rlimit old, small = { 4096, 0 };
 
-	build(0, 0, false, 0, "VP9");
+	build(0, 0, false, 0, "AV1");
 	CHECK_INT(rec_ingest_journal(jpath, blobs, &m, err, sizeof err), ==, -ENOTSUP);
-	CHECK(strstr(err, "VP9") != NULL);
+	CHECK(strstr(err, "AV1") != NULL);
 	CHECK_INT(count_files(blobs), ==, 0);
 
 	/* A file-size limit makes the mux's writes fail like a full disk. */
