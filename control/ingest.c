@@ -87,7 +87,7 @@ int ingest_stream_create(struct webinars *ctx, const struct webinar *w, char *er
 	char id[32], b64[sodium_base64_ENCODED_LEN(INGEST_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
 	char org[32], web[32];
 	bool h264 = strcmp(w->codec, "h264") == 0;
-	json_t *args, *resp = NULL;
+	json_t *args, *del, *resp = NULL;
 	const char *host;
 	int r;
 
@@ -112,8 +112,10 @@ int ingest_stream_create(struct webinars *ctx, const struct webinar *w, char *er
 	sodium_memzero(b64, sizeof b64);
 	/* A stream left by an earlier run (control restarted while live) is
 	 * replaced: its key died with that process. */
-	relay_client_cmd(ctx->relay, "stream.delete", json_pack("{s:s}", "id", id), &resp, err, errlen);
+	del = json_pack("{s:s}", "id", id);
+	relay_client_cmd(ctx->relay, "stream.delete", del, &resp, err, errlen);
 	json_decref(resp);
+	json_decref(del);
 	r = relay_client_cmd(ctx->relay, "stream.create", args, &resp, err, errlen);
 	/* The request held the key: wipe it before letting go of it. */
 	{
@@ -151,7 +153,7 @@ int ingest_stream_create(struct webinars *ctx, const struct webinar *w, char *er
 int ingest_stream_delete(struct webinars *ctx, int64_t webinar, char *err, size_t errlen)
 {
 	struct ingest_key *k;
-	json_t *resp = NULL;
+	json_t *args, *resp = NULL;
 	char id[32];
 	int r;
 
@@ -161,8 +163,10 @@ int ingest_stream_delete(struct webinars *ctx, int64_t webinar, char *err, size_
 	if (k)
 		key_free(k);
 	ingest_stream_id(webinar, id, sizeof id);
-	r = relay_client_cmd(ctx->relay, "stream.delete", json_pack("{s:s}", "id", id), &resp, err, errlen);
+	args = json_pack("{s:s}", "id", id);
+	r = relay_client_cmd(ctx->relay, "stream.delete", args, &resp, err, errlen);
 	json_decref(resp);
+	json_decref(args);
 	return r;
 }
 
