@@ -235,6 +235,16 @@ for who in a b admin P anon; do
 	want=$(case $who in a|P) echo 200 ;; b) echo 404 ;; admin) echo 403 ;; anon) echo 401 ;; esac)
 	check "matrix: $who GET $w/events -> $want ($code)" is "$code" "$want"
 done
+req POST "$w/speakers" '{}' "$T/a"
+S2=$(jqo .token) S2ID=$(jqo .token_id)
+row DELETE "$w/tokens/$S2ID"           ""                         204  404  403   403  401
+treq "$S2" POST "$w/ingest/srtp" '{}'
+check "a revoked publish token is dead (401)" is "$status" 401
+req DELETE "$w/tokens/$S2ID" "" "$T/a"
+check "revoking it again is 409" is "$status" 409
+req GET "$w/tokens" "" "$T/a"
+check "the token list shows it revoked, and never a secret" \
+	is "$(jqo "[.tokens[] | select(.id == $S2ID) | .valid] | join(\",\")")/$(jqo '[.tokens[] | has("token") or has("hash")] | any')" false/false
 for who in a b admin P anon; do
 	cell "$who" POST "/api/webinars/$W/registrations" \
 		"$(jq -nc --arg e "matrix-$who@example.org" '{first_name:"M",last_name:"X",email:$e,job_title:"j",organization:"o",consent:true}')" 201
@@ -311,6 +321,27 @@ check "the ffmpeg viewer decodes the published video ($vf frames)" test "$vf" -g
 check "... and its audio ($af frames)" test "$af" -ge 100
 check "... with no SRTP or decode error" bash -c "! cat '$T'/viewer*.log | grep -Ei 'error|mismatch|corrupt' | grep -v 'Immediate exit'"
 
+# An H.264 webinar gets the H.264 line (libx264, payload type 102).
+req POST /api/webinars '{"title":"H.264 day","start_time":"2026-12-04T10:00:00Z","video_codec":"h264"}' "$T/a"
+W5=$(jqo .id)
+req POST "/api/webinars/$W5/start" '{}' "$T/a"
+req POST "/api/webinars/$W5/speakers" '{}' "$T/a"
+treq "$(jqo .token)" POST "/api/webinars/$W5/ingest/srtp" '{}'
+check "an H.264 webinar's ingest names H.264 on payload type 102" is "$status/$(jqo '.tracks[1].codec')/$(jqo '.tracks[1].payload_type')" 200/H264/102
+check "... and its ffmpeg line encodes with libx264" grep -q -- '-c:v libx264 .*-payload_type 102 ' "$T/out"
+check "... the relay stream has the H.264 track" \
+	is "$(relay_ctl '{"cmd":"stream.list"}' | jq -r ".streams[] | select(.id == \"webinar-$W5\") | .tracks[1].codec")" H264
+req POST "/api/webinars/$W5/end" '{}' "$T/a"
+
+# Closing a "results: closed" poll shows its results to everyone.
+treq "$P2" GET "/api/webinars/$W/polls"
+check "before the close participants see no results" is "$(jqo ".polls[] | select(.id == $POLL) | .results")" null
+req POST "/api/webinars/$W/polls/$POLL/close" '{}' "$T/a"
+treq "$P2" GET "/api/webinars/$W/polls"
+check "after the close they do: each vote counted once" is "$(jqo ".polls[] | select(.id == $POLL) | .results | join(\",\")")" 2,0
+treq "$P2" POST "/api/webinars/$W/polls/$POLL/votes" '{"option":1}'
+check "a closed poll takes no vote (409)" is "$status/$(jqo .error)" 409/poll_closed
+
 # --- statistics and rating ----------------------------------------------------------------------------
 treq "$P1" POST "/api/webinars/$W/rating" '{"rating":5}'
 check "P1 rates 5 (204)" is "$status" 204
@@ -350,7 +381,7 @@ req POST "/api/webinars/$W/end" '{}' "$T/a"
 check "ending twice is 409" is "$status" 409
 req GET /api/audit "" "$T/admin"
 check "the audit log has every organizer action" is "$(jqo '[.entries[]?.action // .audit[]?.action] | map(select(test("^(webinar|token|poll|question)\\."))) | unique | join(",")')" \
-	"poll.close,poll.create,question.answered,token.issue,webinar.create,webinar.end,webinar.start,webinar.update"
+	"poll.close,poll.create,question.answered,token.issue,token.revoke,webinar.create,webinar.end,webinar.start,webinar.update"
 
 # Ten minutes later (restart with a shifted clock) the join tokens are dead too.
 kill -TERM "$c1_pid"; wait "$c1_pid" 2>/dev/null
