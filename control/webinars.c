@@ -396,6 +396,14 @@ int webinars_routes(struct http_router *r, struct control *app)
 	if (!ctx->hub || !ctx->limits || !ctx->relay || !ctx->ingest)
 		return -ENOMEM;   /* start-up: the daemon exits */
 	stats_reset_current(app->db);
+	{
+		/* What came due while the daemon was down goes now. */
+		sqlite3 *c = db_acquire(app->db);
+		int n = webinars_purge(c, app, amphi_now());
+		db_release(app->db, c);
+		if (n > 0)
+			log_msg(LOG_INFO, "end-of-webinar data purged at start", "rows=%d", n);
+	}
 	rc = rc ? rc : http_route(r, "POST", "/api/webinars", webinar_create, ctx, HTTP_JSON);
 	rc = rc ? rc : http_route(r, "GET", "/api/webinars", webinar_list, ctx, 0);
 	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}", webinar_show, ctx, 0);

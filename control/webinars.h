@@ -66,8 +66,9 @@ void webinars_invalid(struct http_req *req, json_t *errors);
 
 /* The end-of-webinar deletions of DESIGN.md §9 for every webinar that ended
  * at least its retention period ago: interaction ([interaction]) and phone
- * numbers ([participant_phone]).  Called at the end and by anything that
- * sweeps periodically.  Returns rows deleted or changed, or -EIO. */
+ * numbers ([participant_phone]).  Called at every end and at start-up (for
+ * periods other than 0), and by anything that sweeps periodically.  Returns
+ * rows deleted or changed, or -EIO. */
 int webinars_purge(struct sqlite3 *db, const struct control *app, int64_t now);
 
 #endif

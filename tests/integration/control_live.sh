@@ -322,7 +322,7 @@ check "... and its audio ($af frames)" test "$af" -ge 100
 check "... with no SRTP or decode error" bash -c "! cat '$T'/viewer*.log | grep -Ei 'error|mismatch|corrupt' | grep -v 'Immediate exit'"
 
 # An H.264 webinar gets the H.264 line (libx264, payload type 102).
-req POST /api/webinars '{"title":"H.264 day","start_time":"2026-12-04T10:00:00Z","video_codec":"h264"}' "$T/a"
+req POST /api/webinars '{"title":"H.264 day","start_time":"2026-12-04T10:00:00Z","video_codec":"h264","recording":true}' "$T/a"
 W5=$(jqo .id)
 req POST "/api/webinars/$W5/start" '{}' "$T/a"
 req POST "/api/webinars/$W5/speakers" '{}' "$T/a"
@@ -331,7 +331,11 @@ check "an H.264 webinar's ingest names H.264 on payload type 102" is "$status/$(
 check "... and its ffmpeg line encodes with libx264" grep -q -- '-c:v libx264 .*-payload_type 102 ' "$T/out"
 check "... the relay stream has the H.264 track" \
 	is "$(relay_ctl '{"cmd":"stream.list"}' | jq -r ".streams[] | select(.id == \"webinar-$W5\") | .tracks[1].codec")" H264
+check "... recorded: the relay journals it" \
+	is "$(relay_ctl '{"cmd":"stream.list"}' | jq -r ".streams[] | select(.id == \"webinar-$W5\") | .record")" true
 req POST "/api/webinars/$W5/end" '{}' "$T/a"
+check "the end closes the journal into the spool for the recording store" \
+	wait_for 5 bash -c "ls '$T'/spool/ready/webinar-$W5-*.amj"
 
 # Closing a "results: closed" poll shows its results to everyone.
 treq "$P2" GET "/api/webinars/$W/polls"
