@@ -387,6 +387,15 @@ req GET /api/audit "" "$T/admin"
 check "the audit log has every organizer action" is "$(jqo '[.entries[]?.action // .audit[]?.action] | map(select(test("^(webinar|token|poll|question)\\."))) | unique | join(",")')" \
 	"poll.close,poll.create,question.answered,token.issue,token.revoke,webinar.create,webinar.end,webinar.start,webinar.update"
 
+# A webinar live across the restart below.
+req POST /api/webinars '{"title":"Long talk","start_time":"2026-12-05T10:00:00Z"}' "$T/a"
+W6=$(jqo .id)
+req POST "/api/webinars/$W6/start" '{}' "$T/a"
+req POST "/api/webinars/$W6/speakers" '{}' "$T/a"
+S6=$(jqo .token)
+treq "$S6" POST "/api/webinars/$W6/ingest/srtp" '{}'
+K6=$(jqo .key)
+
 # Ten minutes later (restart with a shifted clock) the join tokens are dead too.
 kill -TERM "$c1_pid"; wait "$c1_pid" 2>/dev/null
 check "amphi-control exits on SIGTERM" grep -q ' stopped' "$T/c1.log"
@@ -403,6 +412,11 @@ else
 fi
 treq "$P2" POST "/api/webinars/$W/rating" '{"rating":3}'
 check "after the grace period the join token is dead (401)" is "$status" 401
+treq "$S6" POST "/api/webinars/$W6/ingest/srtp" '{}'
+check "a webinar live across a restart gets its stream back with a new key" \
+	is "$status/$([ "$(jqo .key)" != "$K6" ] && echo new)" 200/new
+check "... replacing the old stream on the relay, not adding one" \
+	is "$(relay_ctl '{"cmd":"stream.list"}' | jq -r "[.streams[] | select(.id == \"webinar-$W6\")] | length")" 1
 req DELETE "/api/webinars/$W" "" "$T/a"
 check "A deletes the ended webinar (204)" is "$status" 204
 req GET "/api/webinars/$W" "" "$T/a"
