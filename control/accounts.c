@@ -169,6 +169,12 @@ static int account_form_parse(json_t *body, bool create, struct account_form *f,
 	return json_array_size(errors) ? -EINVAL : 0;
 }
 
+int accounts_form_check(json_t *body, bool create, json_t *errors)
+{
+	struct account_form f;
+	return account_form_parse(body, create, &f, errors);
+}
+
 /* --- account rows ------------------------------------------------------------------ */
 
 #define ACCOUNT_COLUMNS \

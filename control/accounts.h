@@ -17,6 +17,7 @@
 #ifndef AMPHI_CONTROL_ACCOUNTS_H
 #define AMPHI_CONTROL_ACCOUNTS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -32,6 +33,11 @@ int accounts_routes(struct http_router *r, struct control *app);
  * flagged.  Does nothing when accounts exist.  0, or -EINVAL with err. */
 int accounts_bootstrap(struct sqlite3 *db, const char *email, const char *password,
                        char *err, size_t errlen);
+
+/* The validation POST (create) and PATCH /api/accounts/{id} run on a body:
+ * 0, or -EINVAL after appending {"field","error"} objects to errors.
+ * Stores nothing (exposed for the fuzz target). */
+int accounts_form_check(json_t *body, bool create, json_t *errors);
 
 /* Syntax check of an email address: local@domain, at most 254 bytes, a
  * domain of letters, digits and hyphens in dot-separated labels (a single

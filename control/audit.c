@@ -26,7 +26,7 @@ int audit_log(sqlite3 *db, const struct auth_principal *actor, const char *actio
 	char *d = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(detail);
 	int64_t rc = db_insert(db, "INSERT INTO audit (at, actor_id, actor_role, action, target_type, target_id, detail) "
-	                           "VALUES (?, NULLIF(?, 0), ?, ?, ?, NULLIF(?, 0), ?)", "iissiis",
+	                           "VALUES (?, NULLIF(?, 0), ?, ?, ?, NULLIF(?, 0), ?)", "iisssis",
 	                       amphi_now(), actor && actor->account_id ? actor->account_id : (int64_t)0,
 	                       actor ? role_name(actor->role) : "system", action, target_type, target_id, d);
 	free(d);

@@ -1,6 +1,7 @@
 /* http: see http.h. */
 #include "control/http.h"
 #include "control/db.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 #include <arpa/inet.h>
@@ -460,6 +461,8 @@ static void req_free(struct http_req *req)
 		free(req->hdr_value_[i]);
 	}
 	json_decref(req->json);
+	if (req->body)
+		explicit_bzero(req->body, req->body_cap_);   /* may hold a password */
 	free(req->body);
 	free((char *)req->path);
 	free(req);
@@ -486,19 +489,42 @@ static int parse_json_body(struct http_req *req)
 		           req->content_type ? req->content_type : "no Content-Type");
 		return -1;
 	}
-	json_error_t e;
-	json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
-	if (!j) {
-		http_error(req, 400, "malformed_json", "line %d column %d: %s", e.line, e.column, e.text);
+	char err[300];
+	if (http_json_body_parse(req->body, req->body_len, &req->json, err, sizeof err) != 0) {
+		http_error(req, 400, "malformed_json", "%s", err);
 		return -1;
+	}
+	return 0;
+}
+
+int http_json_body_parse(const char *body, size_t len, json_t **out, char *err, size_t errlen)
+{
+	json_error_t e;
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+	if (!j) {
+		snprintf(err, errlen, "line %d column %d: %s", e.line, e.column, e.text);
+		return -EINVAL;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		http_error(req, 400, "malformed_json", "the body must be a JSON object");
-		return -1;
+		snprintf(err, errlen, "the body must be a JSON object");
+		return -EINVAL;
 	}
-	req->json = j;
+	*out = j;
 	return 0;
+}
+
+/* The navigation log (DESIGN.md §9 [access_logs], 13 months): one row per
+ * API request with the route pattern, never the path's ids or the query. */
+static void access_log(struct http_req *req)
+{
+	if (!req->db || strncmp(req->path, "/api/", 5) != 0)
+		return;
+	const struct auth_principal *p = &req->principal;
+	db_exec(req->db, "INSERT INTO access_logs (at, account_id, registration_id, ip, method, route, status) "
+	                 "VALUES (?, NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?, ?)", "iiisssi",
+	        amphi_now(), p->account_id, p->registration_id, req->client_ip, req->method,
+	        req->route ? req->route : "-", (int64_t)req->status_);
 }
 
 static void dispatch(struct http_server *srv, struct http_req *req)
@@ -534,6 +560,7 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 		http_error(req, 500, "internal", "the handler gave no answer");
 	}
 out:
+	access_log(req);
 	db_release(srv->db, req->db);
 	req->db = NULL;
 }

@@ -155,6 +155,11 @@ typedef void (*http_stream_done_fn)(void *arg);
 int http_stream(struct http_req *req, int status, const char *content_type,
                 http_stream_read_fn read, http_stream_done_fn done, void *arg);
 
+/* The body check of HTTP_JSON routes, exposed for the fuzz target: parses
+ * len bytes as one JSON object (duplicate keys refused).  0 with *out a new
+ * reference, or -EINVAL with a message ("line 1 column 7: ...") in err. */
+int http_json_body_parse(const char *body, size_t len, json_t **out, char *err, size_t errlen);
+
 /* --- metrics ---------------------------------------------------------------- */
 /* Appends amphi_http_requests_total{route,method,status} to f. */
 void http_metrics_write(struct http_server *srv, FILE *f);

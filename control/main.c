@@ -17,6 +17,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -54,6 +56,15 @@ static const char *const auth_keys[] = {
 	"session_idle", "session_absolute", "lock_threshold", "lock_base", "lock_max",
 	"pwhash_opslimit", "pwhash_memlimit", NULL,
 };
+
+/* jansson's allocator: wipe before freeing, so the copies of passwords and
+ * tokens that parsed request bodies hold do not linger in freed memory. */
+static void wiping_free(void *p)
+{
+	if (p)
+		explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
 
 static char *read_file(const char *path, size_t max, char *err, size_t errlen)
 {
@@ -122,6 +133,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "amphi-control: unexpected argument '%s'\n%s", argv[optind], usage);
 		return 2;
 	}
+	json_set_alloc_funcs(malloc, wiping_free);
 	log_init("control");
 	if (amphi_clock_init() != 0)
 		fatal("bad AMPHI_TIME_OFFSET", "value=%s", getenv("AMPHI_TIME_OFFSET"));

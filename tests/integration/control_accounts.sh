@@ -73,7 +73,8 @@ check "non-numeric id is 404" is "$status" 404
 req GET /api/audit
 check "the audit log records the actions" is "$(jqo '[.entries[].action]|reverse|join(",")')" \
 	"account.bootstrap,password.change,account.create,password.change,account.update"
-check "audit entries name the actor, not personal data" is "$(jqo '.entries[0].actor_role') $(grep -c -i olga "$T/out")" "admin 0"
+check "audit entries name the actor and target, not personal data" \
+	is "$(jqo '.entries[0] | "\(.actor_role) \(.actor_id) \(.target_type) \(.target_id)"') $(grep -c -i olga "$T/out")" "admin 1 account $OID 0"
 req GET /api/audit "" "$T/ojar"
 check "organizers cannot read the audit log" is "$status" 403
 

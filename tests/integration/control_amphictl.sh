@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# tools/amphictl against a running amphi-control: login, accounts CRUD,
+# tables and --json, the server's errors with a non-zero exit, audit,
+# metrics, health; the static login page is served with its CSP.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/control.inc"
+command -v jq >/dev/null || skip "jq is not installed"
+command -v column >/dev/null || skip "column (bsdextrautils) is not installed"
+
+ADMIN='Sentinel-Harbor-99!x'
+AMPHI_ADMIN_PASSWORD=$ADMIN ctl_start c1 || { fail "amphi-control starts"; finish; }
+export AMPHI_URL=$URL AMPHICTL_COOKIES=$T/cookies
+ctl() { "$AMPHI_TOP/tools/amphictl" "$@"; }
+
+ctl account list >"$T/o" 2>"$T/e"
+check "before login: exit 1 with the server's error" is "$?/$(cat "$T/e")" "1/amphictl: 401 unauthenticated: log in or present a token"
+AMPHI_PASSWORD=wrong ctl login admin@localhost >"$T/o" 2>"$T/e"
+check "a wrong password: exit 1, invalid_credentials" is "$?/$(cat "$T/e")" "1/amphictl: 401 invalid_credentials: wrong email or password"
+AMPHI_PASSWORD=$ADMIN ctl login admin@localhost >"$T/o"
+check "login" is "$?/$(cat "$T/o")" "0/logged in as admin@localhost (admin)"
+check "the cookie jar is private" is "$(stat -c %a "$T/cookies")" 600
+
+ctl account create --email olga@example.org --first-name Olga --last-name Petrova --company ACME >"$T/o"
+check "account create" test $? = 0
+OPW=$(sed -n 's/^initial password (shown once, must be changed at first login): //p' "$T/o")
+check "... prints the initial password once" test -n "$OPW"
+ctl --json account create --email ivan@example.org --first-name Ivan --last-name Ivanov --role admin >"$T/o"
+IID=$(jq -r .id "$T/o")
+check "account create --json gives the object" is "$(jq -r .role "$T/o")" admin
+ctl account list >"$T/o"
+check "account list is a table with a header" is "$(head -n 1 "$T/o" | awk '{print $1, $2}')" "ID EMAIL"
+check "... one row per account" is "$(grep -c '@' "$T/o")" 3
+check "... with the fields" grep -q '^2 *olga@example.org *Olga *Petrova *organizer *true' "$T/o"
+ctl --json account list >"$T/o"
+check "account list --json" is "$(jq -r '[.accounts[].email]|join(",")' "$T/o")" "admin@localhost,olga@example.org,ivan@example.org"
+ctl account show 2 >"$T/o"
+check "account show" grep -q '^company *ACME$' "$T/o"
+ctl account update 2 --job-title Trainer --unlock >"$T/o"
+check "account update" grep -q '^job_title *Trainer$' "$T/o"
+ctl account update 2 --reset-password >"$T/o"
+check "account update --reset-password prints a new initial password" grep -q '^new initial password (shown once): ' "$T/o"
+OPW=$(sed -n 's/^new initial password (shown once): //p' "$T/o")
+ctl account create --email bad >"$T/o" 2>"$T/e"
+check "invalid fields: exit 1 and every reason" is "$?/$(cat "$T/e")" \
+	"1/amphictl: 422 invalid: email: not a valid email address; first_name: required; last_name: required"
+ctl account create --email OLGA@example.org --first-name O --last-name P >"$T/o" 2>"$T/e"
+check "duplicate email: exit 1, email_taken" is "$?/$(cut -d: -f2 "$T/e")" "1/ 409 email_taken"
+ctl account show abc >"$T/o" 2>"$T/e"
+check "a bad id is a usage error (exit 2)" is "$?" 2
+ctl account frobnicate >"$T/o" 2>"$T/e"
+check "an unknown subcommand is a usage error (exit 2)" is "$?" 2
+ctl account delete "$IID" >"$T/o"
+check "account delete" is "$?/$(cat "$T/o")" "0/account $IID deleted"
+ctl audit >"$T/o"
+check "audit table, newest first" is "$(sed -n 2p "$T/o" | awk '{print $5}')" account.delete
+check "audit names the target" grep -q 'account\.create *account *2 ' "$T/o"
+ctl metrics >"$T/o"
+check "metrics: Prometheus text" grep -q '^amphi_logins_total{outcome="ok"} 1$' "$T/o"
+ctl health >"$T/o"
+check "health without a relay: exit 1" is "$?" 1
+check "... and says why" grep -q '^relay *unreachable' "$T/o"
+ctl raw GET /api/session >"$T/o"
+check "raw prints the body" is "$(jq -r .account.email "$T/o")" admin@localhost
+AMPHI_PASSWORD=$OPW ctl --url "$URL" login olga@example.org >"$T/o"
+check "login says when the password must change" grep -q 'must be changed first' "$T/o"
+AMPHI_PASSWORD=$OPW AMPHI_NEW_PASSWORD='Velvet-Thunder-82-oak' ctl password >"$T/o"
+check "password change" is "$?/$(cat "$T/o")" "0/password changed"
+ctl whoami >"$T/o"
+check "whoami" grep -q '^email *olga@example.org$' "$T/o"
+ctl logout >"$T/o"
+ctl whoami >"$T/o" 2>&1
+check "after logout: exit 1" is "$?" 1
+ctl --url http://127.0.0.1:1 account list >"$T/o" 2>&1
+check "an unreachable server: exit 3" is "$?" 3
+
+# The static pages: login form, strict CSP, no inline script.
+curl -s -D "$T/h" -o "$T/index" "$URL/"
+check "GET / serves the login page" grep -q 'id="login-form"' "$T/index"
+check "... with Content-Security-Policy default-src 'self'" grep -qi "^content-security-policy: default-src 'self'" "$T/h"
+check "... and no inline script" sh -c "! grep -q '<script>' '$T/index'"
+check "the script is served" sh -c "curl -sf '$URL/login.js' | grep -q '/api/login'"
+check "no path traversal" is "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$URL/../etc/passwd")" 404
+check "no hidden files" is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/.git/config")" 404
+finish
