@@ -18,33 +18,71 @@ static void metric_name(char *out, size_t len, const char *prefix, const char *k
 			out[i] = '_';
 }
 
-/* label: "" or ",index=\"3\"" style text (without braces) carried down. */
+/* The label that names an element of an array of objects: its "id" (a
+ * stream), else its "worker" number, else its position. */
+static void element_label(json_t *x, size_t i, char *key, size_t klen, char *val, size_t vlen)
+{
+	json_t *id = json_object_get(x, "id"), *w = json_object_get(x, "worker");
+	if (json_is_string(id) || json_is_integer(id)) {
+		snprintf(key, klen, "id");
+		if (json_is_string(id))
+			snprintf(val, vlen, "%s", json_string_value(id));
+		else
+			snprintf(val, vlen, "%lld", (long long)json_integer_value(id));
+	} else if (json_is_integer(w)) {
+		snprintf(key, klen, "worker");
+		snprintf(val, vlen, "%lld", (long long)json_integer_value(w));
+	} else {
+		snprintf(key, klen, "index");
+		snprintf(val, vlen, "%zu", i);
+	}
+	/* label values are quoted: keep them to a safe alphabet */
+	for (char *p = val; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+			*p = '_';
+}
+
+/* labels: "" or "worker=\"0\"" style text (without braces) carried down;
+ * skip: the key already used as this object's label. */
+static void flatten_obj(FILE *f, const char *name, const char *labels, json_t *v, const char *skip);
+
 static void flatten(FILE *f, const char *name, const char *labels, json_t *v)
 {
+	if (json_is_object(v)) {
+		flatten_obj(f, name, labels, v, NULL);
+		return;
+	}
 	if (json_is_integer(v) || json_is_real(v)) {
 		double d = json_number_value(v);
 		if (*labels)
 			fprintf(f, "%s{%s} %.17g\n", name, labels, d);
 		else
 			fprintf(f, "%s %.17g\n", name, d);
-	} else if (json_is_object(v)) {
-		const char *k;
-		json_t *x;
-		json_object_foreach(v, k, x) {
-			char sub[256];
-			if (strcmp(k, "ok") == 0)
-				continue;
-			metric_name(sub, sizeof sub, name, k);
-			flatten(f, sub, labels, x);
-		}
 	} else if (json_is_array(v)) {
 		size_t i;
 		json_t *x;
 		json_array_foreach(v, i, x) {
-			char lab[256];
-			snprintf(lab, sizeof lab, "%s%sindex=\"%zu\"", labels, *labels ? "," : "", i);
-			flatten(f, name, lab, x);
+			char lab[512], key[16], val[128];
+			element_label(x, i, key, sizeof key, val, sizeof val);
+			snprintf(lab, sizeof lab, "%s%s%s=\"%s\"", labels, *labels ? "," : "", key, val);
+			if (json_is_object(x))
+				flatten_obj(f, name, lab, x, strcmp(key, "index") ? key : NULL);
+			else
+				flatten(f, name, lab, x);
 		}
+	}
+}
+
+static void flatten_obj(FILE *f, const char *name, const char *labels, json_t *v, const char *skip)
+{
+	const char *k;
+	json_t *x;
+	json_object_foreach(v, k, x) {
+		char sub[256];
+		if (strcmp(k, "ok") == 0 || (skip && strcmp(k, skip) == 0))
+			continue;
+		metric_name(sub, sizeof sub, name, k);
+		flatten(f, sub, labels, x);
 	}
 }
 

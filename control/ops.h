@@ -12,8 +12,9 @@ struct control;
 
 int ops_routes(struct http_router *r, struct control *app);
 
-/* Writes every number in v (a relay "stats" response) as a gauge named
- * prefix_<path>, with array indexes as an "index" label.  Exposed for tests. */
+/* Writes every number in v (a relay "stats" response) as a sample named
+ * prefix_<path>; an array element is labelled by its "id" (streams), else
+ * its "worker" (workers), else its position ("index").  Exposed for tests. */
 void ops_json_to_prometheus(FILE *f, const char *prefix, json_t *v);
 
 #endif
