@@ -67,6 +67,29 @@ AMPHI_PASSWORD=$OPW AMPHI_NEW_PASSWORD='Velvet-Thunder-82-oak' ctl password >"$T
 check "password change" is "$?/$(cat "$T/o")" "0/password changed"
 ctl whoami >"$T/o"
 check "whoami" grep -q '^email *olga@example.org$' "$T/o"
+# Webinars and tokens through control-live's endpoints (no relay here).
+ctl webinar create --title "Launch day" --start 2030-01-01T10:00:00Z --visibility public --recording on --codec h264 >"$T/o"
+check "webinar create" grep -q '^title *Launch day$' "$T/o"
+WID=$(awk '$1 == "id" {print $2}' "$T/o")
+ctl webinar list >"$T/o"
+check "webinar list table" grep -q "^$WID *Launch day *2030-01-01T10:00:00Z *scheduled *public *true *h264" "$T/o"
+ctl webinar update "$WID" --title "Launch day 2" --recording off >"$T/o"
+check "webinar update" grep -q '^recording *false$' "$T/o"
+ctl webinar create --title x --start notatime >"$T/o" 2>"$T/e"
+check "webinar create with a bad time: exit 1 with the reason" is "$?/$(cut -d: -f1-3 "$T/e")" "1/amphictl: 422 invalid: start_time"
+ctl token speaker "$WID" >"$T/o"
+TOK=$(sed -n 's/^publish token (shown once): //p' "$T/o")
+check "token speaker prints a 256-bit token once" is "${#TOK}" 43
+ctl --json token list "$WID" >"$T/o"
+TID=$(jq -r '.tokens[0].id' "$T/o")
+check "token list" is "$(jq -r '.tokens[0].role + " " + (.tokens[0].valid|tostring)' "$T/o")" "speaker true"
+ctl token revoke "$WID" "$TID" >"$T/o"
+check "token revoke" is "$(ctl --json token list "$WID" | jq -r '.tokens[0].valid')" false
+ctl webinar start "$WID" >"$T/o" 2>"$T/e"
+check "webinar start without a relay: exit 1, 503" is "$?/$(cut -d' ' -f2 "$T/e")" "1/503"
+ctl webinar delete "$WID" >"$T/o"
+check "webinar delete" is "$(ctl --json webinar list | jq '.webinars | length')" 0
+
 ctl logout >"$T/o"
 ctl whoami >"$T/o" 2>&1
 check "after logout: exit 1" is "$?" 1
