@@ -94,7 +94,7 @@ static json_t *webinar_json(sqlite3 *db, int64_t id)
 	                              "video_codec, state, created_at, started_at, ended_at "
 	                              "FROM webinars WHERE id = ?", "i", id);
 	json_t *o = NULL;
-	char t[32];
+	char t[32], created[32];   /* json_pack reads both at once: one buffer each */
 
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
 		o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s}",
@@ -106,7 +106,7 @@ static json_t *webinar_json(sqlite3 *db, int64_t id)
 		              "recording", sqlite3_column_int(st, 5) != 0,
 		              "video_codec", (const char *)sqlite3_column_text(st, 6),
 		              "state", (const char *)sqlite3_column_text(st, 7),
-		              "created_at", amphi_time_iso(sqlite3_column_int64(st, 8), t, sizeof t));
+		              "created_at", amphi_time_iso(sqlite3_column_int64(st, 8), created, sizeof created));
 		json_object_set_new(o, "started_at", sqlite3_column_type(st, 9) == SQLITE_NULL ? json_null() :
 		                    json_string(amphi_time_iso(sqlite3_column_int64(st, 9), t, sizeof t)));
 		json_object_set_new(o, "ended_at", sqlite3_column_type(st, 10) == SQLITE_NULL ? json_null() :

@@ -48,6 +48,7 @@ check "organizer B is ready" organizer b bob@example.org
 # --- webinar CRUD, ownership ---------------------------------------------------------
 req POST /api/webinars '{"title":"Quarterly results","description":"Q&A at the end","start_time":"2026-12-01T09:30:00Z","visibility":"registration","recording":false,"video_codec":"vp8"}' "$T/a"
 check "A creates a webinar (201, scheduled)" is "$status/$(jqo .state)/$(jqo .start_time)" 201/scheduled/2026-12-01T09:30:00Z
+check "created_at is today, not the start time" is "$(jqo .created_at | cut -c1-10)" "$(date -u +%F)"
 W=$(jqo .id)
 req POST /api/webinars '{"title":"","start_time":"soon","visibility":"secret","video_codec":"av1","colour":"red"}' "$T/a"
 check "invalid webinar fields are each named (422)" is "$status/$(jqo '[.detail[].field]|sort|join(",")')" \
