@@ -755,3 +755,131 @@ int sdp_answer_build(const struct sdp_offer *offer, const struct sdp_answer_para
 		memcpy(choices, ch, sizeof ch[0] * offer->n_media);
 	return (int)o.len;
 }
+
+/* --- trickle ICE fragments (RFC 8840) ------------------------------------- */
+
+/* a=candidate value syntax, RFC 8839 §5.1: foundation component transport
+ * priority address port "typ" type [extensions]. 0 or -1. */
+static int candidate_check(const char *v, const char *end)
+{
+	const char *w;
+	size_t n;
+	unsigned long num;
+
+	if (next_word(&v, end, &w, &n) || n > 32 || !all_chars(w, n, is_ice_char))
+		return -1;   /* foundation */
+	skip_spaces(&v, end);
+	if (parse_uint(&v, end, 256, &num) || num == 0 || (v < end && *v != ' '))
+		return -1;   /* component id */
+	if (next_word(&v, end, &w, &n) || !all_chars(w, n, is_token))
+		return -1;   /* transport */
+	skip_spaces(&v, end);
+	if (parse_uint(&v, end, 0xFFFFFFFFul, &num) || (v < end && *v != ' '))
+		return -1;   /* priority */
+	if (next_word(&v, end, &w, &n) || n > 255 || !all_chars(w, n, is_id_char))
+		return -1;   /* connection address (IP or FQDN / mDNS name) */
+	skip_spaces(&v, end);
+	if (parse_uint(&v, end, 65535, &num) || (v < end && *v != ' '))
+		return -1;   /* port */
+	if (next_word(&v, end, &w, &n) || n != 3 || memcmp(w, "typ", 3))
+		return -1;
+	if (next_word(&v, end, &w, &n) || !all_chars(w, n, is_token))
+		return -1;   /* host / srflx / prflx / relay / extensions */
+	return 0;
+}
+
+int sdp_frag_parse(const char *text, size_t len, struct sdp_frag *f, char *err, size_t err_len)
+{
+	unsigned line_no = 0;
+
+	memset(f, 0, sizeof *f);
+	if (len > SDP_MAX_SIZE) {
+		set_err(err, err_len, "fragment larger than %d bytes", SDP_MAX_SIZE);
+		return -EBADMSG;
+	}
+	for (const char *p = text, *end = text + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *next = nl ? nl + 1 : end;
+		line_no++;
+		if (le > p && le[-1] == '\r')
+			le--;
+		if (le == p) {
+			p = next;
+			continue;
+		}
+		if (le - p < 2 || p[1] != '=' || !islower((unsigned char)p[0]) ||
+		    memchr(p, 0, (size_t)(le - p)) || memchr(p, '\r', (size_t)(le - p)))
+			goto bad;
+		if (p[0] == 'a') {
+			const char *v = p + 2, *colon = memchr(v, ':', (size_t)(le - v));
+			size_t nlen = (size_t)((colon ? colon : le) - v);
+			const char *val = colon ? colon + 1 : le;
+			size_t vn = (size_t)(le - val);
+#define IS(s) (nlen == sizeof(s) - 1 && !memcmp(v, s, nlen))
+			if (IS("ice-ufrag") || IS("ice-pwd")) {
+				char *dst = IS("ice-ufrag") ? f->ice_ufrag : f->ice_pwd;
+				if (copy_str(dst, 257, val, vn) || !vn || !all_chars(val, vn, is_ice_char))
+					goto bad;
+			} else if (IS("mid")) {
+				if (!f->mid[0] && (copy_str(f->mid, sizeof f->mid, val, vn) || !vn ||
+				                   !all_chars(val, vn, is_token)))
+					goto bad;
+			} else if (IS("candidate")) {
+				if (candidate_check(val, le))
+					goto bad;
+				f->n_candidates++;
+			} else if (IS("end-of-candidates")) {
+				f->end_of_candidates = true;
+			}
+#undef IS
+		} else if (p[0] != 'm') {
+			goto bad;   /* a fragment holds a= lines and m= lines only */
+		}
+		p = next;
+		continue;
+bad:
+		set_err(err, err_len, "line %u: malformed %c= line", line_no, p[0]);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+bool sdp_frag_is_restart(const struct sdp_frag *f, const char *remote_ufrag, const char *remote_pwd)
+{
+	if (!f->ice_ufrag[0] && !f->ice_pwd[0])
+		return false;
+	return strcmp(f->ice_ufrag, remote_ufrag ? remote_ufrag : "") ||
+	       (f->ice_pwd[0] && strcmp(f->ice_pwd, remote_pwd ? remote_pwd : ""));
+}
+
+int sdp_frag_answer_build(const struct sdp_answer_params *p, const char *mid,
+                          char *out, size_t cap, char *err, size_t err_len)
+{
+	struct out o = { out, cap, 0, 0 };
+	struct sdp_answer_params local = *p;
+
+	/* only the credentials and candidates matter here */
+	local.role = SDP_ROLE_WHIP;
+	local.fingerprint = local.fingerprint ? local.fingerprint : "sha-256 00";
+	if (!out || !cap || !mid || !mid[0] || strlen(mid) > 32 || !all_chars(mid, strlen(mid), is_token)) {
+		set_err(err, err_len, "bad mid or output buffer");
+		return -EINVAL;
+	}
+	out[0] = 0;
+	int rc = params_check(&local, err, err_len);
+	if (rc)
+		return rc;
+	put(&o, "a=ice-lite\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", p->ice_ufrag, p->ice_pwd);
+	put(&o, "a=group:BUNDLE %s\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:%s\r\n", mid, mid);
+	for (unsigned i = 0; i < p->n_candidates; i++)
+		put(&o, "a=candidate:%u 1 udp %u %s %u typ host\r\n", i + 1,
+		    (126u << 24) | ((65535u - i) << 8) | 255u, p->candidates[i].address,
+		    p->candidates[i].port);
+	put(&o, "a=end-of-candidates\r\n");
+	if (o.overflow) {
+		out[0] = 0;
+		set_err(err, err_len, "fragment does not fit in %zu bytes", cap);
+		return -ENOSPC;
+	}
+	return (int)o.len;
+}

@@ -165,4 +165,32 @@ int sdp_answer_build(const struct sdp_offer *offer, const struct sdp_answer_para
                      char *out, size_t cap, struct sdp_choice *choices,
                      char *err, size_t err_len);
 
+/* --- trickle ICE and ICE restart (RFC 8840 sdpfrag, WHIP/WHEP PATCH) ------
+ * amphi is ICE-lite: the browser's trickled candidates are checked for
+ * syntax and counted, never used (the browser's checks find the relay).  A
+ * fragment whose ice-ufrag/ice-pwd differ from the session's is an ICE
+ * restart (RFC 9725 §4.3.2): the relay makes new credentials for the peer
+ * and answers 200 with sdp_frag_answer_build(); otherwise 204. */
+struct sdp_frag {
+	char ice_ufrag[257], ice_pwd[257];  /* "" when the fragment has none */
+	char mid[33];              /* the first a=mid, "" when none */
+	unsigned n_candidates;     /* well-formed a=candidate lines */
+	bool end_of_candidates;
+};
+
+/* Parses an application/trickle-ice-sdpfrag body (CRLF or LF).  0, or
+ * -EBADMSG with the line and reason in err (answer 400). */
+int sdp_frag_parse(const char *text, size_t len, struct sdp_frag *out, char *err, size_t err_len);
+
+/* True when f carries credentials and they differ from the session's
+ * remote ones (the browser restarts ICE). */
+bool sdp_frag_is_restart(const struct sdp_frag *f, const char *remote_ufrag, const char *remote_pwd);
+
+/* The 200 body after an ICE restart: a=ice-lite, the relay's new ice-ufrag/ice-pwd,
+ * its host candidates and a=end-of-candidates, under a=mid:mid (RFC 9725
+ * §4.3.2).  Uses ice_ufrag, ice_pwd and candidates of p.  Returns the
+ * length or -EINVAL / -ENOSPC. */
+int sdp_frag_answer_build(const struct sdp_answer_params *p, const char *mid,
+                          char *out, size_t cap, char *err, size_t err_len);
+
 #endif

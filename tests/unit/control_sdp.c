@@ -437,6 +437,84 @@ TEST(malformed_text_refused)
 	sdp_offer_free(o);
 }
 
+/* RFC 9725 §4.3.1's trickle example (addresses as printed there). */
+static const char *trickle =
+	"a=ice-options:trickle ice2\r\n"
+	"a=group:BUNDLE 0 1\r\n"
+	"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+	"a=mid:0\r\n"
+	"a=ice-ufrag:EsAw\r\n"
+	"a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
+	"a=candidate:1387637174 1 udp 2122260223 192.0.2.1 61764 typ host generation 0 ufrag EsAw network-id 1\r\n"
+	"a=candidate:3471623853 1 udp 2122194687 198.51.100.2 61765 typ host generation 0 ufrag EsAw network-id 2\r\n"
+	"a=candidate:473322822 1 tcp 1518280447 192.0.2.1 9 typ host tcptype active generation 0 ufrag EsAw network-id 1\r\n"
+	"a=candidate:2154773085 1 tcp 1518214911 198.51.100.2 9 typ host tcptype active generation 0 ufrag EsAw network-id 2\r\n"
+	"a=end-of-candidates\r\n";
+
+TEST(trickle_fragment)
+{
+	struct sdp_frag f;
+	char err[256];
+
+	CHECK_INT(sdp_frag_parse(trickle, strlen(trickle), &f, err, sizeof err), ==, 0);
+	CHECK_STR(f.ice_ufrag, "EsAw");
+	CHECK_STR(f.ice_pwd, "P2uYro0UCOQ4zxjKXaWCBui1");
+	CHECK_STR(f.mid, "0");
+	CHECK_INT(f.n_candidates, ==, 4);
+	CHECK(f.end_of_candidates);
+	CHECK(!sdp_frag_is_restart(&f, "EsAw", "P2uYro0UCOQ4zxjKXaWCBui1"));
+	CHECK(sdp_frag_is_restart(&f, "Old1", "P2uYro0UCOQ4zxjKXaWCBui1"));
+	CHECK(sdp_frag_is_restart(&f, "EsAw", "0ldPassw0rdOldPassw0rd"));
+	/* candidates only (no credentials): never a restart */
+	char *only = drop_lines(drop_lines(trickle, "a=ice-ufrag"), "a=ice-pwd");
+	CHECK_INT(sdp_frag_parse(only, strlen(only), &f, err, sizeof err), ==, 0);
+	CHECK(!sdp_frag_is_restart(&f, "EsAw", "P2uYro0UCOQ4zxjKXaWCBui1"));
+	/* an empty body (end of candidates only) is fine */
+	CHECK_INT(sdp_frag_parse("a=end-of-candidates\r\n", 21, &f, err, sizeof err), ==, 0);
+	CHECK(f.end_of_candidates && f.n_candidates == 0);
+
+	const char *bad[] = {
+		"a=candidate:1 1 udp 2122260223 192.0.2.1 61764 host\r\n",          /* no typ */
+		"a=candidate:1 0 udp 2122260223 192.0.2.1 61764 typ host\r\n",      /* component 0 */
+		"a=candidate:1 1 udp 2122260223 192.0.2.1 70000 typ host\r\n",      /* port */
+		"a=candidate:1 1 udp 99999999999 192.0.2.1 1 typ host\r\n",         /* priority */
+		"a=candidate:f;o 1 udp 1 192.0.2.1 1 typ host\r\n",                 /* foundation */
+		"a=ice-ufrag:a b\r\n",
+		"v=0\r\n",                                                           /* not a fragment line */
+		"a=mid:\r\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (sdp_frag_parse(bad[i], strlen(bad[i]), &f, err, sizeof err) != -EBADMSG)
+			HARNESS_FAIL("fragment %zu accepted", i);
+	CHECK(strstr(err, "line 1") != NULL);
+}
+
+TEST(ice_restart_answer_fragment)
+{
+	struct sdp_answer_params p = params(SDP_ROLE_WHIP, SDP_VIDEO_VP8);
+	struct sdp_frag f;
+	char out[1024], err[256];
+
+	p.ice_ufrag = "Nw9k";
+	p.ice_pwd = "x8Yd2+/qV0pGZ7sL1kQWcE3z";
+	int n = sdp_frag_answer_build(&p, "0", out, sizeof out, err, sizeof err);
+	CHECK_INT(n, >, 0);
+	CHECK(!strncmp(out, "a=ice-lite\r\n", 12));
+	CHECK(has_line(out, "a=ice-ufrag:Nw9k"));
+	CHECK(has_line(out, "a=mid:0"));
+	CHECK(has_line(out, "a=candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host"));
+	CHECK(has_line(out, "a=end-of-candidates"));
+	/* it reads back as a fragment with the new credentials */
+	CHECK_INT(sdp_frag_parse(out, (size_t)n, &f, err, sizeof err), ==, 0);
+	CHECK_STR(f.ice_ufrag, "Nw9k");
+	CHECK_STR(f.ice_pwd, "x8Yd2+/qV0pGZ7sL1kQWcE3z");
+	CHECK_INT(f.n_candidates, ==, 2);
+	CHECK_INT(sdp_frag_answer_build(&p, "a b", out, sizeof out, err, sizeof err), ==, -EINVAL);
+	CHECK_INT(sdp_frag_answer_build(&p, "0", out, 40, err, sizeof err), ==, -ENOSPC);
+	p.ice_pwd = "short";
+	CHECK_INT(sdp_frag_answer_build(&p, "0", out, sizeof out, err, sizeof err), ==, -EINVAL);
+}
+
 int main(void)
 {
 	RUN(parses_chromium_sendonly);
@@ -448,5 +526,7 @@ int main(void)
 	RUN(unservable_offers_refused_with_reason);
 	RUN(extra_sections_rejected);
 	RUN(malformed_text_refused);
+	RUN(trickle_fragment);
+	RUN(ice_restart_answer_fragment);
 	return harness_done();
 }
