@@ -3,6 +3,8 @@
  *   amphi-bench fanout --viewers N --bitrate BPS --packet-size BYTES --seconds S
  *                      --suite gcm|cm [--transport sdes] [--json FILE]
  *                      [--relay SOCKET] [--workers N] [--port-base P]
+ *                      [--ramp [--slo-loss F] [--slo-p99-ms MS] [--max-viewers N]]
+ *                      [--report FILE.html]
  *
  * A client of the relay: it creates a stream and N SDES viewers through the
  * relay's control socket (docs/relay-control.md), publishes a synthetic
@@ -27,6 +29,7 @@
 #include "bench/keys.h"
 #include "bench/proc.h"
 #include "bench/publisher.h"
+#include "bench/report.h"
 #include "bench/viewers.h"
 #include "common/ctl.h"
 
@@ -42,6 +45,10 @@ struct opts {
 	const char *relay;      /* control socket of a running relay, or NULL */
 	int workers;
 	int port_base;
+	int ramp;
+	double slo_loss, slo_p99_ms;
+	unsigned max_viewers;
+	const char *report;
 };
 
 static void usage(FILE *f)
@@ -62,7 +69,12 @@ static void usage(FILE *f)
 	"                   bin/amphi-relay next to this binary, with --workers and\n"
 	"                   --port-base, default 0 = one per CPU and 41000)\n"
 	"  --transport      sdes only in this build (webrtc viewers are not implemented)\n"
-	"  --json FILE      also write the JSON object to FILE\n");
+	"  --json FILE      also write the JSON object to FILE\n"
+	"  --report FILE    also write an HTML page with SVG plots of the run(s)\n"
+	"  --ramp           start at N viewers and double until loss > --slo-loss\n"
+	"                   (default 0.01) or p99 latency > --slo-p99-ms (default 200)\n"
+	"                   or --max-viewers (default 8000); reports the capacity and\n"
+	"                   viewers per relay core, with every step in \"steps\"\n");
 }
 
 static int parse_num(const char *s, double lo, double hi, double *out)
@@ -85,12 +97,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof *o);
 	o->gcm = -1;
 	o->port_base = 41000;
+	o->slo_loss = 0.01;
+	o->slo_p99_ms = 200;
+	o->max_viewers = 8000;
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			exit(0);
+		}
+		if (!strcmp(a, "--ramp")) {
+			o->ramp = 1;
+			continue;
 		}
 		if (!val) {
 			fprintf(stderr, "amphi-bench: %s needs a value\n", a);
@@ -117,6 +136,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->workers = (int)v;
 		else if (!strcmp(a, "--port-base") && !parse_num(val, 1024, 65000, &v))
 			o->port_base = (int)v;
+		else if (!strcmp(a, "--slo-loss") && !parse_num(val, 0, 1, &v))
+			o->slo_loss = v;
+		else if (!strcmp(a, "--slo-p99-ms") && !parse_num(val, 0.1, 60000, &v))
+			o->slo_p99_ms = v;
+		else if (!strcmp(a, "--max-viewers") && !parse_num(val, 1, 10000, &v))
+			o->max_viewers = (unsigned)v;
+		else if (!strcmp(a, "--report"))
+			o->report = val;
 		else {
 			fprintf(stderr, "amphi-bench: bad option or value: %s %s\n", a, val);
 			return -EINVAL;
@@ -165,6 +192,14 @@ static double stream_pkts_out(struct ctl_client *cl, const char *id)
 	return out;
 }
 
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void sleep_s(double s)
 {
 	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
@@ -172,79 +207,101 @@ static void sleep_s(double s)
 	nanosleep(&ts, NULL);
 }
 
-static int fanout(const struct opts *o)
+/* The relay under test: ours (started here) or the one behind --relay. */
+struct relay {
+	char tmpdir[32];
+	char sock[PATH_MAX];
+	char logp[PATH_MAX];
+	pid_t own;              /* > 0 when this process started it */
+	pid_t pid;
+	struct ctl_client *cl;
+};
+
+static int relay_open(const struct opts *o, struct relay *r)
 {
-	char tmpdir[] = "/tmp/amphi-bench.XXXXXX", sock[PATH_MAX], logp[PATH_MAX];
-	char relay_bin[PATH_MAX], id[64], b64[64];
+	char relay_bin[PATH_MAX], err[256];
+
+	memset(r, 0, sizeof *r);
+	strcpy(r->tmpdir, "/tmp/amphi-bench.XXXXXX");
+	if (o->relay) {
+		snprintf(r->sock, sizeof r->sock, "%s", o->relay);
+	} else {
+		ssize_t n = readlink("/proc/self/exe", relay_bin, sizeof relay_bin - 32);
+
+		if (n <= 0 || !mkdtemp(r->tmpdir)) {
+			fprintf(stderr, "amphi-bench: cannot find own path or make %s\n", r->tmpdir);
+			return -1;
+		}
+		relay_bin[n] = 0;
+		strcpy(strrchr(relay_bin, '/') + 1, "amphi-relay");
+		snprintf(r->sock, sizeof r->sock, "%s/relay.sock", r->tmpdir);
+		snprintf(r->logp, sizeof r->logp, "%s/relay.log", r->tmpdir);
+		r->own = proc_relay_start(relay_bin, r->sock, o->port_base, o->workers, r->logp);
+		if (r->own < 0) {
+			fprintf(stderr, "amphi-bench: cannot start %s: %s (log: %s)\n",
+			        relay_bin, strerror(-r->own), r->logp);
+			r->own = 0;
+			return -1;
+		}
+	}
+	r->pid = proc_peer_pid(r->sock);
+	r->cl = ctl_client_connect(r->sock, 5000, err, sizeof err);
+	if (r->pid < 0 || !r->cl) {
+		fprintf(stderr, "amphi-bench: relay at %s: %s\n", r->sock,
+		        r->pid < 0 ? strerror(-r->pid) : err);
+		return -1;
+	}
+	return 0;
+}
+
+static void relay_close(struct relay *r, int ok)
+{
+	if (r->cl)
+		ctl_client_close(r->cl);
+	if (r->own > 0) {
+		proc_relay_stop(r->own);
+		if (ok) {
+			unlink(r->logp);
+			rmdir(r->tmpdir);
+		} else {
+			fprintf(stderr, "amphi-bench: relay log kept in %s\n", r->logp);
+		}
+	}
+}
+
+/* One fan-out run with nv viewers: the result object, or NULL. */
+static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, unsigned step)
+{
+	char id[64], b64[64];
 	uint8_t key[KEYS_MAX];
 	struct viewers *vs = NULL;
-	struct ctl_client *cl = NULL;
 	struct ceiling_result ceil;
 	struct viewers_result vr;
 	struct proc_cpu c0, c1, cd;
 	uint16_t *ports = NULL;
 	const char *host;
 	json_t *resp, *out = NULL, *threads;
-	pid_t own = 0, pid;
 	uint64_t published = 0;
-	double out0, out1, expected;
-	int port, rc = 1;
-	char err[256];
+	double out0, out1, expected, w0, w1;
+	int port, created = 0;
 	size_t max_samples;
 	unsigned stride;
 
-	/* two sockets per viewer (receiver, ceiling sender) plus the relay's */
-	{
-		struct rlimit rl;
-
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-			rl.rlim_cur = rl.rlim_max;
-			setrlimit(RLIMIT_NOFILE, &rl);
-		}
-	}
-	if (o->relay) {
-		snprintf(sock, sizeof sock, "%s", o->relay);
-	} else {
-		ssize_t n = readlink("/proc/self/exe", relay_bin, sizeof relay_bin - 32);
-
-		if (n <= 0 || !mkdtemp(tmpdir)) {
-			fprintf(stderr, "amphi-bench: cannot find own path or make %s\n", tmpdir);
-			return 1;
-		}
-		relay_bin[n] = 0;
-		strcpy(strrchr(relay_bin, '/') + 1, "amphi-relay");
-		snprintf(sock, sizeof sock, "%s/relay.sock", tmpdir);
-		snprintf(logp, sizeof logp, "%s/relay.log", tmpdir);
-		own = proc_relay_start(relay_bin, sock, o->port_base, o->workers, logp);
-		if (own < 0) {
-			fprintf(stderr, "amphi-bench: cannot start %s: %s (log: %s)\n",
-			        relay_bin, strerror(-own), logp);
-			return 1;
-		}
-	}
-	pid = proc_peer_pid(sock);
-	cl = ctl_client_connect(sock, 5000, err, sizeof err);
-	if (pid < 0 || !cl) {
-		fprintf(stderr, "amphi-bench: relay at %s: %s\n", sock,
-		        pid < 0 ? strerror(-pid) : err);
-		goto out;
-	}
-
 	max_samples = (size_t)((double)o->bitrate / 8 / (double)o->packet_size *
-	                       (o->seconds + 1) * o->viewers);
+	                       (o->seconds + 1) * nv);
 	if (max_samples > 8u << 20)
 		max_samples = 8u << 20;
-	if (viewers_open(&vs, o->viewers, max_samples) < 0 ||
-	    !(ports = calloc(o->viewers, sizeof *ports))) {
-		fprintf(stderr, "amphi-bench: cannot open %u viewer sockets\n", o->viewers);
+	if (viewers_open(&vs, nv, max_samples) < 0 ||
+	    !(ports = calloc(nv, sizeof *ports))) {
+		fprintf(stderr, "amphi-bench: cannot open %u viewer sockets\n", nv);
 		goto out;
 	}
-	for (unsigned i = 0; i < o->viewers; i++)
+	for (unsigned i = 0; i < nv; i++)
 		ports[i] = viewers_port(vs, i);
 
 	/* 1. the raw ceiling, to the very sockets the viewers will use */
 	if (viewers_start(vs, 0) < 0 ||
-	    ceiling_run(ports, o->viewers, o->packet_size, o->seconds < 2 ? o->seconds : 2,
+	    ceiling_run(ports, nv, o->packet_size, o->seconds < 2 ? o->seconds : 2,
 	                &ceil) < 0) {
 		fprintf(stderr, "amphi-bench: raw ceiling run failed\n");
 		goto out;
@@ -252,20 +309,21 @@ static int fanout(const struct opts *o)
 	viewers_stop(vs, &vr);
 
 	/* 2. stream and viewers through the control socket */
-	snprintf(id, sizeof id, "bench-%d", (int)getpid());
+	snprintf(id, sizeof id, "bench-%d-%u", (int)getpid(), step);
 	keys_random(o->gcm, key, b64, sizeof b64);
-	resp = relay_call(cl, json_pack(
+	resp = relay_call(rl->cl, json_pack(
 		"{s:s, s:s, s:[{s:s, s:s, s:i, s:i}], s:{s:s, s:s}}",
 		"cmd", "stream.create", "id", id,
 		"tracks", "kind", "video", "codec", "VP8", "pt", 96, "clock_rate", 90000,
 		"ingest", "suite", keys_suite_name(o->gcm), "key", b64));
 	if (!resp)
 		goto out;
+	created = 1;
 	host = json_string_value(json_object_get(json_object_get(resp, "ingest"), "host"));
 	port = (int)json_integer_value(json_object_get(json_object_get(resp, "ingest"), "port"));
 	host = host ? strdupa(host) : "127.0.0.1";
 	json_decref(resp);
-	for (unsigned i = 0; i < o->viewers; i++) {
+	for (unsigned i = 0; i < nv; i++) {
 		uint8_t vkey[KEYS_MAX];
 		char vb64[64], vid[32], addr[32];
 
@@ -274,10 +332,10 @@ static int fanout(const struct opts *o)
 		snprintf(addr, sizeof addr, "127.0.0.1:%u", ports[i]);
 		if (viewers_set_key(vs, i, o->gcm, vkey) < 0)
 			goto out;
-		resp = relay_call(cl, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
-		                                "cmd", "viewer.add", "stream", id, "id", vid,
-		                                "suite", keys_suite_name(o->gcm), "key", vb64,
-		                                "addr", addr));
+		resp = relay_call(rl->cl, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+		                                    "cmd", "viewer.add", "stream", id, "id", vid,
+		                                    "suite", keys_suite_name(o->gcm), "key", vb64,
+		                                    "addr", addr));
 		if (!resp)
 			goto out;
 		json_decref(resp);
@@ -286,11 +344,12 @@ static int fanout(const struct opts *o)
 	/* 3. publish, receive, measure: decrypt about DECRYPT_BUDGET packets a
 	 * second, spread over every viewer (viewers.h says why) */
 	stride = (unsigned)((double)o->bitrate / 8 / (double)o->packet_size *
-	                    o->viewers / DECRYPT_BUDGET) + 1;
+	                    nv / DECRYPT_BUDGET) + 1;
 	if (viewers_start(vs, stride) < 0)
 		goto out;
-	out0 = stream_pkts_out(cl, id);
-	proc_cpu_read(pid, &c0);
+	out0 = stream_pkts_out(rl->cl, id);
+	proc_cpu_read(rl->pid, &c0);
+	w0 = wall_s();
 	{
 		struct publisher_cfg pc = {
 			.host = host, .port = (uint16_t)port, .gcm = o->gcm, .key = key,
@@ -304,14 +363,14 @@ static int fanout(const struct opts *o)
 		}
 	}
 	sleep_s(0.3);           /* let the last packets arrive */
-	proc_cpu_read(pid, &c1);
-	out1 = stream_pkts_out(cl, id);
+	proc_cpu_read(rl->pid, &c1);
+	w1 = wall_s();
+	out1 = stream_pkts_out(rl->cl, id);
 	viewers_stop(vs, &vr);
 	proc_cpu_diff(&c0, &c1, &cd);
-	relay_call(cl, json_pack("{s:s, s:s}", "cmd", "stream.delete", "id", id));
 
-	/* 4. report */
-	expected = (double)published * o->viewers;
+	/* 4. the result */
+	expected = (double)published * nv;
 	{
 		double egress = out1 - out0;
 		double pps_cpu = cd.cpu_s > 0 ? egress / cd.cpu_s : 0;
@@ -328,10 +387,10 @@ static int fanout(const struct opts *o)
 		out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f,"
 		                " s:f, s:f, s:f, s:f, s:f, s:f,"
 		                " s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o,"
-		                " s:{s:I, s:f, s:f}}",
+		                " s:{s:I, s:f, s:f}, s:f}",
 		                "bench", "fanout", "transport", "sdes",
 		                "suite", keys_suite_name(o->gcm),
-		                "viewers", (json_int_t)o->viewers,
+		                "viewers", (json_int_t)nv,
 		                "bitrate", (json_int_t)o->bitrate,
 		                "packet_size", (json_int_t)o->packet_size,
 		                "seconds", o->seconds,
@@ -354,7 +413,90 @@ static int fanout(const struct opts *o)
 		                "min_received_per_viewer", (json_int_t)vr.min_per_viewer,
 		                "relay_threads", threads,
 		                "raw_ceiling", "sent", (json_int_t)ceil.sent,
-		                "cpu_s", ceil.cpu_s, "wall_s", ceil.wall_s);
+		                "cpu_s", ceil.cpu_s, "wall_s", ceil.wall_s,
+		                "relay_wall_s", w1 - w0);
+	}
+out:
+	if (created)
+		json_decref(relay_call(rl->cl, json_pack("{s:s, s:s}", "cmd", "stream.delete",
+		                                         "id", id)));
+	viewers_close(vs);
+	free(ports);
+	return out;
+}
+
+static int within_slo(const struct opts *o, json_t *r)
+{
+	return json_number_value(json_object_get(r, "loss")) <= o->slo_loss &&
+	       json_number_value(json_object_get(json_object_get(r, "latency_us"), "p99")) <=
+	       o->slo_p99_ms * 1000;
+}
+
+/* --ramp: double the viewers until the SLO breaks; the summary object. */
+static json_t *fanout_ramp(const struct opts *o, struct relay *rl, json_t *steps)
+{
+	json_t *best = NULL, *r;
+	unsigned v = o->viewers, step = 0;
+
+	for (;;) {
+		r = fanout_step(o, rl, v, step++);
+		if (!r)
+			return NULL;
+		json_array_append_new(steps, r);
+		fprintf(stderr, "amphi-bench: %u viewers: loss %.4f, p99 %lld us, ratio %.2f\n", v,
+		        json_number_value(json_object_get(r, "loss")),
+		        (long long)json_integer_value(json_object_get(
+		                json_object_get(r, "latency_us"), "p99")),
+		        json_number_value(json_object_get(r, "ratio")));
+		if (!within_slo(o, r))
+			break;
+		best = r;
+		if (v >= o->max_viewers)
+			break;
+		v = v * 2 > o->max_viewers ? o->max_viewers : v * 2;
+	}
+	{
+		/* Viewers per relay core: the passing load divided by the cores
+		 * it kept busy (relay CPU-seconds per second measured). */
+		double cores = best ? json_number_value(json_object_get(best, "relay_cpu_s")) /
+		                      json_number_value(json_object_get(best, "relay_wall_s")) : 0;
+		json_int_t cap = best ? json_integer_value(json_object_get(best, "viewers")) : 0;
+		json_t *out = json_deep_copy(best ? best : r);
+
+		json_object_set_new(out, "bench", json_string("fanout-ramp"));
+		json_object_set_new(out, "capacity_viewers", json_integer(cap));
+		json_object_set_new(out, "viewers_per_core",
+		                    json_real(cores > 0 ? (double)cap / cores : 0));
+		json_object_set_new(out, "slo", json_pack("{s:f, s:f}", "loss", o->slo_loss,
+		                                          "p99_ms", o->slo_p99_ms));
+		json_object_set(out, "steps", steps);
+		return out;
+	}
+}
+
+static int fanout(const struct opts *o)
+{
+	struct relay rl;
+	json_t *out = NULL, *steps = json_array();
+	int rc = 1;
+
+	/* two sockets per viewer (receiver, ceiling sender) plus the relay's */
+	{
+		struct rlimit lim;
+
+		if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+			lim.rlim_cur = lim.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &lim);
+		}
+	}
+	if (relay_open(o, &rl) < 0)
+		goto out;
+	if (o->ramp) {
+		out = fanout_ramp(o, &rl, steps);
+	} else {
+		out = fanout_step(o, &rl, o->viewers, 0);
+		if (out)
+			json_array_append(steps, out);
 	}
 	if (!out)
 		goto out;
@@ -373,20 +515,16 @@ static int fanout(const struct opts *o)
 		}
 		free(s);
 	}
+	if (o->report && report_write(o->report, o->ramp ? "amphi-bench fanout --ramp" :
+	                              "amphi-bench fanout", steps) < 0) {
+		fprintf(stderr, "amphi-bench: cannot write %s\n", o->report);
+		goto out;
+	}
 	rc = 0;
 out:
 	json_decref(out);
-	if (cl)
-		ctl_client_close(cl);
-	viewers_close(vs);
-	free(ports);
-	if (own > 0) {
-		proc_relay_stop(own);
-		if (rc == 0) {
-			unlink(logp);
-			rmdir(tmpdir);
-		}
-	}
+	json_decref(steps);
+	relay_close(&rl, rc == 0);
 	return rc;
 }
 

@@ -27,6 +27,14 @@ for suite in gcm cm; do
 		jq -e '.raw_ceiling_pps_per_cpu_s > 0 and .relay_cpu_s > 0 and .ratio > 0' "$out"
 	check "$suite: latency measured" jq -e '.latency_us.p50 > 0 and .latency_us.p99 >= .latency_us.p50' "$out"
 done
+out=$T/ramp.json
+check "amphi-bench fanout --ramp runs" "$AMPHI_BIN/amphi-bench" fanout --ramp --viewers 10 \
+	--max-viewers 20 --bitrate 400000 --packet-size 1200 --seconds 1 --suite gcm \
+	--port-base 43000 --workers 2 --json "$out" --report "$T/ramp.html"
+check "ramp: two steps (10, 20 viewers), capacity within them" jq -e \
+	'(.steps | map(.viewers)) == [10, 20] and (.capacity_viewers == 10 or .capacity_viewers == 20)
+	 and .viewers_per_core > 0 and .slo.loss == 0.01' "$out"
+check "ramp: HTML report with the plots" grep -c "<svg" "$T/ramp.html"
 check "bad arguments are refused" bash -c "! '$AMPHI_BIN/amphi-bench' fanout --viewers 0 --bitrate 1 2>/dev/null"
 check "webrtc transport is refused with a reason" bash -c \
 	"'$AMPHI_BIN/amphi-bench' fanout --viewers 1 --bitrate 100000 --packet-size 1200 --seconds 1 --suite gcm --transport webrtc 2>&1 | grep -q 'bad option'"
