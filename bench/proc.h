@@ -1,6 +1,7 @@
 /* proc: what amphi-bench learns about the relay process from the kernel:
  * its pid (SO_PEERCRED on its control socket), its CPU time and its threads'
- * (/proc/<pid>/stat and /proc/<pid>/task/<tid>/stat, utime + stime), and
+ * (/proc/<pid>/task/<tid>/schedstat run time in ns, else utime + stime from
+ * the stat files in 10 ms ticks), and
  * starting one when the bench brings its own relay. */
 #ifndef AMPHI_BENCH_PROC_H
 #define AMPHI_BENCH_PROC_H

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench_fanout: amphi-bench against a real amphi-relay it starts itself (the
-# way `make bench` runs it), small: 30 SDES viewers, 2 s, both suites.  Every
+# way `make bench` runs it), small: 100 SDES viewers of 1 Mbit/s, 2 s, both
+# suites (enough relay work to measure its CPU time).  Every
 # viewer must receive every packet and its sampled packets must decrypt under
 # its own key; the JSON must carry the keys scripts depend on (DESIGN.md §8).
 . "$(dirname "$0")/../lib.sh"
@@ -9,16 +10,16 @@ command -v jq >/dev/null || skip "jq is not installed"
 for suite in gcm cm; do
 	out=$T/$suite.json
 	check "amphi-bench fanout --suite $suite runs" \
-		"$AMPHI_BIN/amphi-bench" fanout --viewers 30 --bitrate 400000 --packet-size 1200 \
+		"$AMPHI_BIN/amphi-bench" fanout --viewers 100 --bitrate 1000000 --packet-size 1200 \
 		--seconds 2 --suite $suite --port-base 43000 --workers 2 --json "$out"
 	[ -s "$out" ] || { fail "$suite: no JSON written"; continue; }
 	check "$suite: every documented key is there" jq -e \
 		'has("viewers") and has("egress_pps") and has("relay_cpu_s") and
 		 has("egress_pps_per_cpu_s") and has("raw_ceiling_pps_per_cpu_s") and has("ratio")
 		 and has("loss") and (.latency_us | has("p50") and has("p99"))' "$out"
-	check "$suite: 30 viewers, something published" jq -e '.viewers == 30 and .published > 50' "$out"
+	check "$suite: 100 viewers, something published" jq -e '.viewers == 100 and .published > 150' "$out"
 	check "$suite: the relay sent one packet per viewer per packet" \
-		jq -e '.relay_pkts_out == .published * 30' "$out"
+		jq -e '.relay_pkts_out == .published * 100' "$out"
 	check "$suite: every viewer received every packet" \
 		jq -e '.loss == 0 and .min_received_per_viewer == .published' "$out"
 	check "$suite: sampled packets decrypt under each viewer's key" \
@@ -28,13 +29,13 @@ for suite in gcm cm; do
 	check "$suite: latency measured" jq -e '.latency_us.p50 > 0 and .latency_us.p99 >= .latency_us.p50' "$out"
 done
 out=$T/ramp.json
-check "amphi-bench fanout --ramp runs" "$AMPHI_BIN/amphi-bench" fanout --ramp --viewers 10 \
-	--max-viewers 20 --bitrate 400000 --packet-size 1200 --seconds 1 --suite gcm \
+check "amphi-bench fanout --ramp runs" "$AMPHI_BIN/amphi-bench" fanout --ramp --viewers 50 \
+	--max-viewers 100 --bitrate 1000000 --packet-size 1200 --seconds 1 --suite gcm \
 	--slo-loss 0.5 --slo-p99-ms 5000 --port-base 43000 --workers 2 --json "$out" \
 	--report "$T/ramp.html"
 # an SLO a loaded test machine meets: both steps pass, the ramp stops at --max-viewers
-check "ramp: steps 10 and 20 viewers, capacity 20" jq -e \
-	'(.steps | map(.viewers)) == [10, 20] and .capacity_viewers == 20 and .viewers == 20
+check "ramp: steps 50 and 100 viewers, capacity 100" jq -e \
+	'(.steps | map(.viewers)) == [50, 100] and .capacity_viewers == 100 and .viewers == 100
 	 and .viewers_per_core > 0 and .slo.loss == 0.5 and .bench == "fanout-ramp"' "$out"
 check "ramp: HTML report with the plots" grep -c "<svg" "$T/ramp.html"
 check "bad arguments are refused" bash -c "! '$AMPHI_BIN/amphi-bench' fanout --viewers 0 --bitrate 1 2>/dev/null"

@@ -36,6 +36,8 @@ TEST(reads_own_process)
 	CHECK_INT(b.nthreads, ==, 1);
 	CHECK(d.cpu_s > 0);
 	CHECK(d.threads[0].cpu_s > 0);
+	/* ~0.1 s of work measured to better than a 10 ms tick: schedstat */
+	CHECK(d.cpu_s > 0.01 && d.cpu_s < 5);
 	CHECK_INT(proc_cpu_read(-5, &a), <, 0);
 }
 
