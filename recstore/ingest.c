@@ -342,8 +342,14 @@ static int run_pass(struct ingest *in, int pass, char *err, size_t errlen)
 	}
 	for (unsigned i = 0; i < in->ntrk; i++)
 		drain(in, &in->trk[i], true);
+	uint64_t size1 = in->jst.file_size;
 	journal_reader_stats(rd, &in->jst);
 	journal_close(rd);
+	/* Both passes must see the same bytes: a journal still being written
+	 * (a relay's writes landing after its crash) is not ready yet. */
+	if (pass == 2 && in->jst.file_size != size1)
+		return fail(err, errlen, -EAGAIN, "%s changed during ingest (%" PRIu64 " then %" PRIu64
+		            " bytes): still being written", in->journal, size1, in->jst.file_size);
 	return 0;
 }
 

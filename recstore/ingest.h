@@ -42,7 +42,9 @@ struct rec_media {
 
 /* 0 with *out filled, or -errno with a reason in err: -EBADMSG (journal
  * unreadable, no usable media: move it to spool/failed/), -ENOSPC/-EIO (disk:
- * keep the journal, retry later), -ENOTSUP (codec combination not muxable). */
+ * keep the journal, retry later), -EAGAIN (the journal changed between the
+ * two passes, still being written: retry later), -ENOTSUP (codec
+ * combination not muxable). */
 int rec_ingest_journal(const char *journal, const char *blob_dir, struct rec_media *out,
                        char *err, size_t errlen);
 
