@@ -357,6 +357,9 @@ static json_t *cmd_viewer_add(struct relay_ctl *c, json_t *req)
 	}
 	if (!vs.dst[0].sin6_family && !vs.dst[1].sin6_family)
 		return ctl_error("addr: expected \"ip:port\" (or addrs per kind)");
+	if (json_object_get(req, "rtcp_mux") && !json_is_boolean(json_object_get(req, "rtcp_mux")))
+		return ctl_error("rtcp_mux: expected true or false");
+	vs.rtcp_mux = json_is_true(json_object_get(req, "rtcp_mux"));
 	if (pts && !json_is_object(pts))
 		return ctl_error("pt: expected {\"audio\": 111, \"video\": 96}");
 	vs.ntracks = rs->ntracks;
@@ -386,6 +389,7 @@ static json_t *cmd_viewer_add(struct relay_ctl *c, json_t *req)
 	}
 	w = least_loaded(c->worker_viewers, c->r->nworkers);
 	memset(&cmd, 0, sizeof cmd);
+	vs.owner = rs->owner;
 	cmd.op = CMD_VIEWER_ADD;
 	cmd.slot = (unsigned)slot;
 	cmd.gen = rs->gen;
@@ -529,6 +533,13 @@ static json_t *cmd_stats(struct relay_ctl *c)
 		json_object_set_new(o, "unknown_pt", U(s->unknown_pt));
 		json_object_set_new(o, "drops", U(s->drops));
 		json_object_set_new(o, "send_errors", U(s->send_errors));
+		json_object_set_new(o, "sr_forwarded", U(s->sr_forwarded));
+		json_object_set_new(o, "viewer_rtcp_in", U(s->viewer_rtcp_in));
+		json_object_set_new(o, "nacks", U(s->nacks));
+		json_object_set_new(o, "retransmits", U(s->retransmits));
+		json_object_set_new(o, "keyframe_requests", U(s->keyframe_requests));
+		json_object_set_new(o, "keyframe_sent", U(s->keyframe_sent));
+		json_object_set_new(o, "keyframe_suppressed", U(s->keyframe_suppressed));
 		if (rs->record)
 			json_object_set_new(o, "recording", json_string(rs->recording));
 		json_object_set_new(o, "recorded", U(s->recorded));

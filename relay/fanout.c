@@ -1,5 +1,6 @@
 /* fanout: see fanout.h. */
 #include "relay/fanout.h"
+#include "relay/feedback.h"
 #include "relay/pkt.h"
 #include "relay/record.h"
 #include "relay/worker.h"
@@ -49,7 +50,7 @@ static struct stream *trial(struct worker *w, const struct sockaddr *src, const 
 	return NULL;
 }
 
-static void handoff(struct worker *w, struct stream *s, struct relay_pkt *pkt)
+void fanout_handoff(struct worker *w, struct stream *s, struct relay_pkt *pkt)
 {
 	uint64_t others = s->subscribers & ~(1ULL << w->idx);
 	unsigned n = (unsigned)__builtin_popcountll(others);
@@ -141,6 +142,9 @@ void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t 
 			relay_pkt_unref(pkt);
 			return;
 		}
+	} else if (feedback_viewer_datagram(w, src, data, len, rtcp)) {
+		relay_pkt_unref(pkt);
+		return;
 	} else {
 		s = trial(w, src, data, len, rtcp, pkt, &plain);
 		if (!s) {
@@ -156,6 +160,7 @@ void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t 
 	pkt->slot = (uint16_t)s->slot;
 	pkt->gen = s->gen;
 	pkt->len = (uint16_t)plain;
+	pkt->type = RELAY_PKT_RTP;
 	pkt->rtcp = rtcp;
 	pkt->track = 0;
 	pkt->arrival_ns = amphi_now_ns();
@@ -163,8 +168,9 @@ void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t 
 		s->c.rtcp_in++;
 		if (s->rec)
 			record_append(w, s, pkt);
-		/* Sender reports reach viewers with the RTCP module (DESIGN §5);
-		 * until then the owner consumes them here. */
+		memcpy(&s->rtcp_src, src, src->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+		                                                   : sizeof(struct sockaddr_in6));
+		feedback_publisher_rtcp(w, s, pkt);
 		relay_pkt_unref(pkt);
 		return;
 	}
@@ -177,70 +183,91 @@ void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t 
 		return;
 	}
 	pkt->track = (uint8_t)rc;
+	s->track_ssrc[rc] = (uint32_t)pkt->data[8] << 24 | (uint32_t)pkt->data[9] << 16 |
+	                    (uint32_t)pkt->data[10] << 8 | pkt->data[11];
 	s->c.pkts_in++;
 	s->c.bytes_in += len;
 	if (s->rec)
 		record_append(w, s, pkt);
-	handoff(w, s, pkt);
+	fanout_handoff(w, s, pkt);
+}
+
+int fanout_send(struct worker *w, struct vgroup *g, struct viewer *v, const struct relay_pkt *pkt)
+{
+	struct loop *l = &w->loop;
+	unsigned k = g->kinds[pkt->track] == TRACK_VIDEO ? 1 : 0;
+	struct loop_send_slot *slot;
+	size_t len = pkt->len;
+	int rc;
+
+	if (!v->dstlen[k])
+		return 0;
+	slot = loop_send_slot(l);
+	if (!slot) {
+		worker_reclaim(w);
+		slot = loop_send_slot(l);
+	}
+	if (!slot) {
+		v->drops++;
+		g->drops++;
+		w->c.drops++;
+		log_limited(&w->lim_drop, LOG_WARN, "send slots exhausted", "worker=%u", w->idx);
+		return -ENOBUFS;
+	}
+	memcpy(slot->buf, pkt->data, len);
+	if (pkt->rtcp) {
+		rc = srtp_tx_protect_rtcp(v->tx, slot->buf, &len, sizeof slot->buf);
+	} else {
+		slot->buf[1] = (uint8_t)((slot->buf[1] & 0x80) | v->out_pt[pkt->track]);
+		rc = srtp_tx_protect(v->tx, slot->buf, &len, sizeof slot->buf);
+	}
+	if (rc < 0) {
+		loop_send_done(l, (unsigned)(slot - l->slots));
+		v->drops++;
+		g->drops++;
+		w->c.drops++;
+		log_limited(&w->lim_drop, LOG_WARN, "SRTP protect failed", "viewer=%s err=%d", v->id, rc);
+		return rc;
+	}
+	rc = loop_send_queue(l, slot, (unsigned)len,
+	                     (const struct sockaddr *)(pkt->rtcp ? &v->rtcp_dst[k] : &v->dst[k]), v->dstlen[k]);
+	if (rc < 0) {
+		v->drops++;
+		g->drops++;
+		w->c.drops++;
+		return rc;
+	}
+	v->pkts_out++;
+	v->bytes_out += len;
+	g->pkts_out++;
+	g->bytes_out += len;
+	w->c.pkts_out++;
+	w->c.bytes_out += len;
+	return 0;
 }
 
 void fanout_deliver(struct worker *w, struct relay_pkt *pkt)
 {
-	struct vgroup *g = w->vgroups[pkt->slot];
-	struct loop *l = &w->loop;
-	unsigned kind_idx;
+	struct vgroup *g;
 
+	if (pkt->type == RELAY_PKT_KEYFRAME) {
+		feedback_keyframe(w, pkt);
+		return;
+	}
+	g = w->vgroups[pkt->slot];
 	if (!g || g->gen != pkt->gen) {
 		relay_pkt_unref(pkt);
 		return;
 	}
-	kind_idx = g->kinds[pkt->track] == TRACK_VIDEO ? 1 : 0;
-	for (unsigned i = 0; i < g->n; i++) {
-		struct viewer *v = g->v[i];
-		struct loop_send_slot *slot;
-		size_t len = pkt->len;
-		int rc;
-
-		if (!v->dstlen[kind_idx])
-			continue;
-		slot = loop_send_slot(l);
-		if (!slot) {
-			worker_reclaim(w);
-			slot = loop_send_slot(l);
-		}
-		if (!slot) {
-			v->drops++;
-			g->drops++;
-			w->c.drops++;
-			log_limited(&w->lim_drop, LOG_WARN, "send slots exhausted", "worker=%u", w->idx);
-			continue;
-		}
-		memcpy(slot->buf, pkt->data, len);
-		slot->buf[1] = (uint8_t)((slot->buf[1] & 0x80) | v->out_pt[pkt->track]);
-		rc = srtp_tx_protect(v->tx, slot->buf, &len, sizeof slot->buf);
-		if (rc < 0) {
-			loop_send_done(l, (unsigned)(slot - l->slots));
-			v->drops++;
-			g->drops++;
-			w->c.drops++;
-			log_limited(&w->lim_drop, LOG_WARN, "SRTP protect failed", "viewer=%s err=%d", v->id, rc);
-			continue;
-		}
-		if (loop_send_queue(l, slot, (unsigned)len, (const struct sockaddr *)&v->dst[kind_idx],
-		                    v->dstlen[kind_idx]) < 0) {
-			v->drops++;
-			g->drops++;
-			w->c.drops++;
-			continue;
-		}
-		v->pkts_out++;
-		v->bytes_out += len;
-		g->pkts_out++;
-		g->bytes_out += len;
-		w->c.pkts_out++;
-		w->c.bytes_out += len;
-	}
-	relay_pkt_unref(pkt);
+	if (pkt->type == RELAY_PKT_RTP)
+		g->track_ssrc[pkt->track] = (uint32_t)pkt->data[8] << 24 | (uint32_t)pkt->data[9] << 16 |
+		                            (uint32_t)pkt->data[10] << 8 | pkt->data[11];
+	for (unsigned i = 0; i < g->n; i++)
+		fanout_send(w, g, g->v[i], pkt);
+	if (pkt->type == RELAY_PKT_RTP)
+		feedback_cache_put(g, pkt);   /* keeps our reference for NACKs */
+	else
+		relay_pkt_unref(pkt);
 }
 
 void fanout_drain(struct worker *w)

@@ -18,8 +18,20 @@
 struct worker;
 struct relay_pkt;
 
+struct stream;
+struct vgroup;
+struct viewer;
+
 void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t *data, unsigned len);
+/* Owner: hands pkt (its one reference, consumed) to every subscribed worker. */
+void fanout_handoff(struct worker *w, struct stream *s, struct relay_pkt *pkt);
+/* Any worker: a packet for this worker (consumed): media or SR to its
+ * viewers, or a keyframe request for a stream it owns. */
 void fanout_deliver(struct worker *w, struct relay_pkt *pkt);
+/* Protects pkt (borrowed) under v's key and queues it to v's media or RTCP
+ * address.  0 when queued (or v takes no packets of that kind), -errno when
+ * dropped (counted). */
+int fanout_send(struct worker *w, struct vgroup *g, struct viewer *v, const struct relay_pkt *pkt);
 /* Packets handed over by other workers: drains every inbound xcore ring. */
 void fanout_drain(struct worker *w);
 /* End of a loop turn: wake the workers that were handed packets. */

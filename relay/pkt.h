@@ -17,11 +17,18 @@
  * leaves at most 1472 bytes of UDP payload; SRTP adds at most 30. */
 #define RELAY_PKT_CAP 1500
 
+enum relay_pkt_type {
+	RELAY_PKT_RTP,        /* owner -> viewer workers: a media packet */
+	RELAY_PKT_SR,         /* owner -> viewer workers: one sender report, report blocks cut */
+	RELAY_PKT_KEYFRAME,   /* viewer worker -> owner: a viewer asked for a keyframe (PLI/FIR) */
+};
+
 struct relay_pkt {
 	atomic_uint refs;
+	uint8_t type;           /* enum relay_pkt_type */
 	uint16_t slot;          /* stream slot in the relay's stream table */
 	uint32_t gen;           /* stream generation: a recycled slot never gets stale packets */
-	uint8_t track;          /* index in the stream's track list (RTP), 0 for RTCP */
+	uint8_t track;          /* index in the stream's track list (RTP, SR) */
 	bool rtcp;              /* an RTCP compound packet rather than RTP */
 	uint16_t len;           /* bytes of data[] in use */
 	int64_t arrival_ns;     /* wall clock at receive (amphi_now_ns) */

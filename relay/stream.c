@@ -1,6 +1,10 @@
 /* stream: see stream.h. */
 #include "relay/stream.h"
+#include "relay/pkt.h"
 #include "relay/relay.h"
+
+#include <arpa/inet.h>
+#include <sys/random.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +27,14 @@ int stream_create(const struct stream_spec *spec, unsigned slot, uint32_t gen, s
 		free(s);
 		return rc;
 	}
+	rc = srtp_tx_create(&s->fb_tx, spec->suite, spec->key);
+	if (rc < 0) {
+		srtp_rx_destroy(s->rx);
+		free(s);
+		return rc;
+	}
+	if (getrandom(&s->relay_ssrc, sizeof s->relay_ssrc, 0) != sizeof s->relay_ssrc)
+		s->relay_ssrc = 0x414d5048u ^ (uint32_t)slot;   /* "AMPH": any value works */
 	*out = s;
 	return 0;
 }
@@ -32,6 +44,7 @@ void stream_destroy(struct stream *s)
 	if (!s)
 		return;
 	srtp_rx_destroy(s->rx);
+	srtp_tx_destroy(s->fb_tx);
 	free(s);
 }
 
@@ -73,11 +86,23 @@ bool stream_source_latch(struct stream *s, const struct sockaddr *src, int64_t n
 	return true;
 }
 
-struct vgroup *vgroup_create(unsigned slot, uint32_t gen, unsigned ntracks, const uint8_t *kinds)
+struct vgroup *vgroup_create(unsigned slot, uint32_t gen, unsigned ntracks, const uint8_t *kinds,
+                             unsigned cache_cap)
 {
 	struct vgroup *g = calloc(1, sizeof *g);
 	if (!g)
 		return NULL;
+	if (cache_cap) {
+		unsigned cap = 1;
+		while (cap < cache_cap)
+			cap <<= 1;
+		g->cache = calloc((size_t)ntracks * cap, sizeof *g->cache);
+		if (!g->cache) {
+			free(g);
+			return NULL;
+		}
+		g->cache_cap = cap;
+	}
 	g->slot = slot;
 	g->gen = gen;
 	g->ntracks = ntracks;
@@ -88,6 +113,7 @@ struct vgroup *vgroup_create(unsigned slot, uint32_t gen, unsigned ntracks, cons
 static void viewer_destroy(struct viewer *v)
 {
 	srtp_tx_destroy(v->tx);
+	srtp_rx_destroy(v->rx);
 	free(v);
 }
 
@@ -97,6 +123,11 @@ void vgroup_destroy(struct vgroup *g)
 		return;
 	for (unsigned i = 0; i < g->n; i++)
 		viewer_destroy(g->v[i]);
+	if (g->cache)
+		for (size_t i = 0; i < (size_t)g->ntracks * g->cache_cap; i++)
+			if (g->cache[i])
+				relay_pkt_unref(g->cache[i]);
+	free(g->cache);
 	free(g->v);
 	free(g);
 }
@@ -125,9 +156,22 @@ int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec)
 		v->dst[k] = spec->dst[k];
 		v->dstlen[k] = spec->dst[k].sin6_family == AF_INET ? sizeof(struct sockaddr_in)
 		               : spec->dst[k].sin6_family == AF_INET6 ? sizeof(struct sockaddr_in6) : 0;
+		v->rtcp_dst[k] = v->dst[k];
+		if (!spec->rtcp_mux && v->dstlen[k]) {
+			/* RFC 3550 §11: RTCP on the next port up.  The port
+			 * field sits at the same offset in both families. */
+			uint16_t port = ntohs(v->dst[k].sin6_port);
+			v->rtcp_dst[k].sin6_port = htons((uint16_t)(port == 65535 ? port : port + 1));
+		}
 	}
 	rc = srtp_tx_create(&v->tx, spec->suite, spec->key);
 	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	rc = srtp_rx_create(&v->rx, spec->suite, spec->key);
+	if (rc < 0) {
+		srtp_tx_destroy(v->tx);
 		free(v);
 		return rc;
 	}

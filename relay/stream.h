@@ -57,6 +57,9 @@ struct stream_counters {
 	uint64_t replayed;               /* replayed or too old for the replay window */
 	uint64_t unknown_pt;             /* authenticated, but no track has that payload type */
 	uint64_t handoff_drops;          /* an xcore ring to a viewer worker was full */
+	uint64_t sr_forwarded;           /* sender reports handed to the viewers */
+	uint64_t keyframe_requests;      /* PLI/FIR sent to the publisher */
+	uint64_t keyframe_suppressed;    /* viewer requests folded into one already sent */
 	uint64_t recorded;               /* packets appended to the journal */
 	uint64_t record_drops;           /* packets the journal could not take */
 };
@@ -71,6 +74,11 @@ struct stream {
 	struct stream_track tracks[STREAM_MAX_TRACKS];
 	enum srtp_suite suite;
 	struct srtp_rx *rx;                 /* owned: ingress context, all SSRCs */
+	struct srtp_tx *fb_tx;              /* owned: SRTCP towards the publisher (PLI/FIR), same key */
+	uint32_t relay_ssrc;                /* sender SSRC of the relay's own RTCP */
+	uint32_t track_ssrc[STREAM_MAX_TRACKS]; /* publisher SSRC per track, learned from RTP */
+	struct sockaddr_in6 rtcp_src;       /* where the publisher's RTCP comes from (PLI/FIR go there) */
+	int64_t next_keyframe_ns;           /* monotonic: no PLI/FIR to the publisher before this */
 	uint64_t subscribers;               /* bit w: worker w has viewers of this stream */
 	struct stream_source src[STREAM_MAX_SOURCES];
 	unsigned nsrc;
@@ -95,33 +103,49 @@ struct viewer_spec {
 	enum srtp_suite suite;
 	uint8_t key[STREAM_KEY_MAX];
 	struct sockaddr_in6 dst[2];       /* [0] audio, [1] video; family 0 = not set */
+	bool rtcp_mux;                    /* RTCP to dst as well; otherwise to dst port + 1 */
 	uint8_t out_pt[STREAM_MAX_TRACKS];/* payload type per track as this viewer negotiated */
 	unsigned ntracks;
 	uint8_t kinds[STREAM_MAX_TRACKS]; /* the stream's track kinds */
+	unsigned owner;                   /* the stream's owner worker (keyframe requests go there) */
 };
 
 struct viewer {
 	char id[STREAM_ID_MAX];
 	struct srtp_tx *tx;               /* owned: egress context */
+	struct srtp_rx *rx;               /* owned: the viewer's own SRTCP (RR, NACK, PLI), same key */
 	struct sockaddr_in6 dst[2];       /* [0] audio, [1] video */
 	socklen_t dstlen[2];
+	struct sockaddr_in6 rtcp_dst[2];  /* RTCP: dst, or dst port + 1 without rtcp-mux */
 	uint8_t out_pt[STREAM_MAX_TRACKS];
 	uint64_t pkts_out, bytes_out, drops;
+	uint64_t nacks, retransmits;      /* sequence numbers asked for, and re-sent from the cache */
 };
 
 struct vgroup {
 	unsigned slot;
 	uint32_t gen;
+	unsigned owner;                   /* worker owning the stream */
 	unsigned ntracks;
 	uint8_t kinds[STREAM_MAX_TRACKS];
 	unsigned n, cap;
 	struct viewer **v;                /* owned */
+	/* Retransmission cache: per track, the last cache_cap packets by
+	 * sequence number (one reference each, shared with every other holder). */
+	struct relay_pkt **cache;         /* [ntracks * cache_cap] */
+	unsigned cache_cap;               /* power of two, 0: no cache */
+	uint32_t track_ssrc[STREAM_MAX_TRACKS]; /* from the packets delivered */
+	int64_t next_keyframe_ns;         /* this worker's own coalescing of PLI/FIR */
+	uint64_t rtcp_in, srtp_fail;      /* viewers' RTCP received here, and failed auth */
+	uint64_t nacks, retransmits, keyframe_requests, keyframe_suppressed;
 	uint64_t pkts_out, bytes_out;     /* SRTP packets queued to the kernel */
 	uint64_t drops;                   /* no send slot, or protect failed */
 	uint64_t send_errors;             /* the kernel refused the send */
 };
 
-struct vgroup *vgroup_create(unsigned slot, uint32_t gen, unsigned ntracks, const uint8_t *kinds);
+/* cache_cap: packets per track kept for NACKs (rounded up to a power of two, 0: none). */
+struct vgroup *vgroup_create(unsigned slot, uint32_t gen, unsigned ntracks, const uint8_t *kinds,
+                             unsigned cache_cap);
 void vgroup_destroy(struct vgroup *g);
 /* 0, -EEXIST (id taken in this group), -EINVAL (bad key), -ENOMEM. */
 int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec);

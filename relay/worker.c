@@ -121,6 +121,17 @@ int worker_cmd_run(struct worker *w, struct relay_cmd *cmd)
 	return cmd->result;
 }
 
+static void vgroup_drop(struct worker *w, unsigned slot)
+{
+	vgroup_destroy(w->vgroups[slot]);
+	w->vgroups[slot] = NULL;
+	for (unsigned i = 0; i < w->nvslots; i++)
+		if (w->vslots[i] == slot) {
+			w->vslots[i] = w->vslots[--w->nvslots];
+			return;
+		}
+}
+
 static void owned_remove(struct worker *w, unsigned slot)
 {
 	for (unsigned i = 0; i < w->nowned; i++)
@@ -149,6 +160,9 @@ static void stats_add(struct worker *w, struct relay_cmd *cmd)
 			o->recorded += s->c.recorded;
 			o->record_drops += s->c.record_drops;
 			o->drops += s->c.handoff_drops;
+			o->sr_forwarded += s->c.sr_forwarded;
+			o->keyframe_sent += s->c.keyframe_requests;
+			o->keyframe_suppressed += s->c.keyframe_suppressed;
 		}
 		if (g) {
 			o->pkts_out += g->pkts_out;
@@ -156,6 +170,12 @@ static void stats_add(struct worker *w, struct relay_cmd *cmd)
 			o->drops += g->drops;
 			o->send_errors += g->send_errors;
 			o->viewers += g->n;
+			o->viewer_rtcp_in += g->rtcp_in;
+			o->srtp_fail += g->srtp_fail;
+			o->nacks += g->nacks;
+			o->retransmits += g->retransmits;
+			o->keyframe_requests += g->keyframe_requests;
+			o->keyframe_suppressed += g->keyframe_suppressed;
 		}
 	}
 }
@@ -208,35 +228,34 @@ static void cmd_exec(struct worker *w, struct relay_cmd *cmd)
 		g = w->vgroups[slot];
 		if (g && g->gen != cmd->gen) {
 			/* Left over from a deleted stream whose drop was lost: replace. */
-			vgroup_destroy(g);
-			g = w->vgroups[slot] = NULL;
+			vgroup_drop(w, slot);
+			g = NULL;
 		}
 		if (!g) {
-			g = vgroup_create(slot, cmd->gen, cmd->viewer->ntracks, cmd->viewer->kinds);
+			g = vgroup_create(slot, cmd->gen, cmd->viewer->ntracks, cmd->viewer->kinds,
+			                  w->relay->opts.nack_cache);
 			if (!g) {
 				rc = -ENOMEM;
 				break;
 			}
+			g->owner = cmd->viewer->owner;
 			w->vgroups[slot] = g;
+			w->vslots[w->nvslots++] = slot;
 		}
 		rc = vgroup_viewer_add(g, cmd->viewer);
-		if (rc < 0 && g->n == 0) {
-			vgroup_destroy(g);
-			w->vgroups[slot] = NULL;
-		}
+		if (rc < 0 && g->n == 0)
+			vgroup_drop(w, slot);
 		break;
 	case CMD_VIEWER_REMOVE:
 		g = w->vgroups[slot];
 		rc = g ? vgroup_viewer_remove(g, cmd->name) : -ENOENT;
 		if (g && g->n == 0) {
-			vgroup_destroy(g);
-			w->vgroups[slot] = NULL;
+			vgroup_drop(w, slot);
 			cmd->out_empty = 1;
 		}
 		break;
 	case CMD_VGROUP_DROP:
-		vgroup_destroy(w->vgroups[slot]);
-		w->vgroups[slot] = NULL;
+		vgroup_drop(w, slot);
 		break;
 	case CMD_STATS:
 		stats_add(w, cmd);
@@ -416,6 +435,7 @@ static void worker_free(struct worker *w)
 	free(w->streams);
 	free(w->vgroups);
 	free(w->owned);
+	free(w->vslots);
 	free(w->deferred);
 	free(w);
 }
@@ -448,7 +468,8 @@ static int worker_create(struct relay *r, unsigned idx, struct worker **out)
 	w->streams = calloc(r->opts.max_streams, sizeof *w->streams);
 	w->vgroups = calloc(r->opts.max_streams, sizeof *w->vgroups);
 	w->owned = calloc(r->opts.max_streams, sizeof *w->owned);
-	if (!w->streams || !w->vgroups || !w->owned || xcore_ring_init(&w->cmdq, 64) < 0) {
+	w->vslots = calloc(r->opts.max_streams, sizeof *w->vslots);
+	if (!w->streams || !w->vgroups || !w->owned || !w->vslots || xcore_ring_init(&w->cmdq, 64) < 0) {
 		rc = -ENOMEM;
 		goto fail;
 	}

@@ -49,6 +49,8 @@ enum relay_cmd_op {
 struct relay_stream_stats {
 	uint64_t pkts_in, bytes_in, rtcp_in, srtp_fail, replayed, unknown_pt, recorded, record_drops;
 	uint64_t pkts_out, bytes_out, drops, send_errors;
+	uint64_t sr_forwarded, viewer_rtcp_in, nacks, retransmits;
+	uint64_t keyframe_requests, keyframe_sent, keyframe_suppressed;
 	unsigned viewers;
 };
 
@@ -83,6 +85,8 @@ struct worker {
 	struct vgroup **vgroups;          /* [max_streams]: viewers here, by stream slot */
 	unsigned *owned;                  /* slots of streams owned here, for demultiplexing */
 	unsigned nowned;
+	unsigned *vslots;                 /* slots with viewers here, for viewers' RTCP */
+	unsigned nvslots;
 	uint64_t wake_mask;               /* workers to wake at the end of this turn */
 	struct worker_counters c;
 	struct log_limit lim_malformed, lim_unknown, lim_srtp, lim_send, lim_drop, lim_unsupported;

@@ -38,6 +38,24 @@ run() {   # run SUITE VIEWERS SECONDS
 run gcm 1000 5
 run cm 200 3
 
+# RTCP: the publisher sends SRs and reads what comes back; viewers 0..9 lose
+# every 20th packet and NACK it; every viewer sends a PLI each second.
+out=$("$TOOL" --control "$sock" --suite gcm --viewers 200 --seconds 4 --feedback)
+echo "feedback: $out"
+j() { jq "$1" <<<"$out"; }
+check "feedback: every viewer ends with every packet (NACKed ones re-sent)" test "$(j .min_received)" = "$(j .sent)"
+check "feedback: every NACKed packet was re-sent from the cache ($(j .nacks_sent))" \
+	test "$(j '.nacks_sent > 0 and .retransmits_received == .nacks_sent and .relay_retransmits == .nacks_sent')" = true
+check "feedback: every viewer received every SR ($(j .sr_sent))" \
+	test "$(j '.sr_sent > 0 and .min_sr_received == .sr_sent and .relay_sr_forwarded == .sr_sent')" = true
+check "feedback: no authentication failure at the viewers" test "$(j .auth_failures)" = 0
+check "feedback: PLIs reached the publisher ($(j .plis_at_publisher) of $(j .plis_sent) sent)" \
+	test "$(j '.plis_at_publisher > 0 and .plis_at_publisher == .relay_keyframe_sent')" = true
+# 3 s of PLIs at a 500 ms interval: at most 7 may pass.
+check "feedback: PLIs coalesced to at most one per 500 ms" test "$(j '.plis_at_publisher <= 7 and .relay_keyframe_suppressed > 0')" = true
+check "feedback: relay egress = media + SRs + retransmissions" \
+	test "$(j '.relay_pkts_out == .received + .viewers * .sr_sent + .retransmits_received')" = true
+
 stats=$(printf '%s\n' '{"cmd":"stats"}' | socat -t5 - "UNIX-CONNECT:$sock")
 check "no stream left behind" test "$(jq '.streams | length' <<<"$stats")" = 0
 check "both workers served viewers" test "$(jq '[.workers[] | select(.handoffs_in > 0 or .pkts_out > 0)] | length' <<<"$stats")" = 2

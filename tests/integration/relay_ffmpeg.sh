@@ -67,7 +67,13 @@ for i in 1 2 3 4; do
 		>"$T/recv$i.log" 2>&1 &
 	rpids+=($!)
 done
-sleep 1
+# ffmpeg binds its ports only after reading the SDP; on a loaded machine that
+# can take a while, and a receiver that misses the start waits for a keyframe.
+for i in 1 2 3 4; do
+	wait_for 20 sh -c "ss -Hlun | grep -q ':$((50000 + 20 * i)) ' && ss -Hlun | grep -q ':$((50002 + 20 * i)) '" ||
+		echo "receiver $i did not bind its ports in time"
+done
+sleep 0.5
 
 url="srtp://$host:$port?rtcpport=$port&pkt_size=1200"
 timeout 30 ffmpeg -hide_banner -nostdin -loglevel warning -re \
@@ -90,6 +96,7 @@ for i in 1 2 3; do
 	check "receiver $i decodes audio ($af frames)" test "$af" -ge 100
 	check "receiver $i: no decode or SRTP error" \
 		bash -c "! grep -Ei 'error|corrupt|mismatch|invalid' '$T/recv$i.log'"
+	[ "$vf" -ge 100 ] || { echo "--- receiver $i log:"; tail -n 20 "$T/recv$i.log"; }
 done
 vf=$(frames "$T/video4.crc") af=$(frames "$T/audio4.crc")
 echo "receiver 4 (wrong key): video frames $vf, audio frames $af"
@@ -102,7 +109,9 @@ echo "$stats" | jq -c '.streams[0]'
 pin=$(jq '.streams[0].pkts_in' <<<"$stats")
 pout=$(jq '.streams[0].pkts_out' <<<"$stats")
 check "relay decrypted the publisher's packets ($pin)" test "$pin" -gt 300
-check "relay sent every packet to each of 4 viewers ($pout = 4 x $pin)" test "$pout" = $((4 * pin))
+sr=$(jq '.streams[0].sr_forwarded' <<<"$stats")
+check "relay forwarded the publisher's sender reports ($sr)" test "$sr" -gt 0
+check "relay sent every packet and SR to each of 4 viewers ($pout = 4 x ($pin + $sr))" test "$pout" = $((4 * (pin + sr)))
 check "no SRTP failure on ingest" test "$(jq '.streams[0].srtp_fail' <<<"$stats")" = 0
 check "relay latched RTCP too" test "$(jq '.streams[0].rtcp_in' <<<"$stats")" -gt 0
 

@@ -3,6 +3,7 @@
  *
  *   relay_fanout_check --control SOCK [--viewers N] [--seconds S]
  *                      [--bitrate BPS] [--packet-size BYTES] [--suite gcm|cm]
+ *                      [--feedback]
  *
  * Creates a stream and N viewers through the control socket, each viewer
  * with its own random key and its own UDP socket; publishes RTP at the given
@@ -13,6 +14,12 @@
  *   sent, viewers, received (total), min_received, max_received,
  *   auth_failures, payload_mismatches, relay_pkts_in, relay_pkts_out,
  *   relay_drops, relay_send_errors
+ * With --feedback the publisher also sends a sender report every 50 packets
+ * and reads what the relay sends back to it; viewers 0..9 pretend to lose
+ * every 20th packet and ask for it with a NACK, and every viewer sends a PLI
+ * once a second.  Added keys: sr_sent, min_sr_received, nacks_sent,
+ * retransmits_received, plis_sent, plis_at_publisher, relay_sr_forwarded,
+ * relay_nacks, relay_retransmits, relay_keyframe_sent, relay_keyframe_suppressed.
  * Exit 0 when it ran (the test script judges the numbers), 1 on setup errors. */
 #include "common/ctl.h"
 
@@ -40,13 +47,22 @@
 
 struct viewer {
 	int fd;
-	srtp_t srtp;
-	uint64_t received, auth_failures, mismatches;
+	srtp_t srtp, srtp_out;           /* media from the relay; our RTCP to it */
+	struct sockaddr_in relay;         /* the viewer's egress port: RTCP goes there */
+	uint8_t *seen;                    /* lossy viewers: 65536 flags, seq received once */
+	uint64_t received, auth_failures, mismatches, sr_received, retransmits;
+	int64_t next_pli_ns;
 };
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
+}
 
 static const char *sock_path;
 static unsigned nviewers = 1000, seconds = 5, bitrate = 1000000, pkt_size = 1200;
-static bool gcm = true;
+static bool gcm = true, feedback;
+static uint64_t sr_sent, plis_at_publisher, nacks_sent, plis_sent;
 static atomic_bool sending_done;
 static uint64_t sent;
 
@@ -107,6 +123,38 @@ static void fill_payload(uint8_t *p, size_t n, uint16_t seq)
 		p[i] = (uint8_t)(seq * 31 + i * 7);
 }
 
+/* Sends an RR + one feedback packet from viewer w to the relay. */
+static void viewer_rtcp(struct viewer *w, uint32_t me, const uint8_t *fb, int fblen)
+{
+	uint8_t buf[256];
+	int len = 8 + fblen;
+	buf[0] = 0x80; buf[1] = 201; buf[2] = 0; buf[3] = 1;   /* empty RR */
+	wr32(buf + 4, me);
+	memcpy(buf + 8, fb, (size_t)fblen);
+	if (srtp_protect_rtcp(w->srtp_out, buf, &len) == srtp_err_status_ok &&
+	    sendto(w->fd, buf, (size_t)len, 0, (struct sockaddr *)&w->relay, sizeof w->relay) != len)
+		perror("viewer RTCP send");
+}
+
+static void send_nack(struct viewer *w, uint32_t me, uint16_t seq)
+{
+	uint8_t fb[16] = { 0x81, 205, 0, 3 };   /* RTPFB FMT 1, 3 words */
+	wr32(fb + 4, me);
+	wr32(fb + 8, SSRC);
+	fb[12] = seq >> 8; fb[13] = seq & 0xff; fb[14] = 0; fb[15] = 0;
+	viewer_rtcp(w, me, fb, 16);
+	nacks_sent++;
+}
+
+static void send_pli(struct viewer *w, uint32_t me)
+{
+	uint8_t fb[12] = { 0x81, 206, 0, 2 };   /* PSFB FMT 1 */
+	wr32(fb + 4, me);
+	wr32(fb + 8, SSRC);
+	viewer_rtcp(w, me, fb, 12);
+	plis_sent++;
+}
+
 static json_t *call(json_t *req)
 {
 	char err[256];
@@ -125,8 +173,26 @@ static json_t *call(json_t *req)
 
 struct pub {
 	int fd;
-	srtp_t srtp;
+	srtp_t srtp, srtp_in;   /* our media out; the relay's RTCP (PLI) in */
 };
+
+/* What the relay sent the publisher: counts the PLIs. */
+static void publisher_read(struct pub *p)
+{
+	uint8_t buf[2048];
+	ssize_t r;
+	while ((r = recv(p->fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+		int len = (int)r, off = 0;
+		if (srtp_unprotect_rtcp(p->srtp_in, buf, &len) != srtp_err_status_ok)
+			continue;
+		while (off + 4 <= len) {
+			int plen = ((buf[off + 2] << 8 | buf[off + 3]) + 1) * 4;
+			if (buf[off + 1] == 206 && (buf[off] & 31) == 1)
+				plis_at_publisher++;
+			off += plen;
+		}
+	}
+}
 
 static void *publisher(void *arg)
 {
@@ -157,6 +223,27 @@ static void *publisher(void *arg)
 		if (send(p->fd, buf, (size_t)len, 0) != len)
 			perror("publisher send");
 		sent++;
+		if (feedback && i % 50 == 0) {
+			/* SR: V=2 SC=0, PT 200, length 6 words. */
+			uint8_t sr[64];
+			int slen = 28;
+			memset(sr, 0, sizeof sr);
+			sr[0] = 0x80; sr[1] = 200; sr[3] = 6;
+			wr32(sr + 4, SSRC);
+			wr32(sr + 8, 0xe0000000u + (uint32_t)i);   /* NTP seconds */
+			wr32(sr + 16, ts);
+			wr32(sr + 20, (uint32_t)sent);
+			if (srtp_protect_rtcp(p->srtp, sr, &slen) == srtp_err_status_ok &&
+			    send(p->fd, sr, (size_t)slen, 0) == slen)
+				sr_sent++;
+		}
+		if (feedback)
+			publisher_read(p);
+	}
+	for (int k = 0; feedback && k < 10; k++) {
+		struct timespec d = { 0, 50000000 };
+		nanosleep(&d, NULL);
+		publisher_read(p);
 	}
 	atomic_store(&sending_done, true);
 	return NULL;
@@ -168,6 +255,7 @@ int main(int argc, char **argv)
 		{ "control", required_argument, NULL, 'c' }, { "viewers", required_argument, NULL, 'v' },
 		{ "seconds", required_argument, NULL, 's' }, { "bitrate", required_argument, NULL, 'b' },
 		{ "packet-size", required_argument, NULL, 'p' }, { "suite", required_argument, NULL, 'S' },
+		{ "feedback", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct viewer *v;
@@ -180,7 +268,7 @@ int main(int argc, char **argv)
 	pthread_t th;
 	int ep, c;
 	json_t *resp, *st;
-	uint64_t total = 0, minr = UINT64_MAX, maxr = 0, fails = 0, mism = 0;
+	uint64_t total = 0, minr = UINT64_MAX, maxr = 0, fails = 0, mism = 0, minsr = UINT64_MAX, retx = 0;
 	int64_t quiet_since = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -191,6 +279,7 @@ int main(int argc, char **argv)
 		case 'b': bitrate = (unsigned)atoi(optarg); break;
 		case 'p': pkt_size = (unsigned)atoi(optarg); break;
 		case 'S': gcm = !strcmp(optarg, "gcm"); break;
+		case 'f': feedback = true; break;
 		default: die("usage: see the comment at the top of tests/tools/relay_fanout_check.c");
 		}
 	}
@@ -218,6 +307,7 @@ int main(int argc, char **argv)
 	if (connect(pub.fd, (struct sockaddr *)&sa, sizeof sa) < 0)
 		die("cannot connect the publisher socket");
 	pub.srtp = make_srtp(key, false);
+	pub.srtp_in = make_srtp(key, true);
 
 	v = calloc(nviewers, sizeof *v);
 	ep = epoll_create1(0);
@@ -239,10 +329,21 @@ int main(int argc, char **argv)
 		getrandom(key, key_len(), 0);
 		b64(key, key_len(), k64);
 		v[i].srtp = make_srtp(key, true);
+		v[i].srtp_out = make_srtp(key, false);
+		if (feedback && i < 10)
+			v[i].seen = calloc(65536, 1);
 		char id[32];
 		snprintf(id, sizeof id, "v%u", i);
-		json_decref(call(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "cmd", "viewer.add", "stream", "fanout",
-		                           "id", id, "suite", suite_name(), "key", k64, "addr", addr)));
+		resp = call(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "cmd", "viewer.add", "stream", "fanout",
+		                      "id", id, "suite", suite_name(), "key", k64, "addr", addr, "rtcp_mux", 1));
+		memset(&v[i].relay, 0, sizeof v[i].relay);
+		v[i].relay.sin_family = AF_INET;
+		inet_pton(AF_INET, json_string_value(json_object_get(json_object_get(resp, "egress"), "host")),
+		          &v[i].relay.sin_addr);
+		v[i].relay.sin_port = htons((uint16_t)json_integer_value(
+		    json_object_get(json_object_get(resp, "egress"), "port")));
+		v[i].next_pli_ns = mono_ns() + 1000000000LL + (int64_t)i * 1000000;
+		json_decref(resp);
 		epoll_ctl(ep, EPOLL_CTL_ADD, v[i].fd, &ev);
 	}
 	explicit_bzero(key, sizeof key);
@@ -262,22 +363,43 @@ int main(int argc, char **argv)
 		}
 		quiet_since = 0;
 		for (int e = 0; e < n; e++) {
-			struct viewer *w = &v[evs[e].data.u32];
+			unsigned vi = evs[e].data.u32;
+			struct viewer *w = &v[vi];
 			uint8_t buf[2048], expect[2048];
 			ssize_t r;
 			while ((r = recv(w->fd, buf, sizeof buf, 0)) > 0) {
 				int len = (int)r;
 				uint16_t seq;
+				if (r >= 2 && buf[1] >= 192 && buf[1] <= 223) {
+					if (srtp_unprotect_rtcp(w->srtp, buf, &len) != srtp_err_status_ok)
+						w->auth_failures++;
+					else if (buf[1] == 200)
+						w->sr_received++;
+					continue;
+				}
+				seq = (uint16_t)(r >= 4 ? buf[2] << 8 | buf[3] : 0);
+				if (w->seen && seq % 20 == 0 && !w->seen[seq]) {
+					/* Pretend it was lost: never decrypted, asked again. */
+					w->seen[seq] = 1;
+					send_nack(w, 0x1000 + vi, seq);
+					continue;
+				}
 				if (srtp_unprotect(w->srtp, buf, &len) != srtp_err_status_ok) {
 					w->auth_failures++;
 					continue;
 				}
-				seq = (uint16_t)(buf[2] << 8 | buf[3]);
 				fill_payload(expect, (size_t)len - 12, seq);
-				if (len < 12 || (buf[1] & 0x7f) != PT || memcmp(buf + 12, expect, (size_t)len - 12))
+				if (len < 12 || (buf[1] & 0x7f) != PT || memcmp(buf + 12, expect, (size_t)len - 12)) {
 					w->mismatches++;
-				else
+				} else {
 					w->received++;
+					if (w->seen && seq % 20 == 0)
+						w->retransmits++;
+				}
+			}
+			if (feedback && mono_ns() >= w->next_pli_ns && !atomic_load(&sending_done)) {
+				send_pli(w, 0x1000 + vi);
+				w->next_pli_ns += 1000000000LL;
 			}
 		}
 	}
@@ -291,6 +413,9 @@ int main(int argc, char **argv)
 			minr = v[i].received;
 		if (v[i].received > maxr)
 			maxr = v[i].received;
+		if (v[i].sr_received < minsr)
+			minsr = v[i].sr_received;
+		retx += v[i].retransmits;
 	}
 	st = call(json_pack("{s:s}", "cmd", "stats"));
 	{
@@ -298,22 +423,37 @@ int main(int argc, char **argv)
 		printf("{\"sent\":%llu,\"viewers\":%u,\"received\":%llu,\"min_received\":%llu,"
 		       "\"max_received\":%llu,\"auth_failures\":%llu,\"payload_mismatches\":%llu,"
 		       "\"relay_pkts_in\":%lld,\"relay_pkts_out\":%lld,\"relay_drops\":%lld,"
-		       "\"relay_send_errors\":%lld}\n",
+		       "\"relay_send_errors\":%lld,\"sr_sent\":%llu,\"min_sr_received\":%llu,"
+		       "\"nacks_sent\":%llu,\"retransmits_received\":%llu,\"plis_sent\":%llu,"
+		       "\"plis_at_publisher\":%llu,\"relay_sr_forwarded\":%lld,\"relay_nacks\":%lld,"
+		       "\"relay_retransmits\":%lld,\"relay_keyframe_sent\":%lld,"
+		       "\"relay_keyframe_suppressed\":%lld}\n",
 		       (unsigned long long)sent, nviewers, (unsigned long long)total,
 		       (unsigned long long)minr, (unsigned long long)maxr, (unsigned long long)fails,
 		       (unsigned long long)mism,
 		       (long long)json_integer_value(json_object_get(s0, "pkts_in")),
 		       (long long)json_integer_value(json_object_get(s0, "pkts_out")),
 		       (long long)json_integer_value(json_object_get(s0, "drops")),
-		       (long long)json_integer_value(json_object_get(s0, "send_errors")));
+		       (long long)json_integer_value(json_object_get(s0, "send_errors")),
+		       (unsigned long long)sr_sent, (unsigned long long)minsr,
+		       (unsigned long long)nacks_sent, (unsigned long long)retx,
+		       (unsigned long long)plis_sent, (unsigned long long)plis_at_publisher,
+		       (long long)json_integer_value(json_object_get(s0, "sr_forwarded")),
+		       (long long)json_integer_value(json_object_get(s0, "nacks")),
+		       (long long)json_integer_value(json_object_get(s0, "retransmits")),
+		       (long long)json_integer_value(json_object_get(s0, "keyframe_sent")),
+		       (long long)json_integer_value(json_object_get(s0, "keyframe_suppressed")));
 	}
 	json_decref(st);
 	json_decref(call(json_pack("{s:s,s:s}", "cmd", "stream.delete", "id", "fanout")));
 	for (unsigned i = 0; i < nviewers; i++) {
 		srtp_dealloc(v[i].srtp);
+		srtp_dealloc(v[i].srtp_out);
+		free(v[i].seen);
 		close(v[i].fd);
 	}
 	srtp_dealloc(pub.srtp);
+	srtp_dealloc(pub.srtp_in);
 	free(v);
 	return 0;
 }

@@ -1,0 +1,246 @@
+/* feedback: see feedback.h. */
+#include "relay/feedback.h"
+#include "relay/fanout.h"
+#include "relay/pkt.h"
+#include "relay/rtcp.h"
+#include "relay/worker.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <string.h>
+
+#define NACK_MAX 64   /* sequence numbers served per NACK packet: bounds one viewer's burst */
+
+static int track_of(const uint32_t *ssrcs, unsigned n, uint32_t ssrc)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (ssrcs[i] == ssrc && ssrc)
+			return (int)i;
+	return -1;
+}
+
+void feedback_publisher_rtcp(struct worker *w, struct stream *s, const struct relay_pkt *cmp)
+{
+	struct rtcp_iter it;
+	struct rtcp_pkt p;
+
+	rtcp_iter_init(&it, cmp->data, cmp->len);
+	while (rtcp_next(&it, &p) == 1) {
+		struct rtcp_sr sr;
+		struct relay_pkt *out;
+		size_t len;
+		int track;
+		if (p.type != RTCP_SR || rtcp_sr_read(&p, &sr) < 0)
+			continue;
+		track = track_of(s->track_ssrc, s->ntracks, sr.ssrc);
+		if (track < 0)
+			continue;   /* no media seen for that SSRC yet: nothing to sync */
+		out = relay_pkt_new();
+		if (!out)
+			return;
+		memcpy(out->data, p.data, p.len);
+		len = p.len;
+		if (rtcp_sr_rewrite(out->data, &len, sr.ssrc, 0) < 0) {
+			relay_pkt_unref(out);
+			continue;
+		}
+		out->type = RELAY_PKT_SR;
+		out->rtcp = true;
+		out->slot = (uint16_t)s->slot;
+		out->gen = s->gen;
+		out->track = (uint8_t)track;
+		out->len = (uint16_t)len;
+		out->arrival_ns = cmp->arrival_ns;
+		s->c.sr_forwarded++;
+		fanout_handoff(w, s, out);
+	}
+}
+
+void feedback_cache_put(struct vgroup *g, struct relay_pkt *pkt)
+{
+	struct relay_pkt **slot;
+	uint16_t seq = (uint16_t)(pkt->data[2] << 8 | pkt->data[3]);
+	if (!g->cache_cap) {
+		relay_pkt_unref(pkt);
+		return;
+	}
+	slot = &g->cache[(size_t)pkt->track * g->cache_cap + (seq & (g->cache_cap - 1))];
+	if (*slot)
+		relay_pkt_unref(*slot);
+	*slot = pkt;
+}
+
+static void request_keyframe(struct worker *w, struct vgroup *g, uint32_t media_ssrc)
+{
+	struct relay_pkt *req;
+	int64_t now = amphi_mono_ns();
+
+	if (now < g->next_keyframe_ns) {
+		g->keyframe_suppressed++;
+		w->c.plis_suppressed++;
+		return;
+	}
+	g->next_keyframe_ns = now + w->relay->opts.pli_interval_ns;
+	req = relay_pkt_new();
+	if (!req)
+		return;
+	req->type = RELAY_PKT_KEYFRAME;
+	req->slot = (uint16_t)g->slot;
+	req->gen = g->gen;
+	req->len = 4;
+	memcpy(req->data, &media_ssrc, 4);
+	g->keyframe_requests++;
+	if (g->owner == w->idx) {
+		feedback_keyframe(w, req);
+	} else if (xcore_ring_push(xcore_ring_at(&w->relay->xcore, w->idx, g->owner), req)) {
+		w->wake_mask |= 1ULL << g->owner;
+	} else {
+		w->c.drops++;
+		relay_pkt_unref(req);
+	}
+}
+
+static struct viewer *viewer_by_addr(struct worker *w, const struct sockaddr *src, struct vgroup **gout)
+{
+	for (unsigned i = 0; i < w->nvslots; i++) {
+		struct vgroup *g = w->vgroups[w->vslots[i]];
+		for (unsigned j = 0; j < g->n; j++) {
+			struct viewer *v = g->v[j];
+			for (int k = 0; k < 2; k++)
+				if (v->dstlen[k] &&
+				    (relay_addr_equal((const struct sockaddr *)&v->dst[k], src) ||
+				     relay_addr_equal((const struct sockaddr *)&v->rtcp_dst[k], src))) {
+					*gout = g;
+					return v;
+				}
+		}
+	}
+	return NULL;
+}
+
+bool feedback_viewer_datagram(struct worker *w, const struct sockaddr *src, const uint8_t *data,
+                              unsigned len, int rtcp)
+{
+	_Alignas(8) uint8_t buf[RELAY_PKT_CAP];
+	struct vgroup *g;
+	struct viewer *v = w->nvslots ? viewer_by_addr(w, src, &g) : NULL;
+	struct rtcp_iter it;
+	struct rtcp_pkt p;
+	size_t n = len;
+	int rc;
+
+	if (!v)
+		return false;
+	if (!rtcp) {
+		/* Viewers only receive media here. */
+		w->c.unknown_source++;
+		log_limited(&w->lim_unknown, LOG_WARN, "RTP from a viewer address ignored", "viewer=%s", v->id);
+		return true;
+	}
+	memcpy(buf, data, len);
+	rc = srtp_rx_unprotect_rtcp(v->rx, buf, &n);
+	if (rc < 0) {
+		if (rc == -EALREADY) {
+			w->c.replayed++;
+		} else {
+			g->srtp_fail++;
+			w->c.srtp_fail++;
+			log_limited(&w->lim_srtp, LOG_WARN, "viewer SRTCP authentication failed", "viewer=%s err=%d",
+			            v->id, rc);
+		}
+		return true;
+	}
+	g->rtcp_in++;
+	rtcp_iter_init(&it, buf, n);
+	while ((rc = rtcp_next(&it, &p)) == 1) {
+		uint32_t sender, media;
+		if (p.type == RTCP_RTPFB && p.count == RTCP_FMT_NACK && rtcp_fb_read(&p, &sender, &media) == 0) {
+			uint16_t seqs[NACK_MAX];
+			int track = track_of(g->track_ssrc, g->ntracks, media);
+			int cnt = rtcp_nack_expand(&p, seqs, NACK_MAX);
+			for (int i = 0; i < cnt && i < NACK_MAX; i++) {
+				struct relay_pkt *c;
+				g->nacks++;
+				v->nacks++;
+				w->c.nacks++;
+				if (track < 0 || !g->cache_cap)
+					continue;
+				c = g->cache[(size_t)track * g->cache_cap + (seqs[i] & (g->cache_cap - 1))];
+				if (!c || (uint16_t)(c->data[2] << 8 | c->data[3]) != seqs[i])
+					continue;
+				if (fanout_send(w, g, v, c) == 0) {
+					g->retransmits++;
+					v->retransmits++;
+				}
+			}
+		} else if (p.type == RTCP_PSFB && p.count == RTCP_FMT_PLI && rtcp_fb_read(&p, &sender, &media) == 0) {
+			request_keyframe(w, g, media);
+		} else if (p.type == RTCP_PSFB && p.count == RTCP_FMT_FIR && rtcp_fir_count(&p) > 0) {
+			uint8_t seq;
+			if (rtcp_fir_read(&p, 0, &media, &seq) == 0)
+				request_keyframe(w, g, media);
+		}
+		/* RR, SDES, BYE, REMB: terminated here. */
+	}
+	if (rc < 0) {
+		w->c.malformed++;
+		log_limited(&w->lim_malformed, LOG_WARN, "malformed RTCP from a viewer", "viewer=%s", v->id);
+	}
+	return true;
+}
+
+void feedback_keyframe(struct worker *w, struct relay_pkt *req)
+{
+	struct stream *s = w->streams[req->slot];
+	uint32_t gen = req->gen;
+	const struct sockaddr *dst;
+	struct loop_send_slot *slot;
+	int64_t now = amphi_mono_ns();
+	uint32_t media;
+	size_t len;
+	int n1, n2;
+
+	memcpy(&media, req->data, 4);
+	relay_pkt_unref(req);
+	if (!s || s->gen != gen)
+		return;
+	if (now < s->next_keyframe_ns) {
+		s->c.keyframe_suppressed++;
+		w->c.plis_suppressed++;
+		return;
+	}
+	if (track_of(s->track_ssrc, s->ntracks, media) < 0) {
+		/* Not a publisher SSRC: ask for the first video track's keyframe. */
+		media = 0;
+		for (unsigned i = 0; i < s->ntracks && !media; i++)
+			if (s->tracks[i].kind == TRACK_VIDEO)
+				media = s->track_ssrc[i];
+		if (!media)
+			return;
+	}
+	if (s->rtcp_src.sin6_family)
+		dst = (const struct sockaddr *)&s->rtcp_src;
+	else if (s->nsrc)
+		dst = (const struct sockaddr *)&s->src[0].addr;
+	else
+		return;
+	slot = loop_send_slot(&w->loop);
+	if (!slot) {
+		worker_reclaim(w);
+		if (!(slot = loop_send_slot(&w->loop)))
+			return;
+	}
+	n1 = rtcp_build_rr(slot->buf, sizeof slot->buf, s->relay_ssrc);
+	n2 = n1 < 0 ? -1 : rtcp_build_pli(slot->buf + n1, sizeof slot->buf - (size_t)n1, s->relay_ssrc, media);
+	len = (size_t)(n1 + n2);
+	if (n2 < 0 || srtp_tx_protect_rtcp(s->fb_tx, slot->buf, &len, sizeof slot->buf) < 0) {
+		loop_send_done(&w->loop, (unsigned)(slot - w->loop.slots));
+		return;
+	}
+	if (loop_send_queue(&w->loop, slot, (unsigned)len, dst,
+	                    dst->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0)
+		return;
+	s->next_keyframe_ns = now + w->relay->opts.pli_interval_ns;
+	s->c.keyframe_requests++;
+	w->c.plis_forwarded++;
+}

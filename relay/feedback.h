@@ -1,0 +1,43 @@
+/* feedback: RTCP through the relay (DESIGN.md §5 "RTCP").
+ *
+ *   publisher SR    forwarded: each SR of the publisher's compound packet is
+ *                   cut to its sender info (rtcp_sr_rewrite) and fanned out
+ *                   like media, protected per viewer, to the viewer's RTCP
+ *                   address (lip sync).  Publisher RRs are dropped here.
+ *   viewer RR       terminated (counted as rtcp_in, never forwarded).
+ *   viewer NACK     answered from the viewer worker's retransmission cache:
+ *                   the last [rtcp] nack_cache packets per track, held as
+ *                   references to the shared plaintext (no copy); a packet
+ *                   evicted from the cache cannot be re-sent.
+ *   viewer PLI/FIR  coalesced twice: each viewer worker passes on at most one
+ *                   per stream per pli_interval, and the owner sends the
+ *                   publisher at most one per stream per pli_interval
+ *                   (keyframe-storm guard), as RR + PLI under the stream's key.
+ *
+ * A viewer's RTCP arrives on its worker's port from the viewer's media or
+ * RTCP address and is authenticated with the viewer's key (SDES: one key per
+ * viewer for both directions). */
+#ifndef RELAY_FEEDBACK_H
+#define RELAY_FEEDBACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct worker;
+struct stream;
+struct relay_pkt;
+struct vgroup;
+
+/* Owner: the publisher's decrypted compound RTCP (borrowed). */
+void feedback_publisher_rtcp(struct worker *w, struct stream *s, const struct relay_pkt *cmp);
+/* Any worker: if src is one of this worker's viewers, handles its datagram
+ * and returns true; false leaves it to the other demultiplexing steps. */
+bool feedback_viewer_datagram(struct worker *w, const struct sockaddr *src, const uint8_t *data,
+                              unsigned len, int rtcp);
+/* Owner: a RELAY_PKT_KEYFRAME request (consumed). */
+void feedback_keyframe(struct worker *w, struct relay_pkt *req);
+/* Viewer worker: keeps pkt (consumed) in g's retransmission cache. */
+void feedback_cache_put(struct vgroup *g, struct relay_pkt *pkt);
+
+#endif
