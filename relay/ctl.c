@@ -508,6 +508,7 @@ static json_t *cmd_stats(struct relay_ctl *c)
 		json_object_set_new(o, "drops", U(k->drops));
 		json_object_set_new(o, "send_errors", U(k->send_errors));
 		json_object_set_new(o, "handoffs_in", U(k->handoffs_in));
+		json_object_set_new(o, "gso_sends", U(k->gso_sends));
 		json_object_set_new(o, "nacks", U(k->nacks));
 		json_object_set_new(o, "plis_forwarded", U(k->plis_forwarded));
 		json_object_set_new(o, "plis_suppressed", U(k->plis_suppressed));

@@ -246,6 +246,83 @@ int fanout_send(struct worker *w, struct vgroup *g, struct viewer *v, const stru
 	return 0;
 }
 
+/* One viewer's share of a batch: runs of packets of one kind and one size
+ * (the last of a run may be shorter, as GSO allows) go out as one GSO
+ * super-datagram each; lone packets as plain datagrams. */
+static void batch_send_viewer(struct worker *w, struct vgroup *g, struct viewer *v)
+{
+	struct loop *l = &w->loop;
+	unsigned i = 0, n = g->nbatch;
+
+	while (i < n) {
+		struct relay_pkt *p = g->batch[i];
+		unsigned k = g->kinds[p->track] == TRACK_VIDEO ? 1 : 0, j = i + 1, maxseg, off = 0, seg = 0, m;
+		struct loop_gso_slot *gs;
+
+		if (!v->dstlen[k]) {
+			i++;
+			continue;
+		}
+		/* 16 bytes: the largest SRTP tag. */
+		maxseg = LOOP_GSO_BUF / (p->len + 16u);
+		while (j < n && j - i < maxseg && g->kinds[g->batch[j]->track] == g->kinds[p->track] &&
+		       g->batch[j]->len == p->len)
+			j++;
+		if (j < n && j - i < maxseg && g->kinds[g->batch[j]->track] == g->kinds[p->track] &&
+		    g->batch[j]->len < p->len)
+			j++;
+		gs = j - i > 1 ? loop_gso_slot(l) : NULL;
+		if (j - i > 1 && !gs) {
+			worker_reclaim(w);
+			gs = loop_gso_slot(l);
+		}
+		if (!gs) {
+			for (m = i; m < j; m++)
+				fanout_send(w, g, v, g->batch[m]);
+			i = j;
+			continue;
+		}
+		for (m = i; m < j; m++) {
+			const struct relay_pkt *q = g->batch[m];
+			size_t len = q->len;
+			uint8_t *b = gs->buf + off;
+			memcpy(b, q->data, len);
+			b[1] = (uint8_t)((b[1] & 0x80) | v->out_pt[q->track]);
+			if (srtp_tx_protect(v->tx, b, &len, LOOP_GSO_BUF - off) < 0 || (m > i && len > seg)) {
+				v->drops++;
+				g->drops++;
+				w->c.drops++;
+				break;
+			}
+			if (m == i)
+				seg = (unsigned)len;
+			off += (unsigned)len;
+		}
+		if (off && loop_gso_queue(l, gs, off, seg, (const struct sockaddr *)&v->dst[k], v->dstlen[k]) == 0) {
+			unsigned cnt = m - i;
+			v->pkts_out += cnt;
+			v->bytes_out += off;
+			g->pkts_out += cnt;
+			g->bytes_out += off;
+			w->c.pkts_out += cnt;
+			w->c.bytes_out += off;
+			w->c.gso_sends++;
+		} else if (!off) {
+			loop_gso_done(l, (unsigned)(gs - l->gslots));
+		}
+		i = m < j ? m + 1 : j;
+	}
+}
+
+static void batch_send(struct worker *w, struct vgroup *g)
+{
+	for (unsigned i = 0; i < g->n; i++)
+		batch_send_viewer(w, g, g->v[i]);
+	for (unsigned i = 0; i < g->nbatch; i++)
+		feedback_cache_put(g, g->batch[i]);
+	g->nbatch = 0;
+}
+
 void fanout_deliver(struct worker *w, struct relay_pkt *pkt)
 {
 	struct vgroup *g;
@@ -262,6 +339,17 @@ void fanout_deliver(struct worker *w, struct relay_pkt *pkt)
 	if (pkt->type == RELAY_PKT_RTP)
 		g->track_ssrc[pkt->track] = (uint32_t)pkt->data[8] << 24 | (uint32_t)pkt->data[9] << 16 |
 		                            (uint32_t)pkt->data[10] << 8 | pkt->data[11];
+	if (pkt->type == RELAY_PKT_RTP && w->relay->opts.gso) {
+		/* Sent at the end of the turn with its neighbours (fanout_flush). */
+		if (g->nbatch == STREAM_BATCH_MAX)
+			batch_send(w, g);
+		if (!g->dirty) {
+			g->dirty = true;
+			w->dirty[w->ndirty++] = g->slot;
+		}
+		g->batch[g->nbatch++] = pkt;
+		return;
+	}
 	for (unsigned i = 0; i < g->n; i++)
 		fanout_send(w, g, g->v[i], pkt);
 	if (pkt->type == RELAY_PKT_RTP)
@@ -286,6 +374,14 @@ void fanout_drain(struct worker *w)
 
 void fanout_flush(struct worker *w)
 {
+	for (unsigned i = 0; i < w->ndirty; i++) {
+		struct vgroup *g = w->vgroups[w->dirty[i]];
+		if (!g || !g->dirty)
+			continue;   /* dropped during the turn: its batch went with it */
+		g->dirty = false;
+		batch_send(w, g);
+	}
+	w->ndirty = 0;
 	while (w->wake_mask) {
 		unsigned to = (unsigned)__builtin_ctzll(w->wake_mask);
 		if (xcore_wake(&w->relay->xcore, &w->loop.ring, to, LOOP_UD(LOOP_WAKE, 0)) == -EBUSY) {

@@ -2,6 +2,7 @@
 #include "relay/loop.h"
 
 #include <errno.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -34,7 +35,9 @@ int loop_init(struct loop *l, int sock, unsigned nbufs, unsigned nslots, unsigne
 	l->bufs = malloc((size_t)nbufs * LOOP_RECV_BUF);
 	l->slots = calloc(nslots, sizeof *l->slots);
 	l->free_slots = malloc(nslots * sizeof *l->free_slots);
-	if (!l->bufs || !l->slots || !l->free_slots) {
+	l->gslots = calloc(LOOP_GSO_SLOTS, sizeof *l->gslots);
+	l->free_gslots = malloc(LOOP_GSO_SLOTS * sizeof *l->free_gslots);
+	if (!l->bufs || !l->slots || !l->free_slots || !l->gslots || !l->free_gslots) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -62,6 +65,23 @@ int loop_init(struct loop *l, int sock, unsigned nbufs, unsigned nslots, unsigne
 		l->free_slots[i] = nslots - 1 - i;
 	}
 	l->nfree = nslots;
+	l->ngslots = LOOP_GSO_SLOTS;
+	for (unsigned i = 0; i < LOOP_GSO_SLOTS; i++) {
+		struct loop_gso_slot *s = &l->gslots[i];
+		struct cmsghdr *cm;
+		s->iov.iov_base = s->buf;
+		s->mh.msg_iov = &s->iov;
+		s->mh.msg_iovlen = 1;
+		s->mh.msg_name = &s->to;
+		s->mh.msg_control = s->cmsg.buf;
+		s->mh.msg_controllen = sizeof s->cmsg.buf;
+		cm = CMSG_FIRSTHDR(&s->mh);
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+		l->free_gslots[i] = LOOP_GSO_SLOTS - 1 - i;
+	}
+	l->ngfree = LOOP_GSO_SLOTS;
 	return 0;
 fail:
 	loop_destroy(l);
@@ -79,6 +99,10 @@ void loop_destroy(struct loop *l)
 	free(l->bufs);
 	free(l->slots);
 	free(l->free_slots);
+	free(l->gslots);
+	free(l->free_gslots);
+	l->gslots = NULL;
+	l->free_gslots = NULL;
 	l->bufs = NULL;
 	l->slots = NULL;
 	l->free_slots = NULL;
@@ -169,6 +193,32 @@ int loop_send_queue(struct loop *l, struct loop_send_slot *slot, unsigned len,
 void loop_send_done(struct loop *l, unsigned slot_id)
 {
 	l->free_slots[l->nfree++] = slot_id;
+}
+
+int loop_gso_queue(struct loop *l, struct loop_gso_slot *slot, unsigned len, unsigned seg,
+                   const struct sockaddr *to, socklen_t tolen)
+{
+	struct io_uring_sqe *sqe;
+	uint16_t seg16 = (uint16_t)seg;
+	unsigned id = (unsigned)(slot - l->gslots);
+
+	memcpy(&slot->to, to, tolen);
+	slot->mh.msg_namelen = tolen;
+	slot->iov.iov_len = len;
+	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&slot->mh)), &seg16, sizeof seg16);
+	sqe = loop_sqe(l);
+	if (!sqe) {
+		loop_gso_done(l, id);
+		return -EBUSY;
+	}
+	io_uring_prep_sendmsg(sqe, l->sock, &slot->mh, 0);
+	io_uring_sqe_set_data64(sqe, LOOP_UD(LOOP_SEND_GSO, id));
+	return 0;
+}
+
+void loop_gso_done(struct loop *l, unsigned slot_id)
+{
+	l->free_gslots[l->ngfree++] = slot_id;
 }
 
 int loop_wait(struct loop *l, int64_t timeout_ns)

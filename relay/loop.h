@@ -26,6 +26,7 @@ enum loop_tag {
 	LOOP_EVENTFD,       /* control commands are waiting */
 	LOOP_WAKE,          /* xcore: packets from another worker (MSG_RING) */
 	LOOP_JOURNAL,       /* id = journal write/fsync token (record.c) */
+	LOOP_SEND_GSO,      /* id = GSO send slot */
 };
 #define LOOP_UD(tag, id)  (((uint64_t)(tag) << 56) | (uint64_t)(id))
 #define LOOP_UD_TAG(ud)   ((unsigned)((ud) >> 56))
@@ -40,7 +41,21 @@ struct loop_send_slot {
 	struct msghdr mh;
 	struct iovec iov;
 	struct sockaddr_in6 to;   /* large enough for IPv4 too */
-	uint8_t buf[LOOP_SEND_BUF];
+	_Alignas(16) uint8_t buf[LOOP_SEND_BUF];
+};
+
+/* A GSO burst: up to LOOP_GSO_BUF bytes of equal-sized SRTP packets (the
+ * last may be shorter) to one viewer in one sendmsg with UDP_SEGMENT; the
+ * kernel cuts it into datagrams.  16 KiB holds one typical video frame. */
+#define LOOP_GSO_BUF   16384
+#define LOOP_GSO_SLOTS 1024   /* per worker: 16 MiB */
+
+struct loop_gso_slot {
+	struct msghdr mh;
+	struct iovec iov;
+	struct sockaddr_in6 to;
+	union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(uint16_t))]; } cmsg;
+	_Alignas(16) uint8_t buf[LOOP_GSO_BUF];
 };
 
 struct loop {
@@ -54,6 +69,9 @@ struct loop {
 	struct loop_send_slot *slots;
 	unsigned *free_slots;              /* stack of free slot indexes */
 	unsigned nslots, nfree;
+	struct loop_gso_slot *gslots;
+	unsigned *free_gslots;
+	unsigned ngslots, ngfree;
 	unsigned queued;                   /* SQEs prepared since the last submit */
 };
 
@@ -84,6 +102,15 @@ static inline struct loop_send_slot *loop_send_slot(struct loop *l)
 int loop_send_queue(struct loop *l, struct loop_send_slot *slot, unsigned len,
                     const struct sockaddr *to, socklen_t tolen);
 void loop_send_done(struct loop *l, unsigned slot_id);
+
+static inline struct loop_gso_slot *loop_gso_slot(struct loop *l)
+{
+	return l->ngfree ? &l->gslots[l->free_gslots[--l->ngfree]] : NULL;
+}
+/* Queues len bytes cut into segments of seg bytes (UDP_SEGMENT) to `to`. */
+int loop_gso_queue(struct loop *l, struct loop_gso_slot *slot, unsigned len, unsigned seg,
+                   const struct sockaddr *to, socklen_t tolen);
+void loop_gso_done(struct loop *l, unsigned slot_id);
 /* A plain SQE for other users (eventfd read, journal writes); submits first
  * when the SQ is full.  NULL only if even then none is free. */
 struct io_uring_sqe *loop_sqe(struct loop *l);

@@ -25,6 +25,7 @@ void relay_opts_usage(FILE *f)
 	      "  --bind ADDR        local address of the UDP sockets (default 127.0.0.1)\n"
 	      "  --advertise HOST   host returned to clients (default: the bind address)\n"
 	      "  --no-pin           do not pin workers to CPUs\n"
+	      "  --no-gso           one sendmsg per datagram (no UDP GSO bursts)\n"
 	      "  -h, --help         this text\n"
 	      "\n"
 	      "Signals: SIGTERM or SIGINT closes the journals and exits.\n"
@@ -33,7 +34,7 @@ void relay_opts_usage(FILE *f)
 }
 
 static const char *const relay_keys[] = {
-	"workers", "port_base", "bind", "advertise", "pin", "control", "spool", "retention", NULL
+	"workers", "port_base", "bind", "advertise", "pin", "gso", "control", "spool", "retention", NULL
 };
 static const char *const limits_keys[] = {
 	"max_streams", "max_viewers", "send_slots", "recv_buffers", "xcore_ring", NULL
@@ -127,6 +128,11 @@ static int load(struct relay_opts *o, struct config *cfg, char *err, size_t errl
 		return -EINVAL;
 	}
 	o->pin = b;
+	if (config_get_bool(cfg, "relay", "gso", true, &b) < 0) {
+		snprintf(err, errlen, "%s", config_error(cfg));
+		return -EINVAL;
+	}
+	o->gso = b;
 	o->pli_interval_ns = (int64_t)pli_ms * 1000000;
 	if (o->workers == 0)
 		o->workers = ncpu > 0 ? (unsigned)(ncpu > RELAY_MAX_WORKERS ? RELAY_MAX_WORKERS : ncpu) : 1;
@@ -156,6 +162,7 @@ int relay_opts_parse(struct relay_opts *o, int argc, char **argv, char *err, siz
 		{ "bind", required_argument, NULL, 'b' },
 		{ "advertise", required_argument, NULL, 'a' },
 		{ "no-pin", no_argument, NULL, 'P' },
+		{ "no-gso", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -182,6 +189,7 @@ int relay_opts_parse(struct relay_opts *o, int argc, char **argv, char *err, siz
 		case 'b': key = "bind"; break;
 		case 'a': key = "advertise"; break;
 		case 'P': key = "pin"; optarg = (char *)"no"; break;
+		case 'G': key = "gso"; optarg = (char *)"no"; break;
 		default:
 			snprintf(err, errlen, "unknown or incomplete option '%s' (see --help)",
 			         argv[optind - 1]);

@@ -21,6 +21,7 @@ struct relay_opts {
 	char bind[64];               /* local address of the UDP sockets */
 	char advertise[64];          /* host handed to clients in {host, port}; defaults to bind */
 	bool pin;                    /* pin worker i to the i-th online CPU */
+	bool gso;                    /* send each viewer's burst of equal-sized packets with UDP GSO */
 	char control[PATH_MAX];      /* control socket path */
 	char spool[PATH_MAX];        /* recording journals: spool/ then spool/ready/ */
 	char retention[PATH_MAX];    /* retention policy, validated at start */

@@ -312,6 +312,8 @@ void record_shutdown(struct worker *w)
 				record_on_completion(w, cqe);
 			else if (LOOP_UD_TAG(io_uring_cqe_get_data64(cqe)) == LOOP_SEND)
 				loop_send_done(&w->loop, (unsigned)LOOP_UD_ID(io_uring_cqe_get_data64(cqe)));
+			else if (LOOP_UD_TAG(io_uring_cqe_get_data64(cqe)) == LOOP_SEND_GSO)
+				loop_gso_done(&w->loop, (unsigned)LOOP_UD_ID(io_uring_cqe_get_data64(cqe)));
 			io_uring_cqe_seen(&w->loop.ring, cqe);
 		}
 		record_tick(w, amphi_mono_ns());

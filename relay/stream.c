@@ -123,6 +123,8 @@ void vgroup_destroy(struct vgroup *g)
 		return;
 	for (unsigned i = 0; i < g->n; i++)
 		viewer_destroy(g->v[i]);
+	for (unsigned i = 0; i < g->nbatch; i++)
+		relay_pkt_unref(g->batch[i]);
 	if (g->cache)
 		for (size_t i = 0; i < (size_t)g->ntracks * g->cache_cap; i++)
 			if (g->cache[i])

@@ -23,6 +23,7 @@
 #define STREAM_MAX_TRACKS  8
 #define STREAM_MAX_SOURCES 8    /* latched publisher addresses (ffmpeg: 2 RTP + 2 RTCP) */
 #define STREAM_KEY_MAX     32
+#define STREAM_BATCH_MAX   32   /* packets of one stream gathered per loop turn */
 
 enum track_kind { TRACK_AUDIO = 1, TRACK_VIDEO = 2 };   /* = journal_kind */
 
@@ -136,6 +137,11 @@ struct vgroup {
 	unsigned cache_cap;               /* power of two, 0: no cache */
 	uint32_t track_ssrc[STREAM_MAX_TRACKS]; /* from the packets delivered */
 	int64_t next_keyframe_ns;         /* this worker's own coalescing of PLI/FIR */
+	/* Media handed to this worker during the current loop turn, sent at its
+	 * end so each viewer's burst goes out as GSO super-datagrams (fanout.c). */
+	struct relay_pkt *batch[STREAM_BATCH_MAX];   /* one reference each */
+	unsigned nbatch;
+	bool dirty;                       /* listed in the worker's dirty list */
 	uint64_t rtcp_in, srtp_fail;      /* viewers' RTCP received here, and failed auth */
 	uint64_t nacks, retransmits, keyframe_requests, keyframe_suppressed;
 	uint64_t pkts_out, bytes_out;     /* SRTP packets queued to the kernel */

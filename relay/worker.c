@@ -311,6 +311,13 @@ static void reap_one(struct worker *w, const struct io_uring_cqe *cqe)
 		}
 		loop_send_done(&w->loop, (unsigned)LOOP_UD_ID(ud));
 		return;
+	case LOOP_SEND_GSO:
+		if (cqe->res < 0) {
+			w->c.send_errors++;
+			log_limited(&w->lim_send, LOG_WARN, "GSO send failed", "worker=%u err=%d", w->idx, cqe->res);
+		}
+		loop_gso_done(&w->loop, (unsigned)LOOP_UD_ID(ud));
+		return;
 	case LOOP_JOURNAL:
 		record_on_completion(w, cqe);
 		return;
@@ -436,6 +443,7 @@ static void worker_free(struct worker *w)
 	free(w->vgroups);
 	free(w->owned);
 	free(w->vslots);
+	free(w->dirty);
 	free(w->deferred);
 	free(w);
 }
@@ -469,7 +477,8 @@ static int worker_create(struct relay *r, unsigned idx, struct worker **out)
 	w->vgroups = calloc(r->opts.max_streams, sizeof *w->vgroups);
 	w->owned = calloc(r->opts.max_streams, sizeof *w->owned);
 	w->vslots = calloc(r->opts.max_streams, sizeof *w->vslots);
-	if (!w->streams || !w->vgroups || !w->owned || !w->vslots || xcore_ring_init(&w->cmdq, 64) < 0) {
+	w->dirty = calloc(r->opts.max_streams, sizeof *w->dirty);
+	if (!w->streams || !w->vgroups || !w->owned || !w->vslots || !w->dirty || xcore_ring_init(&w->cmdq, 64) < 0) {
 		rc = -ENOMEM;
 		goto fail;
 	}

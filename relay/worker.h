@@ -32,6 +32,7 @@ struct worker_counters {
 	uint64_t drops;                 /* no send slot, ring full, protect failed */
 	uint64_t send_errors;           /* send completions with an error */
 	uint64_t handoffs_in;           /* packets received from other workers */
+	uint64_t gso_sends;             /* GSO super-datagrams (each several of pkts_out) */
 	uint64_t nacks, plis_forwarded, plis_suppressed;
 };
 
@@ -87,6 +88,8 @@ struct worker {
 	unsigned nowned;
 	unsigned *vslots;                 /* slots with viewers here, for viewers' RTCP */
 	unsigned nvslots;
+	unsigned *dirty;                  /* slots whose vgroup has a batch to send this turn */
+	unsigned ndirty;
 	uint64_t wake_mask;               /* workers to wake at the end of this turn */
 	struct worker_counters c;
 	struct log_limit lim_malformed, lim_unknown, lim_srtp, lim_send, lim_drop, lim_unsupported;

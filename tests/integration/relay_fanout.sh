@@ -38,6 +38,17 @@ run() {   # run SUITE VIEWERS SECONDS
 run gcm 1000 5
 run cm 200 3
 
+# Frames: 8 packets back to back.  Each viewer's burst leaves as UDP GSO
+# super-datagrams; the viewers must still see every packet, one by one.
+g0=$(printf '%s\n' '{"cmd":"stats"}' | socat -t5 - "UNIX-CONNECT:$sock" | jq '[.workers[].gso_sends] | add')
+out=$("$TOOL" --control "$sock" --suite gcm --viewers 500 --seconds 3 --burst 8)
+g1=$(printf '%s\n' '{"cmd":"stats"}' | socat -t5 - "UNIX-CONNECT:$sock" | jq '[.workers[].gso_sends] | add')
+echo "bursts: $out (GSO sends $((g1 - g0)))"
+check "bursts: every viewer received every packet" test "$(jq '.min_received == .sent and .max_received == .sent' <<<"$out")" = true
+check "bursts: all decrypted, plaintext as sent" test "$(jq '.auth_failures + .payload_mismatches' <<<"$out")" = 0
+check "bursts: relay used GSO ($((g1 - g0)) sends for $(jq .relay_pkts_out <<<"$out") packets)" \
+	test $((g1 - g0)) -gt 0 -a $((g1 - g0)) -lt "$(jq '.relay_pkts_out / 2 | floor' <<<"$out")"
+
 # RTCP: the publisher sends SRs and reads what comes back; viewers 0..9 lose
 # every 20th packet and NACK it; every viewer sends a PLI each second.
 out=$("$TOOL" --control "$sock" --suite gcm --viewers 200 --seconds 4 --feedback)

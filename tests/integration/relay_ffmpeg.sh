@@ -61,7 +61,7 @@ done
 # the publisher ends makes each write out what it decoded.
 rpids=()
 for i in 1 2 3 4; do
-	timeout -s INT 22 ffmpeg -hide_banner -nostdin -loglevel warning -protocol_whitelist file,udp,rtp,srtp \
+	timeout -s INT 90 ffmpeg -hide_banner -nostdin -loglevel warning -protocol_whitelist file,udp,rtp,srtp \
 		-analyzeduration 4M -probesize 4M -i "$T/recv$i.sdp" \
 		-map 0:v? -f framecrc "$T/video$i.crc" -map 0:a? -f framecrc "$T/audio$i.crc" \
 		>"$T/recv$i.log" 2>&1 &

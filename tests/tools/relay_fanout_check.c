@@ -3,7 +3,7 @@
  *
  *   relay_fanout_check --control SOCK [--viewers N] [--seconds S]
  *                      [--bitrate BPS] [--packet-size BYTES] [--suite gcm|cm]
- *                      [--feedback]
+ *                      [--feedback] [--burst N]
  *
  * Creates a stream and N viewers through the control socket, each viewer
  * with its own random key and its own UDP socket; publishes RTP at the given
@@ -14,6 +14,8 @@
  *   sent, viewers, received (total), min_received, max_received,
  *   auth_failures, payload_mismatches, relay_pkts_in, relay_pkts_out,
  *   relay_drops, relay_send_errors
+ * --burst N sends N packets back to back every N packet intervals (a video
+ * frame's packets leave an encoder together), default 1 (evenly paced).
  * With --feedback the publisher also sends a sender report every 50 packets
  * and reads what the relay sends back to it; viewers 0..9 pretend to lose
  * every 20th packet and ask for it with a NACK, and every viewer sends a PLI
@@ -60,7 +62,7 @@ static void wr32(uint8_t *p, uint32_t v)
 }
 
 static const char *sock_path;
-static unsigned nviewers = 1000, seconds = 5, bitrate = 1000000, pkt_size = 1200;
+static unsigned nviewers = 1000, seconds = 5, bitrate = 1000000, pkt_size = 1200, burst = 1;
 static bool gcm = true, feedback;
 static uint64_t sr_sent, plis_at_publisher, nacks_sent, plis_sent;
 static atomic_bool sending_done;
@@ -203,7 +205,7 @@ static void *publisher(void *arg)
 	uint8_t buf[2048];
 
 	for (uint64_t i = 0; i < total; i++) {
-		int64_t due = t0 + (int64_t)i * gap, now = mono_ns();
+		int64_t due = t0 + (int64_t)(i / burst * burst) * gap, now = mono_ns();
 		int len = (int)(12 + payload);
 		uint16_t seq = (uint16_t)(1000 + i);
 		uint32_t ts = (uint32_t)(i * 3000);
@@ -255,7 +257,7 @@ int main(int argc, char **argv)
 		{ "control", required_argument, NULL, 'c' }, { "viewers", required_argument, NULL, 'v' },
 		{ "seconds", required_argument, NULL, 's' }, { "bitrate", required_argument, NULL, 'b' },
 		{ "packet-size", required_argument, NULL, 'p' }, { "suite", required_argument, NULL, 'S' },
-		{ "feedback", no_argument, NULL, 'f' },
+		{ "feedback", no_argument, NULL, 'f' }, { "burst", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct viewer *v;
@@ -280,10 +282,11 @@ int main(int argc, char **argv)
 		case 'p': pkt_size = (unsigned)atoi(optarg); break;
 		case 'S': gcm = !strcmp(optarg, "gcm"); break;
 		case 'f': feedback = true; break;
+		case 'B': burst = (unsigned)atoi(optarg); break;
 		default: die("usage: see the comment at the top of tests/tools/relay_fanout_check.c");
 		}
 	}
-	if (!sock_path || nviewers == 0 || pkt_size < 100 || pkt_size > 1400 || bitrate < 8000)
+	if (!sock_path || nviewers == 0 || pkt_size < 100 || pkt_size > 1400 || bitrate < 8000 || burst < 1)
 		die("bad arguments");
 	rl.rlim_cur = rl.rlim_max = nviewers + 64;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < nviewers + 64) {
