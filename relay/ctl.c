@@ -535,6 +535,7 @@ static json_t *cmd_stats(struct relay_ctl *c)
 		json_object_set_new(o, "drops", U(s->drops));
 		json_object_set_new(o, "send_errors", U(s->send_errors));
 		json_object_set_new(o, "sr_forwarded", U(s->sr_forwarded));
+		json_object_set_new(o, "publisher_restarts", U(s->publisher_restarts));
 		json_object_set_new(o, "viewer_rtcp_in", U(s->viewer_rtcp_in));
 		json_object_set_new(o, "nacks", U(s->nacks));
 		json_object_set_new(o, "retransmits", U(s->retransmits));

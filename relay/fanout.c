@@ -185,6 +185,12 @@ void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t 
 	pkt->track = (uint8_t)rc;
 	s->track_ssrc[rc] = (uint32_t)pkt->data[8] << 24 | (uint32_t)pkt->data[9] << 16 |
 	                    (uint32_t)pkt->data[10] << 8 | pkt->data[11];
+	if (stream_map_packet(s, (unsigned)rc, pkt->data, amphi_mono_ns())) {
+		s->c.publisher_restarts++;
+		src_log(src, a, sizeof a);
+		log_msg(LOG_INFO, "publisher restarted, viewers' stream continues", "stream=%s track=%d source=%s",
+		        s->id, rc, a);
+	}
 	s->c.pkts_in++;
 	s->c.bytes_in += len;
 	if (s->rec)

@@ -40,7 +40,7 @@ void feedback_publisher_rtcp(struct worker *w, struct stream *s, const struct re
 			return;
 		memcpy(out->data, p.data, p.len);
 		len = p.len;
-		if (rtcp_sr_rewrite(out->data, &len, sr.ssrc, 0) < 0) {
+		if (rtcp_sr_rewrite(out->data, &len, s->map[track].out_ssrc, s->map[track].ts_off) < 0) {
 			relay_pkt_unref(out);
 			continue;
 		}
@@ -209,8 +209,10 @@ void feedback_keyframe(struct worker *w, struct relay_pkt *req)
 		w->c.plis_suppressed++;
 		return;
 	}
-	if (track_of(s->track_ssrc, s->ntracks, media) < 0) {
-		/* Not a publisher SSRC: ask for the first video track's keyframe. */
+	if (stream_track_by_out_ssrc(s, media) >= 0) {
+		media = s->track_ssrc[stream_track_by_out_ssrc(s, media)];   /* the publisher's own */
+	} else {
+		/* Not a viewer-facing SSRC: ask for the first video track's keyframe. */
 		media = 0;
 		for (unsigned i = 0; i < s->ntracks && !media; i++)
 			if (s->tracks[i].kind == TRACK_VIDEO)

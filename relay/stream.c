@@ -48,6 +48,65 @@ void stream_destroy(struct stream *s)
 	free(s);
 }
 
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+bool stream_map_packet(struct stream *s, unsigned track, uint8_t *rtp, int64_t now)
+{
+	struct stream_map *m = &s->map[track];
+	uint32_t ssrc = rd32(rtp + 8), ts = rd32(rtp + 4);
+	uint16_t seq = (uint16_t)(rtp[2] << 8 | rtp[3]), oseq;
+	uint32_t ots;
+	bool restart = false;
+
+	if (!m->started) {
+		m->started = true;
+		m->in_ssrc = m->out_ssrc = ssrc;
+		m->last_seq = (uint16_t)(seq - 1);
+		m->last_ts = ts;
+		m->last_ns = now;
+	} else if (ssrc != m->in_ssrc) {
+		/* Go on one past the last sequence number, with the timestamp
+		 * advanced by the wall time since the last packet. */
+		uint64_t ticks = (uint64_t)(now > m->last_ns ? now - m->last_ns : 0) *
+		                 s->tracks[track].clock_rate / 1000000000ULL;
+		m->seq_off = (uint16_t)(m->last_seq + 1 - seq);
+		m->ts_off = m->last_ts + (uint32_t)ticks + 1 - ts;
+		m->in_ssrc = ssrc;
+		restart = true;
+	}
+	oseq = (uint16_t)(seq + m->seq_off);
+	ots = ts + m->ts_off;
+	rtp[2] = (uint8_t)(oseq >> 8);
+	rtp[3] = (uint8_t)oseq;
+	wr32(rtp + 4, ots);
+	wr32(rtp + 8, m->out_ssrc);
+	if ((int16_t)(oseq - m->last_seq) > 0 || restart) {
+		m->last_seq = oseq;
+		m->last_ts = ots;
+		m->last_ns = now;
+	}
+	return restart;
+}
+
+int stream_track_by_out_ssrc(const struct stream *s, uint32_t ssrc)
+{
+	for (unsigned i = 0; i < s->ntracks; i++)
+		if (s->map[i].started && s->map[i].out_ssrc == ssrc)
+			return (int)i;
+	return -1;
+}
+
 int stream_track_by_pt(const struct stream *s, uint8_t pt)
 {
 	for (unsigned i = 0; i < s->ntracks; i++)

@@ -46,6 +46,21 @@ struct stream_spec {
 	uint8_t key[STREAM_KEY_MAX];     /* master key || master salt */
 };
 
+/* Per track: the viewers' view stays one continuous RTP stream when the
+ * publisher restarts with a new SSRC, sequence and timestamp base.  The
+ * first SSRC is kept for the stream's life; sequence numbers and timestamps
+ * are shifted so they go on from where the viewers are. */
+struct stream_map {
+	bool started;
+	uint32_t in_ssrc;      /* publisher SSRC now feeding the track */
+	uint32_t out_ssrc;     /* SSRC the viewers see */
+	uint16_t seq_off;      /* out = in + seq_off (mod 2^16) */
+	uint32_t ts_off;       /* out = in + ts_off (mod 2^32) */
+	uint16_t last_seq;     /* highest sequence number sent out */
+	uint32_t last_ts;      /* its timestamp */
+	int64_t last_ns;       /* its arrival, monotonic */
+};
+
 struct stream_source {
 	struct sockaddr_in6 addr;   /* IPv4 addresses live here as sockaddr_in */
 	int64_t last_ns;            /* monotonic time of the last authenticated packet */
@@ -59,6 +74,7 @@ struct stream_counters {
 	uint64_t unknown_pt;             /* authenticated, but no track has that payload type */
 	uint64_t handoff_drops;          /* an xcore ring to a viewer worker was full */
 	uint64_t sr_forwarded;           /* sender reports handed to the viewers */
+	uint64_t publisher_restarts;     /* a track's SSRC changed: the mapping moved on */
 	uint64_t keyframe_requests;      /* PLI/FIR sent to the publisher */
 	uint64_t keyframe_suppressed;    /* viewer requests folded into one already sent */
 	uint64_t recorded;               /* packets appended to the journal */
@@ -77,7 +93,8 @@ struct stream {
 	struct srtp_rx *rx;                 /* owned: ingress context, all SSRCs */
 	struct srtp_tx *fb_tx;              /* owned: SRTCP towards the publisher (PLI/FIR), same key */
 	uint32_t relay_ssrc;                /* sender SSRC of the relay's own RTCP */
-	uint32_t track_ssrc[STREAM_MAX_TRACKS]; /* publisher SSRC per track, learned from RTP */
+	uint32_t track_ssrc[STREAM_MAX_TRACKS]; /* publisher SSRC now feeding each track, from RTP */
+	struct stream_map map[STREAM_MAX_TRACKS]; /* what viewers see of each track (stream_map_packet) */
 	struct sockaddr_in6 rtcp_src;       /* where the publisher's RTCP comes from (PLI/FIR go there) */
 	int64_t next_keyframe_ns;           /* monotonic: no PLI/FIR to the publisher before this */
 	uint64_t subscribers;               /* bit w: worker w has viewers of this stream */
@@ -91,6 +108,12 @@ struct stream {
  * 0, -EINVAL (bad key), -ENOMEM. */
 int stream_create(const struct stream_spec *spec, unsigned slot, uint32_t gen, struct stream **out);
 void stream_destroy(struct stream *s);
+/* Rewrites the RTP header of pkt (plaintext, track known) to the viewers'
+ * SSRC, sequence number and timestamp.  Returns true when the publisher's
+ * SSRC for that track changed (a restart). */
+bool stream_map_packet(struct stream *s, unsigned track, uint8_t *rtp, int64_t now_mono);
+/* The track whose viewer-facing SSRC is ssrc, or -1. */
+int stream_track_by_out_ssrc(const struct stream *s, uint32_t ssrc);
 /* The track whose payload type is pt, or -1. */
 int stream_track_by_pt(const struct stream *s, uint8_t pt);
 /* Remembers src as a publisher address (re-latching replaces the stalest

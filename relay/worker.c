@@ -161,6 +161,7 @@ static void stats_add(struct worker *w, struct relay_cmd *cmd)
 			o->record_drops += s->c.record_drops;
 			o->drops += s->c.handoff_drops;
 			o->sr_forwarded += s->c.sr_forwarded;
+			o->publisher_restarts += s->c.publisher_restarts;
 			o->keyframe_sent += s->c.keyframe_requests;
 			o->keyframe_suppressed += s->c.keyframe_suppressed;
 		}

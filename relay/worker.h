@@ -50,7 +50,7 @@ enum relay_cmd_op {
 struct relay_stream_stats {
 	uint64_t pkts_in, bytes_in, rtcp_in, srtp_fail, replayed, unknown_pt, recorded, record_drops;
 	uint64_t pkts_out, bytes_out, drops, send_errors;
-	uint64_t sr_forwarded, viewer_rtcp_in, nacks, retransmits;
+	uint64_t sr_forwarded, viewer_rtcp_in, nacks, retransmits, publisher_restarts;
 	uint64_t keyframe_requests, keyframe_sent, keyframe_suppressed;
 	unsigned viewers;
 };

@@ -50,8 +50,9 @@ check "bursts: relay used GSO ($((g1 - g0)) sends for $(jq .relay_pkts_out <<<"$
 	test $((g1 - g0)) -gt 0 -a $((g1 - g0)) -lt "$(jq '.relay_pkts_out / 2 | floor' <<<"$out")"
 
 # RTCP: the publisher sends SRs and reads what comes back; viewers 0..9 lose
-# every 20th packet and NACK it; every viewer sends a PLI each second.
-out=$("$TOOL" --control "$sock" --suite gcm --viewers 200 --seconds 4 --feedback)
+# every 20th packet and NACK it; every viewer sends a PLI each second.  Halfway
+# the publisher restarts (new port, SSRC, sequence and timestamp base).
+out=$("$TOOL" --control "$sock" --suite gcm --viewers 200 --seconds 4 --feedback --restart --burst 4)
 echo "feedback: $out"
 j() { jq "$1" <<<"$out"; }
 check "feedback: every viewer ends with every packet (NACKed ones re-sent)" test "$(j .min_received)" = "$(j .sent)"
@@ -64,6 +65,8 @@ check "feedback: PLIs reached the publisher ($(j .plis_at_publisher) of $(j .pli
 	test "$(j '.plis_at_publisher > 0 and .plis_at_publisher == .relay_keyframe_sent')" = true
 # 3 s of PLIs at a 500 ms interval: at most 7 may pass.
 check "feedback: PLIs coalesced to at most one per 500 ms" test "$(j '.plis_at_publisher <= 7 and .relay_keyframe_suppressed > 0')" = true
+check "restart: the relay saw the publisher restart once" test "$(j .relay_publisher_restarts)" = 1
+check "restart: viewers saw one SSRC and consecutive sequence numbers" test "$(j .discontinuities)" = 0
 check "feedback: relay egress = media + SRs + retransmissions" \
 	test "$(j '.relay_pkts_out == .received + .viewers * .sr_sent + .retransmits_received')" = true
 

@@ -3,7 +3,7 @@
  *
  *   relay_fanout_check --control SOCK [--viewers N] [--seconds S]
  *                      [--bitrate BPS] [--packet-size BYTES] [--suite gcm|cm]
- *                      [--feedback] [--burst N]
+ *                      [--feedback] [--burst N] [--restart]
  *
  * Creates a stream and N viewers through the control socket, each viewer
  * with its own random key and its own UDP socket; publishes RTP at the given
@@ -16,6 +16,11 @@
  *   relay_drops, relay_send_errors
  * --burst N sends N packets back to back every N packet intervals (a video
  * frame's packets leave an encoder together), default 1 (evenly paced).
+ * --restart: halfway through, the publisher starts again from a new socket
+ * (new source port) with a new SSRC, sequence and timestamp base, as a
+ * restarted encoder does; viewers must see one continuous stream.
+ * Every viewer checks that its packets keep one SSRC and consecutive sequence
+ * numbers ("discontinuities" counts breaks; "relay_publisher_restarts").
  * With --feedback the publisher also sends a sender report every 50 packets
  * and reads what the relay sends back to it; viewers 0..9 pretend to lose
  * every 20th packet and ask for it with a NACK, and every viewer sends a PLI
@@ -52,7 +57,9 @@ struct viewer {
 	srtp_t srtp, srtp_out;           /* media from the relay; our RTCP to it */
 	struct sockaddr_in relay;         /* the viewer's egress port: RTCP goes there */
 	uint8_t *seen;                    /* lossy viewers: 65536 flags, seq received once */
-	uint64_t received, auth_failures, mismatches, sr_received, retransmits;
+	uint64_t received, auth_failures, mismatches, sr_received, retransmits, discontinuities;
+	uint32_t ssrc0;
+	uint16_t last_seq;
 	int64_t next_pli_ns;
 };
 
@@ -63,7 +70,7 @@ static void wr32(uint8_t *p, uint32_t v)
 
 static const char *sock_path;
 static unsigned nviewers = 1000, seconds = 5, bitrate = 1000000, pkt_size = 1200, burst = 1;
-static bool gcm = true, feedback;
+static bool gcm = true, feedback, restart;
 static uint64_t sr_sent, plis_at_publisher, nacks_sent, plis_sent;
 static atomic_bool sending_done;
 static uint64_t sent;
@@ -119,10 +126,11 @@ static srtp_t make_srtp(const uint8_t *key, bool inbound)
 }
 
 /* The payload of packet seq: a pattern the viewers can check byte by byte. */
-static void fill_payload(uint8_t *p, size_t n, uint16_t seq)
+static void fill_payload(uint8_t *p, size_t n, uint32_t idx)
 {
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(seq * 31 + i * 7);
+	wr32(p, idx);
+	for (size_t i = 4; i < n; i++)
+		p[i] = (uint8_t)(idx * 31 + i * 7);
 }
 
 /* Sends an RR + one feedback packet from viewer w to the relay. */
@@ -203,12 +211,31 @@ static void *publisher(void *arg)
 	uint64_t total = (uint64_t)bitrate / 8 / pkt_size * seconds;
 	int64_t gap = (int64_t)(1e9 * pkt_size * 8 / bitrate), t0 = mono_ns();
 	uint8_t buf[2048];
+	uint32_t ssrc = SSRC, ts_base = 0;
+	uint16_t seq_base = 1000;
+	uint64_t i0 = 0;
 
 	for (uint64_t i = 0; i < total; i++) {
 		int64_t due = t0 + (int64_t)(i / burst * burst) * gap, now = mono_ns();
 		int len = (int)(12 + payload);
-		uint16_t seq = (uint16_t)(1000 + i);
-		uint32_t ts = (uint32_t)(i * 3000);
+		uint16_t seq;
+		uint32_t ts;
+		if (restart && i == total / 2) {
+			/* A restarted encoder: new socket, SSRC, sequence and timestamp base. */
+			struct sockaddr_in to;
+			socklen_t tl = sizeof to;
+			getpeername(p->fd, (struct sockaddr *)&to, &tl);
+			close(p->fd);
+			p->fd = socket(AF_INET, SOCK_DGRAM, 0);
+			if (p->fd < 0 || connect(p->fd, (struct sockaddr *)&to, tl) < 0)
+				die("cannot reconnect the publisher");
+			ssrc = SSRC ^ 0x00ff00ffu;
+			seq_base = 40000;
+			ts_base = 123456789u;
+			i0 = i;
+		}
+		seq = (uint16_t)(seq_base + (i - i0));
+		ts = ts_base + (uint32_t)((i - i0) * 3000);
 		if (due > now) {
 			struct timespec d = { 0, due - now };
 			nanosleep(&d, NULL);
@@ -218,8 +245,8 @@ static void *publisher(void *arg)
 		buf[2] = seq >> 8;
 		buf[3] = seq & 0xff;
 		buf[4] = ts >> 24; buf[5] = ts >> 16; buf[6] = ts >> 8; buf[7] = ts;
-		buf[8] = SSRC >> 24; buf[9] = SSRC >> 16 & 0xff; buf[10] = SSRC >> 8 & 0xff; buf[11] = SSRC & 0xff;
-		fill_payload(buf + 12, payload, seq);
+		wr32(buf + 8, ssrc);
+		fill_payload(buf + 12, payload, (uint32_t)i);
 		if (srtp_protect(p->srtp, buf, &len) != srtp_err_status_ok)
 			die("srtp_protect failed");
 		if (send(p->fd, buf, (size_t)len, 0) != len)
@@ -231,7 +258,7 @@ static void *publisher(void *arg)
 			int slen = 28;
 			memset(sr, 0, sizeof sr);
 			sr[0] = 0x80; sr[1] = 200; sr[3] = 6;
-			wr32(sr + 4, SSRC);
+			wr32(sr + 4, ssrc);
 			wr32(sr + 8, 0xe0000000u + (uint32_t)i);   /* NTP seconds */
 			wr32(sr + 16, ts);
 			wr32(sr + 20, (uint32_t)sent);
@@ -258,6 +285,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' }, { "bitrate", required_argument, NULL, 'b' },
 		{ "packet-size", required_argument, NULL, 'p' }, { "suite", required_argument, NULL, 'S' },
 		{ "feedback", no_argument, NULL, 'f' }, { "burst", required_argument, NULL, 'B' },
+		{ "restart", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct viewer *v;
@@ -270,7 +298,7 @@ int main(int argc, char **argv)
 	pthread_t th;
 	int ep, c;
 	json_t *resp, *st;
-	uint64_t total = 0, minr = UINT64_MAX, maxr = 0, fails = 0, mism = 0, minsr = UINT64_MAX, retx = 0;
+	uint64_t total = 0, minr = UINT64_MAX, maxr = 0, fails = 0, mism = 0, minsr = UINT64_MAX, retx = 0, disc = 0;
 	int64_t quiet_since = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -282,6 +310,7 @@ int main(int argc, char **argv)
 		case 'p': pkt_size = (unsigned)atoi(optarg); break;
 		case 'S': gcm = !strcmp(optarg, "gcm"); break;
 		case 'f': feedback = true; break;
+		case 'R': restart = true; break;
 		case 'B': burst = (unsigned)atoi(optarg); break;
 		default: die("usage: see the comment at the top of tests/tools/relay_fanout_check.c");
 		}
@@ -391,10 +420,21 @@ int main(int argc, char **argv)
 					w->auth_failures++;
 					continue;
 				}
-				fill_payload(expect, (size_t)len - 12, seq);
-				if (len < 12 || (buf[1] & 0x7f) != PT || memcmp(buf + 12, expect, (size_t)len - 12)) {
+				if (len < 16) {
+					w->mismatches++;
+					continue;
+				}
+				fill_payload(expect, (size_t)len - 12,
+				             (uint32_t)buf[12] << 24 | buf[13] << 16 | buf[14] << 8 | buf[15]);
+				if ((buf[1] & 0x7f) != PT || memcmp(buf + 12, expect, (size_t)len - 12)) {
 					w->mismatches++;
 				} else {
+					uint32_t ss = (uint32_t)buf[8] << 24 | buf[9] << 16 | buf[10] << 8 | buf[11];
+					if (!w->received)
+						w->ssrc0 = ss;
+					else if (!w->seen && (ss != w->ssrc0 || seq != (uint16_t)(w->last_seq + 1)))
+						w->discontinuities++;
+					w->last_seq = seq;
 					w->received++;
 					if (w->seen && seq % 20 == 0)
 						w->retransmits++;
@@ -419,6 +459,7 @@ int main(int argc, char **argv)
 		if (v[i].sr_received < minsr)
 			minsr = v[i].sr_received;
 		retx += v[i].retransmits;
+		disc += v[i].discontinuities;
 	}
 	st = call(json_pack("{s:s}", "cmd", "stats"));
 	{
@@ -430,7 +471,8 @@ int main(int argc, char **argv)
 		       "\"nacks_sent\":%llu,\"retransmits_received\":%llu,\"plis_sent\":%llu,"
 		       "\"plis_at_publisher\":%llu,\"relay_sr_forwarded\":%lld,\"relay_nacks\":%lld,"
 		       "\"relay_retransmits\":%lld,\"relay_keyframe_sent\":%lld,"
-		       "\"relay_keyframe_suppressed\":%lld}\n",
+		       "\"relay_keyframe_suppressed\":%lld,\"discontinuities\":%llu,"
+		       "\"relay_publisher_restarts\":%lld}\n",
 		       (unsigned long long)sent, nviewers, (unsigned long long)total,
 		       (unsigned long long)minr, (unsigned long long)maxr, (unsigned long long)fails,
 		       (unsigned long long)mism,
@@ -445,7 +487,9 @@ int main(int argc, char **argv)
 		       (long long)json_integer_value(json_object_get(s0, "nacks")),
 		       (long long)json_integer_value(json_object_get(s0, "retransmits")),
 		       (long long)json_integer_value(json_object_get(s0, "keyframe_sent")),
-		       (long long)json_integer_value(json_object_get(s0, "keyframe_suppressed")));
+		       (long long)json_integer_value(json_object_get(s0, "keyframe_suppressed")),
+		       (unsigned long long)disc,
+		       (long long)json_integer_value(json_object_get(s0, "publisher_restarts")));
 	}
 	json_decref(st);
 	json_decref(call(json_pack("{s:s,s:s}", "cmd", "stream.delete", "id", "fanout")));

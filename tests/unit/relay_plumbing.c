@@ -4,6 +4,7 @@
 #include "relay/ctl.h"
 #include "relay/opts.h"
 #include "relay/relay.h"
+#include "relay/stream.h"
 #include "relay/xcore.h"
 
 #include <errno.h>
@@ -152,6 +153,53 @@ TEST(options_flags_over_file)
 	}
 }
 
+static void rtp(uint8_t *p, uint32_t ssrc, uint16_t seq, uint32_t ts)
+{
+	memset(p, 0, 12);
+	p[0] = 0x80;
+	p[1] = 96;
+	p[2] = (uint8_t)(seq >> 8);
+	p[3] = (uint8_t)seq;
+	p[4] = (uint8_t)(ts >> 24); p[5] = (uint8_t)(ts >> 16); p[6] = (uint8_t)(ts >> 8); p[7] = (uint8_t)ts;
+	p[8] = (uint8_t)(ssrc >> 24); p[9] = (uint8_t)(ssrc >> 16); p[10] = (uint8_t)(ssrc >> 8); p[11] = (uint8_t)ssrc;
+}
+#define SEQ(p) ((uint16_t)((p)[2] << 8 | (p)[3]))
+#define TS(p) ((uint32_t)(p)[4] << 24 | (uint32_t)(p)[5] << 16 | (uint32_t)(p)[6] << 8 | (p)[7])
+#define SSRC(p) ((uint32_t)(p)[8] << 24 | (uint32_t)(p)[9] << 16 | (uint32_t)(p)[10] << 8 | (p)[11])
+
+TEST(publisher_restart_keeps_viewers_continuous)
+{
+	struct stream s;
+	uint8_t p[12];
+	memset(&s, 0, sizeof s);
+	s.ntracks = 1;
+	s.tracks[0].clock_rate = 90000;
+	rtp(p, 0xaaaa, 65534, 4294967000u);
+	CHECK(!stream_map_packet(&s, 0, p, 1000000000));
+	CHECK_INT(SEQ(p), ==, 65534);
+	CHECK_INT(SSRC(p), ==, 0xaaaa);
+	rtp(p, 0xaaaa, 65535, 4294967000u + 3000);
+	CHECK(!stream_map_packet(&s, 0, p, 1033000000));
+	CHECK_INT(SEQ(p), ==, 65535);
+	/* Late reordered packet: mapped, does not move the high-water mark. */
+	rtp(p, 0xaaaa, 65533, 4294967000u - 3000);
+	CHECK(!stream_map_packet(&s, 0, p, 1040000000));
+	CHECK_INT(SEQ(p), ==, 65533);
+	/* Restart 1 s later with a new SSRC and bases: seq wraps to 0, the
+	 * timestamp moves on by about 1 s of 90 kHz, the SSRC stays. */
+	rtp(p, 0xbbbb, 100, 5);
+	CHECK(stream_map_packet(&s, 0, p, 2033000000));
+	CHECK_INT(SEQ(p), ==, 0);
+	CHECK_INT(SSRC(p), ==, 0xaaaa);
+	CHECK_INT((uint32_t)(TS(p) - (4294967000u + 3000)), ==, 90001);
+	rtp(p, 0xbbbb, 101, 3005);
+	CHECK(!stream_map_packet(&s, 0, p, 2066000000));
+	CHECK_INT(SEQ(p), ==, 1);
+	CHECK_INT((uint32_t)(TS(p) - (4294967000u + 3000)), ==, 93001);
+	CHECK_INT(stream_track_by_out_ssrc(&s, 0xaaaa), ==, 0);
+	CHECK_INT(stream_track_by_out_ssrc(&s, 0xbbbb), ==, -1);
+}
+
 int main(void)
 {
 	RUN(ring_keeps_order_across_threads);
@@ -159,5 +207,6 @@ int main(void)
 	RUN(base64_strict);
 	RUN(addresses);
 	RUN(options_flags_over_file);
+	RUN(publisher_restart_keeps_viewers_continuous);
 	return harness_done();
 }
