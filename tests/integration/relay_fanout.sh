@@ -61,8 +61,9 @@ check "feedback: every NACKed packet was re-sent from the cache ($(j .nacks_sent
 check "feedback: every viewer received every SR ($(j .sr_sent))" \
 	test "$(j '.sr_sent > 0 and .min_sr_received == .sr_sent and .relay_sr_forwarded == .sr_sent')" = true
 check "feedback: no authentication failure at the viewers" test "$(j .auth_failures)" = 0
+# One PLI may go to the publisher's old socket around its restart.
 check "feedback: PLIs reached the publisher ($(j .plis_at_publisher) of $(j .plis_sent) sent)" \
-	test "$(j '.plis_at_publisher > 0 and .plis_at_publisher == .relay_keyframe_sent')" = true
+	test "$(j '.plis_at_publisher > 0 and .plis_at_publisher <= .relay_keyframe_sent and .relay_keyframe_sent <= .plis_at_publisher + 1')" = true
 # 3 s of PLIs at a 500 ms interval: at most 7 may pass.
 check "feedback: PLIs coalesced to at most one per 500 ms" test "$(j '.plis_at_publisher <= 7 and .relay_keyframe_suppressed > 0')" = true
 check "restart: the relay saw the publisher restart once" test "$(j .relay_publisher_restarts)" = 1
