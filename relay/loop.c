@@ -73,8 +73,8 @@ int loop_init(struct loop *l, int sock, unsigned nbufs, unsigned nslots, unsigne
 		s->mh.msg_iov = &s->iov;
 		s->mh.msg_iovlen = 1;
 		s->mh.msg_name = &s->to;
-		s->mh.msg_control = s->cmsg.buf;
-		s->mh.msg_controllen = sizeof s->cmsg.buf;
+		s->mh.msg_control = s->cmsg;
+		s->mh.msg_controllen = sizeof s->cmsg;
 		cm = CMSG_FIRSTHDR(&s->mh);
 		cm->cmsg_level = SOL_UDP;
 		cm->cmsg_type = UDP_SEGMENT;

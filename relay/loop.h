@@ -54,7 +54,9 @@ struct loop_gso_slot {
 	struct msghdr mh;
 	struct iovec iov;
 	struct sockaddr_in6 to;
-	union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(uint16_t))]; } cmsg;
+	/* aligned like a cmsghdr, without one inside: its flexible array member
+	 * would make this struct variable-sized for clang */
+	_Alignas(struct cmsghdr) char cmsg[CMSG_SPACE(sizeof(uint16_t))];
 	_Alignas(16) uint8_t buf[LOOP_GSO_BUF];
 };
 
