@@ -1,5 +1,6 @@
 /* journal: .amj encoder and reader, see journal.h and docs/journal.md. */
 #include "common/journal.h"
+#include "common/err.h"
 #include "common/crc32c.h"
 
 #include <errno.h>
@@ -142,20 +143,6 @@ ssize_t journal_record_encode(void *buf, size_t cap, uint8_t track, uint64_t arr
 
 /* --- reader --- */
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 static int header_decode(const uint8_t *b, size_t size, struct journal_header *h,
                          size_t *hlen, char *err, size_t errlen)
 {
@@ -164,21 +151,21 @@ static int header_decode(const uint8_t *b, size_t size, struct journal_header *h
 
 	memset(h, 0, sizeof *h);
 	if (size < 8 || memcmp(b, JOURNAL_MAGIC, 8) != 0)
-		return fail(err, errlen, -EBADMSG, "not a journal (bad magic)");
+		return err_set(err, errlen, -EBADMSG, "not a journal (bad magic)");
 	if (size < HDR_FIXED + 4)
-		return fail(err, errlen, -EBADMSG, "journal header cut short (%zu bytes)", size);
+		return err_set(err, errlen, -EBADMSG, "journal header cut short (%zu bytes)", size);
 	unsigned version = get16(b + 8);
 	if (version == 0 || version > JOURNAL_VERSION)
-		return fail(err, errlen, -EPROTONOSUPPORT,
+		return err_set(err, errlen, -EPROTONOSUPPORT,
 		            "journal version %u not supported (this build reads up to %u)",
 		            version, JOURNAL_VERSION);
 	size_t n = get32(b + 12);
 	if (n < HDR_FIXED + 4 || n > JOURNAL_HEADER_MAX)
-		return fail(err, errlen, -EBADMSG, "journal header length %zu out of range", n);
+		return err_set(err, errlen, -EBADMSG, "journal header length %zu out of range", n);
 	if (n > size)
-		return fail(err, errlen, -EBADMSG, "journal header cut short (%zu of %zu bytes)", size, n);
+		return err_set(err, errlen, -EBADMSG, "journal header cut short (%zu of %zu bytes)", size, n);
 	if (crc32c_update(0, b, n - 4) != get32(b + n - 4))
-		return fail(err, errlen, -EBADMSG, "journal header CRC mismatch");
+		return err_set(err, errlen, -EBADMSG, "journal header CRC mismatch");
 
 	/* Past the CRC every field is still bounds-checked against n - 4: a
 	 * version 1 reader ignores bytes a later minor revision appends. */
@@ -187,14 +174,14 @@ static int header_decode(const uint8_t *b, size_t size, struct journal_header *h
 	h->start_ns = (int64_t)get64(b + 24);
 	h->ntracks = b[32];
 	if (h->ntracks == 0 || h->ntracks > JOURNAL_MAX_TRACKS)
-		return fail(err, errlen, -EBADMSG, "journal has %u tracks (1..%d allowed)",
+		return err_set(err, errlen, -EBADMSG, "journal has %u tracks (1..%d allowed)",
 		            h->ntracks, JOURNAL_MAX_TRACKS);
 	for (int i = 0; i < 3; i++) {
 		if (o + 1 > end || o + 1 + b[o] > end)
-			return fail(err, errlen, -EBADMSG, "journal header cut inside the %s", names[i]);
+			return err_set(err, errlen, -EBADMSG, "journal header cut inside the %s", names[i]);
 		size_t l = b[o++];
 		if (!id_valid((const char *)b + o, l))
-			return fail(err, errlen, -EBADMSG, "journal %s is empty, too long or has bad characters",
+			return err_set(err, errlen, -EBADMSG, "journal %s is empty, too long or has bad characters",
 			            names[i]);
 		memcpy(ids[i], b + o, l);
 		ids[i][l] = 0;
@@ -203,7 +190,7 @@ static int header_decode(const uint8_t *b, size_t size, struct journal_header *h
 	for (unsigned i = 0; i < h->ntracks; i++) {
 		struct journal_track *t = &h->tracks[i];
 		if (o + TRACK_FIXED > end || o + TRACK_FIXED + b[o + 3] > end)
-			return fail(err, errlen, -EBADMSG, "journal header cut inside track %u", i);
+			return err_set(err, errlen, -EBADMSG, "journal header cut inside track %u", i);
 		size_t l = b[o + 3];
 		t->kind = b[o];
 		t->payload_type = b[o + 1];
@@ -211,11 +198,11 @@ static int header_decode(const uint8_t *b, size_t size, struct journal_header *h
 		t->clock_rate = get32(b + o + 4);
 		t->ssrc = get32(b + o + 8);
 		if (l >= JOURNAL_CODEC_MAX)
-			return fail(err, errlen, -EBADMSG, "journal track %u codec name too long", i);
+			return err_set(err, errlen, -EBADMSG, "journal track %u codec name too long", i);
 		memcpy(t->codec, b + o + TRACK_FIXED, l);
 		t->codec[l] = 0;
 		if (!track_valid(t))
-			return fail(err, errlen, -EBADMSG,
+			return err_set(err, errlen, -EBADMSG,
 			            "journal track %u invalid (kind %u, pt %u, clock %u)", i,
 			            t->kind, t->payload_type, t->clock_rate);
 		o += TRACK_FIXED + l;
@@ -237,7 +224,7 @@ int journal_open_mem(const void *buf, size_t len, struct journal_header *hdr,
 		return rc;
 	rd = calloc(1, sizeof *rd);
 	if (!rd)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return err_set(err, errlen, -ENOMEM, "out of memory");
 	rd->base = buf;
 	rd->size = len;
 	rd->pos = hlen;
@@ -258,25 +245,25 @@ int journal_open(const char *path, struct journal_header *hdr, struct journal_re
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "cannot open %s: %s", path, strerror(errno));
+		return err_set(err, errlen, -errno, "cannot open %s: %s", path, strerror(errno));
 	if (fstat(fd, &sb) < 0) {
 		rc = -errno;
 		close(fd);
-		return fail(err, errlen, rc, "cannot stat %s: %s", path, strerror(-rc));
+		return err_set(err, errlen, rc, "cannot stat %s: %s", path, strerror(-rc));
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		close(fd);
-		return fail(err, errlen, -EINVAL, "%s is not a regular file", path);
+		return err_set(err, errlen, -EINVAL, "%s is not a regular file", path);
 	}
 	if (sb.st_size == 0) {
 		close(fd);
-		return fail(err, errlen, -EBADMSG, "not a journal (empty file)");
+		return err_set(err, errlen, -EBADMSG, "not a journal (empty file)");
 	}
 	map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	rc = map == MAP_FAILED ? -errno : 0;
 	close(fd);
 	if (rc < 0)
-		return fail(err, errlen, rc, "cannot map %s: %s", path, strerror(-rc));
+		return err_set(err, errlen, rc, "cannot map %s: %s", path, strerror(-rc));
 	madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
 	rc = journal_open_mem(map, (size_t)sb.st_size, hdr, out, err, errlen);
 	if (rc < 0) {

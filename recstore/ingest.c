@@ -8,6 +8,7 @@
  * frames to the muxer.  Both passes see the same bytes and are deterministic,
  * so they produce the same frames. */
 #include "recstore/ingest.h"
+#include "common/err.h"
 #include "recstore/depack.h"
 #include "recstore/mux.h"
 #include "recstore/reorder.h"
@@ -72,20 +73,6 @@ struct ingest {
 	int werr;                    /* first mux write error */
 	struct journal_stats jst;
 };
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static int64_t media_ns(const struct trk *t, int64_t ts)
 {
@@ -309,7 +296,7 @@ static int run_pass(struct ingest *in, int pass, char *err, size_t errlen)
 		rc = rec_depack_create(&t->dp, t->codec);
 		if (rc < 0) {
 			journal_close(rd);
-			return fail(err, errlen, rc, "out of memory");
+			return err_set(err, errlen, rc, "out of memory");
 		}
 		rec_reorder_init(t->ro, REORDER_WINDOW);
 		t->dropped = 0;
@@ -348,7 +335,7 @@ static int run_pass(struct ingest *in, int pass, char *err, size_t errlen)
 	/* Both passes must see the same bytes: a journal still being written
 	 * (a relay's writes landing after its crash) is not ready yet. */
 	if (pass == 2 && in->jst.file_size != size1)
-		return fail(err, errlen, -EAGAIN, "%s changed during ingest (%" PRIu64 " then %" PRIu64
+		return err_set(err, errlen, -EAGAIN, "%s changed during ingest (%" PRIu64 " then %" PRIu64
 		            " bytes): still being written", in->journal, size1, in->jst.file_size);
 	return 0;
 }
@@ -363,13 +350,13 @@ static int pick_tracks(struct ingest *in, char *err, size_t errlen)
 		struct trk *t = &in->trk[in->ntrk];
 		enum rec_codec c;
 		if (rec_codec_parse(jt->codec, &c) < 0)
-			return fail(err, errlen, -ENOTSUP, "track %u: codec %s cannot be recorded", i, jt->codec);
+			return err_set(err, errlen, -ENOTSUP, "track %u: codec %s cannot be recorded", i, jt->codec);
 		bool is_video = c != REC_CODEC_OPUS;
 		if ((is_video && jt->kind != JOURNAL_VIDEO) || (!is_video && jt->kind != JOURNAL_AUDIO))
-			return fail(err, errlen, -EBADMSG, "track %u: codec %s on a track of the wrong kind",
+			return err_set(err, errlen, -EBADMSG, "track %u: codec %s on a track of the wrong kind",
 			            i, jt->codec);
 		if ((is_video && video) || (!is_video && audio))
-			return fail(err, errlen, -ENOTSUP, "track %u: a second %s track cannot be recorded",
+			return err_set(err, errlen, -ENOTSUP, "track %u: a second %s track cannot be recorded",
 			            i, is_video ? "video" : "audio");
 		video |= is_video;
 		audio |= !is_video;
@@ -382,7 +369,7 @@ static int pick_tracks(struct ingest *in, char *err, size_t errlen)
 		t->stream = -1;
 		t->ro = malloc(sizeof *t->ro);
 		if (!t->ro)
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return err_set(err, errlen, -ENOMEM, "out of memory");
 		in->ntrk++;
 	}
 	return 0;
@@ -518,7 +505,7 @@ int rec_ingest_journal(const char *journal, const char *blob_dir, struct rec_med
 			t->stream = (int)nms++;
 		}
 	if (nms == 0) {
-		rc = fail(err, errlen, -EBADMSG, "no decodable media in %s (%" PRIu64 " records, %" PRIu64
+		rc = err_set(err, errlen, -EBADMSG, "no decodable media in %s (%" PRIu64 " records, %" PRIu64
 		          " damaged regions%s)", journal, in.jst.records, in.jst.crc_errors,
 		          in.jst.torn ? ", torn tail" : "");
 		goto out;
@@ -528,7 +515,7 @@ int rec_ingest_journal(const char *journal, const char *blob_dir, struct rec_med
 	ext = h264 ? "mkv" : "webm";
 	snprintf(out->path, sizeof out->path, "%s/%s.%s", blob_dir, in.hdr.recording, ext);
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s/.%s.%s.tmp", blob_dir, in.hdr.recording, ext) >= sizeof tmp) {
-		rc = fail(err, errlen, -ENAMETOOLONG, "blob path too long");
+		rc = err_set(err, errlen, -ENAMETOOLONG, "blob path too long");
 		goto out;
 	}
 	rc = rec_mux_open(&in.mux, tmp, format, ms, nms, err, errlen);
@@ -537,7 +524,7 @@ int rec_ingest_journal(const char *journal, const char *blob_dir, struct rec_med
 	rc = run_pass(&in, 2, err, errlen);
 	if (rc == 0 && in.werr) {
 		rc = in.werr;
-		fail(err, errlen, rc, "writing %s: %s", tmp, strerror(-rc));
+		err_set(err, errlen, rc, "writing %s: %s", tmp, strerror(-rc));
 	}
 	if (rc < 0) {
 		rec_mux_abort(in.mux);
@@ -548,20 +535,20 @@ int rec_ingest_journal(const char *journal, const char *blob_dir, struct rec_med
 		goto out;
 	rc = sha256_file(tmp, out->sha256, &out->size);
 	if (rc < 0) {
-		fail(err, errlen, rc, "reading back %s: %s", tmp, strerror(-rc));
+		err_set(err, errlen, rc, "reading back %s: %s", tmp, strerror(-rc));
 		unlink(tmp);
 		goto out;
 	}
 	if (rename(tmp, out->path) < 0) {
 		rc = -errno;
-		fail(err, errlen, rc, "rename %s: %s", tmp, strerror(errno));
+		err_set(err, errlen, rc, "rename %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
 	rc = fsync_dir(blob_dir);
 	if (rc < 0) {
 		/* The rename may not be durable: undo it so the caller retries. */
-		fail(err, errlen, rc, "fsync %s: %s", blob_dir, strerror(-rc));
+		err_set(err, errlen, rc, "fsync %s: %s", blob_dir, strerror(-rc));
 		unlink(out->path);
 		goto out;
 	}

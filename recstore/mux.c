@@ -1,5 +1,6 @@
 /* mux: libavformat Matroska/WebM writer over our own file, see mux.h. */
 #include "recstore/mux.h"
+#include "common/err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,20 +29,6 @@ struct rec_mux {
 	unsigned n;
 	int64_t last_dts[REC_MUX_MAX_STREAMS];   /* per stream, in its time base */
 };
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static int io_write(void *opaque, uint8_t *buf, int size)
 {
@@ -138,34 +125,34 @@ int rec_mux_open(struct rec_mux **out, const char *path, const char *format,
 
 	*out = NULL;
 	if (n == 0 || n > REC_MUX_MAX_STREAMS)
-		return fail(err, errlen, -EINVAL, "mux: %u streams (1..%d)", n, REC_MUX_MAX_STREAMS);
+		return err_set(err, errlen, -EINVAL, "mux: %u streams (1..%d)", n, REC_MUX_MAX_STREAMS);
 	m = calloc(1, sizeof *m);
 	if (!m)
-		return fail(err, errlen, -ENOMEM, "mux: out of memory");
+		return err_set(err, errlen, -ENOMEM, "mux: out of memory");
 	m->fd = -1;
 	m->n = n;
 	m->path = strdup(path);
 	if (!m->path) {
-		rc = fail(err, errlen, -ENOMEM, "mux: out of memory");
+		rc = err_set(err, errlen, -ENOMEM, "mux: out of memory");
 		goto out_free;
 	}
 	m->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (m->fd < 0) {
-		rc = fail(err, errlen, -errno, "mux: cannot create %s: %s", path, strerror(errno));
+		rc = err_set(err, errlen, -errno, "mux: cannot create %s: %s", path, strerror(errno));
 		free(m->path);
 		m->path = NULL;   /* not ours: do not remove */
 		goto out_free;
 	}
 	rc = avformat_alloc_output_context2(&m->fmt, NULL, format, NULL);
 	if (rc < 0) {
-		rc = fail(err, errlen, -ENOTSUP, "mux: no libavformat muxer %s", format);
+		rc = err_set(err, errlen, -ENOTSUP, "mux: no libavformat muxer %s", format);
 		goto out_free;
 	}
 	buf = av_malloc(MUX_IO_BUF);
 	m->io = buf ? avio_alloc_context(buf, MUX_IO_BUF, 1, m, NULL, io_write, io_seek) : NULL;
 	if (!m->io) {
 		av_free(buf);
-		rc = fail(err, errlen, -ENOMEM, "mux: out of memory");
+		rc = err_set(err, errlen, -ENOMEM, "mux: out of memory");
 		goto out_free;
 	}
 	m->fmt->pb = m->io;
@@ -175,7 +162,7 @@ int rec_mux_open(struct rec_mux **out, const char *path, const char *format,
 		const struct rec_mux_stream *s = &streams[i];
 		AVStream *st = avformat_new_stream(m->fmt, NULL);
 		if (!st) {
-			rc = fail(err, errlen, -ENOMEM, "mux: out of memory");
+			rc = err_set(err, errlen, -ENOMEM, "mux: out of memory");
 			goto out_free;
 		}
 		AVCodecParameters *par = st->codecpar;
@@ -188,7 +175,7 @@ int rec_mux_open(struct rec_mux **out, const char *path, const char *format,
 			par->sample_rate = 48000;    /* RFC 7587 §4.1: always 48 kHz */
 			av_channel_layout_default(&par->ch_layout, s->channels ? (int)s->channels : 2);
 			if (opus_head(par, s->channels ? s->channels : 2) < 0) {
-				rc = fail(err, errlen, -ENOMEM, "mux: out of memory");
+				rc = err_set(err, errlen, -ENOMEM, "mux: out of memory");
 				goto out_free;
 			}
 			break;
@@ -210,7 +197,7 @@ int rec_mux_open(struct rec_mux **out, const char *path, const char *format,
 			if (s->extradata_len) {
 				par->extradata = av_mallocz(s->extradata_len + AV_INPUT_BUFFER_PADDING_SIZE);
 				if (!par->extradata) {
-					rc = fail(err, errlen, -ENOMEM, "mux: out of memory");
+					rc = err_set(err, errlen, -ENOMEM, "mux: out of memory");
 					goto out_free;
 				}
 				memcpy(par->extradata, s->extradata, s->extradata_len);
@@ -218,7 +205,7 @@ int rec_mux_open(struct rec_mux **out, const char *path, const char *format,
 			}
 			break;
 		default:
-			rc = fail(err, errlen, -ENOTSUP, "mux: codec %d not supported", s->codec);
+			rc = err_set(err, errlen, -ENOTSUP, "mux: codec %d not supported", s->codec);
 			goto out_free;
 		}
 	}
@@ -226,7 +213,7 @@ int rec_mux_open(struct rec_mux **out, const char *path, const char *format,
 	if (rc < 0) {
 		rc = mux_errno(m, rc);
 		av_strerror(rc, averr, sizeof averr);
-		fail(err, errlen, rc, "mux: cannot write %s header: %s", format,
+		err_set(err, errlen, rc, "mux: cannot write %s header: %s", format,
 		     m->io_errno ? strerror(m->io_errno) : averr);
 		goto out_free;
 	}
@@ -287,14 +274,14 @@ int rec_mux_finish(struct rec_mux *m, char *err, size_t errlen)
 	if (rc < 0 || m->io_errno) {
 		rc = mux_errno(m, rc);
 		av_strerror(rc, averr, sizeof averr);
-		fail(err, errlen, rc, "mux: cannot finish %s: %s", m->path,
+		err_set(err, errlen, rc, "mux: cannot finish %s: %s", m->path,
 		     m->io_errno ? strerror(m->io_errno) : averr);
 		mux_free(m, true);
 		return rc;
 	}
 	if (fsync(m->fd) < 0) {
 		rc = -errno;
-		fail(err, errlen, rc, "mux: fsync %s: %s", m->path, strerror(errno));
+		err_set(err, errlen, rc, "mux: fsync %s: %s", m->path, strerror(errno));
 		mux_free(m, true);
 		return rc;
 	}
