@@ -123,7 +123,7 @@ int rec_import_file(struct rec_store *st, const struct rec_import *in, const str
 	memset(&e, 0, sizeof e);
 	if (in->id) {
 		if (!rec_name_valid(in->id)) {
-			snprintf(err, errlen, "invalid id (letters, digits, _ - . ; 1-63 bytes)");
+			snprintf(err, errlen, "invalid id (letters, digits, _ - . : ; 1-63 bytes)");
 			return -EINVAL;
 		}
 		snprintf(e.id, sizeof e.id, "%s", in->id);
@@ -135,7 +135,7 @@ int rec_import_file(struct rec_store *st, const struct rec_import *in, const str
 			snprintf(e.id + 2 * i, 3, "%02x", r[i]);
 	}
 	if (!rec_name_valid(in->webinar) || !rec_name_valid(in->org)) {
-		snprintf(err, errlen, "invalid webinar or org (letters, digits, _ - . ; 1-63 bytes)");
+		snprintf(err, errlen, "invalid webinar or org (letters, digits, _ - . : ; 1-63 bytes)");
 		return -EINVAL;
 	}
 	if (rec_index_get_any(st->idx, e.id, &old) == 0) {

@@ -86,7 +86,7 @@ bool rec_name_valid(const char *s)
 		if (n >= REC_NAME_MAX - 1)
 			return false;
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.'))
+		      c == '_' || c == '-' || c == '.' || c == ':'))
 			return false;
 	}
 	return true;

@@ -63,7 +63,7 @@ struct rec_actor {
 int rec_index_open(const char *dir, size_t map_size, struct rec_index **out, char *err, size_t errlen);
 void rec_index_close(struct rec_index *idx);
 
-/* Ids, webinar and organization names are path components: [A-Za-z0-9_.-],
+/* Ids, webinar and organization names are path components: [A-Za-z0-9_.:-] (the journal's id alphabet),
  * 1..63 bytes, not starting with '.'.  True when s is one. */
 bool rec_name_valid(const char *s);
 /* The file-name extension (".webm") of e->blob, "" when it has none. */

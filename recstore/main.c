@@ -12,6 +12,7 @@
 #include "recstore/ctl.h"
 #include "recstore/fs.h"
 #include "recstore/reaper.h"
+#include "recstore/spool.h"
 #include "recstore/store.h"
 
 #include <errno.h>
@@ -128,6 +129,7 @@ int main(int argc, char **argv)
 	struct ctl_server *srv;
 	struct rec_fs *fs = NULL;
 	struct rec_reaper *reaper = NULL;
+	struct rec_spool *spool = NULL;
 	struct rec_fs_opts fo = { 0 };
 	struct rec_reaper_opts ro = { 0 };
 	int64_t cache_s, interval_s, jump_s, retry_s;
@@ -202,15 +204,21 @@ int main(int argc, char **argv)
 		fatal("cannot start the reaper", NULL);
 	}
 	ctl.reaper = reaper;
+	if (rec_spool_open(spool_dir, &st, &ctl, retry_s, &spool, err, sizeof err)) {
+		rec_reaper_stop(reaper);
+		rec_fs_stop(fs);
+		fatal("cannot open the spool", "reason=\"%s\"", err);
+	}
 	log_msg(LOG_INFO, "started", "store=%s mount=%s control=%s time_offset=%lld", store_dir, mount,
 	        control, (long long)amphi_clock_offset());
 
 	for (;;) {
-		struct pollfd p[2] = {
+		struct pollfd p[3] = {
 			{ sfd, POLLIN, 0 },
 			{ ctl_server_fd(srv), POLLIN, 0 },
+			{ rec_spool_fd(spool), POLLIN, 0 },
 		};
-		int n = poll(p, 2, 500);
+		int n = poll(p, 3, 500);
 
 		if (n < 0 && errno != EINTR)
 			fatal("poll failed", "errno=%d", errno);
@@ -222,6 +230,7 @@ int main(int argc, char **argv)
 		}
 		if (p[1].revents)
 			ctl_server_step(srv, 0);
+		rec_spool_step(spool, p[2].revents != 0);
 		if (rec_fs_ended(fs)) {
 			log_msg(LOG_ERROR, "the mount went away (unmounted from outside?); stopping", NULL);
 			status = 1;
@@ -230,6 +239,7 @@ int main(int argc, char **argv)
 	}
 	rec_fs_stop(fs);
 	rec_reaper_stop(reaper);
+	rec_spool_close(spool);
 	ctl_server_close(srv);
 	rec_store_close(&st);
 	close(sfd);
