@@ -12,3 +12,17 @@ $(REC_TOOL): $(BUILD)/tests/tools/rectool.o $(BUILD)/librecstore.a $(BUILD)/libc
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(call pkg_libs,$(sort $(recstore_PKGS) $(common_PKGS))) $(recstore_LDLIBS) $(common_LDLIBS)
 all: $(REC_TOOL)
+
+# Index lookup rate for bench/recstore.bench (tests/tools/recbench.c).
+REC_BENCH := $(BUILD)/test-tools/recbench
+$(REC_BENCH): $(BUILD)/tests/tools/recbench.o $(BUILD)/librecstore.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(call pkg_libs,$(sort $(recstore_PKGS) $(common_PKGS))) $(recstore_LDLIBS) $(common_LDLIBS)
+all: $(REC_BENCH)
+
+# LD_PRELOAD clock shifter for tests/integration/recstore_clock.sh.
+REC_CLOCKSHIFT := $(BUILD)/test-tools/clockshift.so
+$(REC_CLOCKSHIFT): tests/tools/clockshift.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< -ldl
+all: $(REC_CLOCKSHIFT)

@@ -285,7 +285,7 @@ static json_t *cmd_stats(struct rec_ctl *c)
 
 	if (rc)
 		return err_of(rc, "");
-	return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "ok", 1,
+	return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "ok", 1,
 	                 "recordings", (json_int_t)s.visible, "entries", (json_int_t)s.entries,
 	                 "pending_deletions", (json_int_t)s.tombstones, "held", (json_int_t)s.held,
 	                 "published", (json_int_t)s.published, "bytes", (json_int_t)s.bytes_visible,
