@@ -104,12 +104,15 @@ static json_t *cmd_list(struct rec_ctl *c, json_t *req)
 {
 	const char *webinar = json_string_value(json_object_get(req, "webinar"));
 	const char *org = json_string_value(json_object_get(req, "org"));
-	struct list_ctx l = { c, json_array(), NULL, 0, false, 0 };
+	struct list_ctx l = { c, NULL, NULL, 0, false, 0 };
 	json_t *res;
 	int rc;
 
 	if (get_time(req, "expiring_before", &l.before, &l.has_before))
 		return ctl_error("expiring_before: expected seconds or an ISO 8601 time");
+	l.arr = json_array();
+	if (!l.arr)
+		return NULL;
 	if (webinar) {
 		l.org = org;
 		rc = rec_index_list(c->st->idx, REC_VIEW_WEBINAR, webinar, false, list_add, &l);
