@@ -63,8 +63,8 @@ check "h264 duration within 0.5 s of the publish" awk -v d="$(ffprobe -v error -
 printf 'not a journal at all\n' >"$T/bad.tmp"
 mv "$T/bad.tmp" "$T/spool/ready/bad.amj"
 check "a journal that is not one goes to spool/failed" wait_for 10 test -e "$T/spool/failed/bad.amj"
-check "... with its reason beside it" grep -q "journal" "$T/spool/failed/bad.amj.reason"
-check "... and the reason logged" grep -q "journal moved to failed" "$T/recstore.log"
+check "... with its reason beside it" wait_for 5 grep -q "journal" "$T/spool/failed/bad.amj.reason"
+check "... and the reason logged" wait_for 5 grep -q "journal moved to failed" "$T/recstore.log"
 check "... unchanged" test "$(cat "$T/spool/failed/bad.amj")" = "not a journal at all"
 
 mv "$T/vp8rec.copy" "$T/spool/ready/vp8rec.amj"
