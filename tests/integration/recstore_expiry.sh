@@ -35,14 +35,17 @@ check "expires_at = webinar date + 6 s" test "$exp" = $((t0 + 6))
 day=$(rs_ctl '{"cmd":"show","id":"short"}' | jq -r .recording.start | cut -c1-10)
 
 # Poll until it disappears; it must be there before its second, gone after.
+# The time is read after each look: a file seen at a time < exp was visible
+# before its second; a file missing at a time read after the look must be
+# at or past its second.
 seen_before=0 gone_at=
 while :; do
-	now=$(date +%s.%N)
 	if [ -e "$M/by-webinar/w/short.webm" ]; then
+		now=$(date +%s.%N)
 		[ "${now%.*}" -lt "$exp" ] && seen_before=1
 		[ "${now%.*}" -ge $((exp + 2)) ] && break
 	else
-		gone_at=$now
+		gone_at=$(date +%s.%N)
 		break
 	fi
 	sleep 0.1
