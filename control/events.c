@@ -24,7 +24,7 @@ struct channel {
 	int64_t next_id;       /* id the next published event gets (ids start at 1) */
 	unsigned subs;         /* open viewer subscribers (what "viewers" frames count) */
 	unsigned readers;      /* all open subscribers: the frames live while one may read */
-	bool closed;           /* the webinar ended; kept as a stub so late calls see -EPIPE;
+	bool closed;           /* the webinar ended; the channel stays so late calls see -EPIPE;
 	                        * its frames go once the last reader has read them */
 	pthread_cond_t cond;   /* broadcast on publish, close, and subscriber count changes */
 	struct channel *next;

@@ -340,7 +340,7 @@ int webinars_purge(sqlite3 *db, const struct control *app, int64_t now)
 	const struct retention *ret = &app->retention;
 	sqlite3_stmt *st;
 	int total = 0, r = 0;
-	struct { int64_t id, ended; } todo[256];
+	struct { int64_t id, ended; } due[256];
 	int n = 0;
 
 	/* Webinars that ended and still hold something this sweep may erase. */
@@ -353,25 +353,25 @@ int webinars_purge(sqlite3 *db, const struct control *app, int64_t now)
 	if (!st)
 		return -EIO;
 	while (n < 256 && sqlite3_step(st) == SQLITE_ROW) {
-		todo[n].id = sqlite3_column_int64(st, 0);
-		todo[n].ended = sqlite3_column_int64(st, 1);
+		due[n].id = sqlite3_column_int64(st, 0);
+		due[n].ended = sqlite3_column_int64(st, 1);
 		n++;
 	}
 	sqlite3_finalize(st);
 	for (int i = 0; i < n && r >= 0; i++) {
-		if (retention_deadline(ret, RETENTION_INTERACTION, todo[i].ended) <= now) {
+		if (retention_deadline(ret, RETENTION_INTERACTION, due[i].ended) <= now) {
 			static const char *const sql[] = {
 				"DELETE FROM chat_messages WHERE webinar_id = ?",
 				"DELETE FROM questions WHERE webinar_id = ?",   /* votes cascade */
 				"DELETE FROM polls WHERE webinar_id = ?",       /* votes cascade */
 			};
 			for (size_t k = 0; k < 3 && r >= 0; k++)
-				if ((r = db_exec(db, sql[k], "i", todo[i].id)) > 0)
+				if ((r = db_exec(db, sql[k], "i", due[i].id)) > 0)
 					total += r;
 		}
-		if (r >= 0 && retention_deadline(ret, RETENTION_PARTICIPANT_PHONE, todo[i].ended) <= now &&
+		if (r >= 0 && retention_deadline(ret, RETENTION_PARTICIPANT_PHONE, due[i].ended) <= now &&
 		    (r = db_exec(db, "UPDATE registrations SET phone = NULL WHERE webinar_id = ? AND phone IS NOT NULL",
-		                 "i", todo[i].id)) > 0)
+		                 "i", due[i].id)) > 0)
 			total += r;
 	}
 	return r < 0 ? -EIO : total;
