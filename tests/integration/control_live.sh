@@ -292,9 +292,11 @@ m=video $v RTP/SAVP 96
 a=rtpmap:96 VP8/90000
 a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:$vkey
 SDP
+	# -flush_packets 1: after SIGINT ffmpeg aborts its pending output writes, so
+	# only lines already flushed survive (see relay_ffmpeg.sh).
 	timeout -s INT 40 ffmpeg -hide_banner -nostdin -loglevel verbose -protocol_whitelist file,udp,rtp,srtp \
 		-analyzeduration 4M -probesize 4M -i "$T/view$n.sdp" \
-		-map 0:v? -f framecrc "$T/video$n.crc" -map 0:a? -f framecrc "$T/audio$n.crc" >"$T/viewer$n.log" 2>&1 &
+		-map 0:v? -flush_packets 1 -f framecrc "$T/video$n.crc" -map 0:a? -flush_packets 1 -f framecrc "$T/audio$n.crc" >"$T/viewer$n.log" 2>&1 &
 	local viewer=$!
 	# The viewer must be listening before the first (key)frame is sent.
 	wait_for 15 bash -c "ss -Huln | grep -q ':$v '"

@@ -58,12 +58,14 @@ SDP
 done
 
 # Receivers first (ffmpeg's SDP input binds its ports at start); SIGINT after
-# the publisher ends makes each write out what it decoded.
+# the publisher ends stops them.  -flush_packets 1: after a signal ffmpeg aborts
+# its remaining output writes ("Immediate exit requested"), so a buffered
+# framecrc would lose every line it had not flushed yet.
 rpids=()
 for i in 1 2 3 4; do
 	timeout -s INT 90 ffmpeg -hide_banner -nostdin -loglevel warning -protocol_whitelist file,udp,rtp,srtp \
 		-analyzeduration 4M -probesize 4M -i "$T/recv$i.sdp" \
-		-map 0:v? -f framecrc "$T/video$i.crc" -map 0:a? -f framecrc "$T/audio$i.crc" \
+		-map 0:v? -flush_packets 1 -f framecrc "$T/video$i.crc" -map 0:a? -flush_packets 1 -f framecrc "$T/audio$i.crc" \
 		>"$T/recv$i.log" 2>&1 &
 	rpids+=($!)
 done
