@@ -68,7 +68,7 @@ static void usage(FILE *f)
 	"  --relay SOCKET   use the relay behind this control socket (default: start\n"
 	"                   bin/amphi-relay next to this binary, with --workers and\n"
 	"                   --port-base, default 0 = one per CPU and 41000)\n"
-	"  --transport      sdes only in this build (webrtc viewers are not implemented)\n"
+	"  --transport      sdes (the webrtc viewer mode arrives with issue 6)\n"
 	"  --json FILE      also write the JSON object to FILE\n"
 	"  --report FILE    also write an HTML page with SVG plots of the run(s)\n"
 	"  --ramp           start at N viewers and double until loss > --slo-loss\n"
