@@ -9,6 +9,7 @@
  * Skipped (77) when chromium, node or playwright-core is missing:
  * `tools/deps --npm` installs them. */
 #include "tests/harness.h"
+#include "tests/node_peer.h"
 #include "control/sdp.h"
 
 #include <arpa/inet.h>
@@ -18,67 +19,17 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "common/clock.h"
 
-static FILE *to_node, *from_node;
-static pid_t node_pid;
+static struct node_peer node;
 static int udp_fd;
 static uint16_t udp_port;
 static char seen_ufrags[8][8];
 static int n_seen;
-
-static void start_node(void)
-{
-	const char *top = getenv("AMPHI_TOP") ? getenv("AMPHI_TOP") : ".";
-	const char *nd = getenv("AMPHI_NODE_DIR") ? getenv("AMPHI_NODE_DIR") : "/var/cache/amphi/node";
-	char script[512], modules[512], pw[600];
-	int in[2], out[2];
-
-	snprintf(script, sizeof script, "%s/tests/data/sdp/answer-check.js", top);
-	snprintf(modules, sizeof modules, "%s/node_modules", nd);
-	snprintf(pw, sizeof pw, "%s/playwright-core/package.json", modules);
-	if (access("/usr/bin/chromium", X_OK) != 0)
-		SKIP("/usr/bin/chromium is not installed (tools/deps)");
-	if (access(pw, R_OK) != 0)
-		SKIP("playwright-core is not installed in %s (tools/deps --npm)", nd);
-	if (system("command -v node >/dev/null 2>&1") != 0)
-		SKIP("node is not installed (tools/deps)");
-	if (pipe(in) || pipe(out))
-		SKIP("pipe: %s", strerror(errno));
-	node_pid = fork();
-	if (node_pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		close(in[1]);
-		close(out[0]);
-		setenv("NODE_PATH", modules, 1);
-		execlp("node", "node", script, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	to_node = fdopen(in[1], "w");
-	from_node = fdopen(out[0], "r");
-}
-
-static json_t *node_call(const char *key, const char *value)
-{
-	json_t *req = json_pack("{s:s}", key, value);
-	char *line = json_dumps(req, JSON_COMPACT);
-	fprintf(to_node, "%s\n", line);
-	fflush(to_node);
-	free(line);
-	json_decref(req);
-	static char buf[1 << 16];
-	if (!fgets(buf, sizeof buf, from_node))
-		return NULL;
-	return json_loads(buf, 0, NULL);
-}
 
 /* Drains the UDP socket, remembering the ufrag of every STUN Binding
  * request (RFC 5389: type 0x0001, cookie, USERNAME 0x0006 "ours:theirs"). */
@@ -123,7 +74,8 @@ static void run(const struct scenario *s)
 	struct sdp_candidate cand = { "127.0.0.1", udp_port };
 
 	snprintf(mode_json, sizeof mode_json, "%s", s->mode);
-	json_t *r = node_call("mode", mode_json);
+	node_peer_send(&node, json_pack("{s:s}", "mode", mode_json));
+	json_t *r = node_peer_next(&node, 30000);
 	const char *offer_text = json_string_value(json_object_get(r, "offer"));
 	CHECK(offer_text != NULL);
 	if (!offer_text) {
@@ -151,7 +103,8 @@ static void run(const struct scenario *s)
 		sdp_offer_free(o);
 		return;
 	}
-	r = node_call("answer", answer);
+	node_peer_send(&node, json_pack("{s:s}", "answer", answer));
+	r = node_peer_next(&node, 30000);
 	CHECK(r && json_is_true(json_object_get(r, "ok")));
 	if (!r || !json_is_true(json_object_get(r, "ok"))) {
 		printf("  browser refused: %s\n", r ? json_string_value(json_object_get(r, "error")) : "no reply");
@@ -252,13 +205,10 @@ int main(void)
 	if (bind(udp_fd, (struct sockaddr *)&a, sizeof a) || getsockname(udp_fd, (struct sockaddr *)&a, &al))
 		SKIP("no loopback UDP socket: %s", strerror(errno));
 	udp_port = ntohs(a.sin_port);
-	start_node();
+	node_peer_start(&node, "tests/data/sdp/answer-check.js");
 	alarm(120);   /* a hung browser fails the test rather than the runner's timeout */
 	RUN(chromium_accepts_answers);
 	RUN(chromium_sends_checks_to_the_candidate);
-	fclose(to_node);   /* the script closes the browser when stdin ends */
-	int status;
-	waitpid(node_pid, &status, 0);
-	fclose(from_node);
+	node_peer_stop(&node);
 	return harness_done();
 }

@@ -9,6 +9,7 @@
  * offer announced.  Prints the time from answer to DTLS connected.
  * Skipped (77) when chromium, node or playwright-core is missing. */
 #include "tests/harness.h"
+#include "tests/node_peer.h"
 #include "relay/dtls.h"
 #include "relay/stun.h"
 
@@ -17,7 +18,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -28,42 +28,7 @@
 #define UFRAG "rlay"
 #define PWD "q5Gm0sKvX2bN8wYt1Lr4Zc9e"
 
-static FILE *to_node, *from_node;
-static pid_t node_pid;
-
-static void start_node(void)
-{
-	const char *top = getenv("AMPHI_TOP") ? getenv("AMPHI_TOP") : ".";
-	const char *nd = getenv("AMPHI_NODE_DIR") ? getenv("AMPHI_NODE_DIR") : "/var/cache/amphi/node";
-	char script[512], modules[512], pw[600];
-	int in[2], out[2];
-
-	snprintf(script, sizeof script, "%s/tests/data/webrtc/chromium-publish.js", top);
-	snprintf(modules, sizeof modules, "%s/node_modules", nd);
-	snprintf(pw, sizeof pw, "%s/playwright-core/package.json", modules);
-	if (access("/usr/bin/chromium", X_OK) != 0)
-		SKIP("/usr/bin/chromium is not installed (tools/deps)");
-	if (access(pw, R_OK) != 0)
-		SKIP("playwright-core is not installed in %s (tools/deps --npm)", nd);
-	if (system("command -v node >/dev/null 2>&1") != 0)
-		SKIP("node is not installed (tools/deps)");
-	if (pipe(in) || pipe(out))
-		SKIP("pipe: %s", strerror(errno));
-	node_pid = fork();
-	if (node_pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		close(in[1]);
-		close(out[0]);
-		setenv("NODE_PATH", modules, 1);
-		execlp("node", "node", script, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	to_node = fdopen(in[1], "w");
-	from_node = fdopen(out[0], "r");
-}
+static struct node_peer node;
 
 /* The worker's side of one peer. */
 struct peer {
@@ -204,7 +169,7 @@ TEST(chromium_publishes_through_stun_and_dtls)
 	struct peer p;
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t al = sizeof a;
-	char line[1 << 16], state[32] = "";
+	char state[32] = "";
 	uint32_t offer_ssrcs[16];
 	int n_offer_ssrcs = 0;
 
@@ -216,27 +181,15 @@ TEST(chromium_publishes_through_stun_and_dtls)
 	CHECK(ctx != NULL);
 	if (!ctx)
 		return;
-	start_node();
-	json_t *hello = json_pack("{s:s,s:s,s:s,s:s,s:i}", "ufrag", UFRAG, "pwd", PWD,
-	                          "fingerprint", dtls_ctx_fingerprint(ctx), "address", "127.0.0.1",
-	                          "port", ntohs(a.sin_port));
-	char *h = json_dumps(hello, JSON_COMPACT);
-	fprintf(to_node, "%s\n", h);
-	fflush(to_node);
-	free(h);
-	json_decref(hello);
-
-	/* The offer line, read byte by byte so no later line is left in a
-	 * stdio buffer that poll() cannot see. */
-	size_t ln = 0;
-	for (char c; ln + 1 < sizeof line && read(fileno(from_node), &c, 1) == 1 && c != '\n';)
-		line[ln++] = c;
-	line[ln] = 0;
-	if (!ln) {
+	node_peer_start(&node, "tests/data/webrtc/chromium-publish.js");
+	node_peer_send(&node, json_pack("{s:s,s:s,s:s,s:s,s:i}", "ufrag", UFRAG, "pwd", PWD,
+	                                "fingerprint", dtls_ctx_fingerprint(ctx), "address", "127.0.0.1",
+	                                "port", ntohs(a.sin_port)));
+	json_t *o = node_peer_next(&node, 30000);
+	if (!o) {
 		HARNESS_FAIL("the browser script wrote no offer");
 		return;
 	}
-	json_t *o = json_loads(line, 0, NULL);
 	const char *offer = json_string_value(json_object_get(o, "offer"));
 	CHECK(offer != NULL);
 	if (offer)
@@ -246,33 +199,16 @@ TEST(chromium_publishes_through_stun_and_dtls)
 	CHECK_INT(n_offer_ssrcs, >=, 2);
 	int64_t answered = amphi_mono_ns(), end = answered + 20 * 1000000000LL;
 
-	int node_fd = fileno(from_node);
-	static char evbuf[1 << 16];
-	size_t evlen = 0;
-	while (amphi_mono_ns() < end && !(p.rtp_ok >= 150 && !strcmp(state, "connected"))) {
-		struct pollfd pf[2] = { { p.fd, POLLIN, 0 }, { node_fd, POLLIN, 0 } };
+	while (amphi_mono_ns() < end && !(p.rtp_ok >= 150 && !strcmp(state, "connected")) && !node.eof) {
+		struct pollfd pf[2] = { { p.fd, POLLIN, 0 }, { node.out, POLLIN, 0 } };
 		poll(pf, 2, 20);
-		if (pf[1].revents & (POLLIN | POLLHUP)) {
-			/* read(), not stdio: poll must see every line the script writes */
-			ssize_t r = read(node_fd, evbuf + evlen, sizeof evbuf - 1 - evlen);
-			if (r <= 0)
-				break;
-			evlen += (size_t)r;
-			evbuf[evlen] = 0;
-			char *nl;
-			while ((nl = strchr(evbuf, '\n'))) {
-				*nl = 0;
-				json_t *ev = json_loads(evbuf, 0, NULL);
-				const char *st = json_string_value(json_object_get(ev, "state"));
-				const char *er = json_string_value(json_object_get(ev, "error"));
-				if (st)
-					snprintf(state, sizeof state, "%s", st);
-				if (er)
-					HARNESS_FAIL("browser: %s", er);
-				json_decref(ev);
-				evlen -= (size_t)(nl + 1 - evbuf);
-				memmove(evbuf, nl + 1, evlen + 1);
-			}
+		for (json_t *ev; (ev = node_peer_next(&node, 0)); json_decref(ev)) {
+			const char *st = json_string_value(json_object_get(ev, "state"));
+			const char *er = json_string_value(json_object_get(ev, "error"));
+			if (st)
+				snprintf(state, sizeof state, "%s", st);
+			if (er)
+				HARNESS_FAIL("browser: %s", er);
 		}
 		for (;;) {
 			uint8_t b[2048];
@@ -327,11 +263,6 @@ int main(void)
 		SKIP("libsrtp does not initialize");
 	alarm(120);   /* a hung browser fails the test rather than the runner's timeout */
 	RUN(chromium_publishes_through_stun_and_dtls);
-	if (to_node) {
-		fclose(to_node);   /* the script closes the browser when stdin ends */
-		int status;
-		waitpid(node_pid, &status, 0);
-		fclose(from_node);
-	}
+	node_peer_stop(&node);
 	return harness_done();
 }

@@ -11,6 +11,7 @@
  * handshake to the viewer's first decoded frame is printed.
  * Skipped (77) when chromium, node or playwright-core is missing. */
 #include "tests/harness.h"
+#include "tests/node_peer.h"
 #include "relay/dtls.h"
 #include "relay/ice.h"
 #include "relay/stun.h"
@@ -20,7 +21,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -28,44 +28,8 @@
 
 #include "common/clock.h"
 
-static FILE *to_node;
-static int from_node_fd = -1;
-static pid_t node_pid;
+static struct node_peer node;
 static int udp_fd;
-
-static void start_node(void)
-{
-	const char *top = getenv("AMPHI_TOP") ? getenv("AMPHI_TOP") : ".";
-	const char *nd = getenv("AMPHI_NODE_DIR") ? getenv("AMPHI_NODE_DIR") : "/var/cache/amphi/node";
-	char script[512], modules[512], pw[600];
-	int in[2], out[2];
-
-	snprintf(script, sizeof script, "%s/tests/data/webrtc/chromium-loop.js", top);
-	snprintf(modules, sizeof modules, "%s/node_modules", nd);
-	snprintf(pw, sizeof pw, "%s/playwright-core/package.json", modules);
-	if (access("/usr/bin/chromium", X_OK) != 0)
-		SKIP("/usr/bin/chromium is not installed (tools/deps)");
-	if (access(pw, R_OK) != 0)
-		SKIP("playwright-core is not installed in %s (tools/deps --npm)", nd);
-	if (system("command -v node >/dev/null 2>&1") != 0)
-		SKIP("node is not installed (tools/deps)");
-	if (pipe(in) || pipe(out))
-		SKIP("pipe: %s", strerror(errno));
-	node_pid = fork();
-	if (node_pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		close(in[1]);
-		close(out[0]);
-		setenv("NODE_PATH", modules, 1);
-		execlp("node", "node", script, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	to_node = fdopen(in[1], "w");
-	from_node_fd = out[0];
-}
 
 struct peer {
 	const char *who, *ufrag, *pwd;
@@ -169,8 +133,6 @@ TEST(chromium_views_what_chromium_publishes)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t al = sizeof a;
-	static char evbuf[1 << 17];
-	size_t evlen = 0;
 	long frames = 0, audio = 0;
 	int64_t first_frame_ns = 0;
 
@@ -185,51 +147,33 @@ TEST(chromium_views_what_chromium_publishes)
 	int64_t t0 = amphi_mono_ns();
 	CHECK_INT(ice_peer_add(ice, pub.ufrag, pub.pwd, &pub, t0), ==, 0);
 	CHECK_INT(ice_peer_add(ice, view.ufrag, view.pwd, &view, t0), ==, 0);
-	start_node();
-	json_t *hello = json_pack("{s:s,s:i,s:s,s:{s:s,s:s},s:{s:s,s:s}}", "address", "127.0.0.1",
-	                          "port", ntohs(a.sin_port), "fingerprint", dtls_ctx_fingerprint(ctx),
-	                          "view", "ufrag", view.ufrag, "pwd", view.pwd,
-	                          "pub", "ufrag", pub.ufrag, "pwd", pub.pwd);
-	char *h = json_dumps(hello, JSON_COMPACT);
-	fprintf(to_node, "%s\n", h);
-	fflush(to_node);
-	free(h);
-	json_decref(hello);
+	node_peer_start(&node, "tests/data/webrtc/chromium-loop.js");
+	node_peer_send(&node, json_pack("{s:s,s:i,s:s,s:{s:s,s:s},s:{s:s,s:s}}", "address", "127.0.0.1",
+	                                "port", ntohs(a.sin_port), "fingerprint", dtls_ctx_fingerprint(ctx),
+	                                "view", "ufrag", view.ufrag, "pwd", view.pwd,
+	                                "pub", "ufrag", pub.ufrag, "pwd", pub.pwd));
 
 	int64_t end = amphi_mono_ns() + 30 * 1000000000LL;
-	while (amphi_mono_ns() < end && !(frames >= 60 && audio >= 50)) {
-		struct pollfd pf[2] = { { udp_fd, POLLIN, 0 }, { from_node_fd, POLLIN, 0 } };
+	while (amphi_mono_ns() < end && !(frames >= 60 && audio >= 50) && !node.eof) {
+		struct pollfd pf[2] = { { udp_fd, POLLIN, 0 }, { node.out, POLLIN, 0 } };
 		poll(pf, 2, 20);
-		if (pf[1].revents & (POLLIN | POLLHUP)) {
-			ssize_t r = read(from_node_fd, evbuf + evlen, sizeof evbuf - 1 - evlen);
-			if (r <= 0)
-				break;
-			evlen += (size_t)r;
-			evbuf[evlen] = 0;
-			char *nl;
-			while ((nl = strchr(evbuf, '\n'))) {
-				*nl = 0;
-				json_t *ev = json_loads(evbuf, 0, NULL);
-				const char *who = json_string_value(json_object_get(ev, "who"));
-				struct peer *p = who && !strcmp(who, "pub") ? &pub : who ? &view : NULL;
-				const char *offer = json_string_value(json_object_get(ev, "offer"));
-				const char *st = json_string_value(json_object_get(ev, "state"));
-				const char *er = json_string_value(json_object_get(ev, "error"));
-				if (p && offer)
-					fingerprint_of(offer, p->remote_fp, sizeof p->remote_fp);
-				if (p && st)
-					snprintf(p->state, sizeof p->state, "%s", st);
-				if (er)
-					HARNESS_FAIL("browser: %s", er);
-				if (json_object_get(ev, "frames")) {
-					frames = (long)json_integer_value(json_object_get(ev, "frames"));
-					audio = (long)json_integer_value(json_object_get(ev, "audio"));
-					if (frames > 0 && !first_frame_ns)
-						first_frame_ns = amphi_mono_ns();
-				}
-				json_decref(ev);
-				evlen -= (size_t)(nl + 1 - evbuf);
-				memmove(evbuf, nl + 1, evlen + 1);
+		for (json_t *ev; (ev = node_peer_next(&node, 0)); json_decref(ev)) {
+			const char *who = json_string_value(json_object_get(ev, "who"));
+			struct peer *p = who && !strcmp(who, "pub") ? &pub : who ? &view : NULL;
+			const char *offer = json_string_value(json_object_get(ev, "offer"));
+			const char *st = json_string_value(json_object_get(ev, "state"));
+			const char *er = json_string_value(json_object_get(ev, "error"));
+			if (p && offer)
+				fingerprint_of(offer, p->remote_fp, sizeof p->remote_fp);
+			if (p && st)
+				snprintf(p->state, sizeof p->state, "%s", st);
+			if (er)
+				HARNESS_FAIL("browser: %s", er);
+			if (json_object_get(ev, "frames")) {
+				frames = (long)json_integer_value(json_object_get(ev, "frames"));
+				audio = (long)json_integer_value(json_object_get(ev, "audio"));
+				if (frames > 0 && !first_frame_ns)
+					first_frame_ns = amphi_mono_ns();
 			}
 		}
 		for (;;) {
@@ -303,12 +247,7 @@ int main(void)
 		SKIP("libsrtp does not initialize");
 	alarm(120);   /* a hung browser fails the test rather than the runner's timeout */
 	RUN(chromium_views_what_chromium_publishes);
-	if (to_node) {
-		fclose(to_node);   /* the script closes the browser when stdin ends */
-		int status;
-		waitpid(node_pid, &status, 0);
-		close(from_node_fd);
-	}
+	node_peer_stop(&node);
 	close(udp_fd);
 	return harness_done();
 }
