@@ -8,23 +8,14 @@
 // "tracks": [{kind, stream}]} or {"ok": false, "error": "..."}.  The page
 // keeps each connection open (so it goes on sending ICE checks to the
 // answered candidate) until stdin closes.
-const { chromium } = require('playwright-core');
+const { openPage, say } = require('../chromium');
 const readline = require('readline');
 
-const flags = ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream',
-	'--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
-	'--disable-background-networking', '--disable-component-update', '--disable-sync',
-	'--no-first-run'];
-
 (async () => {
-	const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: flags });
-	const page = await (await browser.newContext()).newPage();
-	await page.route('http://localhost/', (r) => r.fulfill({ contentType: 'text/html', body: '<html></html>' }));
-	await page.goto('http://localhost/');
+	const { browser, page } = await openPage();
 	await page.evaluate(() => { window.pcs = []; });
 	const rl = readline.createInterface({ input: process.stdin });
 	const lines = rl[Symbol.asyncIterator]();
-	const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 	for (;;) {
 		const next = await lines.next();
 		if (next.done)

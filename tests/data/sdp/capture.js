@@ -9,15 +9,11 @@
 // what a WHEP viewer offers) and chromium-simulcast.sdp (the camera sent as
 // three rid layers: a=rid / a=simulcast lines), each after ICE gathering completed so the
 // offer carries its host candidates.
-const { chromium } = require('playwright-core');
+const { openPage } = require('../chromium');
 const fs = require('fs');
 const path = require('path');
 
 const outDir = process.argv[2] || '.';
-const flags = ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream',
-	'--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
-	'--disable-background-networking', '--disable-component-update', '--disable-sync',
-	'--no-first-run'];
 
 async function offer(page, mode) {
 	return page.evaluate(async (m) => {
@@ -45,12 +41,7 @@ async function offer(page, mode) {
 }
 
 (async () => {
-	const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: flags });
-	const page = await (await browser.newContext()).newPage();
-	// getUserMedia needs a secure context: http://localhost counts as one,
-	// served here by playwright itself (no server process).
-	await page.route('http://localhost/', (r) => r.fulfill({ contentType: 'text/html', body: '<html></html>' }));
-	await page.goto('http://localhost/');
+	const { browser, page } = await openPage();
 	for (const mode of ['sendonly', 'recvonly', 'simulcast']) {
 		const sdp = await offer(page, mode);
 		fs.writeFileSync(path.join(outDir, `chromium-${mode}.sdp`), sdp);

@@ -11,14 +11,8 @@
 // Writes {"offer", "who"} for each, {"who", "state"} on connection state
 // changes, and every 100 ms {"frames", "audio"} (viewer framesDecoded,
 // audio packetsReceived), until stdin closes.
-const { chromium } = require('playwright-core');
+const { openPage, say } = require('../chromium');
 const readline = require('readline');
-
-const flags = ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream',
-	'--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
-	'--disable-background-networking', '--disable-component-update', '--disable-sync',
-	'--no-first-run'];
-const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
 // Sections of an SDP: [session lines, [m-section lines]...].
 function sections(sdp) {
@@ -57,10 +51,7 @@ function answer(offer, relay, creds, dir, ssrcLinesByKind) {
 	const rl = readline.createInterface({ input: process.stdin });
 	const lines = rl[Symbol.asyncIterator]();
 	const relay = JSON.parse((await lines.next()).value);
-	const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: flags });
-	const page = await (await browser.newContext()).newPage();
-	await page.route('http://localhost/', (r) => r.fulfill({ contentType: 'text/html', body: '<html></html>' }));
-	await page.goto('http://localhost/');
+	const { browser, page } = await openPage();
 	await page.exposeFunction('report', (o) => say(o));
 
 	const viewOffer = await page.evaluate(async () => {
