@@ -125,72 +125,25 @@ static int read_gate(struct http_req *req, unsigned roles, struct webinar *w)
 	return 0;
 }
 
-/* --- chat ------------------------------------------------------------------------ */
+/* --- chat and questions ---------------------------------------------------------------- */
 
-static json_t *message_json(int64_t id, const char *author, const char *text, int64_t at)
+/* A chat message or a question as clients see it: reads the row back, so the
+ * answer and the event show exactly what was stored.  NULL when it is gone. */
+static json_t *chat_json(sqlite3 *db, int64_t id)
 {
+	sqlite3_stmt *st = db_prepare(db, "SELECT id, author, body, created_at FROM chat_messages WHERE id = ?",
+	                              "i", id);
+	json_t *o = NULL;
 	char t[32];
-	return json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)id, "author", author, "text", text,
-	                 "created_at", amphi_time_iso(at, t, sizeof t));
-}
 
-static void chat_list(struct http_req *req)
-{
-	const char *after_s = http_query(req, "after");
-	int64_t after = after_s ? strtoll(after_s, NULL, 10) : 0;
-	struct webinar w;
-	sqlite3_stmt *st;
-	json_t *list = json_array();
-
-	if (read_gate(req, LIVE_ALL, &w)) {
-		json_decref(list);
-		return;
-	}
-	st = db_prepare(req->db, "SELECT id, author, body, created_at FROM (SELECT * FROM chat_messages "
-	                "WHERE webinar_id = ? AND id > ? ORDER BY id DESC LIMIT ?) ORDER BY id", "iii",
-	                w.id, after, (int64_t)LIST_MAX);
-	while (st && sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(list, message_json(sqlite3_column_int64(st, 0),
-		                      (const char *)sqlite3_column_text(st, 1),
-		                      (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3)));
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		o = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+		              "author", (const char *)sqlite3_column_text(st, 1),
+		              "text", (const char *)sqlite3_column_text(st, 2),
+		              "created_at", amphi_time_iso(sqlite3_column_int64(st, 3), t, sizeof t));
 	sqlite3_finalize(st);
-	http_json(req, 200, json_pack("{s:o}", "messages", list));
+	return o;
 }
-
-static void chat_post(struct http_req *req)
-{
-	struct webinars *ctx = req->app;
-	json_t *errors = json_array();
-	const char *text;
-	struct webinar w;
-	struct who who;
-	int64_t id, now = amphi_now();
-
-	/* Validate before the gate takes a token from the bucket: a malformed
-	 * message costs nothing and changes nothing. */
-	if (forms_text_parse(req->json, FORMS_CHAT_MAX, &text, errors)) {
-		if (webinars_access(req, LIVE_ALL, &w) == 0)
-			webinars_invalid(req, errors);
-		else
-			json_decref(errors);
-		return;
-	}
-	json_decref(errors);
-	if (write_gate(req, LIVE_ALL, LIVE_CHAT, &w, &who))
-		return;
-	id = db_insert(req->db, "INSERT INTO chat_messages (webinar_id, registration_id, token_id, account_id, "
-	               "author, body, created_at) VALUES (?, NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?)", "iiiissi", w.id,
-	               who.registration_id, who.token_id, who.account_id, who.author, text, now);
-	if (id < 0) {
-		http_error(req, 500, "internal", "cannot store the message");
-		return;
-	}
-	stats_count(req->db, w.id, STATS_MESSAGES);
-	live_publish(ctx, w.id, "chat", message_json(id, who.author, text, now));
-	http_json(req, 201, message_json(id, who.author, text, now));
-}
-
-/* --- questions ------------------------------------------------------------------------ */
 
 static json_t *question_json(sqlite3 *db, int64_t qid)
 {
@@ -210,28 +163,63 @@ static json_t *question_json(sqlite3 *db, int64_t qid)
 	return o;
 }
 
-static void question_list(struct http_req *req)
+/* What differs between a chat message and a question: everything else of
+ * posting and listing them is one code path (text_post, text_list). */
+struct text_kind {
+	const char *insert;     /* INSERT with the same seven columns in both tables */
+	const char *list;       /* SELECT id ... of webinar ? (then ?after when `after`) LIMIT ? */
+	bool after;             /* the list takes ?after=<id> */
+	const char *list_name;  /* key of the list in the GET answer */
+	const char *event;      /* SSE event name */
+	const char *what;       /* for error messages */
+	size_t max;             /* characters (forms.h) */
+	enum live_kind limit;   /* the rate-limit bucket */
+	enum stats_counter counter;
+	json_t *(*row_json)(sqlite3 *db, int64_t id);
+};
+
+static const struct text_kind chat_kind = {
+	.insert = "INSERT INTO chat_messages (webinar_id, registration_id, token_id, account_id, author, body, "
+	          "created_at) VALUES (?, NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?)",
+	/* The newest LIST_MAX after ?after, oldest first. */
+	.list = "SELECT id FROM (SELECT id FROM chat_messages WHERE webinar_id = ? AND id > ? "
+	        "ORDER BY id DESC LIMIT ?) ORDER BY id",
+	.after = true, .list_name = "messages", .event = "chat", .what = "message", .max = FORMS_CHAT_MAX,
+	.limit = LIVE_CHAT, .counter = STATS_MESSAGES, .row_json = chat_json,
+};
+
+static const struct text_kind question_kind = {
+	.insert = "INSERT INTO questions (webinar_id, registration_id, token_id, account_id, author, body, "
+	          "created_at) VALUES (?, NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?)",
+	/* Open questions first, most upvoted first; ?after does not apply. */
+	.list = "SELECT id FROM questions WHERE webinar_id = ? ORDER BY answered, upvotes DESC, id LIMIT ?",
+	.list_name = "questions", .event = "question", .what = "question", .max = FORMS_QUESTION_MAX,
+	.limit = LIVE_QUESTION, .counter = STATS_QUESTIONS, .row_json = question_json,
+};
+
+static void text_list(struct http_req *req, const struct text_kind *k)
 {
+	const char *after_s = http_query(req, "after");
+	int64_t after = after_s ? strtoll(after_s, NULL, 10) : 0;
 	struct webinar w;
 	sqlite3_stmt *st;
-	json_t *list = json_array();
+	json_t *list;
 
-	if (read_gate(req, LIVE_ALL, &w)) {
-		json_decref(list);
+	if (read_gate(req, LIVE_ALL, &w))
 		return;
-	}
-	st = db_prepare(req->db, "SELECT id FROM questions WHERE webinar_id = ? "
-	                "ORDER BY answered, upvotes DESC, id LIMIT ?", "ii", w.id, (int64_t)LIST_MAX);
+	list = json_array();
+	st = k->after ? db_prepare(req->db, k->list, "iii", w.id, after, (int64_t)LIST_MAX)
+	              : db_prepare(req->db, k->list, "ii", w.id, (int64_t)LIST_MAX);
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		json_t *o = question_json(req->db, sqlite3_column_int64(st, 0));
+		json_t *o = k->row_json(req->db, sqlite3_column_int64(st, 0));
 		if (o)
 			json_array_append_new(list, o);
 	}
 	sqlite3_finalize(st);
-	http_json(req, 200, json_pack("{s:o}", "questions", list));
+	http_json(req, 200, json_pack("{s:o}", k->list_name, list));
 }
 
-static void question_post(struct http_req *req)
+static void text_post(struct http_req *req, const struct text_kind *k)
 {
 	struct webinars *ctx = req->app;
 	json_t *errors = json_array(), *o;
@@ -240,7 +228,9 @@ static void question_post(struct http_req *req)
 	struct who who;
 	int64_t id;
 
-	if (forms_text_parse(req->json, FORMS_QUESTION_MAX, &text, errors)) {
+	/* Validate before the gate takes a token from the bucket: a malformed
+	 * message costs nothing and changes nothing. */
+	if (forms_text_parse(req->json, k->max, &text, errors)) {
 		if (webinars_access(req, LIVE_ALL, &w) == 0)
 			webinars_invalid(req, errors);
 		else
@@ -248,71 +238,105 @@ static void question_post(struct http_req *req)
 		return;
 	}
 	json_decref(errors);
-	if (write_gate(req, LIVE_ALL, LIVE_QUESTION, &w, &who))
+	if (write_gate(req, LIVE_ALL, k->limit, &w, &who))
 		return;
-	id = db_insert(req->db, "INSERT INTO questions (webinar_id, registration_id, token_id, account_id, "
-	               "author, body, created_at) VALUES (?, NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, 0), ?, ?, ?)", "iiiissi", w.id,
-	               who.registration_id, who.token_id, who.account_id, who.author, text, amphi_now());
-	if (id < 0 || !(o = question_json(req->db, id))) {
-		http_error(req, 500, "internal", "cannot store the question");
+	id = db_insert(req->db, k->insert, "iiiissi", w.id, who.registration_id, who.token_id, who.account_id,
+	               who.author, text, amphi_now());
+	if (id < 0 || !(o = k->row_json(req->db, id))) {
+		http_error(req, 500, "internal", "cannot store the %s", k->what);
 		return;
 	}
-	stats_count(req->db, w.id, STATS_QUESTIONS);
-	live_publish(ctx, w.id, "question", json_incref(o));
+	stats_count(req->db, w.id, k->counter);
+	live_publish(ctx, w.id, k->event, json_incref(o));
 	http_json(req, 201, o);
 }
 
-static int question_of(struct http_req *req, const struct webinar *w, int64_t *qid)
+static void chat_list(struct http_req *req) { text_list(req, &chat_kind); }
+static void chat_post(struct http_req *req) { text_post(req, &chat_kind); }
+static void question_list(struct http_req *req) { text_list(req, &question_kind); }
+static void question_post(struct http_req *req) { text_post(req, &question_kind); }
+
+/* --- what questions and polls share --------------------------------------------------------- */
+
+/* The {q} or {p} of the path, when it names a row of table in this webinar;
+ * 404 otherwise.  table is a static name, never input. */
+static int child_of(struct http_req *req, const char *param, const char *table, const char *what,
+                    const struct webinar *w, int64_t *id)
 {
-	if (http_param_id(req, "q", qid) ||
-	    db_int(req->db, 0, "SELECT COUNT(*) FROM questions WHERE id = ? AND webinar_id = ?", "ii",
-	           *qid, w->id) != 1) {
-		http_error(req, 404, "not_found", "no such question");
+	char sql[96];
+
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s WHERE id = ? AND webinar_id = ?", table);
+	if (http_param_id(req, param, id) || db_int(req->db, 0, sql, "ii", *id, w->id) != 1) {
+		http_error(req, 404, "not_found", "no such %s", what);
 		return -ENOENT;
 	}
 	return 0;
 }
 
+/* Stores one vote (question upvote or poll vote: the table's primary key
+ * makes it once per voter), plus `then` in the same transaction when given.
+ * 0, or -errno after answering (409 already_voted, 503, 500). */
+static int vote_store(struct http_req *req, const char *insert, int64_t target, const char *voter,
+                      int64_t option, const char *then, const char *what)
+{
+	int r;
+
+	if (db_begin(req->db)) {
+		http_error(req, 503, "busy", "the database is busy, try again");
+		return -EBUSY;
+	}
+	r = option >= 0 ? db_exec(req->db, insert, "isii", target, voter, option, amphi_now())
+	                : db_exec(req->db, insert, "isi", target, voter, amphi_now());
+	if (r == 1 && then)
+		r = db_exec(req->db, then, "i", target);
+	if (r != 1 || db_commit(req->db)) {
+		db_rollback(req->db);
+		if (r == -EEXIST)
+			http_error(req, 409, "already_voted", "you have already voted for this %s", what);
+		else
+			http_error(req, 500, "internal", "cannot store the vote");
+		return r < 0 ? r : -EIO;
+	}
+	return 0;
+}
+
+/* The end of every organizer change to a question or a poll: audit, the
+ * event everyone sees (public, stolen), the organizer's own view (stolen). */
+static void organizer_changed(struct http_req *req, const struct webinar *w, const char *action,
+                              const char *target, int64_t id, json_t *detail, const char *event,
+                              json_t *public_view, int status, json_t *own_view)
+{
+	webinars_audit(req, action, target, id, detail);
+	live_publish(req->app, w->id, event, public_view);
+	http_json(req, status, own_view);
+}
+
+/* --- questions --------------------------------------------------------------------------- */
+
 static void question_upvote(struct http_req *req)
 {
-	struct webinars *ctx = req->app;
 	struct webinar w;
 	struct who who;
 	int64_t qid;
 	json_t *o;
-	int r;
 
-	if (write_gate(req, LIVE_ALL, LIVE_VOTE, &w, &who) || question_of(req, &w, &qid))
+	if (write_gate(req, LIVE_ALL, LIVE_VOTE, &w, &who) ||
+	    child_of(req, "q", "questions", "question", &w, &qid) ||
+	    vote_store(req, "INSERT INTO question_votes (question_id, voter, created_at) VALUES (?, ?, ?)", qid,
+	               who.voter, -1, "UPDATE questions SET upvotes = upvotes + 1 WHERE id = ?", "question"))
 		return;
-	if (db_begin(req->db)) {
-		http_error(req, 503, "busy", "the database is busy, try again");
-		return;
-	}
-	r = db_exec(req->db, "INSERT INTO question_votes (question_id, voter, created_at) VALUES (?, ?, ?)",
-	            "isi", qid, who.voter, amphi_now());
-	if (r == 1)
-		r = db_exec(req->db, "UPDATE questions SET upvotes = upvotes + 1 WHERE id = ?", "i", qid);
-	if (r != 1 || db_commit(req->db)) {
-		db_rollback(req->db);
-		if (r == -EEXIST)
-			http_error(req, 409, "already_voted", "you have already upvoted this question");
-		else
-			http_error(req, 500, "internal", "cannot store the upvote");
-		return;
-	}
 	o = question_json(req->db, qid);
-	live_publish(ctx, w.id, "question", json_incref(o));
+	live_publish(req->app, w.id, "question", json_incref(o));
 	http_json(req, 200, o);
 }
 
 static void question_patch(struct http_req *req)
 {
-	struct webinars *ctx = req->app;
 	json_t *answered = json_object_get(req->json, "answered"), *o;
 	struct webinar w;
 	int64_t qid;
 
-	if (read_gate(req, AUTH_ORGANIZER, &w) || question_of(req, &w, &qid))
+	if (read_gate(req, AUTH_ORGANIZER, &w) || child_of(req, "q", "questions", "question", &w, &qid))
 		return;
 	if (!json_is_boolean(answered) || json_object_size(req->json) != 1) {
 		http_error_json(req, 422, "invalid", json_pack("[{s:s,s:s}]", "field", "answered", "error",
@@ -323,10 +347,9 @@ static void question_patch(struct http_req *req)
 		http_error(req, 500, "internal", "cannot update the question");
 		return;
 	}
-	webinars_audit(req, "question.answered", "question", qid, json_pack("{s:b}", "answered", json_is_true(answered)));
 	o = question_json(req->db, qid);
-	live_publish(ctx, w.id, "question", json_incref(o));
-	http_json(req, 200, o);
+	organizer_changed(req, &w, "question.answered", "question", qid,
+	                  json_pack("{s:b}", "answered", json_is_true(answered)), "question", json_incref(o), 200, o);
 }
 
 /* --- polls --------------------------------------------------------------------------- */
@@ -406,8 +429,7 @@ static void poll_list(struct http_req *req)
 
 static void poll_create(struct http_req *req)
 {
-	struct webinars *ctx = req->app;
-	json_t *errors = json_array(), *options, *o;
+	json_t *errors = json_array(), *options;
 	struct poll_form f;
 	struct webinar w;
 	char *opts_text;
@@ -435,30 +457,27 @@ static void poll_create(struct http_req *req)
 		http_error(req, 500, "internal", "cannot store the poll");
 		return;
 	}
-	webinars_audit(req, "poll.create", "poll", pid, json_pack("{s:I}", "webinar", (json_int_t)w.id));
-	live_publish(ctx, w.id, "poll", poll_json(req->db, pid, 0));
-	o = poll_json(req->db, pid, 1);
-	http_json(req, 201, o);
+	organizer_changed(req, &w, "poll.create", "poll", pid, json_pack("{s:I}", "webinar", (json_int_t)w.id),
+	                  "poll", poll_json(req->db, pid, 0), 201, poll_json(req->db, pid, 1));
 }
 
+/* The poll of the path (404 otherwise), its number of options and whether it is open. */
 static int poll_of(struct http_req *req, const struct webinar *w, int64_t *pid, int *n_options, bool *open)
 {
 	sqlite3_stmt *st;
-	int r = -ENOENT;
 
-	if (http_param_id(req, "p", pid) == 0 &&
-	    (st = db_prepare(req->db, "SELECT json_array_length(options), state FROM polls WHERE id = ? "
-	                     "AND webinar_id = ?", "ii", *pid, w->id))) {
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			*n_options = sqlite3_column_int(st, 0);
-			*open = strcmp((const char *)sqlite3_column_text(st, 1), "open") == 0;
-			r = 0;
-		}
+	if (child_of(req, "p", "polls", "poll", w, pid))
+		return -ENOENT;
+	st = db_prepare(req->db, "SELECT json_array_length(options), state FROM polls WHERE id = ?", "i", *pid);
+	if (!st || sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
+		http_error(req, 500, "internal", "cannot read the poll");
+		return -EIO;
 	}
-	if (r)
-		http_error(req, 404, "not_found", "no such poll");
-	return r;
+	*n_options = sqlite3_column_int(st, 0);
+	*open = strcmp((const char *)sqlite3_column_text(st, 1), "open") == 0;
+	sqlite3_finalize(st);
+	return 0;
 }
 
 static void poll_vote(struct http_req *req)
@@ -469,7 +488,7 @@ static void poll_vote(struct http_req *req)
 	struct who who;
 	unsigned option;
 	int64_t pid;
-	int n_options, r;
+	int n_options;
 	bool open;
 
 	if (write_gate(req, AUTH_PARTICIPANT, LIVE_VOTE, &w, &who) || poll_of(req, &w, &pid, &n_options, &open)) {
@@ -485,16 +504,9 @@ static void poll_vote(struct http_req *req)
 		http_error(req, 409, "poll_closed", "the poll is closed");
 		return;
 	}
-	r = db_exec(req->db, "INSERT INTO poll_votes (poll_id, voter, option, created_at) VALUES (?, ?, ?, ?)",
-	            "isii", pid, who.voter, (int64_t)option, amphi_now());
-	if (r == -EEXIST) {
-		http_error(req, 409, "already_voted", "you have already voted in this poll");
+	if (vote_store(req, "INSERT INTO poll_votes (poll_id, voter, option, created_at) VALUES (?, ?, ?, ?)",
+	               pid, who.voter, (int64_t)option, NULL, "poll"))
 		return;
-	}
-	if (r != 1) {
-		http_error(req, 500, "internal", "cannot store the vote");
-		return;
-	}
 	stats_count(req->db, w.id, STATS_VOTES);
 	live_publish(ctx, w.id, "poll", poll_json(req->db, pid, 0));
 	http_json(req, 201, json_pack("{s:I,s:i}", "poll_id", (json_int_t)pid, "option", (int)option));
@@ -502,7 +514,6 @@ static void poll_vote(struct http_req *req)
 
 static void poll_close(struct http_req *req)
 {
-	struct webinars *ctx = req->app;
 	struct webinar w;
 	int64_t pid;
 	int n_options;
@@ -519,9 +530,8 @@ static void poll_close(struct http_req *req)
 		http_error(req, 500, "internal", "cannot close the poll");
 		return;
 	}
-	webinars_audit(req, "poll.close", "poll", pid, json_pack("{s:I}", "webinar", (json_int_t)w.id));
-	live_publish(ctx, w.id, "poll", poll_json(req->db, pid, 0));
-	http_json(req, 200, poll_json(req->db, pid, 1));
+	organizer_changed(req, &w, "poll.close", "poll", pid, json_pack("{s:I}", "webinar", (json_int_t)w.id),
+	                  "poll", poll_json(req->db, pid, 0), 200, poll_json(req->db, pid, 1));
 }
 
 /* --- events (SSE) ------------------------------------------------------------------------ */

@@ -28,24 +28,13 @@ static int load_open(struct http_req *req, struct webinar *w)
 	return 0;
 }
 
-static void answer_token(struct http_req *req, int status, int64_t reg_id, const struct webinar *w,
-                         int64_t token_id, const char *token, int64_t expires)
-{
-	char t[32];
-	json_t *o = json_pack("{s:I,s:s,s:I,s:s}", "webinar_id", (json_int_t)w->id, "token", token,
-	                      "token_id", (json_int_t)token_id, "expires_at", amphi_time_iso(expires, t, sizeof t));
-
-	json_object_set_new(o, "registration_id", reg_id ? json_integer(reg_id) : json_null());
-	http_json(req, status, o);
-}
-
 static void registration_create(struct http_req *req)
 {
-	char token[AUTH_TOKEN_CHARS + 1];
 	json_t *errors = json_array();
 	struct registration_form f;
+	struct token_issued t;
 	struct webinar w;
-	int64_t reg, tid, expires, now = amphi_now();
+	int64_t reg, now = amphi_now();
 	int status = 201;
 
 	if (load_open(req, &w)) {
@@ -72,17 +61,16 @@ static void registration_create(struct http_req *req)
 		                "issssssii", w.id, f.first_name, f.last_name, f.email, f.job_title,
 		                f.organization, f.phone, now, now);
 	}
-	tid = reg > 0 ? tokens_issue_join(req->db, &w, reg, token, &expires) : -EIO;
-	if (tid < 0 || db_commit(req->db)) {
+	if (reg <= 0 || tokens_issue(req->db, &w, "participant", reg, &t) || db_commit(req->db)) {
 		db_rollback(req->db);
+		sodium_memzero(&t, sizeof t);   /* a token of a rolled-back row: never shown */
 		http_error(req, 500, "internal", "cannot store the registration");
 		return;
 	}
 	/* Ids only: the connection log has the rest (no personal data here). */
 	log_msg(LOG_INFO, status == 201 ? "registered" : "registered again", "webinar=%lld registration=%lld",
 	        (long long)w.id, (long long)reg);
-	answer_token(req, status, reg, &w, tid, token, expires);
-	sodium_memzero(token, sizeof token);
+	tokens_answer(req, status, &w, "participant", reg, &t);
 }
 
 static void registration_list(struct http_req *req)
@@ -110,9 +98,8 @@ static void registration_list(struct http_req *req)
 
 static void public_join(struct http_req *req)
 {
-	char token[AUTH_TOKEN_CHARS + 1];
+	struct token_issued t;
 	struct webinar w;
-	int64_t tid, expires;
 
 	if (load_open(req, &w))
 		return;
@@ -125,13 +112,11 @@ static void public_join(struct http_req *req)
 		http_error(req, 422, "invalid", "a public join takes no fields: no personal data is asked");
 		return;
 	}
-	tid = tokens_issue_join(req->db, &w, 0, token, &expires);
-	if (tid < 0) {
+	if (tokens_issue(req->db, &w, "participant", 0, &t)) {
 		http_error(req, 500, "internal", "cannot issue a token");
 		return;
 	}
-	answer_token(req, 201, 0, &w, tid, token, expires);
-	sodium_memzero(token, sizeof token);
+	tokens_answer(req, 201, &w, "participant", 0, &t);
 }
 
 int registrations_routes(struct http_router *r, struct webinars *ctx)

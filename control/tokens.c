@@ -20,11 +20,32 @@ static int64_t expiry_for(const struct webinar *w)
 	return base + WEBINARS_TOKEN_MAX_S;
 }
 
-int64_t tokens_issue_join(sqlite3 *db, const struct webinar *w, int64_t registration_id,
-                          char out[AUTH_TOKEN_CHARS + 1], int64_t *expires_at)
+int tokens_issue(sqlite3 *db, const struct webinar *w, const char *role, int64_t registration_id,
+                 struct token_issued *out)
 {
-	*expires_at = expiry_for(w);
-	return auth_token_issue(db, w->id, "participant", registration_id, *expires_at, out);
+	int64_t id;
+
+	out->expires_at = expiry_for(w);
+	id = auth_token_issue(db, w->id, role, registration_id, out->expires_at, out->text);
+	if (id < 0) {
+		sodium_memzero(out->text, sizeof out->text);
+		return (int)id;
+	}
+	out->id = id;
+	return 0;
+}
+
+void tokens_answer(struct http_req *req, int status, const struct webinar *w, const char *role,
+                   int64_t registration_id, struct token_issued *t)
+{
+	char at[32];
+	json_t *o = json_pack("{s:I,s:s,s:s,s:I,s:s}", "webinar_id", (json_int_t)w->id, "role", role,
+	                      "token", t->text, "token_id", (json_int_t)t->id,
+	                      "expires_at", amphi_time_iso(t->expires_at, at, sizeof at));
+
+	json_object_set_new(o, "registration_id", registration_id ? json_integer(registration_id) : json_null());
+	http_json(req, status, o);
+	sodium_memzero(t->text, sizeof t->text);
 }
 
 int tokens_reschedule(sqlite3 *db, int64_t webinar_id, int64_t start)
@@ -50,9 +71,8 @@ int tokens_end(sqlite3 *db, int64_t webinar_id, int64_t now)
 
 static void speaker_create(struct http_req *req)
 {
-	char token[AUTH_TOKEN_CHARS + 1], t[32];
+	struct token_issued t;
 	struct webinar w;
-	int64_t id, expires;
 
 	if (webinars_access(req, AUTH_ORGANIZER, &w))
 		return;
@@ -60,17 +80,13 @@ static void speaker_create(struct http_req *req)
 		http_error(req, 410, "ended", "the webinar has ended");
 		return;
 	}
-	expires = expiry_for(&w);
-	id = auth_token_issue(req->db, w.id, "speaker", 0, expires, token);
-	if (id < 0) {
+	if (tokens_issue(req->db, &w, "speaker", 0, &t)) {
 		http_error(req, 500, "internal", "cannot issue a token");
 		return;
 	}
-	webinars_audit(req, "token.issue", "token", id, json_pack("{s:s,s:I}", "role", "speaker",
+	webinars_audit(req, "token.issue", "token", t.id, json_pack("{s:s,s:I}", "role", "speaker",
 	               "webinar", (json_int_t)w.id));
-	http_json(req, 201, json_pack("{s:s,s:I,s:s,s:s}", "token", token, "token_id", (json_int_t)id,
-	                              "role", "speaker", "expires_at", amphi_time_iso(expires, t, sizeof t)));
-	sodium_memzero(token, sizeof token);
+	tokens_answer(req, 201, &w, "speaker", 0, &t);
 }
 
 static void token_list(struct http_req *req)

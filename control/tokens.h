@@ -17,6 +17,7 @@
 
 #include "control/auth.h"
 
+struct http_req;
 struct http_router;
 struct sqlite3;
 struct webinars;
@@ -24,10 +25,23 @@ struct webinar;
 
 int tokens_routes(struct http_router *r, struct webinars *ctx);
 
-/* Issues a join token for a registration (0 for a public join).  Writes the
- * text to out, its expiry to *expires_at; returns the token id or -errno. */
-int64_t tokens_issue_join(struct sqlite3 *db, const struct webinar *w, int64_t registration_id,
-                          char out[AUTH_TOKEN_CHARS + 1], int64_t *expires_at);
+/* A token just issued; the text exists only here and in the answer. */
+struct token_issued {
+	int64_t id;
+	int64_t expires_at;
+	char text[AUTH_TOKEN_CHARS + 1];
+};
+
+/* Issues a token of role ("speaker" or "participant") for w, tied to a
+ * registration (participant; 0 for a public join or a speaker).  Fills *out;
+ * returns 0 or -errno (out->text is then empty). */
+int tokens_issue(struct sqlite3 *db, const struct webinar *w, const char *role, int64_t registration_id,
+                 struct token_issued *out);
+/* Answers status with {webinar_id, role, token, token_id, expires_at,
+ * registration_id} (registration_id null unless given) and wipes t->text:
+ * the one answer that ever shows a token. */
+void tokens_answer(struct http_req *req, int status, const struct webinar *w, const char *role,
+                   int64_t registration_id, struct token_issued *t);
 /* The start moved (or happened) at `start`: live tokens follow it. */
 int tokens_reschedule(struct sqlite3 *db, int64_t webinar_id, int64_t start);
 /* The webinar ended at now: publish tokens revoked, join tokens expire after the grace. */

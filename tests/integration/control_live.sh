@@ -188,11 +188,11 @@ cell() {
 	if [ "$status" = "$want" ]; then pass "matrix: $who $m $p -> $want"
 	else fail "matrix: $who $m $p -> $status, expected $want"; fi
 }
-# row METHOD PATH BODY A B ADMIN P ANON
+# row METHOD PATH BODY A B ADMIN P S ANON
 row() {
 	local m=$1 p=$2 b=$3
 	cell b "$m" "$p" "$b" "$5"; cell admin "$m" "$p" "$b" "$6"
-	cell P "$m" "$p" "$b" "$7"; cell anon "$m" "$p" "$b" "$8"
+	cell P "$m" "$p" "$b" "$7"; cell S "$m" "$p" "$b" "$8"; cell anon "$m" "$p" "$b" "$9"
 	[ "$4" = - ] || cell a "$m" "$p" "$b" "$4"
 }
 req POST "/api/webinars/$W/polls" '{"question":"Matrix?","options":["a","b"]}' "$T/a"
@@ -200,45 +200,45 @@ MP=$(jqo .id)
 req POST "/api/webinars/$W/questions" '{"text":"matrix question"}' "$T/a"
 MQ=$(jqo .id)
 w=/api/webinars/$W
-#   method path                        body                       A    B    admin P    anon
-row GET    /api/webinars               ""                         200  200  403   403  401
-row POST   /api/webinars               '{"title":"t","start_time":"2027-01-01"}' 201 201 403 403 401
-row GET    "$w"                        ""                         200  404  403   200  401
-row PATCH  "$w"                        '{"description":"d"}'      200  404  403   403  401
-row POST   "$w/speakers"               '{}'                       201  404  403   403  401
-row GET    "$w/tokens"                 ""                         200  404  403   403  401
-row GET    "$w/registrations"          ""                         200  404  403   403  401
-row GET    "$w/chat"                   ""                         200  404  403   200  401
-row POST   "$w/chat"                   '{"text":"matrix"}'        201  404  403   201  401
-row GET    "$w/questions"              ""                         200  404  403   200  401
-row POST   "$w/questions"              '{"text":"matrix?"}'       201  404  403   201  401
-row POST   "$w/questions/$MQ/upvote"   '{}'                       200  404  403   200  401
-row PATCH  "$w/questions/$MQ"          '{"answered":true}'        200  404  403   403  401
-row GET    "$w/polls"                  ""                         200  404  403   200  401
-row POST   "$w/polls"                  '{"question":"q","options":["x","y"]}' 201 404 403 403 401
-row POST   "$w/polls/$MP/votes"        '{"option":1}'             403  403  403   201  401
-row GET    "$w/stats"                  ""                         200  404  403   403  401
-row POST   "$w/rating"                 '{"rating":4}'             403  403  403   204  401
-row POST   "$w/ingest/srtp"            '{}'                       403  403  403   403  401
-row POST   "$w/start"                  '{}'                       409  404  403   403  401
-row POST   "$w/polls/$MP/close"        '{}'                       200  404  403   403  401
-row POST   "$w/end"                    '{}'                       -    404  403   403  401
-row DELETE "$w"                        ""                         409  404  403   403  401
-cell S POST "$w/ingest/srtp" '{}' 200
-cell S POST "$w/chat" '{"text":"the speaker says hi"}' 201
-cell S POST "$w/polls/$MP/votes" '{"option":0}' 403
-for who in a b admin P anon; do
+# The speaker (S, publish token) reads and writes the live interaction like a
+# participant, publishes media (ingest), and neither votes in polls nor rates.
+#   method path                        body                       A    B    admin P    S    anon
+row GET    /api/webinars               ""                         200  200  403   403  403  401
+row POST   /api/webinars               '{"title":"t","start_time":"2027-01-01"}' 201 201 403 403 403 401
+row GET    "$w"                        ""                         200  404  403   200  200  401
+row PATCH  "$w"                        '{"description":"d"}'      200  404  403   403  403  401
+row POST   "$w/speakers"               '{}'                       201  404  403   403  403  401
+row GET    "$w/tokens"                 ""                         200  404  403   403  403  401
+row GET    "$w/registrations"          ""                         200  404  403   403  403  401
+row GET    "$w/chat"                   ""                         200  404  403   200  200  401
+row POST   "$w/chat"                   '{"text":"matrix"}'        201  404  403   201  201  401
+row GET    "$w/questions"              ""                         200  404  403   200  200  401
+row POST   "$w/questions"              '{"text":"matrix?"}'       201  404  403   201  201  401
+row POST   "$w/questions/$MQ/upvote"   '{}'                       200  404  403   200  200  401
+row PATCH  "$w/questions/$MQ"          '{"answered":true}'        200  404  403   403  403  401
+row GET    "$w/polls"                  ""                         200  404  403   200  200  401
+row POST   "$w/polls"                  '{"question":"q","options":["x","y"]}' 201 404 403 403 403 401
+row POST   "$w/polls/$MP/votes"        '{"option":1}'             403  403  403   201  403  401
+row GET    "$w/stats"                  ""                         200  404  403   403  403  401
+row POST   "$w/rating"                 '{"rating":4}'             403  403  403   204  403  401
+row POST   "$w/ingest/srtp"            '{}'                       403  403  403   403  200  401
+row POST   "$w/start"                  '{}'                       409  404  403   403  403  401
+row POST   "$w/polls/$MP/close"        '{}'                       200  404  403   403  403  401
+row POST   "$w/end"                    '{}'                       -    404  403   403  403  401
+row DELETE "$w"                        ""                         409  404  403   403  403  401
+for who in a b admin P S anon; do
 	code=$(case $who in
 		P) curl -s -o /dev/null -m 1 -w '%{http_code}' -H "Authorization: Bearer $PM" "$URL$w/events" ;;
+		S) curl -s -o /dev/null -m 1 -w '%{http_code}' -H "Authorization: Bearer $S" "$URL$w/events" ;;
 		anon) curl -s -o /dev/null -m 1 -w '%{http_code}' "$URL$w/events" ;;
 		*) curl -s -o /dev/null -m 1 -w '%{http_code}' -b "$T/$who" "$URL$w/events" ;;
 	esac)
-	want=$(case $who in a|P) echo 200 ;; b) echo 404 ;; admin) echo 403 ;; anon) echo 401 ;; esac)
+	want=$(case $who in a|P|S) echo 200 ;; b) echo 404 ;; admin) echo 403 ;; anon) echo 401 ;; esac)
 	check "matrix: $who GET $w/events -> $want ($code)" is "$code" "$want"
 done
 req POST "$w/speakers" '{}' "$T/a"
 S2=$(jqo .token) S2ID=$(jqo .token_id)
-row DELETE "$w/tokens/$S2ID"           ""                         204  404  403   403  401
+row DELETE "$w/tokens/$S2ID"           ""                         204  404  403   403  403  401
 treq "$S2" POST "$w/ingest/srtp" '{}'
 check "a revoked publish token is dead (401)" is "$status" 401
 req DELETE "$w/tokens/$S2ID" "" "$T/a"
@@ -246,7 +246,7 @@ check "revoking it again is 409" is "$status" 409
 req GET "$w/tokens" "" "$T/a"
 check "the token list shows it revoked, and never a secret" \
 	is "$(jqo "[.tokens[] | select(.id == $S2ID) | .valid] | join(\",\")")/$(jqo '[.tokens[] | has("token") or has("hash")] | any')" false/false
-for who in a b admin P anon; do
+for who in a b admin P S anon; do
 	cell "$who" POST "/api/webinars/$W/registrations" \
 		"$(jq -nc --arg e "matrix-$who@example.org" '{first_name:"M",last_name:"X",email:$e,job_title:"j",organization:"o",consent:true}')" 201
 done
@@ -311,14 +311,6 @@ SDP
 	relay_ctl '{"cmd":"stats"}' | jq -c '.streams[0]'
 }
 view_once 1
-if [ "$vf" -lt 100 ]; then
-	# ffmpeg's SDP receiver occasionally never finishes probing when the
-	# machine is saturated (seen in relay_ffmpeg.sh too): show why, then
-	# give it one more full run; a real fault fails both.
-	echo "---- viewer 1 decoded too little; its log:"
-	grep -v '^ *$' "$T/viewer1.log" | tail -n 30
-	view_once 2
-fi
 check "the API's ffmpeg command line runs to its end" test "$pub_rc" = 0
 check "the ffmpeg viewer decodes the published video ($vf frames)" test "$vf" -ge 100
 check "... and its audio ($af frames)" test "$af" -ge 100
