@@ -9,6 +9,7 @@
 #include "control/control.h"
 #include "control/db.h"
 #include "control/http.h"
+#include "control/sweep.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/duration.h"
@@ -50,7 +51,7 @@ static const char usage[] =
 
 static const char *const control_keys[] = {
 	"listen", "db", "relay", "recstore", "web", "outbox", "retention", "public_origin",
-	"tls_cert", "tls_key", "max_body", "db_connections", "ctl_timeout", NULL,
+	"tls_cert", "tls_key", "max_body", "db_connections", "ctl_timeout", "retention_sweep", NULL,
 };
 static const char *const auth_keys[] = {
 	"session_idle", "session_absolute", "lock_threshold", "lock_base", "lock_max",
@@ -150,7 +151,7 @@ int main(int argc, char **argv)
 
 	const char *listen, *dbpath, *relay, *recstore, *web, *outbox, *retention, *origin, *cert, *key;
 	long long max_body, pool, opslimit, memlimit, threshold;
-	struct duration ctl_timeout;
+	struct duration ctl_timeout, sweep_every;
 	struct auth_config ac;
 	auth_config_default(&ac);
 	if (config_get_str(cfg, "control", "listen", "127.0.0.1:8080", &listen) ||
@@ -166,6 +167,7 @@ int main(int argc, char **argv)
 	    config_get_int(cfg, "control", "max_body", HTTP_MAX_BODY_DEFAULT, 1024, 64 << 20, &max_body) ||
 	    config_get_int(cfg, "control", "db_connections", 8, 1, 256, &pool) ||
 	    config_get_duration(cfg, "control", "ctl_timeout", "2s", &ctl_timeout) ||
+	    config_get_duration(cfg, "control", "retention_sweep", "60s", &sweep_every) ||
 	    get_seconds(cfg, "session_idle", "30m", &ac.session_idle_s) ||
 	    get_seconds(cfg, "session_absolute", "12h", &ac.session_absolute_s) ||
 	    config_get_int(cfg, "auth", "lock_threshold", 3, 1, 100, &threshold) ||
@@ -176,6 +178,8 @@ int main(int argc, char **argv)
 	    config_get_int(cfg, "auth", "pwhash_memlimit", (long long)crypto_pwhash_MEMLIMIT_MODERATE,
 	                   (long long)crypto_pwhash_MEMLIMIT_MODERATE, 1LL << 34, &memlimit))
 		fatal("bad configuration", "error=\"%s\"", config_error(cfg));
+	if (sweep_every.never || sweep_every.months || sweep_every.seconds < 1 || sweep_every.seconds > 3600)
+		fatal("bad configuration", "error=\"retention_sweep must be between 1s and 1h\"");
 	if ((cert == NULL) != (key == NULL))
 		fatal("bad configuration", "error=\"tls_cert and tls_key go together\"");
 	ac.lock_threshold = (int)threshold;
@@ -255,6 +259,9 @@ int main(int argc, char **argv)
 	}
 	if (!app.http)
 		fatal("cannot start the HTTP server", "error=\"%s\"", err);
+	struct sweep *sweep = sweep_start(&app, sweep_every.seconds);
+	if (!sweep)
+		fatal("cannot start the retention sweep", "error=\"%s\"", strerror(errno));
 	log_msg(LOG_INFO, "listening", "address=%s port=%d tls=%s db=%s", listen, http_server_port(app.http),
 	        ac.tls ? "yes" : "no", dbpath);
 
@@ -262,6 +269,7 @@ int main(int argc, char **argv)
 	sigwait(&set, &sig);
 	log_msg(LOG_INFO, "stopping", "signal=%d", sig);
 	http_server_stop(app.http);
+	sweep_stop(sweep);
 	db_close(app.db);
 	retention_free(&app.retention);
 	config_free(cfg);

@@ -340,21 +340,27 @@ int webinars_purge(sqlite3 *db, const struct control *app, int64_t now)
 	const struct retention *ret = &app->retention;
 	sqlite3_stmt *st;
 	int total = 0, r = 0;
-	struct { int64_t id, ended; } due[256];
+	struct { int64_t id, ended; bool replay; } due[256];
 	int n = 0;
 
-	/* Webinars that ended and still hold something this sweep may erase. */
-	st = db_prepare(db, "SELECT id, ended_at FROM webinars w WHERE state = 'ended' AND ("
+	/* Webinars that ended and still hold something this sweep may erase.
+	 * A webinar whose recording is published for replay keeps its
+	 * registrants' identity: that goes with the recording (recstore). */
+	st = db_prepare(db, "SELECT id, ended_at, replay_published_at IS NOT NULL FROM webinars w "
+	                "WHERE state = 'ended' AND ("
 	                "EXISTS (SELECT 1 FROM chat_messages WHERE webinar_id = w.id) OR "
 	                "EXISTS (SELECT 1 FROM questions WHERE webinar_id = w.id) OR "
 	                "EXISTS (SELECT 1 FROM polls WHERE webinar_id = w.id) OR "
-	                "EXISTS (SELECT 1 FROM registrations WHERE webinar_id = w.id AND phone IS NOT NULL)) "
+	                "EXISTS (SELECT 1 FROM registrations WHERE webinar_id = w.id AND phone IS NOT NULL) OR "
+	                "(w.replay_published_at IS NULL AND EXISTS (SELECT 1 FROM registrations "
+	                "WHERE webinar_id = w.id AND identity_erased_at IS NULL))) "
 	                "ORDER BY ended_at LIMIT 256", "");
 	if (!st)
 		return -EIO;
 	while (n < 256 && sqlite3_step(st) == SQLITE_ROW) {
 		due[n].id = sqlite3_column_int64(st, 0);
 		due[n].ended = sqlite3_column_int64(st, 1);
+		due[n].replay = sqlite3_column_int(st, 2) != 0;
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -372,6 +378,15 @@ int webinars_purge(sqlite3 *db, const struct control *app, int64_t now)
 		if (r >= 0 && retention_deadline(ret, RETENTION_PARTICIPANT_PHONE, due[i].ended) <= now &&
 		    (r = db_exec(db, "UPDATE registrations SET phone = NULL WHERE webinar_id = ? AND phone IS NOT NULL",
 		                 "i", due[i].id)) > 0)
+			total += r;
+		/* The row stays (with its consent time): join tokens point at it
+		 * for the rating's grace period, and the counters of webinar_stats
+		 * never pointed at a person.  Only who the person was goes. */
+		if (r >= 0 && !due[i].replay &&
+		    retention_deadline(ret, RETENTION_PARTICIPANT_IDENTITY, due[i].ended) <= now &&
+		    (r = db_exec(db, "UPDATE registrations SET first_name = NULL, last_name = NULL, email = NULL, "
+		                 "job_title = NULL, organization = NULL, phone = NULL, identity_erased_at = ? "
+		                 "WHERE webinar_id = ? AND identity_erased_at IS NULL", "ii", now, due[i].id)) > 0)
 			total += r;
 	}
 	return r < 0 ? -EIO : total;

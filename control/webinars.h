@@ -65,10 +65,15 @@ void webinars_audit(struct http_req *req, const char *action, const char *target
 void webinars_invalid(struct http_req *req, json_t *errors);
 
 /* The end-of-webinar deletions of DESIGN.md §9 for every webinar that ended
- * at least its retention period ago: interaction ([interaction]) and phone
- * numbers ([participant_phone]).  Called at every end and at start-up (for
- * periods other than 0), and by anything that sweeps periodically.  Returns
- * rows deleted or changed, or -EIO. */
+ * at least the matching retention period ago: interaction ([interaction]:
+ * chat, questions, polls and their votes), phone numbers
+ * ([participant_phone]) and the registrants' identity
+ * ([participant_identity]: names, email, job title, organization nulled,
+ * identity_erased_at set), except for a webinar whose recording is published
+ * for replay, whose identities go with the recording.  Called inside the
+ * end's transaction, at start-up, and by the periodic sweep (sweep.h), so a
+ * non-zero period is applied within one sweep interval of its deadline.
+ * Returns rows deleted or changed, or -EIO. */
 int webinars_purge(struct sqlite3 *db, const struct control *app, int64_t now);
 
 #endif

@@ -49,9 +49,11 @@ TEST(purge_follows_each_period)
 	char sql[256];
 
 	CHECK(ended > 0 && live > 0);
-	/* [interaction] 1h, [participant_phone] 0 (the shipped default). */
+	/* [interaction] 1h, [participant_phone] 0 (the shipped default),
+	 * [participant_identity] 2h. */
 	CHECK_INT(duration_parse("1h", &app.retention.rules[RETENTION_INTERACTION].keep), ==, 0);
 	CHECK_INT(duration_parse("0", &app.retention.rules[RETENTION_PARTICIPANT_PHONE].keep), ==, 0);
+	CHECK_INT(duration_parse("2h", &app.retention.rules[RETENTION_PARTICIPANT_IDENTITY].keep), ==, 0);
 
 	CHECK_INT(webinars_purge(c, &app, T0), ==, 1);   /* the phone number only */
 	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM registrations WHERE webinar_id = %lld AND phone IS NULL",
@@ -76,10 +78,39 @@ TEST(purge_follows_each_period)
 	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM registrations WHERE webinar_id = %lld AND phone IS NOT NULL",
 	         (long long)live);
 	CHECK_INT(count(sql), ==, 1);
-	CHECK_INT(webinars_purge(c, &app, T0 + 100 * 86400), ==, 0);
+	CHECK_INT(webinars_purge(c, &app, T0 + 100 * 86400), ==, 1);   /* the ended one's identity */
 	CHECK_INT(count("SELECT COUNT(*) FROM chat_messages"), ==, 1);
-	/* Identity is not this sweep's business ([participant_identity]). */
-	CHECK_INT(count("SELECT COUNT(*) FROM registrations WHERE first_name IS NOT NULL"), ==, 2);
+	/* Two hours after the end: the ended webinar's registrant loses every
+	 * identity column, the row (consent time, tokens) stays. */
+	CHECK_INT(count("SELECT COUNT(*) FROM registrations WHERE first_name IS NOT NULL"), ==, 1);
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM registrations WHERE webinar_id = %lld AND first_name IS NULL "
+	         "AND last_name IS NULL AND email IS NULL AND job_title IS NULL AND organization IS NULL "
+	         "AND identity_erased_at = %lld", (long long)ended, T0 + 100 * 86400LL);
+	CHECK_INT(count(sql), ==, 1);
+}
+
+/* [participant_identity] 0: gone at the end itself, unless the recording is
+ * published for replay (then it goes with the recording, not here). */
+TEST(identity_kept_with_a_published_replay)
+{
+	int64_t plain = webinar("ended", T0 + 10), replay = webinar("ended", T0 + 10);
+	char sql[256];
+
+	CHECK_INT(duration_parse("0", &app.retention.rules[RETENTION_PARTICIPANT_IDENTITY].keep), ==, 0);
+	CHECK_INT(db_exec(c, "UPDATE webinars SET replay_published_at = ? WHERE id = ?", "ii", T0, replay), ==, 1);
+	CHECK_INT(webinars_purge(c, &app, T0 + 9), ==, 0);   /* neither has ended yet at T0 + 9 */
+	CHECK(webinars_purge(c, &app, T0 + 10) > 0);
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM registrations WHERE webinar_id = %lld AND email IS NULL "
+	         "AND phone IS NULL", (long long)plain);
+	CHECK_INT(count(sql), ==, 1);
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM registrations WHERE webinar_id = %lld AND email IS NOT NULL "
+	         "AND first_name = 'Z' AND identity_erased_at IS NULL AND phone IS NULL", (long long)replay);
+	CHECK_INT(count(sql), ==, 1);
+	/* Much later the replay's chat is gone ([interaction] 1h), its
+	 * identity still there; a second sweep then has nothing left to do. */
+	CHECK(webinars_purge(c, &app, T0 + 100 * 86400) > 0);
+	CHECK_INT(count(sql), ==, 1);
+	CHECK_INT(webinars_purge(c, &app, T0 + 100 * 86400), ==, 0);
 }
 
 int main(void)
@@ -95,6 +126,7 @@ int main(void)
 	db_exec(c, "INSERT INTO accounts (id, email, role, password_hash, created_at, updated_at) "
 	        "VALUES (1, 'o@example.org', 'organizer', 'x', 0, 0)", "");
 	RUN(purge_follows_each_period);
+	RUN(identity_kept_with_a_published_replay);
 	db_release(app.db, c);
 	db_close(app.db);
 	unlink(path);
