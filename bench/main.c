@@ -1,13 +1,16 @@
 /* amphi-bench: load generator and capacity planner (DESIGN.md §8).
  *
  *   amphi-bench fanout --viewers N --bitrate BPS --packet-size BYTES --seconds S
- *                      --suite gcm|cm [--transport sdes] [--json FILE]
+ *                      --suite gcm|cm [--transport sdes|webrtc] [--json FILE]
  *                      [--relay SOCKET] [--workers N] [--port-base P]
+ *                      [--handshake-window N]
  *                      [--ramp [--slo-loss F] [--slo-p99-ms MS] [--max-viewers N]]
  *                      [--report FILE.html]
  *
- * A client of the relay: it creates a stream and N SDES viewers through the
- * relay's control socket (docs/relay-control.md), publishes a synthetic
+ * A client of the relay: it creates a stream and N SDES viewers (viewer.add)
+ * or N WebRTC viewers (webrtc.add, then STUN + DTLS client handshakes:
+ * bench/webrtc.h) through the relay's control socket (docs/relay-control.md),
+ * publishes a synthetic
  * stream, receives and decrypts every viewer's packets with libsrtp, and
  * measures the relay's CPU time from /proc.  In the same run it measures the
  * raw send ceiling (bench/ceiling.h) to the same destinations with the same
@@ -25,12 +28,17 @@
 #include <jansson.h>
 #include <srtp2/srtp.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "bench/ceiling.h"
+#include "bench/dtls_client.h"
 #include "bench/keys.h"
 #include "bench/proc.h"
 #include "bench/publisher.h"
 #include "bench/report.h"
 #include "bench/viewers.h"
+#include "bench/webrtc.h"
 #include "common/ctl.h"
 
 enum { DECRYPT_BUDGET = 20000 };
@@ -41,6 +49,10 @@ struct opts {
 	size_t packet_size;
 	double seconds;
 	int gcm;
+	int webrtc;             /* --transport webrtc */
+	unsigned hs_window;     /* --handshake-window: WebRTC peers handshaking at once */
+	unsigned consent_ms;    /* --consent-interval: WebRTC consent checks (RFC 7675: 5 s) */
+	struct dtls_client_ctx *dtls;  /* the WebRTC viewers' certificate (webrtc only) */
 	const char *json;
 	const char *relay;      /* control socket of a running relay, or NULL */
 	int workers;
@@ -55,11 +67,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	"usage: amphi-bench fanout --viewers N --bitrate BPS --packet-size BYTES --seconds S\n"
-	"                          --suite gcm|cm [--transport sdes] [--json FILE]\n"
+	"                          --suite gcm|cm [--transport sdes|webrtc] [--json FILE]\n"
 	"                          [--relay SOCKET] [--workers N] [--port-base P]\n"
+	"                          [--handshake-window N]\n"
 	"\n"
 	"Measures the relay's fan-out: one synthetic publisher at BPS bit/s in BYTES-byte\n"
-	"SRTP packets, N SDES viewers that decrypt what they receive, the relay's CPU time\n"
+	"SRTP packets, N SDES or WebRTC viewers that decrypt what they receive, the relay's CPU time\n"
 	"from /proc, and in the same run the raw ceiling (plain connected UDP sends to the\n"
 	"same N destinations, same packet size).  Prints one JSON object: viewers,\n"
 	"egress_pps, relay_cpu_s, egress_pps_per_cpu_s, raw_ceiling_pps_per_cpu_s, ratio,\n"
@@ -68,7 +81,15 @@ static void usage(FILE *f)
 	"  --relay SOCKET   use the relay behind this control socket (default: start\n"
 	"                   bin/amphi-relay next to this binary, with --workers and\n"
 	"                   --port-base, default 0 = one per CPU and 41000)\n"
-	"  --transport      sdes (the webrtc viewer mode arrives with issue 6)\n"
+	"  --transport T    sdes (default: keys through viewer.add) or webrtc (webrtc.add,\n"
+	"                   then per viewer a STUN check with USE-CANDIDATE, a DTLS 1.2\n"
+	"                   client handshake with use_srtp of --suite, SRTP keys from the\n"
+	"                   exporter, consent checks every 5 s); adds \"handshake\"\n"
+	"                   (connected, failed, per_s, time_us p50/p99), \"consent\" and\n"
+	"                   \"relay_webrtc\" (the relay's counters) to the JSON\n"
+	"  --handshake-window N  WebRTC viewers handshaking at once (default 16)\n"
+	"  --consent-interval MS WebRTC consent checks (default 5000; the relay drops a\n"
+	"                   peer after 30 s without one)\n"
 	"  --json FILE      also write the JSON object to FILE\n"
 	"  --report FILE    also write an HTML page with SVG plots of the run(s)\n"
 	"  --ramp           start at N viewers and double until loss > --slo-loss\n"
@@ -126,8 +147,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->seconds = v;
 		else if (!strcmp(a, "--suite") && keys_suite_parse(val) >= 0)
 			o->gcm = keys_suite_parse(val);
-		else if (!strcmp(a, "--transport") && !strcmp(val, "sdes"))
-			;
+		else if (!strcmp(a, "--transport") && (!strcmp(val, "sdes") || !strcmp(val, "webrtc")))
+			o->webrtc = !strcmp(val, "webrtc");
+		else if (!strcmp(a, "--handshake-window") && !parse_num(val, 1, 1024, &v))
+			o->hs_window = (unsigned)v;
+		else if (!strcmp(a, "--consent-interval") && !parse_num(val, 100, 25000, &v))
+			o->consent_ms = (unsigned)v;
 		else if (!strcmp(a, "--json"))
 			o->json = val;
 		else if (!strcmp(a, "--relay"))
@@ -269,6 +294,175 @@ static void relay_close(struct relay *r, int ok)
 	}
 }
 
+/* The relay's WebRTC counters (docs/relay-control.md, "stats"), summed over
+ * its workers: a new object, or NULL when the stats call failed. */
+static const char *const webrtc_counters[] = {
+	"webrtc_peers", "stun_ok", "stun_rejected", "dtls_ok", "dtls_failed", "dtls_deferred",
+	"consent_expired",
+};
+
+static json_t *relay_webrtc_stats(struct ctl_client *cl)
+{
+	json_t *st = relay_call(cl, json_pack("{s:s}", "cmd", "stats")), *w, *out;
+	size_t i;
+
+	if (!st)
+		return NULL;
+	out = json_object();
+	for (size_t k = 0; k < sizeof webrtc_counters / sizeof webrtc_counters[0]; k++) {
+		json_int_t sum = 0;
+		int seen = 0;
+
+		json_array_foreach(json_object_get(st, "workers"), i, w) {
+			json_t *c = json_object_get(w, webrtc_counters[k]);
+
+			seen |= c != NULL;
+			sum += json_integer_value(c);
+		}
+		if (seen)
+			json_object_set_new(out, webrtc_counters[k], json_integer(sum));
+	}
+	json_decref(st);
+	return out;
+}
+
+/* b - a for every counter but the gauge webrtc_peers (b's value). */
+static json_t *webrtc_stats_diff(json_t *a, json_t *b)
+{
+	json_t *out = json_object(), *v;
+	const char *k;
+
+	json_object_foreach(b, k, v)
+		json_object_set_new(out, k, json_integer(json_integer_value(v) -
+		                    (strcmp(k, "webrtc_peers") ? json_integer_value(json_object_get(a, k)) : 0)));
+	return out;
+}
+
+/* host and port of a webrtc.add answer into *ss; 0 or -EINVAL. */
+static int addr_make(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof *ss);
+	if (!host || port <= 0 || port > 65535)
+		return -EINVAL;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof *sin;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof *sin6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* SDES viewers: a random key each, the relay sends to the viewer's port. */
+static int attach_sdes(const struct opts *o, struct relay *rl, const char *id,
+                       struct viewers *vs, const uint16_t *ports, unsigned nv)
+{
+	for (unsigned i = 0; i < nv; i++) {
+		uint8_t vkey[KEYS_MAX];
+		char vb64[64], vid[32], addr[32];
+		json_t *resp;
+
+		keys_random(o->gcm, vkey, vb64, sizeof vb64);
+		snprintf(vid, sizeof vid, "v%u", i);
+		snprintf(addr, sizeof addr, "127.0.0.1:%u", ports[i]);
+		if (viewers_set_key(vs, i, o->gcm, vkey) < 0)
+			return -1;
+		resp = relay_call(rl->cl, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+		                                    "cmd", "viewer.add", "stream", id, "id", vid,
+		                                    "suite", keys_suite_name(o->gcm), "key", vb64,
+		                                    "addr", addr));
+		if (!resp)
+			return -1;
+		json_decref(resp);
+	}
+	return 0;
+}
+
+/* WebRTC viewers through webrtc.add: the bench picks the relay's ICE
+ * credentials (as amphi-control does for a WHEP answer) and gives its own
+ * certificate's fingerprint; each viewer's socket is connected to the port
+ * the relay names, then all handshake (bench/webrtc.h).  The phase's timing
+ * and the relay's CPU time over it go into *hs (a new object). */
+static int attach_webrtc(const struct opts *o, struct relay *rl, const char *id,
+                         struct viewers *vs, unsigned nv, json_t **hs)
+{
+	struct webrtc_peer *peers = calloc(nv, sizeof *peers);
+	struct webrtc_opts wo = { .window = o->hs_window, .gcm = o->gcm,
+	                          .consent_ms = o->consent_ms };
+	struct webrtc_result wr;
+	struct proc_cpu c0, c1, cd;
+	int rc = -1;
+
+	if (!peers)
+		return -1;
+	for (unsigned i = 0; i < nv; i++) {
+		struct webrtc_peer *p = &peers[i];
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		char vid[32];
+		const char *fp;
+		json_t *resp;
+
+		webrtc_ice_chars(p->relay_ufrag, 6);
+		snprintf(p->relay_ufrag + 6, sizeof p->relay_ufrag - 6, "%u", i);  /* unique */
+		webrtc_ice_chars(p->relay_pwd, 24);
+		webrtc_ice_chars(p->own_ufrag, 8);
+		snprintf(vid, sizeof vid, "w%u", i);
+		resp = relay_call(rl->cl, json_pack(
+			"{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:[{s:s, s:i, s:s}]}",
+			"cmd", "webrtc.add", "stream", id, "id", vid, "role", "viewer",
+			"ice", "ufrag", p->relay_ufrag, "pwd", p->relay_pwd,
+			"fingerprint", dtls_client_ctx_fingerprint(o->dtls),
+			"tracks", "kind", "video", "pt", 96, "mid", "0"));
+		if (!resp)
+			goto out;
+		fp = json_string_value(json_object_get(resp, "fingerprint"));
+		snprintf(p->fingerprint, sizeof p->fingerprint, "%s", fp ? fp : "");
+		if (addr_make(json_string_value(json_object_get(resp, "host")),
+		              (int)json_integer_value(json_object_get(resp, "port")), &ss, &sl) < 0 ||
+		    viewers_connect(vs, i, (struct sockaddr *)&ss, sl) < 0) {
+			fprintf(stderr, "amphi-bench: webrtc.add answer without a usable host and port\n");
+			json_decref(resp);
+			goto out;
+		}
+		json_decref(resp);
+	}
+	proc_cpu_read(rl->pid, &c0);
+	if (webrtc_connect(vs, o->dtls, peers, nv, &wo, &wr) < 0) {
+		fprintf(stderr, "amphi-bench: the WebRTC handshake phase could not run\n");
+		goto out;
+	}
+	proc_cpu_read(rl->pid, &c1);
+	proc_cpu_diff(&c0, &c1, &cd);
+	fprintf(stderr, "amphi-bench: %u WebRTC viewers connected, %u failed, in %.2f s\n",
+	        wr.connected, wr.failed, wr.wall_s);
+	*hs = json_pack("{s:I, s:I, s:I, s:f, s:f, s:{s:I, s:I, s:I}, s:I, s:I, s:f, s:I}",
+	                "connected", (json_int_t)wr.connected,
+	                "failed", (json_int_t)wr.failed,
+	                "wrong_profile", (json_int_t)wr.wrong_profile,
+	                "wall_s", wr.wall_s,
+	                "per_s", wr.wall_s > 0 ? wr.connected / wr.wall_s : 0,
+	                "time_us", "p50", (json_int_t)wr.p50_us, "p99", (json_int_t)wr.p99_us,
+	                "max", (json_int_t)wr.max_us,
+	                "stun_sent", (json_int_t)wr.stun_sent,
+	                "stun_errors", (json_int_t)wr.stun_errors,
+	                "relay_cpu_s", cd.cpu_s,
+	                "window", (json_int_t)(o->hs_window ? o->hs_window : 16));
+	rc = 0;
+out:
+	free(peers);
+	return rc;
+}
+
 /* One fan-out run with nv viewers: the result object, or NULL. */
 static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, unsigned step)
 {
@@ -280,7 +474,7 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 	struct proc_cpu c0, c1, cd;
 	uint16_t *ports = NULL;
 	const char *host;
-	json_t *resp, *out = NULL, *threads;
+	json_t *resp, *out = NULL, *threads, *hs = NULL, *ws0 = NULL, *ws1 = NULL;
 	uint64_t published = 0;
 	double out0, out1, expected, w0, w1;
 	int port, created = 0;
@@ -323,22 +517,12 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 	port = (int)json_integer_value(json_object_get(json_object_get(resp, "ingest"), "port"));
 	host = host ? strdupa(host) : "127.0.0.1";
 	json_decref(resp);
-	for (unsigned i = 0; i < nv; i++) {
-		uint8_t vkey[KEYS_MAX];
-		char vb64[64], vid[32], addr[32];
-
-		keys_random(o->gcm, vkey, vb64, sizeof vb64);
-		snprintf(vid, sizeof vid, "v%u", i);
-		snprintf(addr, sizeof addr, "127.0.0.1:%u", ports[i]);
-		if (viewers_set_key(vs, i, o->gcm, vkey) < 0)
+	if (o->webrtc) {
+		ws0 = relay_webrtc_stats(rl->cl);
+		if (attach_webrtc(o, rl, id, vs, nv, &hs) < 0)
 			goto out;
-		resp = relay_call(rl->cl, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
-		                                    "cmd", "viewer.add", "stream", id, "id", vid,
-		                                    "suite", keys_suite_name(o->gcm), "key", vb64,
-		                                    "addr", addr));
-		if (!resp)
-			goto out;
-		json_decref(resp);
+	} else if (attach_sdes(o, rl, id, vs, ports, nv) < 0) {
+		goto out;
 	}
 
 	/* 3. publish, receive, measure: decrypt about DECRYPT_BUDGET packets a
@@ -367,6 +551,8 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 	w1 = wall_s();
 	out1 = stream_pkts_out(rl->cl, id);
 	viewers_stop(vs, &vr);
+	if (o->webrtc)
+		ws1 = relay_webrtc_stats(rl->cl);
 	proc_cpu_diff(&c0, &c1, &cd);
 
 	/* 4. the result */
@@ -388,7 +574,7 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 		                " s:f, s:f, s:f, s:f, s:f, s:f,"
 		                " s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o,"
 		                " s:{s:I, s:f, s:f}, s:f}",
-		                "bench", "fanout", "transport", "sdes",
+		                "bench", "fanout", "transport", o->webrtc ? "webrtc" : "sdes",
 		                "suite", keys_suite_name(o->gcm),
 		                "viewers", (json_int_t)nv,
 		                "bitrate", (json_int_t)o->bitrate,
@@ -415,6 +601,16 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 		                "raw_ceiling", "sent", (json_int_t)ceil.sent,
 		                "cpu_s", ceil.cpu_s, "wall_s", ceil.wall_s,
 		                "relay_wall_s", w1 - w0);
+		if (o->webrtc) {
+			json_object_set_new(out, "handshake", hs);
+			hs = NULL;
+			json_object_set_new(out, "consent", json_pack("{s:I, s:I, s:I}",
+			                    "sent", (json_int_t)vr.consent_sent,
+			                    "ok", (json_int_t)vr.consent_ok,
+			                    "bad", (json_int_t)vr.consent_bad));
+			json_object_set_new(out, "relay_webrtc", ws0 && ws1 ? webrtc_stats_diff(ws0, ws1)
+			                                                    : json_object());
+		}
 	}
 out:
 	if (created)
@@ -422,6 +618,9 @@ out:
 		                                         "id", id)));
 	viewers_close(vs);
 	free(ports);
+	json_decref(hs);
+	json_decref(ws0);
+	json_decref(ws1);
 	return out;
 }
 
@@ -474,7 +673,7 @@ static json_t *fanout_ramp(const struct opts *o, struct relay *rl, json_t *steps
 	}
 }
 
-static int fanout(const struct opts *o)
+static int fanout(struct opts *o)
 {
 	struct relay rl;
 	json_t *out = NULL, *steps = json_array();
@@ -490,6 +689,8 @@ static int fanout(const struct opts *o)
 		}
 	}
 	if (relay_open(o, &rl) < 0)
+		goto out;
+	if (o->webrtc && !(o->dtls = dtls_client_ctx_create(o->gcm)))
 		goto out;
 	if (o->ramp) {
 		out = fanout_ramp(o, &rl, steps);
@@ -525,6 +726,7 @@ out:
 	json_decref(out);
 	json_decref(steps);
 	relay_close(&rl, rc == 0);
+	dtls_client_ctx_destroy(o->dtls);
 	return rc;
 }
 

@@ -15,6 +15,9 @@
 
 #include <srtp2/srtp.h>
 
+#include <openssl/rand.h>
+
+#include "bench/ice_client.h"
 #include "bench/keys.h"
 
 enum { BATCH = 32, DGRAM_MAX = 2048 };
@@ -25,6 +28,12 @@ struct viewer {
 	srtp_t srtp;            /* NULL in count mode */
 	uint64_t datagrams;
 	uint64_t decrypted;
+	/* WebRTC consent freshness; interval_ms 0: off (SDES) */
+	unsigned interval_ms;
+	char username[80];      /* "<relay ufrag>:<own ufrag>" */
+	char pwd[72];           /* the relay's ice-pwd: signs requests and answers */
+	uint8_t txid[ICE_CLIENT_TXID_LEN];  /* of the check in flight */
+	uint64_t next_check_ns;
 };
 
 struct viewers {
@@ -36,6 +45,8 @@ struct viewers {
 	unsigned stride;        /* decrypt every stride-th packet; 0: none */
 	/* written by the receiver thread only, read after the join */
 	uint64_t datagrams, decrypted, auth_fail, replayed, rtcp;
+	uint64_t consent_sent, consent_ok, consent_bad, other;
+	uint64_t next_sweep_ns; /* when the consent schedule is next looked at */
 	uint32_t *samples;
 	size_t nsamples, max_samples;
 	uint8_t (*bufs)[DGRAM_MAX];
@@ -92,6 +103,29 @@ uint16_t viewers_port(const struct viewers *vs, unsigned i)
 	return vs->v[i].port;
 }
 
+int viewers_fd(const struct viewers *vs, unsigned i)
+{
+	return vs->v[i].fd;
+}
+
+int viewers_connect(struct viewers *vs, unsigned i, const struct sockaddr *to, socklen_t len)
+{
+	return connect(vs->v[i].fd, to, len) < 0 ? -errno : 0;
+}
+
+int viewers_set_consent(struct viewers *vs, unsigned i, const char *username, const char *pwd,
+                        unsigned interval_ms)
+{
+	struct viewer *v = &vs->v[i];
+
+	if (strlen(username) >= sizeof v->username || strlen(pwd) >= sizeof v->pwd)
+		return -EINVAL;
+	strcpy(v->username, username);
+	strcpy(v->pwd, pwd);
+	v->interval_ms = interval_ms;
+	return 0;
+}
+
 int viewers_set_key(struct viewers *vs, unsigned i, int gcm, const uint8_t *key)
 {
 	if (vs->v[i].srtp)
@@ -117,12 +151,65 @@ static uint64_t rd64(const uint8_t *p)
 	return v;
 }
 
+/* RFC 7675: a check is due every interval ±20 %, so that a thousand
+ * viewers do not send theirs in the same millisecond. */
+static uint64_t consent_next(const struct viewer *v, uint64_t now)
+{
+	uint16_t r;
+
+	RAND_bytes((uint8_t *)&r, sizeof r);
+	return now + (uint64_t)v->interval_ms * 1000000u / 10 * (8 + 4 * (uint64_t)r / 65536);
+}
+
+static void consent_answer(struct viewers *vs, struct viewer *v, const uint8_t *p, size_t len)
+{
+	struct ice_client_answer a;
+
+	if (!v->interval_ms)
+		vs->other++;
+	else if (ice_client_answer_check(p, len, v->txid, v->pwd, &a) == 0 && a.error_code == 0)
+		vs->consent_ok++;
+	else
+		vs->consent_bad++;
+}
+
+/* Sends the consent checks that are due (looked at every 100 ms). */
+static void consent_sweep(struct viewers *vs, uint64_t now)
+{
+	uint8_t req[ICE_CLIENT_REQUEST_MAX];
+
+	if (now < vs->next_sweep_ns)
+		return;
+	vs->next_sweep_ns = now + 100000000u;
+	for (unsigned i = 0; i < vs->n; i++) {
+		struct viewer *v = &vs->v[i];
+		int len;
+
+		if (!v->interval_ms || now < v->next_check_ns)
+			continue;
+		v->next_check_ns = consent_next(v, now);
+		RAND_bytes(v->txid, sizeof v->txid);
+		len = ice_client_request_build(req, sizeof req, v->txid, v->username, v->pwd,
+		                               ice_client_priority(65535), 0, false);
+		if (len > 0 && send(v->fd, req, (size_t)len, MSG_DONTWAIT) == len)
+			vs->consent_sent++;
+	}
+}
+
 static void on_packet(struct viewers *vs, struct viewer *v, uint8_t *p, size_t len)
 {
 	int n = (int)len;
 	size_t hl;
 	srtp_err_status_t st;
 
+	if (len && p[0] < 4) {
+		consent_answer(vs, v, p, len);
+		return;
+	}
+	if (len && (p[0] < 128 || p[0] > 191)) {
+		vs->other++;    /* RFC 7983: DTLS or unknown, not media */
+		return;
+	}
 	if (len >= 2 && p[1] >= 192 && p[1] <= 223) {
 		vs->rtcp++;     /* RFC 5761: RTCP from the relay, not media */
 		return;
@@ -169,6 +256,8 @@ static void *receiver(void *arg)
 	while (!atomic_load(&vs->stop)) {
 		int ne = epoll_wait(vs->ep, evs, 64, 50);
 
+		consent_sweep(vs, mono_ns());
+
 		for (int e = 0; e < ne; e++) {
 			struct viewer *v = &vs->v[evs[e].data.u32];
 			int got;
@@ -190,8 +279,12 @@ int viewers_start(struct viewers *vs, unsigned stride)
 		while (recv(vs->v[i].fd, vs->bufs[0], DGRAM_MAX, MSG_DONTWAIT) >= 0)
 			;
 	vs->datagrams = vs->decrypted = vs->auth_fail = vs->replayed = vs->rtcp = 0;
+	vs->consent_sent = vs->consent_ok = vs->consent_bad = vs->other = 0;
 	vs->nsamples = 0;
+	vs->next_sweep_ns = 0;
 	for (unsigned i = 0; i < vs->n; i++) {
+		if (vs->v[i].interval_ms)
+			vs->v[i].next_check_ns = consent_next(&vs->v[i], mono_ns());
 		if (stride && !vs->v[i].srtp)
 			return -EINVAL;
 		vs->v[i].decrypted = vs->v[i].datagrams = 0;
@@ -233,6 +326,10 @@ void viewers_stop(struct viewers *vs, struct viewers_result *r)
 	r->auth_fail = vs->auth_fail;
 	r->replayed = vs->replayed;
 	r->rtcp = vs->rtcp;
+	r->consent_sent = vs->consent_sent;
+	r->consent_ok = vs->consent_ok;
+	r->consent_bad = vs->consent_bad;
+	r->other = vs->other;
 	r->min_per_viewer = vs->n ? UINT64_MAX : 0;
 	for (unsigned i = 0; i < vs->n; i++)
 		if (vs->v[i].datagrams < r->min_per_viewer)

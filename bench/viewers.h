@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct viewers;
 
@@ -25,6 +26,10 @@ struct viewers_result {
 	uint64_t min_per_viewer;/* fewest datagrams one viewer received */
 	uint32_t p50_us, p99_us, max_us;
 	uint64_t samples;
+	uint64_t consent_sent;  /* WebRTC: consent checks sent (RFC 7675) */
+	uint64_t consent_ok;    /* ... answered with a success that verified */
+	uint64_t consent_bad;   /* ... answered with an error or a bad answer */
+	uint64_t other;         /* WebRTC: DTLS and unknown datagrams after the handshake */
 };
 
 /* max_samples bounds the latency samples kept (4 bytes each). */
@@ -32,6 +37,19 @@ int viewers_open(struct viewers **out, unsigned n, size_t max_samples);
 uint16_t viewers_port(const struct viewers *v, unsigned i);
 /* Viewer i decrypts with this key (libsrtp inbound session); 0 or -EINVAL. */
 int viewers_set_key(struct viewers *v, unsigned i, int gcm, const uint8_t *key);
+/* The viewer's socket (for the WebRTC handshake, bench/webrtc.h); owned by vs. */
+int viewers_fd(const struct viewers *v, unsigned i);
+/* Connects viewer i's socket to the relay's address (WebRTC: everything
+ * comes and goes through the worker's one port); after this only that
+ * address reaches it, so the raw ceiling must run before.  0 or -errno. */
+int viewers_connect(struct viewers *v, unsigned i, const struct sockaddr *to, socklen_t len);
+/* WebRTC: while the receiver runs, viewer i sends a consent check (a STUN
+ * Binding request under the relay's ice-pwd, RFC 7675 §5.1) every
+ * interval_ms, ±20 %, the first one interval_ms after viewers_start, and
+ * checks the answers.  username is "<relay ufrag>:<own ufrag>"; both
+ * strings are copied.  0 or -EINVAL (too long). */
+int viewers_set_consent(struct viewers *v, unsigned i, const char *username, const char *pwd,
+                        unsigned interval_ms);
 /* Clears the counters and starts the receiver thread; stride 0 counts
  * only, 1 decrypts everything, k every k-th packet of each viewer. */
 int viewers_start(struct viewers *v, unsigned stride);

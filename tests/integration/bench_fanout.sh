@@ -39,6 +39,4 @@ check "ramp: steps 50 and 100 viewers, capacity 100" jq -e \
 	 and .viewers_per_core > 0 and .slo.loss == 0.5 and .bench == "fanout-ramp"' "$out"
 check "ramp: HTML report with the plots" grep -c "<svg" "$T/ramp.html"
 check "bad arguments are refused" bash -c "! '$AMPHI_BIN/amphi-bench' fanout --viewers 0 --bitrate 1 2>/dev/null"
-check "webrtc transport is refused with a reason" bash -c \
-	"'$AMPHI_BIN/amphi-bench' fanout --viewers 1 --bitrate 100000 --packet-size 1200 --seconds 1 --suite gcm --transport webrtc 2>&1 | grep -q 'bad option'"
 finish

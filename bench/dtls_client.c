@@ -1,0 +1,323 @@
+/* dtls_client: see dtls_client.h. */
+#include "bench/dtls_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#define EXPORTER_LABEL "EXTRACTOR-dtls_srtp"   /* RFC 5764 §4.2 */
+#define MTU 1200                               /* what browsers use */
+#define MAX_RETRANSMIT_US 8000000u             /* the bench gives up after 10 s anyway */
+
+struct dtls_client_ctx {
+	SSL_CTX *ssl_ctx;
+	BIO_METHOD *send_method;   /* write = send(2) on the viewer's socket */
+	char fingerprint[128];
+	int gcm;
+};
+
+struct dtls_client {
+	struct dtls_client_ctx *ctx;
+	SSL *ssl;
+	BIO *rbio;                 /* memory BIO: one received datagram at a time */
+	int fd;
+	unsigned retransmit_us;
+	char server_fp[128];       /* expected "sha-256 AB:.." */
+	int64_t deadline_ns;       /* next retransmission, -1 when none */
+	int done;                  /* 1 connected and checked, -1 failed */
+	int gcm;
+	uint8_t server_key[30], client_key[30];
+};
+
+static int send_bio_write(BIO *b, const char *buf, int len)
+{
+	struct dtls_client *c = BIO_get_data(b);
+
+	/* a refused or full socket is a lost datagram: the timer resends */
+	(void)send(c->fd, buf, (size_t)len, MSG_DONTWAIT);
+	return len;
+}
+
+static long send_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b; (void)num; (void)ptr;
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0;   /* MTU from SSL_set_mtu, nothing pending */
+}
+
+static int send_bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static int verify_later(int ok, X509_STORE_CTX *store)
+{
+	/* self-signed, as in WebRTC: the certificate is compared with the
+	 * announced fingerprint once the handshake is done */
+	(void)ok; (void)store;
+	return 1;
+}
+
+static unsigned timer_cb(SSL *ssl, unsigned timer_us)
+{
+	struct dtls_client *c = SSL_get_app_data(ssl);
+
+	if (timer_us == 0)
+		return c->retransmit_us;
+	return timer_us >= MAX_RETRANSMIT_US / 2 ? MAX_RETRANSMIT_US : timer_us * 2;
+}
+
+static void fingerprint_of(X509 *x, char *out, size_t cap)
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+	size_t pos;
+
+	out[0] = 0;
+	if (!X509_digest(x, EVP_sha256(), md, &len))
+		return;
+	pos = (size_t)snprintf(out, cap, "sha-256 ");
+	for (unsigned i = 0; i < len && pos + 3 < cap; i++)
+		pos += (size_t)snprintf(out + pos, cap - pos, i ? ":%02X" : "%02X", md[i]);
+}
+
+static X509 *certificate_make(EVP_PKEY *pkey)
+{
+	X509 *x = X509_new();
+	BIGNUM *serial = BN_new();
+	X509_NAME *name;
+
+	if (!x || !serial || !X509_set_version(x, 2) ||
+	    !BN_rand(serial, 63, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) ||
+	    !BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x)) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), 30L * 86400) ||
+	    !X509_set_pubkey(x, pkey) || !(name = X509_get_subject_name(x)) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"amphi-bench", -1, -1, 0) ||
+	    !X509_set_issuer_name(x, name) || !X509_sign(x, pkey, EVP_sha256())) {
+		X509_free(x);
+		x = NULL;
+	}
+	BN_free(serial);
+	return x;
+}
+
+struct dtls_client_ctx *dtls_client_ctx_create(int gcm)
+{
+	struct dtls_client_ctx *ctx = calloc(1, sizeof *ctx);
+	EVP_PKEY *pkey = NULL;
+	X509 *cert = NULL;
+
+	if (!ctx)
+		return NULL;
+	ctx->gcm = gcm;
+	if (!(pkey = EVP_EC_gen("P-256")) || !(cert = certificate_make(pkey)) ||
+	    !(ctx->ssl_ctx = SSL_CTX_new(DTLS_client_method())) ||
+	    !SSL_CTX_set_min_proto_version(ctx->ssl_ctx, DTLS1_2_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx->ssl_ctx, DTLS1_2_VERSION) ||
+	    !SSL_CTX_use_certificate(ctx->ssl_ctx, cert) ||
+	    !SSL_CTX_use_PrivateKey(ctx->ssl_ctx, pkey) ||
+	    !SSL_CTX_set_cipher_list(ctx->ssl_ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384") ||
+	    /* 0 is success here (OpenSSL's inverted convention for this call) */
+	    SSL_CTX_set_tlsext_use_srtp(ctx->ssl_ctx, gcm ? "SRTP_AEAD_AES_128_GCM"
+	                                                  : "SRTP_AES128_CM_SHA1_80") != 0 ||
+	    !(ctx->send_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+	                                      "amphi-bench-dtls")) ||
+	    !BIO_meth_set_write(ctx->send_method, send_bio_write) ||
+	    !BIO_meth_set_ctrl(ctx->send_method, send_bio_ctrl) ||
+	    !BIO_meth_set_create(ctx->send_method, send_bio_create)) {
+		fprintf(stderr, "amphi-bench: DTLS client context: %s\n",
+		        ERR_reason_error_string(ERR_peek_last_error()) ?: "out of memory");
+		ERR_clear_error();
+		X509_free(cert);
+		EVP_PKEY_free(pkey);
+		dtls_client_ctx_destroy(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_PEER, verify_later);
+	SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
+	SSL_CTX_set_session_cache_mode(ctx->ssl_ctx, SSL_SESS_CACHE_OFF);
+	fingerprint_of(cert, ctx->fingerprint, sizeof ctx->fingerprint);
+	X509_free(cert);           /* the SSL_CTX holds its own references */
+	EVP_PKEY_free(pkey);
+	return ctx;
+}
+
+void dtls_client_ctx_destroy(struct dtls_client_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	SSL_CTX_free(ctx->ssl_ctx);
+	BIO_meth_free(ctx->send_method);
+	free(ctx);
+}
+
+const char *dtls_client_ctx_fingerprint(const struct dtls_client_ctx *ctx)
+{
+	return ctx->fingerprint;
+}
+
+struct dtls_client *dtls_client_create(struct dtls_client_ctx *ctx, const char *server_fingerprint,
+                                       int fd, unsigned retransmit_ms)
+{
+	struct dtls_client *c;
+	BIO *wbio = NULL;
+
+	if (!server_fingerprint || strncasecmp(server_fingerprint, "sha-256 ", 8) != 0 ||
+	    strlen(server_fingerprint) != 8 + 32 * 3 - 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!(c = calloc(1, sizeof *c)))
+		return NULL;
+	c->ctx = ctx;
+	c->fd = fd;
+	c->retransmit_us = (retransmit_ms ? retransmit_ms : 1000) * 1000u;
+	c->deadline_ns = -1;
+	snprintf(c->server_fp, sizeof c->server_fp, "%s", server_fingerprint);
+	if (!(c->ssl = SSL_new(ctx->ssl_ctx)) || !(c->rbio = BIO_new(BIO_s_mem())) ||
+	    !(wbio = BIO_new(ctx->send_method))) {
+		BIO_free(c->rbio);
+		SSL_free(c->ssl);
+		free(c);
+		ERR_clear_error();
+		errno = ENOMEM;
+		return NULL;
+	}
+	BIO_set_mem_eof_return(c->rbio, -1);   /* empty means "wait", not EOF */
+	BIO_set_data(wbio, c);
+	SSL_set_bio(c->ssl, c->rbio, wbio);    /* the SSL owns both from here */
+	SSL_set_app_data(c->ssl, c);
+	SSL_set_mtu(c->ssl, MTU);
+	DTLS_set_timer_cb(c->ssl, timer_cb);
+	SSL_set_connect_state(c->ssl);
+	return c;
+}
+
+void dtls_client_destroy(struct dtls_client *c)
+{
+	if (!c)
+		return;
+	SSL_free(c->ssl);
+	OPENSSL_cleanse(c->server_key, sizeof c->server_key);
+	OPENSSL_cleanse(c->client_key, sizeof c->client_key);
+	free(c);
+}
+
+static void timer_refresh(struct dtls_client *c, int64_t now_ns)
+{
+	struct timeval tv;
+
+	if (!c->done && DTLSv1_get_timeout(c->ssl, &tv) == 1)
+		c->deadline_ns = now_ns + (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+	else
+		c->deadline_ns = -1;
+}
+
+static int fail(struct dtls_client *c, int rc)
+{
+	c->done = -1;
+	c->deadline_ns = -1;
+	ERR_clear_error();
+	return rc;
+}
+
+/* The handshake completed: the relay's certificate must be the announced
+ * one, the profile the one offered; then the RFC 5764 §4.2 keys. */
+static int handshake_done(struct dtls_client *c)
+{
+	X509 *peer = SSL_get1_peer_certificate(c->ssl);
+	const SRTP_PROTECTION_PROFILE *p = SSL_get_selected_srtp_profile(c->ssl);
+	char fp[128] = "";
+	uint8_t km[2 * 30];
+	size_t kl = 16, sl;
+
+	if (peer)
+		fingerprint_of(peer, fp, sizeof fp);
+	X509_free(peer);
+	if (!peer || strcasecmp(fp, c->server_fp) != 0 || !p)
+		return fail(c, -EACCES);
+	c->gcm = p->id == SRTP_AEAD_AES_128_GCM;
+	sl = c->gcm ? 12 : 14;
+	if (SSL_export_keying_material(c->ssl, km, 2 * (kl + sl), EXPORTER_LABEL,
+	                               strlen(EXPORTER_LABEL), NULL, 0, 0) != 1)
+		return fail(c, -EPROTO);
+	/* client key | server key | client salt | server salt */
+	memcpy(c->client_key, km, kl);
+	memcpy(c->client_key + kl, km + 2 * kl, sl);
+	memcpy(c->server_key, km + kl, kl);
+	memcpy(c->server_key + kl, km + 2 * kl + sl, sl);
+	OPENSSL_cleanse(km, sizeof km);
+	c->done = 1;
+	c->deadline_ns = -1;
+	return 1;
+}
+
+static int step(struct dtls_client *c, int64_t now_ns)
+{
+	int r = SSL_do_handshake(c->ssl);
+
+	if (r == 1)
+		return handshake_done(c);
+	if (SSL_get_error(c->ssl, r) != SSL_ERROR_WANT_READ)
+		return fail(c, -EPROTO);
+	timer_refresh(c, now_ns);
+	return 0;
+}
+
+int dtls_client_start(struct dtls_client *c, int64_t now_ns)
+{
+	ERR_clear_error();
+	return step(c, now_ns) < 0 ? -EPROTO : 0;
+}
+
+int dtls_client_input(struct dtls_client *c, const uint8_t *buf, size_t len, int64_t now_ns)
+{
+	int rc;
+
+	if (c->done)
+		return c->done < 0 ? -EPROTO : 0;   /* a repeated last flight: done already */
+	ERR_clear_error();
+	(void)BIO_reset(c->rbio);
+	if (BIO_write(c->rbio, buf, (int)len) != (int)len)
+		return fail(c, -EPROTO);
+	rc = step(c, now_ns);
+	(void)BIO_reset(c->rbio);
+	return rc;
+}
+
+int64_t dtls_client_deadline(const struct dtls_client *c)
+{
+	return c->deadline_ns;
+}
+
+void dtls_client_tick(struct dtls_client *c, int64_t now_ns)
+{
+	if (c->done || c->deadline_ns < 0 || now_ns < c->deadline_ns)
+		return;
+	ERR_clear_error();
+	if (DTLSv1_handle_timeout(c->ssl) < 0)
+		fail(c, -EPROTO);
+	else
+		timer_refresh(c, now_ns);
+}
+
+int dtls_client_keys(const struct dtls_client *c, int *gcm, uint8_t server[30], uint8_t client[30])
+{
+	if (c->done != 1)
+		return -EAGAIN;
+	*gcm = c->gcm;
+	memcpy(server, c->server_key, c->gcm ? 28 : 30);
+	if (client)
+		memcpy(client, c->client_key, c->gcm ? 28 : 30);
+	return 0;
+}
