@@ -8,6 +8,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 /* RFC 5761 §4: RTCP packet types 192..223 collide with no dynamic RTP
@@ -320,10 +321,34 @@ static void batch_send_viewer(struct worker *w, struct vgroup *g, struct viewer 
 	}
 }
 
+/* Viewer i + PREFETCH_AHEAD is fetched while viewer i is protected, its
+ * egress context one level deeper at each following viewer (srtp_tx_prefetch):
+ * the walk touches every viewer's state once a frame, by then out of cache. */
+#define PREFETCH_AHEAD 5
+
+static void viewer_prefetch(struct vgroup *g, unsigned i)
+{
+	unsigned n = g->n;
+
+	if (i + PREFETCH_AHEAD < n) {
+		const char *v = (const char *)g->v[i + PREFETCH_AHEAD];
+		__builtin_prefetch(v + offsetof(struct viewer, tx));
+		__builtin_prefetch(v + offsetof(struct viewer, dst[1]));
+		__builtin_prefetch(v + offsetof(struct viewer, pkts_out));
+	}
+	if (i + 4 < n)
+		__builtin_prefetch(g->v[i + 4]->tx);
+	for (int step = 0; step < 3; step++)
+		if (i + 3 - (unsigned)step < n)
+			srtp_tx_prefetch(g->v[i + 3 - step]->tx, step);
+}
+
 static void batch_send(struct worker *w, struct vgroup *g)
 {
-	for (unsigned i = 0; i < g->n; i++)
+	for (unsigned i = 0; i < g->n; i++) {
+		viewer_prefetch(g, i);
 		batch_send_viewer(w, g, g->v[i]);
+	}
 	for (unsigned i = 0; i < g->nbatch; i++)
 		feedback_cache_put(g, g->batch[i]);
 	g->nbatch = 0;

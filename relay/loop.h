@@ -68,10 +68,11 @@ struct loop {
 	uint8_t *bufs;                     /* nbufs * LOOP_RECV_BUF */
 	unsigned nbufs;
 	struct msghdr recv_mh;             /* template of the multishot recvmsg: name size */
-	struct loop_send_slot *slots;
+	struct loop_send_slot *slots;      /* mapped (slots_map in loop.c), slots_bytes long */
+	size_t slots_bytes;
 	unsigned *free_slots;              /* stack of free slot indexes */
 	unsigned nslots, nfree;
-	struct loop_gso_slot *gslots;
+	struct loop_gso_slot *gslots;      /* mapped, LOOP_GSO_SLOTS of them */
 	unsigned *free_gslots;
 	unsigned ngslots, ngfree;
 	unsigned queued;                   /* SQEs prepared since the last submit */

@@ -224,6 +224,14 @@ int srtp_tx_protect_rtcp(struct srtp_tx *tx, uint8_t *pkt, size_t *len, size_t c
 	return 0;
 }
 
+void srtp_tx_prefetch(const struct srtp_tx *tx, int step)
+{
+	if (step == 0)
+		__builtin_prefetch(tx->rtp);
+	else
+		srtp_evp_prefetch(tx->rtp, step - 1);
+}
+
 void srtp_tx_destroy(struct srtp_tx *tx)
 {
 	if (!tx)

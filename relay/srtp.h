@@ -63,6 +63,11 @@ int srtp_tx_create(struct srtp_tx **out, enum srtp_suite s, const uint8_t *key_s
 int srtp_tx_protect(struct srtp_tx *tx, uint8_t *pkt, size_t *len, size_t cap);
 int srtp_tx_protect_rtcp(struct srtp_tx *tx, uint8_t *pkt, size_t *len, size_t cap);
 void srtp_tx_destroy(struct srtp_tx *tx);
+/* Cache hints for a fan-out walking many viewers: a viewer's egress state
+ * sits in several allocations that are cold again by the next frame, so the
+ * walk fetches them a few viewers ahead, one pointer level per step: step 0
+ * needs tx cached, step 1 needs what step 0 fetched, step 2 the same. */
+void srtp_tx_prefetch(const struct srtp_tx *tx, int step);
 
 /* SSRCs one egress context tracks a rollover counter for (audio, video,
  * their retransmission streams, simulcast layers switched in place). */

@@ -34,6 +34,9 @@ int srtp_evp_create_session(struct srtp_evp **out, enum srtp_suite s,
                             const uint8_t *auth_key);
 int srtp_evp_protect(struct srtp_evp *e, uint8_t *pkt, size_t *len, size_t cap);
 void srtp_evp_destroy(struct srtp_evp *e);
+/* Cache hints for a protect soon to come (see srtp_tx_prefetch): step 0
+ * fetches e's own lines, step 1 (once e is cached) its cipher context. */
+void srtp_evp_prefetch(const struct srtp_evp *e, int step);
 
 /* RFC 3711 §4.3.3 AES-CM PRF with key derivation rate 0: n bytes of session
  * material for label (0 RTP key, 1 RTP auth key, 2 RTP salt; 3..5 RTCP).
