@@ -101,6 +101,13 @@ static int session_make(srtp_t *out, enum srtp_suite s, const uint8_t *key_salt,
 	return st == srtp_err_status_ok ? 0 : -EINVAL;
 }
 
+int srtp_reference_create(srtp_t *out, enum srtp_suite s, const uint8_t *key_salt, int outbound)
+{
+	if (!out || !key_salt || !suite_valid(s))
+		return -EINVAL;
+	return session_make(out, s, key_salt, outbound ? ssrc_any_outbound : ssrc_any_inbound);
+}
+
 /* libsrtp status -> the -errno srtp.h promises. */
 static int status_errno(srtp_err_status_t st)
 {

@@ -69,6 +69,17 @@ void srtp_tx_destroy(struct srtp_tx *tx);
  * needs tx cached, step 1 needs what step 0 fetched, step 2 the same. */
 void srtp_tx_prefetch(const struct srtp_tx *tx, int step);
 
+/* libsrtp as the reference: a session for any SSRC in one direction
+ * (outbound: repeats allowed, as the relay re-sends for NACKs; window 128),
+ * configured with the same suite policy as srtp_rx and the SRTCP side of
+ * srtp_tx.  The one place tests (tests/unit/relay_srtp.c) and
+ * amphi-crypto-bench (bench/crypto/) get the libsrtp session they compare
+ * the EVP transform against.  *out is libsrtp's srtp_t, freed with
+ * srtp_dealloc; key_salt is copied.  0, -EINVAL, -ENOMEM. */
+struct srtp_ctx_t_;
+int srtp_reference_create(struct srtp_ctx_t_ **out, enum srtp_suite s, const uint8_t *key_salt,
+                          int outbound);
+
 /* SSRCs one egress context tracks a rollover counter for (audio, video,
  * their retransmission streams, simulcast layers switched in place). */
 #define SRTP_TX_MAX_SSRC 16

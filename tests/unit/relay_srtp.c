@@ -123,25 +123,9 @@ TEST(rfc7714_gcm_vector)
 /* libsrtp as the reference sender: a fresh outbound session per suite. */
 static srtp_t ref_sender(enum srtp_suite s, const uint8_t *key_salt)
 {
-	srtp_policy_t p;
-	uint8_t key[64];
 	srtp_t out = NULL;
 
-	memset(&p, 0, sizeof p);
-	if (s == SRTP_SUITE_AEAD_AES_128_GCM) {
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
-	} else {
-		srtp_crypto_policy_set_rtp_default(&p.rtp);
-		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
-	}
-	memcpy(key, key_salt, srtp_suite_key_len(s));
-	p.ssrc.type = ssrc_any_outbound;
-	p.key = key;
-	p.window_size = 128;
-	if (srtp_create(&out, &p) != srtp_err_status_ok)
-		return NULL;
-	return out;
+	return srtp_reference_create(&out, s, key_salt, 1) == 0 ? out : NULL;
 }
 
 static unsigned rnd(unsigned n)
