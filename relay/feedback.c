@@ -100,30 +100,12 @@ static void request_keyframe(struct worker *w, struct vgroup *g, uint32_t media_
 	}
 }
 
-static struct viewer *viewer_by_addr(struct worker *w, const struct sockaddr *src, struct vgroup **gout)
-{
-	for (unsigned i = 0; i < w->nvslots; i++) {
-		struct vgroup *g = w->vgroups[w->vslots[i]];
-		for (unsigned j = 0; j < g->n; j++) {
-			struct viewer *v = g->v[j];
-			for (int k = 0; k < 2; k++)
-				if (v->dstlen[k] &&
-				    (relay_addr_equal((const struct sockaddr *)&v->dst[k], src) ||
-				     relay_addr_equal((const struct sockaddr *)&v->rtcp_dst[k], src))) {
-					*gout = g;
-					return v;
-				}
-		}
-	}
-	return NULL;
-}
-
 bool feedback_viewer_datagram(struct worker *w, const struct sockaddr *src, const uint8_t *data,
                               unsigned len, int rtcp)
 {
 	_Alignas(8) uint8_t buf[RELAY_PKT_CAP];
 	struct vgroup *g;
-	struct viewer *v = w->nvslots ? viewer_by_addr(w, src, &g) : NULL;
+	struct viewer *v = vindex_find(&w->vidx, src, &g);
 	struct rtcp_iter it;
 	struct rtcp_pkt p;
 	size_t n = len;

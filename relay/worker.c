@@ -123,6 +123,8 @@ int worker_cmd_run(struct worker *w, struct relay_cmd *cmd)
 
 static void vgroup_drop(struct worker *w, unsigned slot)
 {
+	for (unsigned i = 0; w->vgroups[slot] && i < w->vgroups[slot]->n; i++)
+		vindex_viewer_remove(&w->vidx, w->vgroups[slot]->v[i]);
 	vgroup_destroy(w->vgroups[slot]);
 	w->vgroups[slot] = NULL;
 	for (unsigned i = 0; i < w->nvslots; i++)
@@ -244,11 +246,18 @@ static void cmd_exec(struct worker *w, struct relay_cmd *cmd)
 			w->vslots[w->nvslots++] = slot;
 		}
 		rc = vgroup_viewer_add(g, cmd->viewer);
+		if (rc == 0 && vindex_viewer_add(&w->vidx, g, g->v[g->n - 1]) < 0) {
+			vgroup_viewer_remove(g, cmd->viewer->id);
+			rc = -ENOMEM;
+		}
 		if (rc < 0 && g->n == 0)
 			vgroup_drop(w, slot);
 		break;
 	case CMD_VIEWER_REMOVE:
 		g = w->vgroups[slot];
+		for (unsigned i = 0; g && i < g->n; i++)
+			if (!strcmp(g->v[i]->id, cmd->name))
+				vindex_viewer_remove(&w->vidx, g->v[i]);
 		rc = g ? vgroup_viewer_remove(g, cmd->name) : -ENOENT;
 		if (g && g->n == 0) {
 			vgroup_drop(w, slot);
@@ -435,6 +444,7 @@ static void worker_free(struct worker *w)
 		vgroup_destroy(w->vgroups[slot]);
 	}
 	loop_destroy(&w->loop);
+	vindex_free(&w->vidx);
 	if (w->sock >= 0)
 		close(w->sock);
 	if (w->evfd >= 0)
@@ -479,7 +489,8 @@ static int worker_create(struct relay *r, unsigned idx, struct worker **out)
 	w->owned = calloc(r->opts.max_streams, sizeof *w->owned);
 	w->vslots = calloc(r->opts.max_streams, sizeof *w->vslots);
 	w->dirty = calloc(r->opts.max_streams, sizeof *w->dirty);
-	if (!w->streams || !w->vgroups || !w->owned || !w->vslots || !w->dirty || xcore_ring_init(&w->cmdq, 64) < 0) {
+	if (!w->streams || !w->vgroups || !w->owned || !w->vslots || !w->dirty || xcore_ring_init(&w->cmdq, 64) < 0 ||
+	    vindex_init(&w->vidx) < 0) {
 		rc = -ENOMEM;
 		goto fail;
 	}

@@ -19,6 +19,7 @@
 #include "relay/loop.h"
 #include "relay/relay.h"
 #include "relay/stream.h"
+#include "relay/vindex.h"
 #include "relay/xcore.h"
 
 struct worker_counters {
@@ -88,6 +89,7 @@ struct worker {
 	unsigned nowned;
 	unsigned *vslots;                 /* slots with viewers here, for viewers' RTCP */
 	unsigned nvslots;
+	struct vindex vidx;               /* viewers here by address, for what they send us */
 	unsigned *dirty;                  /* slots whose vgroup has a batch to send this turn */
 	unsigned ndirty;
 	uint64_t wake_mask;               /* workers to wake at the end of this turn */
