@@ -13,3 +13,11 @@ $(RELAY_FANOUT_TOOL): $(BUILD)/tests/tools/relay_fanout_check.o $(BUILD)/libcomm
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(call pkg_libs,$(sort libsrtp2 jansson $(common_PKGS))) $(common_LDLIBS)
 all: $(RELAY_FANOUT_TOOL)
+
+# The latch test's trigger (tests/tools/relay_srtcp_rr.c): one SRTCP receiver
+# report from a chosen port; libsrtp and libcrypto only, never relay code.
+RELAY_SRTCP_RR_TOOL := $(BUILD)/test-tools/relay_srtcp_rr
+$(RELAY_SRTCP_RR_TOOL): $(BUILD)/tests/tools/relay_srtcp_rr.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(call pkg_libs,libsrtp2 libcrypto)
+all: $(RELAY_SRTCP_RR_TOOL)

@@ -341,8 +341,11 @@ static json_t *cmd_viewer_add(struct relay_ctl *c, json_t *req)
 		return ctl_error("too many viewers (limits.max_viewers = %u)", c->r->opts.max_viewers);
 	memset(&vs, 0, sizeof vs);
 	strcpy(vs.id, id);
-	if (json_is_true(json_object_get(req, "latch")))
-		return ctl_error("latch: viewers must be given an address (addr or addrs) in this build");
+	if (json_object_get(req, "latch") && !json_is_boolean(json_object_get(req, "latch")))
+		return ctl_error("latch: expected true or false");
+	vs.latch = json_is_true(json_object_get(req, "latch"));
+	if (vs.latch && (addr || addrs))
+		return ctl_error("latch: a latching viewer has no addr or addrs (its first SRTCP packet sets it)");
 	if (addr && (err = parse_addr(addr, "addr", &vs.dst[0])))
 		return err;
 	vs.dst[1] = vs.dst[0];
@@ -355,8 +358,8 @@ static json_t *cmd_viewer_add(struct relay_ctl *c, json_t *req)
 		if (v && (err = parse_addr(v, "addrs.video", &vs.dst[1])))
 			return err;
 	}
-	if (!vs.dst[0].sin6_family && !vs.dst[1].sin6_family)
-		return ctl_error("addr: expected \"ip:port\" (or addrs per kind)");
+	if (!vs.latch && !vs.dst[0].sin6_family && !vs.dst[1].sin6_family)
+		return ctl_error("addr: expected \"ip:port\" (or addrs per kind, or latch: true)");
 	if (json_object_get(req, "rtcp_mux") && !json_is_boolean(json_object_get(req, "rtcp_mux")))
 		return ctl_error("rtcp_mux: expected true or false");
 	vs.rtcp_mux = json_is_true(json_object_get(req, "rtcp_mux"));

@@ -100,6 +100,50 @@ static void request_keyframe(struct worker *w, struct vgroup *g, uint32_t media_
 	}
 }
 
+/* An SRTCP datagram from an unknown address: tried against the keys of the
+ * latching viewers still waiting, at most LATCH_TRIALS of them per datagram
+ * (each trial is one libsrtp authentication: a flood of junk must not cost
+ * one per pending viewer), starting where the last round stopped.  The viewer
+ * whose key authenticates it takes src as its address; buf then holds the
+ * plaintext (*n bytes). */
+#define LATCH_TRIALS 32
+
+static struct viewer *latch_trial(struct worker *w, const struct sockaddr *src, const uint8_t *data,
+                                  unsigned len, uint8_t *buf, size_t *n, struct vgroup **g)
+{
+	struct vindex *x = &w->vidx;
+	unsigned tries = x->npending < LATCH_TRIALS ? x->npending : LATCH_TRIALS;
+	char a[64];
+
+	for (unsigned t = 0; t < tries; t++) {
+		unsigned i = (x->pending_next + t) % x->npending;
+		struct viewer *v = x->pending[i].v;
+		struct vgroup *vg = x->pending[i].g;
+
+		memcpy(buf, data, len);
+		*n = len;
+		if (srtp_rx_unprotect_rtcp(v->rx, buf, n) < 0)
+			continue;
+		viewer_latch(v, src);
+		if (vindex_viewer_latched(x, vg, v) < 0) {
+			/* No memory for its entries: it waits for its next packet. */
+			memset(v->dst, 0, sizeof v->dst);
+			memset(v->dstlen, 0, sizeof v->dstlen);
+			v->latch_pending = true;
+			return NULL;
+		}
+		relay_addr_format(src, a, sizeof a);
+		log_msg(LOG_INFO, "viewer latched", "viewer=%s source=%s rtcp_mux=%d worker=%u", v->id, a,
+		        v->rtcp_mux, w->idx);
+		*g = vg;
+		/* Its first frame should not wait for the next keyframe. */
+		request_keyframe(w, vg, 0);
+		return v;
+	}
+	x->pending_next = x->npending ? (x->pending_next + tries) % x->npending : 0;
+	return NULL;
+}
+
 bool feedback_viewer_datagram(struct worker *w, const struct sockaddr *src, const uint8_t *data,
                               unsigned len, int rtcp)
 {
@@ -111,16 +155,22 @@ bool feedback_viewer_datagram(struct worker *w, const struct sockaddr *src, cons
 	size_t n = len;
 	int rc;
 
-	if (!v)
+	if (!v && rtcp && w->vidx.npending) {
+		v = latch_trial(w, src, data, len, buf, &n, &g);
+		if (!v)
+			return false;
+		rc = 0;
+	} else if (!v) {
 		return false;
-	if (!rtcp) {
+	} else if (!rtcp) {
 		/* Viewers only receive media here. */
 		w->c.unknown_source++;
 		log_limited(&w->lim_unknown, LOG_WARN, "RTP from a viewer address ignored", "viewer=%s", v->id);
 		return true;
+	} else {
+		memcpy(buf, data, len);
+		rc = srtp_rx_unprotect_rtcp(v->rx, buf, &n);
 	}
-	memcpy(buf, data, len);
-	rc = srtp_rx_unprotect_rtcp(v->rx, buf, &n);
 	if (rc < 0) {
 		if (rc == -EALREADY) {
 			w->c.replayed++;

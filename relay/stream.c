@@ -213,6 +213,8 @@ int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec)
 		return -ENOMEM;
 	memcpy(v->id, spec->id, sizeof v->id);
 	memcpy(v->out_pt, spec->out_pt, sizeof v->out_pt);
+	v->rtcp_mux = spec->rtcp_mux;
+	v->latch_pending = spec->latch;
 	for (int k = 0; k < 2; k++) {
 		v->dst[k] = spec->dst[k];
 		v->dstlen[k] = spec->dst[k].sin6_family == AF_INET ? sizeof(struct sockaddr_in)
@@ -238,6 +240,26 @@ int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec)
 	}
 	g->v[g->n++] = v;
 	return 0;
+}
+
+void viewer_latch(struct viewer *v, const struct sockaddr *src)
+{
+	struct sockaddr_in6 a;
+	socklen_t len = src->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+
+	memset(&a, 0, sizeof a);
+	memcpy(&a, src, len);
+	for (int k = 0; k < 2; k++) {
+		v->rtcp_dst[k] = a;
+		v->dst[k] = a;
+		if (!v->rtcp_mux) {
+			/* The port field sits at the same offset in both families. */
+			uint16_t port = ntohs(a.sin6_port);
+			v->dst[k].sin6_port = htons((uint16_t)(port > 1 ? port - 1 : port));
+		}
+		v->dstlen[k] = len;
+	}
+	v->latch_pending = false;
 }
 
 int vgroup_viewer_remove(struct vgroup *g, const char *id)

@@ -128,6 +128,7 @@ struct viewer_spec {
 	uint8_t key[STREAM_KEY_MAX];
 	struct sockaddr_in6 dst[2];       /* [0] audio, [1] video; family 0 = not set */
 	bool rtcp_mux;                    /* RTCP to dst as well; otherwise to dst port + 1 */
+	bool latch;                       /* no dst: learnt from the viewer's first SRTCP packet */
 	uint8_t out_pt[STREAM_MAX_TRACKS];/* payload type per track as this viewer negotiated */
 	unsigned ntracks;
 	uint8_t kinds[STREAM_MAX_TRACKS]; /* the stream's track kinds */
@@ -142,6 +143,8 @@ struct viewer {
 	socklen_t dstlen[2];
 	struct sockaddr_in6 rtcp_dst[2];  /* RTCP: dst, or dst port + 1 without rtcp-mux */
 	uint8_t out_pt[STREAM_MAX_TRACKS];
+	bool rtcp_mux;                    /* as in viewer_spec: decides what a latch sets */
+	bool latch_pending;               /* latching viewer not heard from yet: dstlen 0, sent nothing */
 	uint64_t pkts_out, bytes_out, drops;
 	uint64_t nacks, retransmits;      /* sequence numbers asked for, and re-sent from the cache */
 };
@@ -180,5 +183,9 @@ void vgroup_destroy(struct vgroup *g);
 int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec);
 /* 0 or -ENOENT. */
 int vgroup_viewer_remove(struct vgroup *g, const char *id);
+/* A latching viewer's first authenticated packet came from src: with rtcp-mux
+ * src becomes its media and RTCP address for every kind; without, src is its
+ * RTCP address and media goes to the port below (RFC 3550 §11 pairs). */
+void viewer_latch(struct viewer *v, const struct sockaddr *src);
 
 #endif

@@ -67,8 +67,33 @@ int vindex_init(struct vindex *x)
 void vindex_free(struct vindex *x)
 {
 	free(x->t);
+	free(x->pending);
 	x->t = NULL;
-	x->cap = x->n = 0;
+	x->pending = NULL;
+	x->cap = x->n = x->npending = x->pending_cap = 0;
+}
+
+static int pending_add(struct vindex *x, struct vgroup *g, struct viewer *v)
+{
+	if (x->npending == x->pending_cap) {
+		unsigned cap = x->pending_cap ? x->pending_cap * 2 : 16;
+		struct vindex_pending *np = realloc(x->pending, cap * sizeof *np);
+		if (!np)
+			return -ENOMEM;
+		x->pending = np;
+		x->pending_cap = cap;
+	}
+	x->pending[x->npending++] = (struct vindex_pending){ v, g };
+	return 0;
+}
+
+static void pending_remove(struct vindex *x, const struct viewer *v)
+{
+	for (unsigned i = 0; i < x->npending; i++)
+		if (x->pending[i].v == v) {
+			x->pending[i] = x->pending[--x->npending];
+			return;
+		}
 }
 
 static void put(struct vindex *x, const struct vindex_entry *e)
@@ -129,7 +154,11 @@ static unsigned viewer_addrs(const struct viewer *v, uint64_t keys[4][3])
 int vindex_viewer_add(struct vindex *x, struct vgroup *g, struct viewer *v)
 {
 	uint64_t keys[4][3];
-	unsigned n = viewer_addrs(v, keys);
+	unsigned n;
+
+	if (v->latch_pending)
+		return pending_add(x, g, v);
+	n = viewer_addrs(v, keys);
 
 	if (reserve(x, n) < 0)
 		return -ENOMEM;
@@ -164,10 +193,21 @@ static void erase(struct vindex *x, unsigned i)
 	}
 }
 
+int vindex_viewer_latched(struct vindex *x, struct vgroup *g, struct viewer *v)
+{
+	int rc = vindex_viewer_add(x, g, v);
+
+	if (rc == 0)
+		pending_remove(x, v);
+	return rc;
+}
+
 void vindex_viewer_remove(struct vindex *x, const struct viewer *v)
 {
 	uint64_t keys[4][3];
 	unsigned n = viewer_addrs(v, keys);
+
+	pending_remove(x, v);
 
 	for (unsigned k = 0; k < n; k++) {
 		unsigned i = slot_of(x, keys[k]);

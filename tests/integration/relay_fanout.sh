@@ -49,6 +49,16 @@ check "bursts: all decrypted, plaintext as sent" test "$(jq '.auth_failures + .p
 check "bursts: relay used GSO ($((g1 - g0)) sends for $(jq .relay_pkts_out <<<"$out") packets)" \
 	test $((g1 - g0)) -gt 0 -a $((g1 - g0)) -lt "$(jq '.relay_pkts_out / 2 | floor' <<<"$out")"
 
+# Latching viewers (no address at viewer.add): each sends one SRTCP receiver
+# report first and must then get every packet; an impostor's report under a
+# wrong key latches nobody, a viewer that never sends is sent nothing.
+out=$("$TOOL" --control "$sock" --suite cm --viewers 300 --seconds 3 --latch)
+echo "latch: $out"
+check "latch: every latched viewer received every packet" test "$(jq '.min_received == .sent and .max_received == .sent' <<<"$out")" = true
+check "latch: all decrypted, plaintext as sent" test "$(jq '.auth_failures + .payload_mismatches' <<<"$out")" = 0
+check "latch: the impostor received nothing" test "$(jq .impostor_received <<<"$out")" = 0
+check "latch: relay sent only to the latched viewers" test "$(jq '.relay_pkts_out == .received' <<<"$out")" = true
+
 # RTCP: the publisher sends SRs and reads what comes back; viewers 0..9 lose
 # every 20th packet and NACK it; every viewer sends a PLI each second.  Halfway
 # the publisher restarts (new port, SSRC, sequence and timestamp base).

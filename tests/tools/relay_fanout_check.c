@@ -27,6 +27,13 @@
  * once a second.  Added keys: sr_sent, min_sr_received, nacks_sent,
  * retransmits_received, plis_sent, plis_at_publisher, relay_sr_forwarded,
  * relay_nacks, relay_retransmits, relay_keyframe_sent, relay_keyframe_suppressed.
+ * --latch: viewers are added with "latch": true and no address; each sends
+ * one SRTCP receiver report (its own key) from its socket to its egress
+ * port, which must make the relay send there.  Before viewer 0's report, an
+ * impostor socket sends one under a wrong key to the same port (it must get
+ * nothing), and one more latching viewer never sends (the relay must send it
+ * nothing).  The publisher starts a second after the reports.  Added key:
+ * impostor_received.
  * Exit 0 when it ran (the test script judges the numbers), 1 on setup errors. */
 #include "common/ctl.h"
 
@@ -70,7 +77,7 @@ static void wr32(uint8_t *p, uint32_t v)
 
 static const char *sock_path;
 static unsigned nviewers = 1000, seconds = 5, bitrate = 1000000, pkt_size = 1200, burst = 1;
-static bool gcm = true, feedback, restart;
+static bool gcm = true, feedback, restart, latch;
 static uint64_t sr_sent, plis_at_publisher, nacks_sent, plis_sent;
 static atomic_bool sending_done;
 static uint64_t sent;
@@ -285,7 +292,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' }, { "bitrate", required_argument, NULL, 'b' },
 		{ "packet-size", required_argument, NULL, 'p' }, { "suite", required_argument, NULL, 'S' },
 		{ "feedback", no_argument, NULL, 'f' }, { "burst", required_argument, NULL, 'B' },
-		{ "restart", no_argument, NULL, 'R' },
+		{ "restart", no_argument, NULL, 'R' }, { "latch", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct viewer *v;
@@ -296,7 +303,8 @@ int main(int argc, char **argv)
 	struct sockaddr_in sa;
 	socklen_t sl;
 	pthread_t th;
-	int ep, c;
+	int ep, c, impostor = -1;
+	long impostor_received = -1;
 	json_t *resp, *st;
 	uint64_t total = 0, minr = UINT64_MAX, maxr = 0, fails = 0, mism = 0, minsr = UINT64_MAX, retx = 0, disc = 0;
 	int64_t quiet_since = 0;
@@ -311,6 +319,7 @@ int main(int argc, char **argv)
 		case 'S': gcm = !strcmp(optarg, "gcm"); break;
 		case 'f': feedback = true; break;
 		case 'R': restart = true; break;
+		case 'L': latch = true; break;
 		case 'B': burst = (unsigned)atoi(optarg); break;
 		default: die("usage: see the comment at the top of tests/tools/relay_fanout_check.c");
 		}
@@ -366,8 +375,12 @@ int main(int argc, char **argv)
 			v[i].seen = calloc(65536, 1);
 		char id[32];
 		snprintf(id, sizeof id, "v%u", i);
-		resp = call(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "cmd", "viewer.add", "stream", "fanout",
-		                      "id", id, "suite", suite_name(), "key", k64, "addr", addr, "rtcp_mux", 1));
+		if (latch)
+			resp = call(json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "cmd", "viewer.add", "stream", "fanout",
+			                      "id", id, "suite", suite_name(), "key", k64, "latch", 1, "rtcp_mux", 1));
+		else
+			resp = call(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "cmd", "viewer.add", "stream", "fanout",
+			                      "id", id, "suite", suite_name(), "key", k64, "addr", addr, "rtcp_mux", 1));
 		memset(&v[i].relay, 0, sizeof v[i].relay);
 		v[i].relay.sin_family = AF_INET;
 		inet_pton(AF_INET, json_string_value(json_object_get(json_object_get(resp, "egress"), "host")),
@@ -377,6 +390,25 @@ int main(int argc, char **argv)
 		v[i].next_pli_ns = mono_ns() + 1000000000LL + (int64_t)i * 1000000;
 		json_decref(resp);
 		epoll_ctl(ep, EPOLL_CTL_ADD, v[i].fd, &ev);
+		if (latch && i == 0) {
+			/* The impostor: a wrong key, to viewer 0's egress port. */
+			struct viewer imp = { .relay = v[0].relay };
+			uint8_t wrong[32];
+			imp.fd = impostor = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+			getrandom(wrong, key_len(), 0);
+			imp.srtp_out = make_srtp(wrong, false);
+			viewer_rtcp(&imp, 0x666, (const uint8_t *)"", 0);
+			srtp_dealloc(imp.srtp_out);
+		}
+		if (latch)
+			viewer_rtcp(&v[i], 0x1000 + i, (const uint8_t *)"", 0);
+	}
+	if (latch) {
+		getrandom(key, key_len(), 0);
+		b64(key, key_len(), k64);
+		json_decref(call(json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "cmd", "viewer.add", "stream", "fanout",
+		                           "id", "silent", "suite", suite_name(), "key", k64, "latch", 1)));
+		sleep(1);
 	}
 	explicit_bzero(key, sizeof key);
 
@@ -447,6 +479,13 @@ int main(int argc, char **argv)
 		}
 	}
 	pthread_join(th, NULL);
+	if (impostor >= 0) {
+		uint8_t buf[2048];
+		impostor_received = 0;
+		while (recv(impostor, buf, sizeof buf, MSG_DONTWAIT) >= 0)
+			impostor_received++;
+		close(impostor);
+	}
 
 	for (unsigned i = 0; i < nviewers; i++) {
 		total += v[i].received;
@@ -472,7 +511,7 @@ int main(int argc, char **argv)
 		       "\"plis_at_publisher\":%llu,\"relay_sr_forwarded\":%lld,\"relay_nacks\":%lld,"
 		       "\"relay_retransmits\":%lld,\"relay_keyframe_sent\":%lld,"
 		       "\"relay_keyframe_suppressed\":%lld,\"discontinuities\":%llu,"
-		       "\"relay_publisher_restarts\":%lld}\n",
+		       "\"relay_publisher_restarts\":%lld,\"impostor_received\":%ld}\n",
 		       (unsigned long long)sent, nviewers, (unsigned long long)total,
 		       (unsigned long long)minr, (unsigned long long)maxr, (unsigned long long)fails,
 		       (unsigned long long)mism,
@@ -489,7 +528,7 @@ int main(int argc, char **argv)
 		       (long long)json_integer_value(json_object_get(s0, "keyframe_sent")),
 		       (long long)json_integer_value(json_object_get(s0, "keyframe_suppressed")),
 		       (unsigned long long)disc,
-		       (long long)json_integer_value(json_object_get(s0, "publisher_restarts")));
+		       (long long)json_integer_value(json_object_get(s0, "publisher_restarts")), impostor_received);
 	}
 	json_decref(st);
 	json_decref(call(json_pack("{s:s,s:s}", "cmd", "stream.delete", "id", "fanout")));
