@@ -1,6 +1,11 @@
 /* ceiling: the machine's raw send ceiling measured in the same run as the
- * fan-out: plain connected UDP sockets, one per destination, no crypto,
- * send() round-robin over the destinations with the fan-out's packet size.
+ * fan-out (DESIGN.md §8): plain connected UDP sockets, one per destination,
+ * no crypto, round-robin over the destinations with the fan-out's packet
+ * size, batched: IORING_OP_SEND on the connected sockets, CEILING_BATCH
+ * sends per io_uring_enter (CEILING_URING), and unbatched: one send() per
+ * datagram (CEILING_SEND).  amphi-bench measures both and divides by the
+ * better one: on the 2-vCPU VMs here the batched form measured lower
+ * (docs/performance.md), and a ceiling must not be the slower way to send.
  * The result is datagrams per CPU-second of the sending thread
  * (getrusage RUSAGE_THREAD: user + system, which on loopback includes the
  * kernel's delivery to the receiving socket, as it does for the relay). */
@@ -17,9 +22,12 @@ struct ceiling_result {
 	double pps_per_cpu_s;
 };
 
+enum ceiling_mode { CEILING_URING, CEILING_SEND };
+#define CEILING_BATCH 64
+
 /* Destinations 127.0.0.1:ports[0..n-1]; runs for about `seconds` of wall
  * time.  0 or -errno. */
 int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,
-                struct ceiling_result *r);
+                enum ceiling_mode mode, struct ceiling_result *r);
 
 #endif
