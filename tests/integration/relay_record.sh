@@ -21,7 +21,8 @@ suite=AES_CM_128_HMAC_SHA1_80
 key=$(head -c 30 /dev/urandom | base64 -w0)
 start_relay() {
 	spawn relay "$AMPHI_BIN/amphi-relay" --workers 2 --port-base 42100 --control "$sock" --spool "$spool"
-	wait_for 10 test -S "$sock"
+	# After a kill -9 the old socket file is still there: wait for an answer.
+	wait_for 10 sh -c "printf '%s\n' '{\"cmd\":\"ping\"}' | socat -t2 - UNIX-CONNECT:$sock 2>/dev/null | grep -q true"
 }
 create() {   # create ID RECORDING
 	ctl "{\"cmd\":\"stream.create\",\"id\":\"$1\",\"record\":true,\"recording\":\"$2\",
