@@ -279,8 +279,14 @@ int auth_hook(void *arg, struct http_req *req)
 	req->principal = (struct auth_principal){ .role = AUTH_ANONYMOUS };
 	const char *authz = http_header(req, "Authorization");
 	bool bearer = authz && strncasecmp(authz, "Bearer ", 7) == 0;
+	/* WHIP/WHEP (RFC 9725) authenticate by Bearer token or by the session
+	 * URL only, never by the cookie, so a page of any origin may use them
+	 * and no cross-site request can ride on someone's session. */
+	bool webrtc = strncmp(req->path, "/whip/", 6) == 0 || strncmp(req->path, "/whep/", 6) == 0;
 	if (bearer) {
 		resolve_bearer(req, authz + 7);
+	} else if (webrtc) {
+		return 0;
 	} else {
 		const char *cookie = http_cookie(req, AUTH_COOKIE);
 		if (cookie)

@@ -150,6 +150,23 @@ int ingest_stream_create(struct webinars *ctx, const struct webinar *w, char *er
 	return 0;
 }
 
+int ingest_stream_ensure(struct webinars *ctx, const struct webinar *w, char *err, size_t errlen)
+{
+	static pthread_mutex_t ensure = PTHREAD_MUTEX_INITIALIZER;
+	struct ingest_key *k;
+	int r = 0;
+
+	pthread_mutex_lock(&ensure);
+	pthread_mutex_lock(&ctx->ingest->lock);
+	for (k = ctx->ingest->keys; k && k->webinar != w->id; k = k->next)
+		;
+	pthread_mutex_unlock(&ctx->ingest->lock);
+	if (!k)
+		r = ingest_stream_create(ctx, w, err, errlen);
+	pthread_mutex_unlock(&ensure);
+	return r;
+}
+
 int ingest_stream_delete(struct webinars *ctx, int64_t webinar, char *err, size_t errlen)
 {
 	struct ingest_key *k;
@@ -204,12 +221,8 @@ static void ingest_srtp(struct http_req *req)
 		           w.state);
 		return;
 	}
-	pthread_mutex_lock(&ctx->ingest->lock);
-	for (k = ctx->ingest->keys; k && k->webinar != w.id; k = k->next)
-		;
-	pthread_mutex_unlock(&ctx->ingest->lock);
-	if (!k) {
-		int r = ingest_stream_create(ctx, &w, err, sizeof err);
+	{
+		int r = ingest_stream_ensure(ctx, &w, err, sizeof err);
 		if (r) {
 			http_error(req, relay_client_http_status(r), "relay_unavailable", "%s", err);
 			return;

@@ -35,6 +35,11 @@ int ingest_routes(struct http_router *r, struct webinars *ctx);
 
 /* Creates the webinar's relay stream.  0, or a relay_client error with err. */
 int ingest_stream_create(struct webinars *ctx, const struct webinar *w, char *err, size_t errlen);
+/* Creates the stream unless this process already made it (after a
+ * restart of amphi-control a live webinar's stream is unknown here: it is
+ * made again, with a new key).  Serialized, so two callers racing after a
+ * restart make it once.  0, or a relay_client error with err. */
+int ingest_stream_ensure(struct webinars *ctx, const struct webinar *w, char *err, size_t errlen);
 /* Deletes it and wipes its key (the key goes even when the relay is down). */
 int ingest_stream_delete(struct webinars *ctx, int64_t webinar, char *err, size_t errlen);
 

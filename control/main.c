@@ -10,6 +10,7 @@
 #include "control/db.h"
 #include "control/http.h"
 #include "control/sweep.h"
+#include "control/webinars.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/duration.h"
@@ -270,6 +271,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "stopping", "signal=%d", sig);
 	http_server_stop(app.http);
 	sweep_stop(sweep);
+	webinars_stop();
 	db_close(app.db);
 	retention_free(&app.retention);
 	config_free(cfg);

@@ -21,6 +21,7 @@
 #include "control/relay_client.h"
 #include "control/stats.h"
 #include "control/tokens.h"
+#include "control/whip.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -323,6 +324,7 @@ static void webinar_end(struct http_req *req)
 	}
 	/* Ending cannot wait for the relay: the deletions above are due now.
 	 * A relay that is down lost the stream anyway; the answer says so. */
+	whip_webinar_ended(ctx->whip, w.id);
 	if (strcmp(w.state, "live") == 0)
 		relay_r = ingest_stream_delete(ctx, w.id, err, sizeof err);
 	live_publish(ctx, w.id, "state", json_pack("{s:s}", "state", "ended"));
@@ -408,7 +410,8 @@ int webinars_routes(struct http_router *r, struct control *app)
 	ctx->limits = rate_limit_create(LIVE_BURST, LIVE_REFILL_NS, 1 << 14);
 	ctx->relay = relay_client_create(app->relay_sock, app->ctl_timeout_ms);
 	ctx->ingest = ingest_create();
-	if (!ctx->hub || !ctx->limits || !ctx->relay || !ctx->ingest)
+	ctx->whip = whip_create(ctx);
+	if (!ctx->hub || !ctx->limits || !ctx->relay || !ctx->ingest || !ctx->whip)
 		return -ENOMEM;   /* start-up: the daemon exits */
 	stats_reset_current(app->db);
 	{
@@ -431,5 +434,14 @@ int webinars_routes(struct http_router *r, struct control *app)
 	rc = rc ? rc : live_routes(r, ctx);
 	rc = rc ? rc : stats_routes(r, ctx);
 	rc = rc ? rc : ingest_routes(r, ctx);
+	rc = rc ? rc : whip_routes(r, ctx);
 	return rc;
+}
+
+void webinars_stop(void)
+{
+	if (g_webinars) {
+		whip_destroy(g_webinars->whip);
+		g_webinars->whip = NULL;
+	}
 }

@@ -34,6 +34,7 @@ struct webinars {
 	struct rate_limit *limits;      /* per participant and kind of write (live.h) */
 	struct relay_client *relay;     /* amphi-relay's control socket */
 	struct ingest *ingest;          /* SRTP keys of live webinars (ingest.h) */
+	struct whip *whip;              /* WHIP/WHEP sessions (whip.h) */
 };
 
 /* A webinar row as the modules need it. */
@@ -47,6 +48,10 @@ struct webinar {
 };
 
 int webinars_routes(struct http_router *r, struct control *app);
+/* Stops what webinars_routes started that runs on its own (the WebRTC
+ * session sweeper): main calls it after the HTTP server stopped and before
+ * the database closes. */
+void webinars_stop(void);
 
 /* Loads the webinar named by the route's {id} for a caller whose role is in
  * roles (auth.h bits), checking that an organizer owns it and a token belongs

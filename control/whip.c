@@ -1,0 +1,951 @@
+/* whip: see whip.h.  Status codes and the state rules: docs/control.md,
+ * "WebRTC: WHIP and WHEP". */
+#include "control/whip.h"
+#include "control/control.h"
+#include "control/db.h"
+#include "control/http.h"
+#include "control/ingest.h"
+#include "control/relay_client.h"
+#include "control/sdp.h"
+#include "control/webinars.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define SESSION_ID_BYTES 24        /* 192 random bits: the session URL's secret */
+#define SESSION_ID_CHARS 32        /* base64url without padding */
+#define UFRAG_BYTES 6              /* 8 ice-chars (standard base64 is exactly ice-char) */
+#define PWD_BYTES 18               /* 24 ice-chars, above RFC 8839's 22 */
+#define ANSWER_CAP 8192
+#define MAX_MIDS 2                 /* one audio and one video section are served */
+/* A peer missing from webrtc.list is gone only when the session is older
+ * than this: the list may have been taken just before the peer was added. */
+#define GONE_GRACE_NS (5 * 1000000000LL)
+
+struct session {
+	char id[SESSION_ID_CHARS + 1];     /* secret: compared in constant time, never logged */
+	int64_t webinar;
+	bool publisher;                    /* WHIP (true) or WHEP */
+	char peer[32];                     /* the relay's peer id ("whep-…"): not secret, logged */
+	int64_t token_id;                  /* the Bearer token's row, 0 for a public viewer */
+	int64_t created_ns;                /* amphi_mono_ns() */
+	char remote_ufrag[257], remote_pwd[257];   /* the browser's, to tell an ICE restart */
+	char local_ufrag[16], local_pwd[32];       /* the relay's, in the answer */
+	char etag[24];                     /* quoted; changes with each ICE restart */
+	char host[64];                     /* the answer's candidate (the peer's worker) */
+	uint16_t port;
+	char mids[MAX_MIDS][33];           /* the bundled mids the answer served */
+	struct session *next;
+};
+
+struct whip {
+	struct webinars *ctx;              /* borrowed: lives as long as the process */
+	pthread_mutex_t lock;              /* guards sessions, n_sessions, stop */
+	pthread_cond_t wake;               /* the sweeper's sleep; signalled to stop */
+	struct session *sessions;
+	size_t n_sessions;
+	bool stop;
+	pthread_t sweeper;
+	bool sweeper_running;
+	atomic_uint next_peer;             /* relay peer ids are "whip-<n>-<rand>" */
+	uint32_t peer_salt;                /* keeps peer ids of a restarted control apart */
+};
+
+/* --- sessions ---------------------------------------------------------------------- */
+
+static void session_free(struct session *s)
+{
+	sodium_memzero(s, sizeof *s);      /* the session id and ICE passwords */
+	free(s);
+}
+
+/* The session with this secret id under this webinar and kind; lock held.
+ * Every entry is compared (constant time per entry) so the time taken does
+ * not say how much of a guessed id matched. */
+static struct session **session_find(struct whip *w, const char *id, int64_t webinar, bool publisher)
+{
+	struct session **found = NULL;
+
+	if (!id || strlen(id) != SESSION_ID_CHARS)
+		return NULL;
+	for (struct session **pp = &w->sessions; *pp; pp = &(*pp)->next)
+		if (sodium_memcmp((*pp)->id, id, SESSION_ID_CHARS) == 0 && (*pp)->webinar == webinar &&
+		    (*pp)->publisher == publisher)
+			found = pp;
+	return found;
+}
+
+static struct session *session_take(struct whip *w, const char *id, int64_t webinar, bool publisher)
+{
+	struct session *s = NULL, **pp;
+
+	pthread_mutex_lock(&w->lock);
+	if ((pp = session_find(w, id, webinar, publisher))) {
+		s = *pp;
+		*pp = s->next;
+		w->n_sessions--;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return s;
+}
+
+/* The WHIP session of a webinar, unlinked (a new publisher replaces it). */
+static struct session *publisher_take(struct whip *w, int64_t webinar)
+{
+	struct session *s = NULL;
+
+	pthread_mutex_lock(&w->lock);
+	for (struct session **pp = &w->sessions; *pp; pp = &(*pp)->next)
+		if ((*pp)->webinar == webinar && (*pp)->publisher) {
+			s = *pp;
+			*pp = s->next;
+			w->n_sessions--;
+			break;
+		}
+	pthread_mutex_unlock(&w->lock);
+	return s;
+}
+
+size_t whip_session_count(struct whip *w, int *publishers)
+{
+	size_t n;
+	int p = 0;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->n_sessions;
+	for (struct session *s = w->sessions; s; s = s->next)
+		p += s->publisher;
+	pthread_mutex_unlock(&w->lock);
+	if (publishers)
+		*publishers = p;
+	return n;
+}
+
+int whip_webinar_ended(struct whip *w, int64_t webinar)
+{
+	struct session *gone = NULL;
+	int n = 0;
+
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	for (struct session **pp = &w->sessions; *pp;) {
+		struct session *s = *pp;
+		if (s->webinar != webinar) {
+			pp = &s->next;
+			continue;
+		}
+		*pp = s->next;
+		s->next = gone;
+		gone = s;
+		w->n_sessions--;
+		n++;
+	}
+	pthread_mutex_unlock(&w->lock);
+	while (gone) {
+		struct session *next = gone->next;
+		session_free(gone);
+		gone = next;
+	}
+	if (n)
+		log_msg(LOG_INFO, "webrtc sessions ended with the webinar", "webinar=%lld sessions=%d",
+		        (long long)webinar, n);
+	return n;
+}
+
+/* --- the relay ---------------------------------------------------------------------- */
+
+static void random_b64(char *out, size_t outlen, size_t nbytes, int variant)
+{
+	unsigned char b[32];
+
+	randombytes_buf(b, nbytes);
+	sodium_bin2base64(out, outlen, b, nbytes, variant);
+	sodium_memzero(b, sizeof b);
+}
+
+/* New relay-side ICE credentials (ice-chars: ALPHA / DIGIT / "+" / "/"). */
+static void ice_credentials(char ufrag[16], char pwd[32])
+{
+	random_b64(ufrag, 16, UFRAG_BYTES, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+	random_b64(pwd, 32, PWD_BYTES, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+}
+
+static void new_etag(char etag[24])
+{
+	unsigned char b[8];
+	char hex[17];
+
+	randombytes_buf(b, sizeof b);
+	sodium_bin2hex(hex, sizeof hex, b, sizeof b);
+	snprintf(etag, 24, "\"%s\"", hex);
+}
+
+static int relay_peer_cmd(struct webinars *ctx, const char *cmd, int64_t webinar, const char *peer,
+                          json_t *extra, json_t **resp, char *err, size_t errlen)
+{
+	char sid[32];
+	json_t *args;
+	int r;
+
+	ingest_stream_id(webinar, sid, sizeof sid);
+	args = json_pack("{s:s,s:s}", "stream", sid, "id", peer);
+	if (extra)
+		json_object_update(args, extra);
+	r = relay_client_cmd(ctx->relay, cmd, args, resp, err, errlen);
+	json_decref(args);
+	return r;
+}
+
+/* A request held an ICE password: wipe that copy before letting go of it
+ * (jansson's strings are ours to overwrite; main's allocator wipes too). */
+static void wipe_ice_pwd(json_t *req)
+{
+	json_t *pwd = json_object_get(json_object_get(req, "ice"), "pwd");
+
+	if (json_is_string(pwd))
+		sodium_memzero((char *)json_string_value(pwd), json_string_length(pwd));
+}
+
+/* Tells the relay a peer is gone; "no such peer" (it left on its own) is done too. */
+static void relay_peer_remove(struct webinars *ctx, int64_t webinar, const char *peer)
+{
+	char err[512];
+	json_t *resp = NULL;
+	int r = relay_peer_cmd(ctx, "webrtc.remove", webinar, peer, NULL, &resp, err, sizeof err);
+
+	json_decref(resp);
+	if (r && !(r == -EPROTO && strstr(err, "no such peer")))
+		log_msg(LOG_WARN, "webrtc.remove failed", "webinar=%lld peer=%s err=%d", (long long)webinar, peer, r);
+}
+
+/* --- HTTP --------------------------------------------------------------------------- */
+
+/* Every answer may be read by a page of another origin (a player embedded
+ * elsewhere): no credentials are involved, only Bearer tokens and the
+ * session URL, so "*" is safe (RFC 9725 §4.1 and Fetch's CORS protocol). */
+static void cors(struct http_req *req)
+{
+	http_set_header(req, "Access-Control-Allow-Origin", "*");
+	http_set_header(req, "Access-Control-Expose-Headers", "Location, ETag, Accept-Patch, Retry-After");
+	http_set_header(req, "Cache-Control", "no-store");
+}
+
+static bool content_type_is(const char *ct, const char *want)
+{
+	size_t n = strlen(want);
+
+	return ct && strncasecmp(ct, want, n) == 0 && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
+}
+
+static void unavailable(struct http_req *req, const char *error, const char *detail)
+{
+	char s[16];
+
+	snprintf(s, sizeof s, "%d", WHIP_RETRY_AFTER_S);
+	http_set_header(req, "Retry-After", s);
+	http_error(req, 503, error, "%s", detail);
+}
+
+/* Answers a failed relay call: 503 + Retry-After when the relay is down or
+ * saturated, 409 for a second publisher, 502 for anything else it refused. */
+static void relay_failed(struct http_req *req, int r, const char *err)
+{
+	if (r != -EPROTO)
+		unavailable(req, "relay_unavailable", err);
+	else if (strstr(err, "saturated"))
+		unavailable(req, "relay_saturated", err);
+	else if (strstr(err, "already has a WebRTC publisher"))
+		http_error(req, 409, "publisher_exists", "%s", err);
+	else
+		http_error(req, 502, "relay_refused", "%s", err);
+}
+
+/* Who may POST: WHIP a publish token of this webinar; WHEP a join (or
+ * publish) token of this webinar, or nobody at all for a public webinar.
+ * A presented token that does not resolve (unknown, expired, revoked) is
+ * 401 even where none is needed: the caller meant to use it.  A token of
+ * another webinar is 404, as everywhere in the API.  0, or -errno after
+ * answering. */
+static int authorize(struct http_req *req, bool publish, struct webinar *w)
+{
+	const struct auth_principal *p = &req->principal;
+	unsigned roles;
+	int64_t id;
+
+	if (http_param_id(req, "id", &id) || webinars_load(req->db, id, w)) {
+		http_error(req, 404, "not_found", "no such webinar");
+		return -ENOENT;
+	}
+	if (p->role == AUTH_ANONYMOUS && http_header(req, "Authorization")) {
+		http_set_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+		http_error(req, 401, "unauthenticated", "the Bearer token is unknown, expired or revoked");
+		return -EACCES;
+	}
+	roles = publish ? AUTH_SPEAKER : AUTH_TOKEN;
+	if (!publish && strcmp(w->visibility, "public") == 0)
+		roles |= AUTH_ANONYMOUS;
+	if (p->role == AUTH_ANONYMOUS && !(roles & AUTH_ANONYMOUS)) {
+		http_set_header(req, "WWW-Authenticate", "Bearer");
+		http_error(req, 401, "unauthenticated", publish ? "publishing needs the speaker's Bearer token"
+		                                                : "this webinar needs a Bearer join token");
+		return -EACCES;
+	}
+	if ((p->role & AUTH_TOKEN) && p->webinar_id != id) {
+		http_error(req, 404, "not_found", "no such webinar");
+		return -ENOENT;
+	}
+	if (!(roles & p->role)) {
+		http_error(req, 403, "forbidden", publish ? "a join token cannot publish: use a publish token"
+		                                          : "not allowed for this role");
+		return -EACCES;
+	}
+	return 0;
+}
+
+/* What webrtc.add needs from the answer's choices. */
+static json_t *relay_tracks(const struct sdp_offer *o, const struct sdp_choice *ch, json_t **extmap)
+{
+	json_t *tracks = json_array();
+
+	*extmap = json_object();
+	for (unsigned i = 0; i < o->n_media; i++) {
+		if (!ch[i].accepted)
+			continue;
+		json_array_append_new(tracks, json_pack("{s:s,s:i,s:s}", "kind",
+		                      ch[i].kind == SDP_KIND_AUDIO ? "audio" : "video", "pt", ch[i].pt,
+		                      "mid", o->media[i].mid));
+		/* BUNDLE: one id per extension across sections (RFC 8285 §6);
+		 * the first served section's is the session's. */
+		if (!json_object_get(*extmap, "mid"))
+			json_object_set_new(*extmap, "mid", json_integer(ch[i].mid_ext));
+		if (ch[i].twcc_ext && !json_object_get(*extmap, "transport-cc"))
+			json_object_set_new(*extmap, "transport-cc", json_integer(ch[i].twcc_ext));
+		if (ch[i].abs_send_time_ext && !json_object_get(*extmap, "abs-send-time"))
+			json_object_set_new(*extmap, "abs-send-time", json_integer(ch[i].abs_send_time_ext));
+	}
+	return tracks;
+}
+
+/* The relay's reply to webrtc.add, checked. */
+struct relay_peer {
+	char host[64];
+	uint16_t port;
+	char fingerprint[200];
+	uint32_t ssrc_audio, ssrc_video;
+};
+
+static int relay_peer_parse(json_t *resp, struct relay_peer *rp)
+{
+	const char *host = json_string_value(json_object_get(resp, "host"));
+	const char *fp = json_string_value(json_object_get(resp, "fingerprint"));
+	json_int_t port = json_integer_value(json_object_get(resp, "port"));
+	json_t *ssrcs = json_object_get(resp, "ssrcs");
+	json_int_t a = json_integer_value(json_object_get(ssrcs, "audio"));
+	json_int_t v = json_integer_value(json_object_get(ssrcs, "video"));
+
+	if (!host || !*host || strlen(host) >= sizeof rp->host || !fp || strlen(fp) >= sizeof rp->fingerprint ||
+	    port <= 0 || port > 65535 || a < 0 || a > 0xFFFFFFFFLL || v < 0 || v > 0xFFFFFFFFLL)
+		return -EPROTO;
+	snprintf(rp->host, sizeof rp->host, "%s", host);
+	snprintf(rp->fingerprint, sizeof rp->fingerprint, "%s", fp);
+	rp->port = (uint16_t)port;
+	rp->ssrc_audio = (uint32_t)a;
+	rp->ssrc_video = (uint32_t)v;
+	return 0;
+}
+
+static void answer_params(struct sdp_answer_params *p, bool publish, const struct webinar *w,
+                          const struct session *s, const struct relay_peer *rp,
+                          struct sdp_candidate *cand, char stream_id[32])
+{
+	ingest_stream_id(w->id, stream_id, 32);
+	cand->address = rp->host;
+	cand->port = rp->port;
+	*p = (struct sdp_answer_params){
+		.role = publish ? SDP_ROLE_WHIP : SDP_ROLE_WHEP,
+		.codec = strcmp(w->codec, "h264") == 0 ? SDP_VIDEO_H264 : SDP_VIDEO_VP8,
+		.ice_ufrag = s->local_ufrag, .ice_pwd = s->local_pwd,
+		.fingerprint = rp->fingerprint,
+		.candidates = cand, .n_candidates = 1,
+		.audio_track = { rp->ssrc_audio, "amphi-audio" },
+		.video_track = { rp->ssrc_video, "amphi-video" },
+		.cname = "amphi", .stream_id = stream_id,
+	};
+	randombytes_buf(&p->session_id, sizeof p->session_id);
+}
+
+/* webrtc.add, with the two recoveries a caller would otherwise have to
+ * make by hand: the stream is gone (the relay restarted) -> create it
+ * again; the webinar already has a WebRTC publisher that this process
+ * knows -> the new POST replaces it (a speaker who reloads the page is
+ * back at once instead of waiting 30 s for consent to expire). */
+static int relay_add(struct webinars *ctx, const struct webinar *w, bool publish, const char *peer,
+                     json_t *extra, json_t **resp, char *err, size_t errlen)
+{
+	int r = 0;
+
+	for (int attempt = 0; attempt < 3; attempt++) {
+		r = relay_peer_cmd(ctx, "webrtc.add", w->id, peer, extra, resp, err, errlen);
+		if (r != -EPROTO)
+			return r;
+		if (strstr(err, "no stream") || strstr(err, "no such stream")) {
+			char e2[512];
+			if (ingest_stream_create(ctx, w, e2, sizeof e2))
+				return r;
+			continue;
+		}
+		if (publish && strstr(err, "already has a WebRTC publisher")) {
+			struct session *old = publisher_take(ctx->whip, w->id);
+			if (!old)
+				return r;
+			log_msg(LOG_INFO, "whip publisher replaced", "webinar=%lld old=%s new=%s", (long long)w->id,
+			        old->peer, peer);
+			relay_peer_remove(ctx, w->id, old->peer);
+			session_free(old);
+			continue;
+		}
+		return r;
+	}
+	return r;
+}
+
+static void post_offer(struct http_req *req, bool publish)
+{
+	struct webinars *ctx = req->app;
+	struct whip *wh = ctx->whip;
+	struct sdp_choice ch[SDP_MAX_MEDIA];
+	struct sdp_answer_params params;
+	struct sdp_candidate cand;
+	struct relay_peer rp = { .host = "127.0.0.1", .port = 9, .ssrc_audio = 1, .ssrc_video = 2,
+	                         /* the dry run's stand-in: only its syntax matters */
+	                         .fingerprint = "sha-256 00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
+	                                        "00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00" };
+	struct sdp_offer *offer = NULL;
+	struct session *s = NULL;
+	struct webinar w;
+	json_t *extra = NULL, *extmap = NULL, *resp = NULL;
+	char err[512], stream_id[32], location[128], *answer = NULL;
+	int first = -1, n, r;
+	bool relay_has_peer = false;
+
+	cors(req);
+	if (authorize(req, publish, &w))
+		return;
+	if (!content_type_is(req->content_type, "application/sdp")) {
+		http_error(req, 415, "unsupported_media_type", "the offer must be application/sdp, got %s",
+		           req->content_type ? req->content_type : "no Content-Type");
+		return;
+	}
+	if (strcmp(w.state, "live") != 0) {
+		http_error(req, 409, "not_live", "the webinar is %s: %s", w.state,
+		           strcmp(w.state, "scheduled") == 0 ? "WebRTC opens when the organizer starts it"
+		                                              : "it is over");
+		return;
+	}
+	if (!req->body_len) {
+		http_error(req, 400, "malformed_offer", "empty body: expected an SDP offer");
+		return;
+	}
+	if (!(offer = sdp_offer_parse(req->body, req->body_len, err, sizeof err))) {
+		http_error(req, 400, "malformed_offer", "%s", err);
+		return;
+	}
+	if (!(s = calloc(1, sizeof *s)) || !(answer = malloc(ANSWER_CAP))) {
+		http_error(req, 500, "internal", "out of memory");
+		goto out;
+	}
+	s->webinar = w.id;
+	s->publisher = publish;
+	s->token_id = req->principal.token_id;
+	ice_credentials(s->local_ufrag, s->local_pwd);
+	/* A dry run with stand-ins for what the relay will say: every reason
+	 * to refuse the offer shows here, before the relay holds anything. */
+	answer_params(&params, publish, &w, s, &rp, &cand, stream_id);
+	n = sdp_answer_build(offer, &params, answer, ANSWER_CAP, ch, err, sizeof err);
+	if (n < 0) {
+		if (n == -EPROTO)
+			http_error(req, 422, "unusable_offer", "%s", err);
+		else if (n == -ENOTSUP)
+			http_error(req, 422, "no_common_codec", "%s", err);
+		else
+			http_error(req, 500, "internal", "cannot build the answer: %s", err);
+		goto out;
+	}
+	for (unsigned i = 0, k = 0; i < offer->n_media; i++)
+		if (ch[i].accepted) {
+			if (first < 0)
+				first = (int)i;
+			if (k < MAX_MIDS)
+				snprintf(s->mids[k++], sizeof s->mids[0], "%s", offer->media[i].mid);
+		}
+	snprintf(s->remote_ufrag, sizeof s->remote_ufrag, "%s", offer->media[first].ice_ufrag);
+	snprintf(s->remote_pwd, sizeof s->remote_pwd, "%s", offer->media[first].ice_pwd);
+	pthread_mutex_lock(&wh->lock);
+	bool full = wh->n_sessions >= WHIP_MAX_SESSIONS;
+	pthread_mutex_unlock(&wh->lock);
+	if (full) {
+		unavailable(req, "saturated", "too many WebRTC sessions on this control plane");
+		goto out;
+	}
+	/* After a restart of amphi-control the webinar is live but its stream
+	 * may be unknown here: make sure the relay has it. */
+	if ((r = ingest_stream_ensure(ctx, &w, err, sizeof err))) {
+		relay_failed(req, r, err);
+		goto out;
+	}
+	snprintf(s->peer, sizeof s->peer, "%s-%08x-%u", publish ? "whip" : "whep", wh->peer_salt,
+	         atomic_fetch_add(&wh->next_peer, 1));
+	extra = json_pack("{s:s,s:{s:s,s:s},s:s,s:o}", "role", publish ? "publisher" : "viewer",
+	                  "ice", "ufrag", s->local_ufrag, "pwd", s->local_pwd,
+	                  "fingerprint", offer->media[first].fingerprint,
+	                  "tracks", relay_tracks(offer, ch, &extmap));
+	json_object_set_new(extra, "extmap", extmap);
+	r = relay_add(ctx, &w, publish, s->peer, extra, &resp, err, sizeof err);
+	wipe_ice_pwd(extra);
+	if (r) {
+		relay_failed(req, r, err);
+		goto out;
+	}
+	relay_has_peer = true;
+	if (relay_peer_parse(resp, &rp)) {
+		http_error(req, 502, "relay_refused", "webrtc.add answered without host, port, fingerprint or ssrcs");
+		goto out;
+	}
+	answer_params(&params, publish, &w, s, &rp, &cand, stream_id);
+	n = sdp_answer_build(offer, &params, answer, ANSWER_CAP, NULL, err, sizeof err);
+	if (n < 0) {
+		http_error(req, 502, "relay_refused", "the relay's reply does not make an answer: %s", err);
+		goto out;
+	}
+	snprintf(s->host, sizeof s->host, "%s", rp.host);
+	s->port = rp.port;
+	s->created_ns = (int64_t)amphi_mono_ns();
+	new_etag(s->etag);
+	random_b64(s->id, sizeof s->id, SESSION_ID_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	snprintf(location, sizeof location, "/%s/%lld/%s", publish ? "whip" : "whep", (long long)w.id, s->id);
+	http_set_header(req, "Location", location);
+	http_set_header(req, "ETag", s->etag);
+	http_set_header(req, "Accept-Patch", "application/trickle-ice-sdpfrag");
+	http_text(req, 201, "application/sdp", answer, (size_t)n);
+	log_msg(LOG_INFO, publish ? "whip session" : "whep session", "webinar=%lld peer=%s port=%u token=%lld",
+	        (long long)w.id, s->peer, s->port, (long long)s->token_id);
+	pthread_mutex_lock(&wh->lock);
+	s->next = wh->sessions;
+	wh->sessions = s;
+	wh->n_sessions++;
+	pthread_mutex_unlock(&wh->lock);
+	s = NULL;
+	relay_has_peer = false;
+out:
+	/* nothing half-created: a peer the answer could not use leaves the relay */
+	if (relay_has_peer)
+		relay_peer_remove(ctx, w.id, s->peer);
+	if (s)
+		session_free(s);
+	json_decref(extra);
+	json_decref(resp);
+	sdp_offer_free(offer);
+	free(answer);
+}
+
+static void whip_post(struct http_req *req) { post_offer(req, true); }
+static void whep_post(struct http_req *req) { post_offer(req, false); }
+
+/* The session named by the URL, or 404.  0 with *webinar set, or -ENOENT. */
+static int session_url(struct http_req *req, int64_t *webinar)
+{
+	if (http_param_id(req, "id", webinar)) {
+		http_error(req, 404, "not_found", "no such session");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static void session_delete(struct http_req *req, bool publish)
+{
+	struct webinars *ctx = req->app;
+	struct session *s;
+	int64_t webinar;
+
+	cors(req);
+	if (session_url(req, &webinar))
+		return;
+	if (!(s = session_take(ctx->whip, http_param(req, "session"), webinar, publish))) {
+		http_error(req, 404, "not_found", "no such session (ended, or never existed)");
+		return;
+	}
+	/* The session is gone here whatever the relay says: a relay that is
+	 * down lost the peer anyway, and one that fails to remove it drops it
+	 * when the browser stops its consent checks (30 s). */
+	relay_peer_remove(ctx, webinar, s->peer);
+	log_msg(LOG_INFO, publish ? "whip session ended" : "whep session ended", "webinar=%lld peer=%s",
+	        (long long)webinar, s->peer);
+	session_free(s);
+	http_empty(req, 200);
+}
+
+static void whip_delete(struct http_req *req) { session_delete(req, true); }
+static void whep_delete(struct http_req *req) { session_delete(req, false); }
+
+/* PATCH (RFC 9725 §4.3): trickle ICE (204, nothing to do for an ICE-lite
+ * relay) or an ICE restart (200 with the relay's new credentials). */
+static void session_patch(struct http_req *req, bool publish)
+{
+	struct webinars *ctx = req->app;
+	struct whip *wh = ctx->whip;
+	struct session **pp, copy;
+	struct sdp_frag f;
+	struct sdp_answer_params params = { 0 };
+	struct sdp_candidate cand;
+	const char *if_match;
+	char err[512], ufrag[16], pwd[32], body[1024];
+	json_t *extra, *resp = NULL;
+	int64_t webinar;
+	bool mid_ok = false;
+	int r, n;
+
+	cors(req);
+	if (session_url(req, &webinar))
+		return;
+	pthread_mutex_lock(&wh->lock);
+	pp = session_find(wh, http_param(req, "session"), webinar, publish);
+	if (pp)
+		copy = **pp;
+	pthread_mutex_unlock(&wh->lock);
+	if (!pp) {
+		http_error(req, 404, "not_found", "no such session (ended, or never existed)");
+		return;
+	}
+	if (!content_type_is(req->content_type, "application/trickle-ice-sdpfrag")) {
+		http_error(req, 415, "unsupported_media_type", "PATCH takes application/trickle-ice-sdpfrag, got %s",
+		           req->content_type ? req->content_type : "no Content-Type");
+		goto out;
+	}
+	if (sdp_frag_parse(req->body ? req->body : "", req->body_len, &f, err, sizeof err)) {
+		http_error(req, 400, "malformed_fragment", "%s", err);
+		goto out;
+	}
+	/* RFC 9725 §4.3.1: a PATCH names the ICE session it applies to by the
+	 * entity-tag; "*" (what ICE restarts send) matches any. */
+	if_match = http_header(req, "If-Match");
+	if (if_match && strcmp(if_match, "*") != 0 && strcmp(if_match, copy.etag) != 0) {
+		http_set_header(req, "ETag", copy.etag);
+		http_error(req, 412, "precondition_failed", "If-Match %s is not the session's current ETag",
+		           if_match);
+		goto out;
+	}
+	for (int i = 0; i < MAX_MIDS; i++)
+		mid_ok |= copy.mids[i][0] && strcmp(copy.mids[i], f.mid) == 0;
+	if (f.mid[0] && !mid_ok) {
+		http_error(req, 422, "unknown_mid", "a=mid:%s is not a media section of this session", f.mid);
+		goto out;
+	}
+	if (!sdp_frag_is_restart(&f, copy.remote_ufrag, copy.remote_pwd)) {
+		/* ICE-lite: the browser's checks find the relay; its candidates
+		 * (syntax-checked above) are not needed. */
+		http_set_header(req, "ETag", copy.etag);
+		http_empty(req, 204);
+		goto out;
+	}
+	if (!f.ice_ufrag[0] || !f.ice_pwd[0]) {
+		http_error(req, 400, "malformed_fragment", "an ICE restart needs both a=ice-ufrag and a=ice-pwd");
+		goto out;
+	}
+	ice_credentials(ufrag, pwd);
+	extra = json_pack("{s:{s:s,s:s}}", "ice", "ufrag", ufrag, "pwd", pwd);
+	r = relay_peer_cmd(ctx, "webrtc.restart", webinar, copy.peer, extra, &resp, err, sizeof err);
+	wipe_ice_pwd(extra);
+	json_decref(extra);
+	json_decref(resp);
+	if (r == -EPROTO && strstr(err, "no such peer")) {
+		/* the relay dropped it (consent expired): the session is over */
+		struct session *s = session_take(wh, copy.id, webinar, publish);
+		if (s)
+			session_free(s);
+		http_error(req, 404, "not_found", "the session ended: the relay no longer has its peer");
+		goto out;
+	}
+	if (r) {
+		/* RFC 9725 §4.3.2: a failed restart keeps the current ICE session */
+		relay_failed(req, r, err);
+		goto out;
+	}
+	pthread_mutex_lock(&wh->lock);
+	pp = session_find(wh, copy.id, webinar, publish);
+	if (pp) {
+		snprintf((*pp)->local_ufrag, sizeof (*pp)->local_ufrag, "%s", ufrag);
+		snprintf((*pp)->local_pwd, sizeof (*pp)->local_pwd, "%s", pwd);
+		snprintf((*pp)->remote_ufrag, sizeof (*pp)->remote_ufrag, "%s", f.ice_ufrag);
+		snprintf((*pp)->remote_pwd, sizeof (*pp)->remote_pwd, "%s", f.ice_pwd);
+		new_etag((*pp)->etag);
+		snprintf(copy.etag, sizeof copy.etag, "%s", (*pp)->etag);
+	}
+	pthread_mutex_unlock(&wh->lock);
+	if (!pp) {
+		http_error(req, 404, "not_found", "the session ended meanwhile");
+		goto out;
+	}
+	cand = (struct sdp_candidate){ copy.host, copy.port };
+	params.ice_ufrag = ufrag;
+	params.ice_pwd = pwd;
+	params.candidates = &cand;
+	params.n_candidates = 1;
+	n = sdp_frag_answer_build(&params, f.mid[0] ? f.mid : copy.mids[0], body, sizeof body, err, sizeof err);
+	if (n < 0) {
+		http_error(req, 500, "internal", "cannot build the fragment: %s", err);
+		goto out;
+	}
+	http_set_header(req, "ETag", copy.etag);
+	http_text(req, 200, "application/trickle-ice-sdpfrag", body, (size_t)n);
+	log_msg(LOG_INFO, "ice restart", "webinar=%lld peer=%s", (long long)webinar, copy.peer);
+out:
+	sodium_memzero(&copy, sizeof copy);
+	sodium_memzero(pwd, sizeof pwd);
+}
+
+static void whip_patch(struct http_req *req) { session_patch(req, true); }
+static void whep_patch(struct http_req *req) { session_patch(req, false); }
+
+/* CORS preflight and discovery (RFC 9725 §4.1: Accept-Post on the endpoint). */
+static void endpoint_options(struct http_req *req)
+{
+	cors(req);
+	http_set_header(req, "Accept-Post", "application/sdp");
+	http_set_header(req, "Allow", "POST, OPTIONS");
+	http_set_header(req, "Access-Control-Allow-Methods", "POST, OPTIONS");
+	http_set_header(req, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
+	http_set_header(req, "Access-Control-Max-Age", "600");
+	http_empty(req, 204);
+}
+
+static void session_options(struct http_req *req)
+{
+	cors(req);
+	http_set_header(req, "Accept-Patch", "application/trickle-ice-sdpfrag");
+	http_set_header(req, "Allow", "PATCH, DELETE, OPTIONS");
+	http_set_header(req, "Access-Control-Allow-Methods", "PATCH, DELETE, OPTIONS");
+	http_set_header(req, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
+	http_set_header(req, "Access-Control-Max-Age", "600");
+	http_empty(req, 204);
+}
+
+/* --- the sweeper -------------------------------------------------------------------- */
+
+struct gone {
+	int64_t webinar;
+	char peer[32];
+	bool tell_relay;       /* false when the relay already dropped it */
+	const char *why;
+};
+
+/* Is peer among the relay's peers of the stream? */
+static bool listed(json_t *peers, const char *peer)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(peers, i, p)
+		if (strcmp(json_string_value(json_object_get(p, "id")) ?: "", peer) == 0)
+			return true;
+	return false;
+}
+
+/* One pass: ends sessions whose token died or whose webinar is no longer
+ * live, and forgets those whose peer the relay dropped on its own. */
+static void sweep(struct whip *w)
+{
+	struct webinars *ctx = w->ctx;
+	struct snap { char id[SESSION_ID_CHARS + 1]; int64_t webinar, token_id, created_ns; bool publisher;
+	              char peer[32]; } *snap = NULL;
+	struct gone *gone = NULL;
+	size_t n = 0, ngone = 0;
+	int64_t now = amphi_now();
+	sqlite3 *db;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->n_sessions && (snap = calloc(w->n_sessions, sizeof *snap))) {
+		for (struct session *s = w->sessions; s; s = s->next, n++) {
+			memcpy(snap[n].id, s->id, sizeof s->id);
+			snap[n].webinar = s->webinar;
+			snap[n].token_id = s->token_id;
+			snap[n].created_ns = s->created_ns;
+			snap[n].publisher = s->publisher;
+			memcpy(snap[n].peer, s->peer, sizeof s->peer);
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (!n)
+		goto out;
+	if (!(gone = calloc(n, sizeof *gone)))
+		goto out;
+	db = db_acquire(ctx->app->db);
+	for (size_t i = 0; i < n; i++) {
+		const char *why = NULL;
+		if (db_int(db, 0, "SELECT COUNT(*) FROM webinars WHERE id = ? AND state = 'live'", "i",
+		           snap[i].webinar) != 1)
+			why = "webinar not live";
+		else if (snap[i].token_id && db_int(db, 0, "SELECT COUNT(*) FROM tokens WHERE id = ? AND "
+		                                    "revoked_at IS NULL AND expires_at > ?", "ii",
+		                                    snap[i].token_id, now) != 1)
+			why = "token expired or revoked";
+		if (why)
+			gone[ngone++] = (struct gone){ snap[i].webinar, "", true, why };
+		if (why)
+			memcpy(gone[ngone - 1].peer, snap[i].peer, sizeof snap[i].peer);
+	}
+	db_release(ctx->app->db, db);
+	/* Peers the relay dropped (consent expired, DTLS failed): one
+	 * webrtc.list per webinar; a relay that cannot answer proves nothing. */
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		json_t *args, *resp = NULL, *peers;
+		char sid[32], err[256];
+		int64_t list_ns;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = snap[k].webinar == snap[i].webinar;
+		if (seen)
+			continue;
+		ingest_stream_id(snap[i].webinar, sid, sizeof sid);
+		args = json_pack("{s:s}", "stream", sid);
+		list_ns = (int64_t)amphi_mono_ns();
+		int r = relay_client_cmd(ctx->relay, "webrtc.list", args, &resp, err, sizeof err);
+		json_decref(args);
+		peers = json_object_get(resp, "peers");
+		if (!r && json_is_array(peers))
+			for (size_t k = i; k < n; k++) {
+				bool already = false;
+				if (snap[k].webinar != snap[i].webinar || snap[k].created_ns > list_ns - GONE_GRACE_NS ||
+				    listed(peers, snap[k].peer))
+					continue;
+				for (size_t g = 0; g < ngone; g++)
+					already |= strcmp(gone[g].peer, snap[k].peer) == 0;
+				if (!already) {
+					gone[ngone] = (struct gone){ snap[k].webinar, "", false, "the relay dropped the peer" };
+					memcpy(gone[ngone++].peer, snap[k].peer, sizeof snap[k].peer);
+				}
+			}
+		json_decref(resp);
+	}
+	for (size_t g = 0; g < ngone; g++) {
+		struct session *s = NULL;
+		pthread_mutex_lock(&w->lock);
+		for (struct session **pp = &w->sessions; *pp; pp = &(*pp)->next)
+			if (strcmp((*pp)->peer, gone[g].peer) == 0) {
+				s = *pp;
+				*pp = s->next;
+				w->n_sessions--;
+				break;
+			}
+		pthread_mutex_unlock(&w->lock);
+		if (!s)
+			continue;   /* DELETEd meanwhile */
+		if (gone[g].tell_relay)
+			relay_peer_remove(ctx, gone[g].webinar, gone[g].peer);
+		log_msg(LOG_INFO, "webrtc session swept", "webinar=%lld peer=%s reason=\"%s\"",
+		        (long long)gone[g].webinar, gone[g].peer, gone[g].why);
+		session_free(s);
+	}
+out:
+	if (snap)
+		sodium_memzero(snap, n * sizeof *snap);
+	free(snap);
+	free(gone);
+}
+
+static void *sweeper_main(void *arg)
+{
+	struct whip *w = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += WHIP_SWEEP_MS / 1000;
+		ts.tv_nsec += (WHIP_SWEEP_MS % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&w->wake, &w->lock, &ts);
+		if (w->stop)
+			break;
+		pthread_mutex_unlock(&w->lock);
+		sweep(w);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+struct whip *whip_create(struct webinars *ctx)
+{
+	struct whip *w = calloc(1, sizeof *w);
+	pthread_condattr_t ca;
+	sigset_t all, old;
+
+	if (!w)
+		return NULL;
+	w->ctx = ctx;
+	randombytes_buf(&w->peer_salt, sizeof w->peer_salt);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	/* the sweeper takes no signal: main's sigwait gets SIGTERM */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	w->sweeper_running = pthread_create(&w->sweeper, NULL, sweeper_main, w) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!w->sweeper_running)
+		log_msg(LOG_ERROR, "cannot start the webrtc session sweeper", NULL);
+	return w;
+}
+
+void whip_destroy(struct whip *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	if (w->sweeper_running)
+		pthread_join(w->sweeper, NULL);
+	while (w->sessions) {
+		struct session *next = w->sessions->next;
+		session_free(w->sessions);
+		w->sessions = next;
+	}
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+int whip_routes(struct http_router *r, struct webinars *ctx)
+{
+	int rc = 0;
+
+	rc = rc ? rc : http_route(r, "POST", "/whip/{id}", whip_post, ctx, 0);
+	rc = rc ? rc : http_route(r, "OPTIONS", "/whip/{id}", endpoint_options, ctx, 0);
+	rc = rc ? rc : http_route(r, "PATCH", "/whip/{id}/{session}", whip_patch, ctx, 0);
+	rc = rc ? rc : http_route(r, "DELETE", "/whip/{id}/{session}", whip_delete, ctx, 0);
+	rc = rc ? rc : http_route(r, "OPTIONS", "/whip/{id}/{session}", session_options, ctx, 0);
+	rc = rc ? rc : http_route(r, "POST", "/whep/{id}", whep_post, ctx, 0);
+	rc = rc ? rc : http_route(r, "OPTIONS", "/whep/{id}", endpoint_options, ctx, 0);
+	rc = rc ? rc : http_route(r, "PATCH", "/whep/{id}/{session}", whep_patch, ctx, 0);
+	rc = rc ? rc : http_route(r, "DELETE", "/whep/{id}/{session}", whep_delete, ctx, 0);
+	rc = rc ? rc : http_route(r, "OPTIONS", "/whep/{id}/{session}", session_options, ctx, 0);
+	return rc;
+}
