@@ -27,6 +27,7 @@ struct channel {
 	bool closed;           /* the webinar ended; the channel stays so late calls see -EPIPE;
 	                        * its frames go once the last reader has read them */
 	pthread_cond_t cond;   /* broadcast on publish, close, and subscriber count changes */
+	struct event_sub *subs_head;   /* every open subscriber, for notify hooks */
 	struct channel *next;
 };
 
@@ -44,7 +45,18 @@ struct event_sub {
 	bool viewer;           /* counted in ch->subs */
 	unsigned sent_viewers; /* the count in the last viewers frame, UINT_MAX before the first */
 	int64_t viewers_ns;    /* monotonic time of the last viewers frame */
+	event_notify_fn notify;        /* see event_sub_set_notify; NULL: none */
+	void *notify_arg;
+	struct event_sub *prev, *next; /* in ch->subs_head */
 };
+
+/* Calls every subscriber's hook of a channel; hub->lock held. */
+static void channel_notify(struct channel *ch)
+{
+	for (struct event_sub *s = ch->subs_head; s; s = s->next)
+		if (s->notify)
+			s->notify(s->notify_arg);
+}
 
 struct event_hub *event_hub_create(unsigned ring)
 {
@@ -151,6 +163,7 @@ int64_t event_hub_publish(struct event_hub *hub, int64_t webinar, const char *ty
 	f->len = (size_t)n;
 	ch->next_id++;
 	pthread_cond_broadcast(&ch->cond);
+	channel_notify(ch);
 	pthread_mutex_unlock(&hub->lock);
 	return id;
 }
@@ -166,6 +179,7 @@ void event_hub_close_webinar(struct event_hub *hub, int64_t webinar)
 		if (ch->readers == 0)
 			channel_free_frames(hub, ch);
 		pthread_cond_broadcast(&ch->cond);
+		channel_notify(ch);
 	}
 	pthread_mutex_unlock(&hub->lock);
 }
@@ -215,6 +229,10 @@ struct event_sub *event_hub_subscribe(struct event_hub *hub, int64_t webinar, in
 		sub->cursor = last_id;
 	}
 	sub->viewer = viewer;
+	sub->next = ch->subs_head;
+	if (sub->next)
+		sub->next->prev = sub;
+	ch->subs_head = sub;
 	ch->readers++;
 	if (viewer) {
 		ch->subs++;
@@ -229,6 +247,12 @@ void event_sub_close(struct event_sub *sub)
 	if (!sub)
 		return;
 	pthread_mutex_lock(&sub->hub->lock);
+	if (sub->prev)
+		sub->prev->next = sub->next;
+	else
+		sub->ch->subs_head = sub->next;
+	if (sub->next)
+		sub->next->prev = sub->prev;
 	if (--sub->ch->readers == 0 && sub->ch->closed)
 		channel_free_frames(sub->hub, sub->ch);
 	if (sub->viewer) {
@@ -237,6 +261,14 @@ void event_sub_close(struct event_sub *sub)
 	}
 	pthread_mutex_unlock(&sub->hub->lock);
 	free(sub);
+}
+
+void event_sub_set_notify(struct event_sub *sub, event_notify_fn fn, void *arg)
+{
+	pthread_mutex_lock(&sub->hub->lock);
+	sub->notify = fn;
+	sub->notify_arg = arg;
+	pthread_mutex_unlock(&sub->hub->lock);
 }
 
 static int64_t oldest_id(const struct event_hub *hub, const struct channel *ch)

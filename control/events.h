@@ -57,6 +57,17 @@ struct event_sub *event_hub_subscribe(struct event_hub *hub, int64_t webinar, in
                                       bool viewer, int *err);
 void event_sub_close(struct event_sub *sub);
 
+/* A hook called when the subscriber may have something new to read: a frame
+ * was published on its webinar, or the webinar closed.  It runs with the
+ * hub's lock held, on the publisher's thread: it must be quick, must not call
+ * back into the hub, and must only take locks that are never held while
+ * calling the hub (http_stream_wake qualifies).  Viewer-count changes do not
+ * call it: a reader that wants them polls (the HTTP server wakes every stream
+ * once a second).  After event_sub_close returns, the hook is never called
+ * again.  fn NULL removes it. */
+typedef void (*event_notify_fn)(void *arg);
+void event_sub_set_notify(struct event_sub *sub, event_notify_fn fn, void *arg);
+
 /* Copies whole frames after the cursor into buf (len >= EVENTS_FRAME_MAX),
  * waiting up to timeout_ms (0: not at all) for one to arrive.  Returns the
  * bytes written, 0 when nothing came (the caller may send ": keep-alive\n\n"),

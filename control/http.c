@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_SEGMENTS 12
@@ -44,6 +46,21 @@ struct counter {
 	uint64_t n;
 };
 
+/* An open stream (SSE): the MHD response's reader state.  Owned by the MHD
+ * response (freed by stream_free when MHD drops it); also linked in
+ * srv->streams so the ticker and the shutdown can wake it. */
+struct stream {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	http_stream_read_fn read;
+	http_stream_done_fn done;
+	void *arg;
+	pthread_mutex_t mu;     /* guards suspended and wake: suspend and resume pair up under it */
+	bool suspended;         /* MHD_suspend_connection called, MHD_resume_connection not yet */
+	bool wake;              /* a wake came while the reader ran: do not stay suspended */
+	struct stream *prev, *next;   /* in srv->streams, under srv->smu */
+};
+
 struct http_server {
 	struct MHD_Daemon *d;
 	struct http_router *router;
@@ -58,6 +75,25 @@ struct http_server {
 	pthread_mutex_t mu;           /* guards counters */
 	struct counter *counters;
 	size_t ncounters, capcounters;
+
+	/* Handlers run on these threads, never on MHD's: a request whose
+	 * headers and body are in is suspended and queued, a worker runs the
+	 * handler and resumes the connection, MHD sends the answer. */
+	pthread_t *workers;
+	unsigned nworkers;
+	pthread_mutex_t qmu;          /* guards the queue and qstop */
+	pthread_cond_t qcond;
+	struct http_req *qhead, *qtail;
+	bool qstop;                   /* workers drain the queue and exit */
+
+	/* Open streams, woken once a second by the ticker (keep-alives,
+	 * viewer counts) and all at once at shutdown. */
+	pthread_mutex_t smu;          /* guards streams and tstop */
+	pthread_cond_t tcond;
+	struct stream *streams;
+	unsigned nstreams;
+	pthread_t ticker;
+	bool ticker_running, tstop;
 };
 
 /* --- router -------------------------------------------------------------------- */
@@ -308,51 +344,147 @@ int http_error(struct http_req *req, int status, const char *error, const char *
 	return http_error_json(req, status, error, detail);
 }
 
-struct stream {
-	http_stream_read_fn read;
-	http_stream_done_fn done;
-	void *arg;
-};
-
+/* Called by MHD on its I/O thread whenever the socket can take more. */
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream *s = cls;
-	ssize_t n = s->read(s->arg, pos, buf, max);
+	ssize_t n;
+
+	pthread_mutex_lock(&s->mu);
+	s->wake = false;   /* what was pending is about to be read */
+	pthread_mutex_unlock(&s->mu);
+	if (atomic_load(&s->srv->closing))
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	n = s->read(s->arg, pos, buf, max);
 	if (n == HTTP_STREAM_END)
 		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (n == HTTP_STREAM_WAIT) {
+		/* Off MHD's poll set until http_stream_wake; a wake (or the
+		 * shutdown) that came while read ran undoes it at once. */
+		pthread_mutex_lock(&s->mu);
+		MHD_suspend_connection(s->conn);
+		if (s->wake || atomic_load(&s->srv->closing))
+			MHD_resume_connection(s->conn);
+		else
+			s->suspended = true;
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
 	if (n <= 0)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	return n;
 }
 
+void http_stream_wake(struct http_stream *hs)
+{
+	struct stream *s = (struct stream *)hs;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->suspended) {
+		s->suspended = false;
+		MHD_resume_connection(s->conn);
+	} else {
+		s->wake = true;
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void wake_all_streams(struct http_server *srv)
+{
+	pthread_mutex_lock(&srv->smu);
+	for (struct stream *s = srv->streams; s; s = s->next)
+		http_stream_wake((struct http_stream *)s);
+	pthread_mutex_unlock(&srv->smu);
+}
+
+/* MHD drops the response: the connection is over (or never started). */
 static void stream_free(void *cls)
 {
 	struct stream *s = cls;
+	struct http_server *srv = s->srv;
+
 	if (s->done)
 		s->done(s->arg);
+	pthread_mutex_lock(&srv->smu);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		srv->streams = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	srv->nstreams--;
+	pthread_mutex_unlock(&srv->smu);
+	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
 
-int http_stream(struct http_req *req, int status, const char *content_type,
-                http_stream_read_fn read, http_stream_done_fn done, void *arg)
+struct http_stream *http_stream(struct http_req *req, int status, const char *content_type,
+                                http_stream_read_fn read, http_stream_done_fn done, void *arg)
 {
-	struct stream *s = malloc(sizeof *s);
+	struct http_server *srv = req->srv;
+	struct stream *s = calloc(1, sizeof *s);
+	struct MHD_Response *r;
+
 	if (!s) {
 		if (done)
 			done(arg);
-		return -ENOMEM;
+		http_error(req, 500, "internal", "out of memory");
+		return NULL;
 	}
-	*s = (struct stream){ read, done, arg };
-	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
-	                                                           stream_read, s, stream_free);
+	*s = (struct stream){ .srv = srv, .conn = req->conn_, .read = read, .done = done, .arg = arg };
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_lock(&srv->smu);
+	s->next = srv->streams;
+	if (s->next)
+		s->next->prev = s;
+	srv->streams = s;
+	srv->nstreams++;
+	pthread_mutex_unlock(&srv->smu);
+	/* 4 KiB: what MHD asks the reader for at most at a time. */
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_free);
 	if (!r) {
 		stream_free(s);
-		return -ENOMEM;
+		http_error(req, 500, "internal", "out of memory");
+		return NULL;
 	}
 	MHD_add_response_header(r, "Content-Type", content_type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");
-	return answer(req, status, r);
+	if (answer(req, status, r) != 0)
+		return NULL;   /* answered twice: MHD_destroy_response freed s */
+	return (struct http_stream *)s;
+}
+
+unsigned http_server_streams(struct http_server *srv)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&srv->smu);
+	n = srv->nstreams;
+	pthread_mutex_unlock(&srv->smu);
+	return n;
+}
+
+/* Wakes every stream once a second: readers send keep-alives and viewer
+ * counts on their own schedule, and a client that vanished is noticed by the
+ * failing write. */
+static void *ticker_main(void *arg)
+{
+	struct http_server *srv = arg;
+
+	pthread_mutex_lock(&srv->smu);
+	while (!srv->tstop) {
+		struct timespec ts;
+		int64_t wake = amphi_mono_ns() + HTTP_STREAM_TICK_NS;
+
+		ts.tv_sec = wake / 1000000000;
+		ts.tv_nsec = wake % 1000000000;
+		if (pthread_cond_timedwait(&srv->tcond, &srv->smu, &ts) == ETIMEDOUT)
+			for (struct stream *s = srv->streams; s; s = s->next)
+				http_stream_wake((struct http_stream *)s);
+	}
+	pthread_mutex_unlock(&srv->smu);
+	return NULL;
 }
 
 /* --- metrics ------------------------------------------------------------------- */
@@ -397,6 +529,9 @@ void http_metrics_write(struct http_server *srv, FILE *f)
 		        c->route, c->method, c->status, (unsigned long long)c->n);
 	}
 	pthread_mutex_unlock(&srv->mu);
+	fprintf(f, "# HELP amphi_http_streams Open Server-Sent Events streams.\n"
+	           "# TYPE amphi_http_streams gauge\n"
+	           "amphi_http_streams %u\n", http_server_streams(srv));
 }
 
 /* --- static files ------------------------------------------------------------- */
@@ -565,6 +700,72 @@ out:
 	req->db = NULL;
 }
 
+/* Queues the answer a handler left in req (on MHD's thread). */
+static enum MHD_Result send_answer(struct http_server *srv, struct MHD_Connection *conn, struct http_req *req)
+{
+	enum MHD_Result r = MHD_queue_response(conn, (unsigned)req->status_, req->resp_);
+
+	MHD_destroy_response(req->resp_);
+	count_request(srv, req->route ? req->route : "unknown", req->method, req->status_);
+	if (req->status_ >= 500)
+		log_msg(LOG_WARN, "request failed", "method=%s route=%s status=%d", req->method,
+		        req->route ? req->route : "-", req->status_);
+	else
+		log_msg(LOG_DEBUG, "request", "method=%s route=%s status=%d", req->method,
+		        req->route ? req->route : "-", req->status_);
+	return r;
+}
+
+/* --- the worker pool ------------------------------------------------------------- */
+
+/* 0, or -ESHUTDOWN once the pool is stopping. */
+static int work_push(struct http_server *srv, struct http_req *req)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&srv->qmu);
+	if (srv->qstop) {
+		r = -ESHUTDOWN;
+	} else {
+		req->qnext_ = NULL;
+		if (srv->qtail)
+			srv->qtail->qnext_ = req;
+		else
+			srv->qhead = req;
+		srv->qtail = req;
+		pthread_cond_signal(&srv->qcond);
+	}
+	pthread_mutex_unlock(&srv->qmu);
+	return r;
+}
+
+static void *worker_main(void *arg)
+{
+	struct http_server *srv = arg;
+
+	for (;;) {
+		struct http_req *req;
+		struct MHD_Connection *conn;
+
+		pthread_mutex_lock(&srv->qmu);
+		while (!srv->qhead && !srv->qstop)
+			pthread_cond_wait(&srv->qcond, &srv->qmu);
+		req = srv->qhead;
+		if (req) {
+			srv->qhead = req->qnext_;
+			if (!srv->qhead)
+				srv->qtail = NULL;
+		}
+		pthread_mutex_unlock(&srv->qmu);
+		if (!req)
+			return NULL;   /* stopping and drained */
+		dispatch(srv, req);
+		/* req belongs to MHD's thread again from here: it may be freed. */
+		conn = req->conn_;
+		MHD_resume_connection(conn);
+	}
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -621,18 +822,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (req->resp_)
-		return MHD_YES;   /* already queued (should not happen) */
-	dispatch(srv, req);
-	enum MHD_Result r = MHD_queue_response(conn, (unsigned)req->status_, req->resp_);
-	MHD_destroy_response(req->resp_);
-	count_request(srv, req->route ? req->route : "unknown", req->method, req->status_);
-	if (req->status_ >= 500)
-		log_msg(LOG_WARN, "request failed", "method=%s route=%s status=%d", req->method,
-		        req->route ? req->route : "-", req->status_);
-	else
-		log_msg(LOG_DEBUG, "request", "method=%s route=%s status=%d", req->method,
-		        req->route ? req->route : "-", req->status_);
-	return r;
+		return send_answer(srv, conn, req);   /* a worker answered and resumed us */
+	if (req->queued_)
+		return MHD_YES;   /* cannot happen while suspended; harmless */
+	req->queued_ = true;
+	/* Suspend before queueing: the worker's resume must find the
+	 * connection suspended. */
+	MHD_suspend_connection(conn);
+	if (work_push(srv, req) != 0) {
+		/* Shutting down: no worker will run it. */
+		MHD_resume_connection(conn);
+		req->route = "unavailable";
+		http_error(req, 503, "shutting_down", "the server is stopping");
+	}
+	return MHD_YES;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -655,6 +858,21 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = 0;
 	log_msg(LOG_WARN, "libmicrohttpd", "detail=%s", log_quote(q, sizeof q, buf));
+}
+
+/* Each connection is a descriptor: lift the soft limit towards the hard one
+ * so max_connections can be reached (a plain start has 1024). */
+static void raise_fd_limit(unsigned max_conn)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_conn + 256;   /* + database, sockets, logs */
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		log_msg(LOG_WARN, "open file limit below max_connections", "nofile=%llu max_connections=%u",
+		        (unsigned long long)rl.rlim_cur, max_conn);
 }
 
 /* "host:port", "[v6]:port" or ":port" (all interfaces). */
@@ -727,12 +945,22 @@ struct http_server *http_server_start(const struct http_config *cfg, struct http
 	srv->web_dir = cfg->web_dir ? strdup(cfg->web_dir) : NULL;
 	srv->tls = cfg->tls_cert_pem && cfg->tls_key_pem;
 	pthread_mutex_init(&srv->mu, NULL);
+	pthread_mutex_init(&srv->qmu, NULL);
+	pthread_cond_init(&srv->qcond, NULL);
+	pthread_mutex_init(&srv->smu, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);   /* amphi_mono_ns's clock */
+		pthread_cond_init(&srv->tcond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 
 	/* Bind ourselves so errors are precise and ":0" works (tests). */
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-	    bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 128) != 0) {
+	    bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 1024) != 0) {
 		snprintf(err, errlen, "listen %s: %s", cfg->listen, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -744,32 +972,44 @@ struct http_server *http_server_start(const struct http_config *cfg, struct http
 	srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
 	                                              : ((struct sockaddr_in *)&bound)->sin_port);
 
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	                 MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	unsigned max_conn = cfg->max_connections ? cfg->max_connections : HTTP_MAX_CONNECTIONS_DEFAULT;
+	unsigned io_threads = cfg->io_threads ? cfg->io_threads : 1;
+	raise_fd_limit(max_conn);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	                 MHD_USE_ERROR_LOG;
 	if (srv->tls)
 		flags |= MHD_USE_TLS;
-	if (srv->tls)
-		srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
-		                          MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-		                          MHD_OPTION_LISTEN_SOCKET, fd,
-		                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		                          MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s ? cfg->conn_timeout_s : 60u,
-		                          MHD_OPTION_HTTPS_MEM_CERT, cfg->tls_cert_pem,
-		                          MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem,
-		                          MHD_OPTION_END);
-	else
-		srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
-		                          MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-		                          MHD_OPTION_LISTEN_SOCKET, fd,
-		                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		                          MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s ? cfg->conn_timeout_s : 60u,
-		                          MHD_OPTION_END);
+	/* MHD_OPTION_ARRAY: function pointers go in `value`, their closure in `ptr_value`. */
+	struct MHD_OptionItem opts[10];
+	size_t k = 0;
+	opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, srv };
+	opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };
+	opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv };
+	opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
+	                                     cfg->conn_timeout_s ? cfg->conn_timeout_s : 60u, NULL };
+	opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, max_conn, NULL };
+	if (io_threads > 1)
+		opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, io_threads, NULL };
+	if (srv->tls) {
+		opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem };
+		opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key_pem };
+	}
+	opts[k] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!srv->d) {
 		snprintf(err, errlen, "cannot start the HTTP server on %s%s", cfg->listen,
 		         srv->tls ? " (check the TLS certificate and key)" : "");
 		close(fd);
 		goto fail;
 	}
+	srv->nworkers = cfg->workers ? cfg->workers : HTTP_WORKERS_DEFAULT;
+	srv->workers = calloc(srv->nworkers, sizeof *srv->workers);
+	for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
+		if (pthread_create(&srv->workers[i], NULL, worker_main, srv) != 0)
+			fatal("cannot start an HTTP worker thread", "error=\"%s\"", strerror(errno));
+	if (!srv->workers || pthread_create(&srv->ticker, NULL, ticker_main, srv) != 0)
+		fatal("cannot start the HTTP threads", NULL);   /* start-up only */
+	srv->ticker_running = true;
 	return srv;
 fail:
 	http_router_free(r);
@@ -793,14 +1033,42 @@ void http_server_stop(struct http_server *srv)
 {
 	if (!srv)
 		return;
+	/* 1. Streams end at their next read; no new connection is accepted. */
 	atomic_store(&srv->closing, true);
 	MHD_socket lfd = MHD_quiesce_daemon(srv->d);
+	/* 2. Handlers that run finish and get answered; queued ones run too
+	 * (they are short: a body was read in full); later requests on kept
+	 * connections get 503 at once. */
+	pthread_mutex_lock(&srv->qmu);
+	srv->qstop = true;
+	pthread_cond_broadcast(&srv->qcond);
+	pthread_mutex_unlock(&srv->qmu);
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		pthread_join(srv->workers[i], NULL);
+	/* 3. Every suspended stream resumes and reads its end.  Nothing can
+	 * suspend after this: stream_read checks `closing` under the
+	 * stream's lock, which this wake takes too. */
+	if (srv->ticker_running) {
+		pthread_mutex_lock(&srv->smu);
+		srv->tstop = true;
+		pthread_cond_signal(&srv->tcond);
+		pthread_mutex_unlock(&srv->smu);
+		pthread_join(srv->ticker, NULL);
+	}
+	wake_all_streams(srv);
+	/* 4. MHD closes every connection, half-sent requests included (no
+	 * connection thread to wait for: MHD's I/O threads poll). */
 	MHD_stop_daemon(srv->d);
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);
 	http_router_free(srv->router);
+	free(srv->workers);
 	free(srv->counters);
 	free(srv->web_dir);
+	pthread_cond_destroy(&srv->tcond);
+	pthread_mutex_destroy(&srv->smu);
+	pthread_cond_destroy(&srv->qcond);
+	pthread_mutex_destroy(&srv->qmu);
 	pthread_mutex_destroy(&srv->mu);
 	free(srv);
 }

@@ -1,8 +1,16 @@
 /* http: amphi-control's HTTP/1.1 server (libmicrohttpd) and route table.
  *
- * One thread per connection (MHD_USE_THREAD_PER_CONNECTION): a handler may
- * block on SQLite or Argon2id without stalling other clients, and a
- * Server-Sent Events stream is a read callback that waits for its next event.
+ * Threads: MHD's I/O threads (epoll, `io_threads`, default 1) read requests
+ * and write answers; they never run a handler.  Once a request's headers and
+ * body are in, its connection is suspended and the request queued to a pool
+ * of `workers` threads (default 16): a handler may block on SQLite, Argon2id
+ * or another daemon's socket without stalling any other connection, and at
+ * most `workers` handlers run at once.  The worker resumes the connection and
+ * MHD sends the answer.  A Server-Sent Events stream costs no thread at all:
+ * its reader runs on the I/O thread, never blocks, and when it has nothing to
+ * send the connection is suspended until http_stream_wake (or the once-a-
+ * second tick) resumes it.  Thousands of open streams are thus a few hundred
+ * bytes of state plus MHD's per-connection buffer each (docs/performance.md).
  *
  * Modules register routes before http_server_start():
  *
@@ -78,6 +86,8 @@ struct http_req {
 	int nhdr_;
 	size_t body_cap_;
 	bool body_too_big_;
+	bool queued_;              /* handed to a worker */
+	struct http_req *qnext_;   /* in the work queue */
 };
 
 typedef void (*http_handler_fn)(struct http_req *req);
@@ -93,7 +103,14 @@ struct http_config {
 	const char *tls_cert_pem;  /* both set: HTTPS (PEM text, not paths) */
 	const char *tls_key_pem;
 	unsigned conn_timeout_s;   /* idle connection timeout */
+	unsigned workers;          /* handler threads; 0: HTTP_WORKERS_DEFAULT */
+	unsigned io_threads;       /* MHD epoll threads; 0: 1 */
+	unsigned max_connections;  /* 0: HTTP_MAX_CONNECTIONS_DEFAULT; the open-file limit is raised to fit */
 };
+
+#define HTTP_WORKERS_DEFAULT 16
+#define HTTP_MAX_CONNECTIONS_DEFAULT 10000
+#define HTTP_STREAM_TICK_NS 1000000000LL   /* every open stream is read at least this often */
 
 struct http_router *http_router_new(void);
 /* Adds a route; the pattern and method must be static strings (kept by
@@ -107,8 +124,10 @@ void http_router_free(struct http_router *r);
 struct http_server *http_server_start(const struct http_config *cfg, struct http_router *r,
                                       struct db *db, http_hook_fn hook, void *hook_arg,
                                       char *err, size_t errlen);
-/* Marks the server closing (streams should end), stops accepting, waits for
- * the connection threads and frees everything. */
+/* Marks the server closing (streams end), stops accepting, lets running and
+ * queued handlers finish and answer, resumes every stream so it reads its end,
+ * then closes every connection (half-sent requests included) and frees
+ * everything.  Takes about as long as the slowest running handler. */
 void http_server_stop(struct http_server *srv);
 /* True once http_server_stop() has begun: stream callbacks return
  * HTTP_STREAM_END when they see it. */
@@ -141,19 +160,32 @@ int http_error_json(struct http_req *req, int status, const char *error, json_t 
 int http_text(struct http_req *req, int status, const char *content_type, const char *text, size_t len);
 int http_empty(struct http_req *req, int status);   /* 204, 202 ... without body */
 
-/* Streaming (SSE): read is called from the connection's thread whenever MHD
- * can send more; it may block, but should return within a second or so to let
- * the server notice http_server_closing().  It returns the number of bytes
- * written into buf (1..max; 0 is not allowed: send an SSE comment as a
- * keep-alive instead), HTTP_STREAM_END to finish, HTTP_STREAM_ERROR to abort.
- * done (may be NULL) runs exactly once when the stream is over, whatever the
- * reason (client gone, end, shutdown): free arg there. */
+/* Streaming (SSE).  read is called on an MHD I/O thread whenever the socket
+ * can take more, and at least every HTTP_STREAM_TICK_NS while the stream is
+ * open; it must never block.  It returns the number of bytes written into buf
+ * (1..max), HTTP_STREAM_WAIT when it has nothing now (the connection is then
+ * suspended until http_stream_wake or the next tick), HTTP_STREAM_END to
+ * finish, HTTP_STREAM_ERROR to abort.  done (may be NULL) runs exactly once
+ * when the stream is over, whatever the reason (client gone, end, shutdown),
+ * on an MHD thread: free arg there, and make sure nothing calls
+ * http_stream_wake on this stream once done has returned.
+ *
+ * Returns the stream's handle (valid until done returns), or NULL after
+ * answering 500 (done has then run). */
+#define HTTP_STREAM_WAIT  0
 #define HTTP_STREAM_END   (-1)
 #define HTTP_STREAM_ERROR (-2)
+struct http_stream;
 typedef ssize_t (*http_stream_read_fn)(void *arg, uint64_t pos, char *buf, size_t max);
 typedef void (*http_stream_done_fn)(void *arg);
-int http_stream(struct http_req *req, int status, const char *content_type,
-                http_stream_read_fn read, http_stream_done_fn done, void *arg);
+struct http_stream *http_stream(struct http_req *req, int status, const char *content_type,
+                                http_stream_read_fn read, http_stream_done_fn done, void *arg);
+/* Something new for the stream: resume it if it waits, or make its current
+ * read not wait.  Any thread; cheap (a mutex, and an eventfd write when it
+ * resumes); takes no lock that a read callback holds. */
+void http_stream_wake(struct http_stream *s);
+/* Open streams, for /metrics and tests. */
+unsigned http_server_streams(struct http_server *srv);
 
 /* The body check of HTTP_JSON routes, exposed for the fuzz target: parses
  * len bytes as one JSON object (duplicate keys refused).  0 with *out a new

@@ -536,22 +536,55 @@ static void poll_close(struct http_req *req)
 
 /* --- events (SSE) ------------------------------------------------------------------------ */
 
+/* One open event stream.  Idle, it is this struct and the hub's cursor: the
+ * frames it has to send live in a buffer only while they are being sent. */
 struct sse {
 	struct webinars *ctx;
 	struct event_sub *sub;
+	struct http_stream *stream;   /* set once http_stream answered; see sse_wake */
 	int64_t webinar;
 	int64_t since_ns;     /* stream opened (monotonic), for watch seconds */
 	int64_t last_ns;      /* last bytes sent, for keep-alives */
 	bool viewer;          /* counted in the statistics */
 	bool hello;           /* the opening comment went out */
-	size_t len, off;      /* staged frames: buf[off..len) still to send */
-	char buf[EVENTS_FRAME_MAX * 2];
+	char *pending;        /* owned: frames read from the hub and not yet sent */
+	size_t len, off;      /* pending[off..len) still to send */
 };
 
-static ssize_t sse_read(void *arg, uint64_t pos, char *out, size_t max)
+/* The hub's notify hook (events.h): runs under the hub's lock. */
+static void sse_wake(void *arg)
 {
 	struct sse *s = arg;
-	size_t n;
+
+	if (s->stream)
+		http_stream_wake(s->stream);
+}
+
+/* Copies up to max bytes of text out, keeps the rest in s->pending. */
+static ssize_t sse_emit(struct sse *s, char *out, size_t max, const char *text, size_t n)
+{
+	size_t now = n < max ? n : max;
+
+	memcpy(out, text, now);
+	if (now < n) {
+		if (!(s->pending = malloc(n - now)))
+			return HTTP_STREAM_ERROR;
+		memcpy(s->pending, text + now, n - now);
+		s->off = 0;
+		s->len = n - now;
+	}
+	s->last_ns = amphi_mono_ns();
+	return (ssize_t)now;
+}
+
+/* On an MHD I/O thread: never blocks (http.h). */
+static ssize_t sse_read(void *arg, uint64_t pos, char *out, size_t max)
+{
+	/* The hub copies whole frames (up to EVENTS_FRAME_MAX each) at once:
+	 * read them here, one scratch buffer per I/O thread. */
+	static __thread char scratch[EVENTS_FRAME_MAX * 2];
+	struct sse *s = arg;
+	ssize_t r;
 
 	(void)pos;
 	if (!s->hello) {
@@ -559,48 +592,46 @@ static ssize_t sse_read(void *arg, uint64_t pos, char *out, size_t max)
 		 * connected; "retry" sets their reconnection delay. */
 		static const char hello[] = "retry: 2000\n: connected\n\n";
 		s->hello = true;
+		return sse_emit(s, out, max, hello, sizeof hello - 1);
+	}
+	if (s->off < s->len) {
+		size_t n = s->len - s->off < max ? s->len - s->off : max;
+		memcpy(out, s->pending + s->off, n);
+		s->off += n;
+		if (s->off == s->len) {
+			free(s->pending);
+			s->pending = NULL;
+			s->off = s->len = 0;
+		}
 		s->last_ns = amphi_mono_ns();
-		n = sizeof hello - 1 < max ? sizeof hello - 1 : max;
-		memcpy(out, hello, n);
 		return (ssize_t)n;
 	}
-	while (s->off == s->len) {
-		ssize_t r;
-
-		if (http_server_closing(s->ctx->app->http))
-			return HTTP_STREAM_END;
-		/* One second at a time, so a closing server is noticed. */
-		r = event_sub_read(s->sub, s->buf, sizeof s->buf, 1000);
-		if (r == -EPIPE)
-			return HTTP_STREAM_END;
-		if (r < 0)
-			return HTTP_STREAM_ERROR;
-		if (r > 0) {
-			s->off = 0;
-			s->len = (size_t)r;
-		} else if (amphi_mono_ns() - s->last_ns >= LIVE_KEEPALIVE_S * 1000000000LL) {
-			/* Also how a vanished client is noticed: the write fails. */
-			s->off = 0;
-			s->len = (size_t)snprintf(s->buf, sizeof s->buf, ": keep-alive\n\n");
-		}
+	r = event_sub_read(s->sub, scratch, sizeof scratch, 0);
+	if (r == -EPIPE)
+		return HTTP_STREAM_END;
+	if (r < 0)
+		return HTTP_STREAM_ERROR;
+	if (r > 0)
+		return sse_emit(s, out, max, scratch, (size_t)r);
+	if (amphi_mono_ns() - s->last_ns >= LIVE_KEEPALIVE_S * 1000000000LL) {
+		/* Also how a vanished client is noticed: the write fails. */
+		static const char keepalive[] = ": keep-alive\n\n";
+		return sse_emit(s, out, max, keepalive, sizeof keepalive - 1);
 	}
-	n = s->len - s->off < max ? s->len - s->off : max;
-	memcpy(out, s->buf + s->off, n);
-	s->off += n;
-	s->last_ns = amphi_mono_ns();
-	return (ssize_t)n;
+	return HTTP_STREAM_WAIT;
 }
 
 static void sse_done(void *arg)
 {
 	struct sse *s = arg;
 
-	event_sub_close(s->sub);
+	event_sub_close(s->sub);   /* after this, sse_wake is never called */
 	if (s->viewer) {
 		sqlite3 *db = db_acquire(s->ctx->app->db);
 		stats_viewer_leave(db, s->webinar, (amphi_mono_ns() - s->since_ns) / 1000000000LL);
 		db_release(s->ctx->app->db, db);
 	}
+	free(s->pending);
 	free(s);
 }
 
@@ -608,6 +639,7 @@ static void events_stream(struct http_req *req)
 {
 	struct webinars *ctx = req->app;
 	const char *last = http_header(req, "Last-Event-ID");
+	struct http_stream *hs;
 	struct webinar w;
 	struct sse *s;
 	int err;
@@ -633,7 +665,14 @@ static void events_stream(struct http_req *req)
 	}
 	if (s->viewer)
 		stats_viewer_join(req->db, w.id, req->principal.token_id, event_hub_viewers(ctx->hub, w.id));
-	http_stream(req, 200, "text/event-stream", sse_read, sse_done, s);
+	/* The stream is not read before this handler returns (the connection
+	 * is suspended until then), so the hook may be set after the answer;
+	 * a frame published in between is read anyway: the cursor is set. */
+	hs = http_stream(req, 200, "text/event-stream", sse_read, sse_done, s);
+	if (hs) {   /* NULL: s is already freed */
+		s->stream = hs;
+		event_sub_set_notify(s->sub, sse_wake, s);
+	}
 }
 
 int live_routes(struct http_router *r, struct webinars *ctx)

@@ -52,7 +52,8 @@ static const char usage[] =
 
 static const char *const control_keys[] = {
 	"listen", "db", "relay", "recstore", "web", "outbox", "retention", "public_origin",
-	"tls_cert", "tls_key", "max_body", "db_connections", "ctl_timeout", "retention_sweep", NULL,
+	"tls_cert", "tls_key", "max_body", "db_connections", "ctl_timeout", "retention_sweep",
+	"http_workers", "http_io_threads", "max_connections", NULL,
 };
 static const char *const auth_keys[] = {
 	"session_idle", "session_absolute", "lock_threshold", "lock_base", "lock_max",
@@ -151,7 +152,7 @@ int main(int argc, char **argv)
 		fatal("bad configuration", "error=\"%s\"", config_error(cfg));
 
 	const char *listen, *dbpath, *relay, *recstore, *web, *outbox, *retention, *origin, *cert, *key;
-	long long max_body, pool, opslimit, memlimit, threshold;
+	long long max_body, pool, opslimit, memlimit, threshold, workers, io_threads, max_conn;
 	struct duration ctl_timeout, sweep_every;
 	struct auth_config ac;
 	auth_config_default(&ac);
@@ -167,6 +168,9 @@ int main(int argc, char **argv)
 	    config_get_str(cfg, "control", "tls_key", NULL, &key) ||
 	    config_get_int(cfg, "control", "max_body", HTTP_MAX_BODY_DEFAULT, 1024, 64 << 20, &max_body) ||
 	    config_get_int(cfg, "control", "db_connections", 8, 1, 256, &pool) ||
+	    config_get_int(cfg, "control", "http_workers", HTTP_WORKERS_DEFAULT, 1, 1024, &workers) ||
+	    config_get_int(cfg, "control", "http_io_threads", 1, 1, 64, &io_threads) ||
+	    config_get_int(cfg, "control", "max_connections", HTTP_MAX_CONNECTIONS_DEFAULT, 16, 1000000, &max_conn) ||
 	    config_get_duration(cfg, "control", "ctl_timeout", "2s", &ctl_timeout) ||
 	    config_get_duration(cfg, "control", "retention_sweep", "60s", &sweep_every) ||
 	    get_seconds(cfg, "session_idle", "30m", &ac.session_idle_s) ||
@@ -251,6 +255,7 @@ int main(int argc, char **argv)
 	struct http_config hc = {
 		.listen = listen, .web_dir = *web ? web : NULL, .max_body = (size_t)max_body,
 		.tls_cert_pem = cert_pem, .tls_key_pem = key_pem, .conn_timeout_s = 60,
+		.workers = (unsigned)workers, .io_threads = (unsigned)io_threads, .max_connections = (unsigned)max_conn,
 	};
 	app.http = http_server_start(&hc, router, app.db, auth_hook, &app, err, sizeof err);
 	if (key_pem) {

@@ -102,6 +102,46 @@ TEST(fell_behind_gets_reset)
 	event_hub_destroy(hub);
 }
 
+static int notified[3];
+static void count_notify(void *arg)
+{
+	notified[(int *)arg - notified]++;
+}
+
+/* The hook behind non-blocking streams: called for its own webinar's
+ * publishes and close, never for another's, never after the close. */
+TEST(notify_hook)
+{
+	struct event_hub *hub = event_hub_create(8);
+	int err;
+	struct event_sub *a = event_hub_subscribe(hub, 1, 0, true, &err);
+	struct event_sub *b = event_hub_subscribe(hub, 1, 0, false, &err);
+	struct event_sub *c = event_hub_subscribe(hub, 2, 0, true, &err);
+
+	event_sub_set_notify(a, count_notify, &notified[0]);
+	event_sub_set_notify(b, count_notify, &notified[1]);
+	event_sub_set_notify(c, count_notify, &notified[2]);
+	publish(hub, 1, "chat", "one");
+	publish(hub, 1, "chat", "two");
+	CHECK_INT(notified[0], ==, 2);
+	CHECK_INT(notified[1], ==, 2);
+	CHECK_INT(notified[2], ==, 0);
+	event_sub_close(b);
+	publish(hub, 1, "chat", "three");
+	CHECK_INT(notified[0], ==, 3);
+	CHECK_INT(notified[1], ==, 2);   /* closed: never again */
+	event_hub_close_webinar(hub, 1);
+	CHECK_INT(notified[0], ==, 4);   /* the close wakes it to read -EPIPE */
+	CHECK(event_sub_read(a, buf, sizeof buf, 0) > 0);
+	CHECK_INT(event_sub_read(a, buf, sizeof buf, 0), ==, -EPIPE);
+	event_sub_set_notify(c, NULL, NULL);
+	publish(hub, 2, "chat", "unheard");
+	CHECK_INT(notified[2], ==, 0);
+	event_sub_close(a);
+	event_sub_close(c);
+	event_hub_destroy(hub);
+}
+
 TEST(webinars_apart)
 {
 	struct event_hub *hub = event_hub_create(8);
@@ -254,6 +294,7 @@ int main(void)
 	RUN(new_stream_sees_only_new_events);
 	RUN(resume_with_last_event_id);
 	RUN(fell_behind_gets_reset);
+	RUN(notify_hook);
 	RUN(webinars_apart);
 	RUN(viewer_counts);
 	RUN(reader_woken_by_publisher);
