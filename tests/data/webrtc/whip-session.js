@@ -1,0 +1,207 @@
+// whip-session.js: the browser half of tests/integration/webrtc_browser.sh and
+// webrtc_ffmpeg.sh.  Pages on http://localhost:PORT talk WHIP/WHEP to
+// amphi-control as http://127.0.0.1:PORT (another origin: every POST goes
+// through a CORS preflight, as a player embedded elsewhere would), with
+// fetch() exactly as a web page does; the media flows to amphi-relay.
+//
+//   node whip-session.js '{"url", "webinar", "publish", "join", "relay", "mode"}'
+//
+// mode "full": viewer B posts WHEP before anyone publishes; page A publishes
+// its fake camera and microphone through WHIP; viewer C joins while A is
+// live; both play (getStats: framesDecoded, audio packetsReceived); B
+// DELETEs its session and C keeps playing; A DELETEs and C's frames stop.
+// mode "view": one viewer C watches a publisher the test started (ffmpeg).
+// Writes JSON lines: {"event", ...} milestones, {"stats"} once a second,
+// and last {"summary": {...}} (or {"error"}), which the shell test checks.
+const path = require('path');
+const net = require('net');
+const { openPage, say } = require(path.join(__dirname, '..', 'chromium.js'));
+
+const cfg = JSON.parse(process.argv[2]);
+const t0 = Date.now();
+const since = () => Date.now() - t0;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// One JSON-lines request to amphi-relay's control socket (docs/relay-control.md).
+function relay(req) {
+	return new Promise((resolve) => {
+		const c = net.createConnection(cfg.relay);
+		let buf = '';
+		c.on('connect', () => c.write(JSON.stringify(req) + '\n'));
+		c.on('data', (d) => {
+			buf += d;
+			if (buf.includes('\n')) {
+				c.end();
+				resolve(JSON.parse(buf.slice(0, buf.indexOf('\n'))));
+			}
+		});
+		c.on('error', (e) => resolve({ ok: false, error: String(e) }));
+	});
+}
+
+// What every page gets: publish(), view(), leave(), and window.st kept
+// fresh every 50 ms from getStats() for a viewer.
+function pageSetup() {
+	window.st = { frames: 0, audio: 0, keyframes: 0, plis: 0, codec: '', muted: null, state: 'new',
+		firstFrameAt: 0, ttff: -1 };
+	async function negotiate(pc, endpoint, token) {
+		await pc.setLocalDescription(await pc.createOffer());
+		const headers = { 'Content-Type': 'application/sdp' };
+		if (token)
+			headers.Authorization = 'Bearer ' + token;
+		const r = await fetch(endpoint, { method: 'POST', headers, body: pc.localDescription.sdp });
+		const body = await r.text();
+		if (r.status !== 201)
+			throw new Error(`POST ${endpoint}: ${r.status} ${body}`);
+		window.location_ = new URL(r.headers.get('Location'), endpoint).href;
+		window.etag = r.headers.get('ETag');
+		await pc.setRemoteDescription({ type: 'answer', sdp: body });
+		return { location: window.location_, etag: window.etag };
+	}
+	window.publish = async (endpoint, token) => {
+		const pc = window.pc = new RTCPeerConnection();
+		pc.onconnectionstatechange = () => { window.st.state = pc.connectionState; };
+		const s = window.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+		for (const t of s.getTracks())
+			pc.addTransceiver(t, { direction: 'sendonly', streams: [s] });
+		return negotiate(pc, endpoint, token);
+	};
+	window.view = async (endpoint, token) => {
+		const pc = window.pc = new RTCPeerConnection();
+		const start = performance.now();
+		pc.onconnectionstatechange = () => { window.st.state = pc.connectionState; };
+		pc.ontrack = (e) => {
+			if (e.track.kind === 'video') {
+				window.vtrack = e.track;
+				e.track.onmute = () => { window.st.mutedAt = Date.now(); };
+			}
+		};
+		pc.addTransceiver('video', { direction: 'recvonly' });
+		pc.addTransceiver('audio', { direction: 'recvonly' });
+		const r = await negotiate(pc, endpoint, token);
+		window.timer = setInterval(async () => {
+			const st = window.st;
+			const stats = await pc.getStats();
+			stats.forEach((x) => {
+				if (x.type === 'inbound-rtp' && x.kind === 'video') {
+					st.frames = x.framesDecoded || 0;
+					st.keyframes = x.keyFramesDecoded || 0;
+					st.plis = x.pliCount || 0;
+					const c = x.codecId && stats.get(x.codecId);
+					st.codec = c ? c.mimeType : st.codec;
+				}
+				if (x.type === 'inbound-rtp' && x.kind === 'audio')
+					st.audio = x.packetsReceived || 0;
+			});
+			st.muted = window.vtrack ? window.vtrack.muted : null;
+			if (st.frames > 0 && st.ttff < 0) {
+				st.ttff = Math.round(performance.now() - start);
+				st.firstFrameAt = Date.now();
+			}
+		}, 50);
+		return r;
+	};
+	// DELETE the session (RFC 9725 §4.2), then close the connection.
+	window.leave = async () => {
+		const r = await fetch(window.location_, { method: 'DELETE' });
+		if (window.stream)
+			window.stream.getTracks().forEach((t) => t.stop());
+		window.pc.close();
+		return r.status;
+	};
+}
+
+// Each page is a real document of http://localhost:PORT (amphi-control's
+// /healthz, so the page comes over the network from a loopback address, as
+// Chromium's Local Network Access wants for loopback WebRTC and fetches),
+// while the API is called as http://127.0.0.1:PORT: another origin, so
+// every POST goes through a CORS preflight.  localhost is a secure context
+// (getUserMedia).
+async function newPage(browser) {
+	const page = await (await browser.newContext()).newPage();
+	await page.goto(cfg.url.replace('127.0.0.1', 'localhost') + '/healthz');
+	await page.evaluate(pageSetup);
+	return page;
+}
+
+const st = (page) => page.evaluate(() => window.st);
+
+async function waitFor(what, limitMs, cond) {
+	const end = Date.now() + limitMs;
+	for (;;) {
+		const v = await cond();
+		if (v)
+			return v;
+		if (Date.now() > end)
+			throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
+		await sleep(100);
+	}
+}
+
+(async () => {
+	const first = await openPage();
+	const browser = first.browser;
+	const whep = `${cfg.url}/whep/${cfg.webinar}`, whip = `${cfg.url}/whip/${cfg.webinar}`;
+	const sum = {};
+	let ticker;
+	const C = await newPage(browser);
+	if (cfg.mode === 'view') {
+		await C.evaluate(([e, t]) => window.view(e, t), [whep, cfg.join]);
+		ticker = setInterval(async () => say({ t: since(), stats: { C: await st(C) } }), 1000);
+		await waitFor('C connected', 15000, async () => (await st(C)).state === 'connected');
+		await waitFor('C: 100 frames and 50 audio packets', 40000,
+			async () => { const s = await st(C); return s.frames > 100 && s.audio > 50; });
+		sum.C = await st(C);
+		sum.peers = await relay({ cmd: 'webrtc.list', stream: `webinar-${cfg.webinar}` });
+		sum.leaveC = await C.evaluate(() => window.leave());
+		clearInterval(ticker);
+		say({ summary: sum });
+		await browser.close();
+		return;
+	}
+	// B before anyone publishes: the stream exists, nothing flows yet.
+	const B = await newPage(browser);
+	await B.evaluate(([e, t]) => window.view(e, t), [whep, cfg.join]);
+	await waitFor('B connected', 15000, async () => (await st(B)).state === 'connected');
+	say({ t: since(), event: 'B connected before the publisher' });
+	ticker = setInterval(async () => say({ t: since(), stats: { B: await st(B), C: await st(C) } }), 1000);
+	await sleep(1000);
+	sum.B_frames_before_publish = (await st(B)).frames;
+
+	const A = await newPage(browser);
+	const publishAt = Date.now();
+	await A.evaluate(([e, t]) => window.publish(e, t), [whip, cfg.publish]);
+	await waitFor('A connected', 15000, async () => (await st(A)).state === 'connected');
+	say({ t: since(), event: 'A publishing' });
+	const b1 = await waitFor('B first frame', 15000, async () => { const s = await st(B); return s.frames > 0 && s; });
+	sum.B_first_frame_after_publish_ms = b1.firstFrameAt - publishAt;
+
+	await C.evaluate(([e, t]) => window.view(e, t), [whep, cfg.join]);
+	await waitFor('C first frame', 15000, async () => (await st(C)).frames > 0);
+	say({ t: since(), event: 'C playing' });
+	await waitFor('B and C: 100 frames and 50 audio packets each', 40000, async () => {
+		const b = await st(B), c = await st(C);
+		return b.frames > 100 && c.frames > 100 && b.audio > 50 && c.audio > 50;
+	});
+	sum.B = await st(B);
+	sum.C = await st(C);
+	sum.peers = await relay({ cmd: 'webrtc.list', stream: `webinar-${cfg.webinar}` });
+
+	sum.leaveB = await B.evaluate(() => window.leave());
+	const c1 = (await st(C)).frames;
+	await sleep(3000);
+	sum.C_frames_3s_after_B_left = (await st(C)).frames - c1;
+	sum.peers_after_B_left = await relay({ cmd: 'webrtc.list', stream: `webinar-${cfg.webinar}` });
+
+	sum.leaveA = await A.evaluate(() => window.leave());
+	await sleep(1500);   // what was in flight drains
+	const e1 = (await st(C)).frames;
+	await sleep(3000);
+	const e2 = await st(C);
+	sum.C_frames_3s_after_A_left = e2.frames - e1;
+	sum.C_muted_after_A_left = e2.muted;
+	sum.leaveC = await C.evaluate(() => window.leave());
+	clearInterval(ticker);
+	say({ summary: sum });
+	await browser.close();
+})().catch((e) => { say({ error: String(e && e.stack || e) }); process.exit(1); });
