@@ -195,16 +195,45 @@ static int del_key(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen)
 	return rc == -ENOENT ? 0 : rc;
 }
 
-static int expiry_del(struct rec_index *idx, MDB_txn *txn, const struct rec_entry *e)
-{
-	unsigned char k[8 + REC_NAME_MAX];
-	return del_key(txn, idx->expiry, k, expiry_key(e, k));
-}
+/* The secondary keys of an entry, written on put and removed on purge from
+ * this one list, so the two paths cannot drift apart:
+ *   by_expiry  be64(expires_at) || id -> ""
+ *   by_webinar, by_date, by_org  "<key>\0<id>" -> ""
+ *   by_ino     be64(ino) -> id
+ * KEYS_EXPIRY is the expiry key alone (an expiry change moves only it). */
+enum keys_op { KEYS_PUT, KEYS_DEL };
+enum keys_set { KEYS_EXPIRY, KEYS_ALL };
 
-static int expiry_put(struct rec_index *idx, MDB_txn *txn, const struct rec_entry *e)
+struct sec_key {
+	MDB_dbi dbi;
+	MDB_val k, v;
+};
+
+static int secondary_keys(struct rec_index *idx, MDB_txn *txn, const struct rec_entry *e,
+                          enum keys_op op, enum keys_set set)
 {
-	unsigned char k[8 + REC_NAME_MAX];
-	return put_empty(txn, idx->expiry, k, expiry_key(e, k));
+	unsigned char ek[8 + REC_NAME_MAX], ik[8];
+	char vk[3][2 * REC_NAME_MAX];
+	struct sec_key keys[5];
+	MDB_val none = { 0, (void *)"" };
+	size_t n = 0;
+	int rc;
+
+	keys[n++] = (struct sec_key){ idx->expiry, { expiry_key(e, ek), ek }, none };
+	if (set == KEYS_ALL) {
+		for (int view = 0; view < 3; view++)
+			keys[n++] = (struct sec_key){ idx->view[view], { view_key(e, view, vk[view]), vk[view] }, none };
+		be64_put(ik, e->ino);
+		keys[n++] = (struct sec_key){ idx->ino, { 8, ik }, { strlen(e->id), (void *)e->id } };
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* del_key ignores a key already gone: a purge finishing after a crash. */
+		rc = op == KEYS_PUT ? lm(mdb_put(txn, keys[i].dbi, &keys[i].k, &keys[i].v, 0))
+		                    : del_key(txn, keys[i].dbi, keys[i].k.mv_data, keys[i].k.mv_size);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 /* Appends one audit record; seq is the last key + 1. */
@@ -423,8 +452,6 @@ static int put_fn(struct rec_index *idx, MDB_txn *txn, void *varg)
 	struct put_arg *a = varg;
 	struct rec_entry *e = a->e, old;
 	MDB_val k = { 8, "next_ino" }, v;
-	unsigned char ik[8];
-	char vk[2 * REC_NAME_MAX];
 	uint64_t ino = 16;   /* 1..15 are the root and the view folders */
 	int rc;
 
@@ -441,17 +468,7 @@ static int put_fn(struct rec_index *idx, MDB_txn *txn, void *varg)
 	if ((rc = lm(mdb_put(txn, idx->meta, &k, &v, 0))))
 		return rc;
 	e->tombstone = false;
-	if ((rc = put_rec(idx, txn, e)) || (rc = expiry_put(idx, txn, e)))
-		return rc;
-	for (int view = 0; view < 3; view++)
-		if ((rc = put_empty(txn, idx->view[view], vk, view_key(e, view, vk))))
-			return rc;
-	be64_put(ik, e->ino);
-	k.mv_size = 8;
-	k.mv_data = ik;
-	v.mv_size = strlen(e->id);
-	v.mv_data = e->id;
-	if ((rc = lm(mdb_put(txn, idx->ino, &k, &v, 0))))
+	if ((rc = put_rec(idx, txn, e)) || (rc = secondary_keys(idx, txn, e, KEYS_PUT, KEYS_ALL)))
 		return rc;
 	return audit_put(idx, txn, "add", e->id, a->who,
 	                 json_pack("{s:s,s:s,s:I,s:I,s:s}", "webinar", e->webinar, "org", e->org,
@@ -516,8 +533,6 @@ static int purge_fn(struct rec_index *idx, MDB_txn *txn, void *varg)
 {
 	struct change_arg *a = varg;
 	struct rec_entry e;
-	unsigned char ik[8];
-	char vk[2 * REC_NAME_MAX];
 	int rc = get_rec(idx, txn, a->id, &e);
 
 	if (rc == -ENOENT)   /* purged already (a crash after the commit): just the tombstone */
@@ -526,16 +541,10 @@ static int purge_fn(struct rec_index *idx, MDB_txn *txn, void *varg)
 		return rc;
 	if (!e.tombstone)
 		return -EBUSY;
-	if ((rc = expiry_del(idx, txn, &e)))
+	if ((rc = secondary_keys(idx, txn, &e, KEYS_DEL, KEYS_ALL)) ||
+	    (rc = del_key(txn, idx->tombs, e.id, strlen(e.id))))
 		return rc;
-	for (int view = 0; view < 3; view++)
-		if ((rc = del_key(txn, idx->view[view], vk, view_key(&e, view, vk))))
-			return rc;
-	be64_put(ik, e.ino);
-	if ((rc = del_key(txn, idx->ino, ik, 8)) || (rc = del_key(txn, idx->tombs, e.id, strlen(e.id))) ||
-	    (rc = del_key(txn, idx->recs, e.id, strlen(e.id))))
-		return rc;
-	return 0;
+	return del_key(txn, idx->recs, e.id, strlen(e.id));
 }
 
 int rec_index_purge(struct rec_index *idx, const char *id)
@@ -586,10 +595,10 @@ static int expiry_fn(struct rec_index *idx, MDB_txn *txn, void *varg)
 		e.published = a->flag;
 	if (old == a->when && old_pub == e.published)
 		return 0;
-	if ((rc = expiry_del(idx, txn, &e)))
+	if ((rc = secondary_keys(idx, txn, &e, KEYS_DEL, KEYS_EXPIRY)))
 		return rc;
 	e.expires_at = a->when;
-	if ((rc = expiry_put(idx, txn, &e)) || (rc = put_rec(idx, txn, &e)))
+	if ((rc = secondary_keys(idx, txn, &e, KEYS_PUT, KEYS_EXPIRY)) || (rc = put_rec(idx, txn, &e)))
 		return rc;
 	return audit_put(idx, txn, a->action, e.id, a->who,
 	                 json_pack("{s:I,s:I,s:b,s:b}", "old_expires_at", (json_int_t)old,

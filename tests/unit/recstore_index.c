@@ -4,6 +4,7 @@
 #include "common/clock.h"
 
 #include <errno.h>
+#include <lmdb.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -200,6 +201,66 @@ TEST(tombstone_then_purge)
 	rec_index_close(idx);
 }
 
+/* Entries in one named database of the environment, read with LMDB itself
+ * (not through the module): -1 when it cannot be read. */
+static long db_entries(const char *name)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_stat st;
+	long n = -1;
+
+	if (mdb_env_create(&env))
+		return -1;
+	mdb_env_set_maxdbs(env, 16);
+	if (mdb_env_open(env, dir, MDB_RDONLY, 0600) == 0 && mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0) {
+		if (mdb_dbi_open(txn, name, 0, &dbi) == 0 && mdb_stat(txn, dbi, &st) == 0)
+			n = (long)st.ms_entries;
+		mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
+	return n;
+}
+
+/* Put and purge write and remove the same secondary keys; an expiry change
+ * moves the expiry key (the old one does not stay behind). */
+TEST(purge_leaves_no_secondary_key)
+{
+	static const char *const secondary[] = { "by_expiry", "by_webinar", "by_date", "by_org", "by_ino" };
+	struct rec_index *idx = open_fresh(0);
+	struct rec_entry a = make("a", "w1", "o1", amphi_now() + 100);
+	struct rec_entry b = make("b", "w2", "o2", amphi_now() + 200);
+
+	if (!idx)
+		return;
+	b.start += 86400 * 3;   /* another by-date folder */
+	CHECK_INT(rec_index_put(idx, &a, &tester), ==, 0);
+	CHECK_INT(rec_index_put(idx, &b, &tester), ==, 0);
+	CHECK_INT(rec_index_set_expiry(idx, "a", amphi_now() + 50, &tester), ==, 0);
+	CHECK_INT(rec_index_set_published(idx, "b", true, amphi_now() + 300, &tester), ==, 0);
+	rec_index_close(idx);
+	for (size_t i = 0; i < sizeof secondary / sizeof secondary[0]; i++)
+		CHECK_INT(db_entries(secondary[i]), ==, 2);
+	idx = NULL;
+	{
+		char err[256];
+		CHECK_INT(rec_index_open(dir, 0, &idx, err, sizeof err), ==, 0);
+	}
+	if (!idx)
+		return;
+	CHECK_INT(rec_index_tombstone(idx, "a", false, "delete", &tester), ==, 0);
+	CHECK_INT(rec_index_tombstone(idx, "b", false, "delete", &tester), ==, 0);
+	CHECK_INT(rec_index_purge(idx, "a"), ==, 0);
+	CHECK_INT(rec_index_purge(idx, "b"), ==, 0);
+	rec_index_close(idx);
+	for (size_t i = 0; i < sizeof secondary / sizeof secondary[0]; i++)
+		CHECK_INT(db_entries(secondary[i]), ==, 0);
+	CHECK_INT(db_entries("recordings"), ==, 0);
+	CHECK_INT(db_entries("tombstones"), ==, 0);
+	CHECK_INT(db_entries("audit"), ==, 6);   /* add x2, expiry, publish, delete x2: kept */
+}
+
 static int audit_collect(void *arg, uint64_t seq, const char *json)
 {
 	char *buf = arg;
@@ -284,6 +345,7 @@ int main(void)
 	RUN(bad_names_refused);
 	RUN(expiry_hides_and_hold_keeps);
 	RUN(tombstone_then_purge);
+	RUN(purge_leaves_no_secondary_key);
 	RUN(audit_is_appended);
 	RUN(map_grows_and_survives_reopen);
 	char cmd[96];
