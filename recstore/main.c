@@ -51,7 +51,7 @@ struct settings {
 	long long map_mib;
 	bool allow_other;
 	long long threads;
-	struct duration cache, interval, jump, retry;
+	struct duration cache, interval, jump, retry_first, retry;
 	long long batch;
 };
 
@@ -72,7 +72,7 @@ static int load_settings(const char *path, struct settings *s, char *err, size_t
 	static const char *const store_keys[] = { "index_map_size_mib", NULL };
 	static const char *const fuse_keys[] = { "allow_other", "threads", "cache", NULL };
 	static const char *const reaper_keys[] = { "interval", "max_clock_jump", "batch", NULL };
-	static const char *const ingest_keys[] = { "retry_interval", NULL };
+	static const char *const ingest_keys[] = { "retry_first", "retry_interval", NULL };
 	static const char *const none[] = { NULL };
 	struct config *cfg = path ? config_load(path, err, errlen) : config_new_empty("<builtin>");
 	int rc = -EINVAL;
@@ -89,6 +89,7 @@ static int load_settings(const char *path, struct settings *s, char *err, size_t
 	    config_get_duration(cfg, "reaper", "interval", "1s", &s->interval) ||
 	    config_get_duration(cfg, "reaper", "max_clock_jump", "30s", &s->jump) ||
 	    config_get_int(cfg, "reaper", "batch", 256, 1, 100000, &s->batch) ||
+	    config_get_duration(cfg, "ingest", "retry_first", "5s", &s->retry_first) ||
 	    config_get_duration(cfg, "ingest", "retry_interval", "60s", &s->retry)) {
 		snprintf(err, errlen, "%s", config_error(cfg));
 		goto out;
@@ -132,7 +133,8 @@ int main(int argc, char **argv)
 	struct rec_spool *spool = NULL;
 	struct rec_fs_opts fo = { 0 };
 	struct rec_reaper_opts ro = { 0 };
-	int64_t cache_s, interval_s, jump_s, retry_s;
+	struct rec_spool_retry retry;
+	int64_t cache_s, interval_s, jump_s, retry_first_s, retry_s;
 	char err[1024];
 	sigset_t sigs;
 	int sfd, opt, status = 0;
@@ -162,8 +164,16 @@ int main(int argc, char **argv)
 	if (fixed_seconds(config ? config : "<builtin>", "fuse", "cache", &set.cache, &cache_s) ||
 	    fixed_seconds(config ? config : "<builtin>", "reaper", "interval", &set.interval, &interval_s) ||
 	    fixed_seconds(config ? config : "<builtin>", "reaper", "max_clock_jump", &set.jump, &jump_s) ||
+	    fixed_seconds(config ? config : "<builtin>", "ingest", "retry_first", &set.retry_first, &retry_first_s) ||
 	    fixed_seconds(config ? config : "<builtin>", "ingest", "retry_interval", &set.retry, &retry_s))
 		return 1;
+	if (retry_first_s < 1 || retry_s < retry_first_s) {
+		fprintf(stderr, "%s: [ingest] retry_first must be at least 1s and at most retry_interval\n",
+		        config ? config : "<builtin>");
+		return 1;
+	}
+	retry.first_ms = retry_first_s * 1000;
+	retry.max_ms = retry_s * 1000;
 	if (retention_load(retention_path, &ret, err, sizeof err))
 		fatal("bad retention policy", "reason=\"%s\"", err);
 	if (rec_store_open(&st, store_dir, &ret.rules[RETENTION_RECORDING].keep,
@@ -204,7 +214,7 @@ int main(int argc, char **argv)
 		fatal("cannot start the reaper", NULL);
 	}
 	ctl.reaper = reaper;
-	if (rec_spool_open(spool_dir, &st, &ctl, retry_s, &spool, err, sizeof err)) {
+	if (rec_spool_open(spool_dir, &st, &ctl, &retry, &spool, err, sizeof err)) {
 		rec_reaper_stop(reaper);
 		rec_fs_stop(fs);
 		fatal("cannot open the spool", "reason=\"%s\"", err);

@@ -21,6 +21,7 @@
 struct deferred {
 	char name[NAME_MAX + 1];
 	int64_t retry_ns;   /* monotonic time of the next attempt */
+	unsigned failures;  /* attempts that failed in a row: the backoff's exponent */
 };
 
 struct rec_spool {
@@ -28,7 +29,8 @@ struct rec_spool {
 	struct rec_ctl *ctl;       /* borrowed: counters */
 	char ready[PATH_MAX], failed[PATH_MAX];
 	int ifd;                   /* inotify on ready/ */
-	int64_t retry_ns;
+	int64_t retry_first_ns;    /* wait after the first failure; doubles per failure */
+	int64_t retry_max_ns;      /* up to this */
 	bool dirty;                /* something arrived since the last scan */
 	struct deferred *def;
 	size_t ndef;
@@ -39,8 +41,8 @@ static int mkdirs(const char *path)
 	return mkdir(path, 0750) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-int rec_spool_open(const char *dir, struct rec_store *st, struct rec_ctl *ctl, int64_t retry_s,
-                   struct rec_spool **out, char *err, size_t errlen)
+int rec_spool_open(const char *dir, struct rec_store *st, struct rec_ctl *ctl,
+                   const struct rec_spool_retry *retry, struct rec_spool **out, char *err, size_t errlen)
 {
 	struct rec_spool *sp = calloc(1, sizeof *sp);
 	int rc;
@@ -49,7 +51,10 @@ int rec_spool_open(const char *dir, struct rec_store *st, struct rec_ctl *ctl, i
 		return -ENOMEM;
 	sp->st = st;
 	sp->ctl = ctl;
-	sp->retry_ns = (retry_s > 0 ? retry_s : 60) * 1000000000LL;
+	sp->retry_first_ns = (retry && retry->first_ms > 0 ? retry->first_ms : 5000) * 1000000LL;
+	sp->retry_max_ns = (retry && retry->max_ms > 0 ? retry->max_ms : 60000) * 1000000LL;
+	if (sp->retry_max_ns < sp->retry_first_ns)
+		sp->retry_max_ns = sp->retry_first_ns;
 	sp->dirty = true;   /* the scan at start */
 	if ((size_t)snprintf(sp->ready, sizeof sp->ready, "%s/ready", dir) >= sizeof sp->ready ||
 	    (size_t)snprintf(sp->failed, sizeof sp->failed, "%s/failed", dir) >= sizeof sp->failed) {
@@ -116,16 +121,32 @@ static void deferred_drop(struct rec_spool *sp, const char *name)
 		*d = sp->def[--sp->ndef];
 }
 
-static void defer(struct rec_spool *sp, const char *name)
+/* Schedules the next attempt at a journal that failed for a passing reason:
+ * retry_first after the first failure, doubling up to retry_max, so a disk
+ * that stays full costs one attempt per retry_max while one freed quickly is
+ * noticed within seconds.  Returns the failure count (1 for the first). */
+static unsigned defer(struct rec_spool *sp, const char *name, int64_t *wait_ms)
 {
 	struct deferred *d = deferred_find(sp, name);
+	int64_t wait = sp->retry_first_ns;
 
 	if (!d && sp->ndef < MAX_DEFERRED) {
 		d = &sp->def[sp->ndef++];
 		snprintf(d->name, sizeof d->name, "%s", name);
+		d->failures = 0;
 	}
-	if (d)
-		d->retry_ns = amphi_mono_ns() + sp->retry_ns;
+	if (!d) {   /* table full: the next scan finds it again */
+		*wait_ms = 0;
+		return 1;
+	}
+	d->failures++;
+	for (unsigned i = 1; i < d->failures && wait < sp->retry_max_ns; i++)
+		wait *= 2;
+	if (wait > sp->retry_max_ns)
+		wait = sp->retry_max_ns;
+	d->retry_ns = amphi_mono_ns() + wait;
+	*wait_ms = wait / 1000000;
+	return d->failures;
 }
 
 /* Moves a journal that can never become media to failed/, with its reason. */
@@ -137,8 +158,9 @@ static void fail_journal(struct rec_spool *sp, const char *name, const char *rea
 	snprintf(from, sizeof from, "%s/%s", sp->ready, name);
 	snprintf(to, sizeof to, "%s/%s", sp->failed, name);
 	if (rename(from, to) < 0) {
+		int64_t wait_ms;
 		log_msg(LOG_ERROR, "cannot move a failed journal", "journal=%s errno=%d", name, errno);
-		defer(sp, name);   /* do not spin on it */
+		defer(sp, name, &wait_ms);   /* do not spin on it */
 		return;
 	}
 	snprintf(rpath, sizeof rpath, "%s/%s.reason", sp->failed, name);
@@ -170,7 +192,8 @@ static void ingest_one(struct rec_spool *sp, const char *name)
 	struct rec_media m;
 	struct rec_entry e;
 	const char *base;
-	int64_t t0 = amphi_mono_ns();
+	int64_t t0 = amphi_mono_ns(), wait_ms;
+	unsigned attempt;
 	int rc;
 
 	snprintf(path, sizeof path, "%s/%s", sp->ready, name);
@@ -182,10 +205,10 @@ static void ingest_one(struct rec_spool *sp, const char *name)
 		return;
 	}
 	if (rc) {
-		log_msg(LOG_WARN, "journal unreadable, will retry", "journal=%s reason=%s", name,
-		        log_quote(q, sizeof q, err));
+		attempt = defer(sp, name, &wait_ms);
+		log_msg(LOG_WARN, "journal unreadable, will retry", "journal=%s attempt=%u retry_in_ms=%lld reason=%s",
+		        name, attempt, (long long)wait_ms, log_quote(q, sizeof q, err));
 		atomic_fetch_add(&sp->ctl->ingest_retried, 1);
-		defer(sp, name);
 		return;
 	}
 	journal_close(rd);
@@ -207,10 +230,15 @@ static void ingest_one(struct rec_spool *sp, const char *name)
 		return;
 	}
 	if (rc) {
-		log_msg(LOG_WARN, "ingest failed, journal kept for a retry", "journal=%s rc=%d reason=%s", name,
-		        rc, log_quote(q, sizeof q, err));
+		/* rec_ingest_journal removed its temporary file: nothing is left in
+		 * the blob folder, the journal stays in ready/ as it was. */
+		attempt = defer(sp, name, &wait_ms);
+		log_msg(rc == -ENOSPC || rc == -EDQUOT || rc == -EFBIG ? LOG_ERROR : LOG_WARN,
+		        rc == -ENOSPC || rc == -EDQUOT ? "blob folder full: ingest failed, journal kept for a retry"
+		                                       : "ingest failed, journal kept for a retry",
+		        "journal=%s rc=%d attempt=%u retry_in_ms=%lld reason=%s", name, rc, attempt,
+		        (long long)wait_ms, log_quote(q, sizeof q, err));
 		atomic_fetch_add(&sp->ctl->ingest_retried, 1);
-		defer(sp, name);
 		return;
 	}
 
@@ -243,21 +271,26 @@ static void ingest_one(struct rec_spool *sp, const char *name)
 		char blob[PATH_MAX + REC_BLOB_MAX + 2];
 		rec_store_blob_path(sp->st, &e, blob, sizeof blob);
 		unlink(blob);
-		log_msg(LOG_ERROR, "index commit failed, journal kept for a retry", "journal=%s id=%s rc=%d",
-		        name, e.id, rc);
+		attempt = defer(sp, name, &wait_ms);
+		log_msg(LOG_ERROR, "index commit failed, journal kept for a retry",
+		        "journal=%s id=%s rc=%d attempt=%u retry_in_ms=%lld", name, e.id, rc, attempt,
+		        (long long)wait_ms);
 		atomic_fetch_add(&sp->ctl->ingest_retried, 1);
-		defer(sp, name);
 		return;
 	}
 	remove_journal(sp, path);
+	{
+		struct deferred *d = deferred_find(sp, name);
+		attempt = d ? d->failures + 1 : 1;
+	}
 	deferred_drop(sp, name);
 	atomic_fetch_add(&sp->ctl->ingested, 1);
 	log_msg(LOG_INFO, "recording ingested",
 	        "id=%s webinar=%s size=%llu duration_ms=%lld codecs=%s records=%llu crc_errors=%llu torn=%d "
-	        "dropped=%llu took_ms=%lld", e.id, e.webinar, (unsigned long long)e.size,
+	        "dropped=%llu took_ms=%lld attempt=%u", e.id, e.webinar, (unsigned long long)e.size,
 	        (long long)e.duration_ms, e.codecs, (unsigned long long)m.records,
 	        (unsigned long long)m.crc_errors, m.torn, (unsigned long long)m.packets_dropped,
-	        (long long)((amphi_mono_ns() - t0) / 1000000));
+	        (long long)((amphi_mono_ns() - t0) / 1000000), attempt);
 }
 
 static bool is_journal(const char *name)

@@ -11,7 +11,8 @@
  *     moved to SPOOL/failed/ with the reason logged and written beside it in
  *     <name>.reason: never deleted;
  *   - a failure that may pass (disk full, I/O) keeps the journal where it is
- *     and retries it after retry_s.
+ *     and retries it with a backoff: retry.first_ms after the first failure,
+ *     doubling per failure up to retry.max_ms.
  * Runs on the daemon's main thread (rec_spool_step from its poll loop). */
 #ifndef AMPHI_RECSTORE_SPOOL_H
 #define AMPHI_RECSTORE_SPOOL_H
@@ -25,10 +26,15 @@
 
 struct rec_spool;
 
+struct rec_spool_retry {
+	int64_t first_ms;   /* wait after a first failure ([ingest] retry_first; 0: 5 s) */
+	int64_t max_ms;     /* the longest wait ([ingest] retry_interval; 0: 60 s) */
+};
+
 /* Creates SPOOL/ready and SPOOL/failed when missing.  ctl (borrowed) gets
  * the ingest counters.  0 or -errno with err. */
-int rec_spool_open(const char *dir, struct rec_store *st, struct rec_ctl *ctl, int64_t retry_s,
-                   struct rec_spool **out, char *err, size_t errlen);
+int rec_spool_open(const char *dir, struct rec_store *st, struct rec_ctl *ctl,
+                   const struct rec_spool_retry *retry, struct rec_spool **out, char *err, size_t errlen);
 /* The inotify fd to poll for POLLIN. */
 int rec_spool_fd(const struct rec_spool *sp);
 /* Drains inotify events when readable, then ingests whatever is ready or
