@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -770,6 +771,39 @@ int rec_fs_clear_stale(const char *mountpoint, char *err, size_t errlen)
 	return 1;
 }
 
+/* The kernel gives every FUSE mount a 128 KiB readahead window whatever
+ * max_readahead says (the INIT reply can only lower it), so a sequential read
+ * reaches the daemon as 128 KiB requests, one or two in flight.  The window
+ * is a property of the mount's backing device, writable in sysfs by root:
+ * with 1 MiB or more, requests arrive max_pages-sized (1 MiB) and several at
+ * once on the worker threads (docs/performance.md, "Recording store").
+ * Called once the session threads run: the stat waits for the INIT reply.
+ * Without the right to write it, the mount works with the kernel's window. */
+static void fs_set_readahead(struct rec_fs *fs, unsigned kib)
+{
+	struct stat st;
+	char path[96];
+	FILE *f;
+	int ok;
+
+	if (!kib)
+		return;
+	if (stat(fs->mountpoint, &st) < 0) {
+		log_msg(LOG_WARN, "cannot stat the mount to set its readahead", "errno=%d", errno);
+		return;
+	}
+	snprintf(path, sizeof path, "/sys/class/bdi/%u:%u/read_ahead_kb", major(st.st_dev), minor(st.st_dev));
+	f = fopen(path, "w");
+	ok = f && fprintf(f, "%u\n", kib) > 0;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (ok)
+		log_msg(LOG_INFO, "mount readahead set", "kib=%u bdi=%s", kib, path);
+	else
+		log_msg(LOG_WARN, "cannot set the mount's readahead (not root?): reads arrive in 128 KiB requests",
+		        "path=%s errno=%d", path, errno);
+}
+
 static void *fs_thread(void *arg)
 {
 	struct rec_fs *fs = arg;
@@ -833,6 +867,7 @@ int rec_fs_start(struct rec_store *st, const char *mountpoint, const struct rec_
 		goto fail_cfg;
 	}
 	log_msg(LOG_INFO, "mounted", "mount=%s", mountpoint);
+	fs_set_readahead(fs, opts->readahead_kib);
 	*out = fs;
 	return 0;
 fail_cfg:

@@ -26,6 +26,7 @@ struct rec_fs_opts {
 	bool allow_other;       /* let users other than the daemon's read the mount */
 	unsigned max_threads;   /* FUSE worker threads (0: libfuse's default, 10) */
 	double cache_seconds;   /* kernel entry/attribute cache lifetime, bounded by expiry */
+	unsigned readahead_kib; /* the mount's kernel readahead window (0: the kernel's 128 KiB) */
 };
 
 struct rec_fs;

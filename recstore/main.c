@@ -50,7 +50,7 @@ static void usage(FILE *f)
 struct settings {
 	long long map_mib;
 	bool allow_other;
-	long long threads;
+	long long threads, readahead_kib;
 	struct duration cache, interval, jump, retry_first, retry;
 	long long batch;
 };
@@ -70,7 +70,7 @@ static int fixed_seconds(const char *name, const char *sec, const char *key, con
 static int load_settings(const char *path, struct settings *s, char *err, size_t errlen)
 {
 	static const char *const store_keys[] = { "index_map_size_mib", NULL };
-	static const char *const fuse_keys[] = { "allow_other", "threads", "cache", NULL };
+	static const char *const fuse_keys[] = { "allow_other", "threads", "cache", "readahead_kib", NULL };
 	static const char *const reaper_keys[] = { "interval", "max_clock_jump", "batch", NULL };
 	static const char *const ingest_keys[] = { "retry_first", "retry_interval", NULL };
 	static const char *const none[] = { NULL };
@@ -86,6 +86,7 @@ static int load_settings(const char *path, struct settings *s, char *err, size_t
 	    config_get_bool(cfg, "fuse", "allow_other", false, &s->allow_other) ||
 	    config_get_int(cfg, "fuse", "threads", 8, 1, 256, &s->threads) ||
 	    config_get_duration(cfg, "fuse", "cache", "1s", &s->cache) ||
+	    config_get_int(cfg, "fuse", "readahead_kib", 4096, 0, 1 << 20, &s->readahead_kib) ||
 	    config_get_duration(cfg, "reaper", "interval", "1s", &s->interval) ||
 	    config_get_duration(cfg, "reaper", "max_clock_jump", "30s", &s->jump) ||
 	    config_get_int(cfg, "reaper", "batch", 256, 1, 100000, &s->batch) ||
@@ -202,6 +203,7 @@ int main(int argc, char **argv)
 	fo.allow_other = set.allow_other;
 	fo.max_threads = (unsigned)set.threads;
 	fo.cache_seconds = (double)cache_s;
+	fo.readahead_kib = (unsigned)set.readahead_kib;
 	if (rec_fs_start(&st, mount, &fo, &fs, err, sizeof err)) {
 		ctl_server_close(srv);
 		fatal("cannot mount", "reason=\"%s\"", err);

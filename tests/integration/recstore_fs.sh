@@ -14,6 +14,8 @@ M=$T/mnt
 rs_start
 check "mounted" mountpoint -q "$M"
 check "three views at the root" test "$(ls "$M" | tr '\n' ' ')" = "by-date by-org by-webinar "
+check "the mount's kernel readahead window is raised ([fuse] readahead_kib 4096)" \
+	test "$(cat "/sys/class/bdi/$(mountpoint -d "$M")/read_ahead_kb")" = 4096
 
 ffmpeg -v error -f lavfi -i testsrc=size=320x240:rate=25 -f lavfi -i sine=frequency=440 -t 2 \
 	-c:v libvpx -b:v 300k -c:a libopus "$T/a.webm"
