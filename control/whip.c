@@ -7,6 +7,7 @@
 #include "control/ingest.h"
 #include "control/relay_client.h"
 #include "control/sdp.h"
+#include "control/whip_offer.h"
 #include "control/webinars.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -26,8 +27,7 @@
 #define SESSION_ID_CHARS 32        /* base64url without padding */
 #define UFRAG_BYTES 6              /* 8 ice-chars (standard base64 is exactly ice-char) */
 #define PWD_BYTES 18               /* 24 ice-chars, above RFC 8839's 22 */
-#define ANSWER_CAP 8192
-#define MAX_MIDS 2                 /* one audio and one video section are served */
+#define ANSWER_CAP 8192           /* Chromium-sized answers take ~2 kB */
 /* A peer missing from webrtc.list is gone only when the session is older
  * than this: the list may have been taken just before the peer was added. */
 #define GONE_GRACE_NS (5 * 1000000000LL)
@@ -44,7 +44,7 @@ struct session {
 	char etag[24];                     /* quoted; changes with each ICE restart */
 	char host[64];                     /* the answer's candidate (the peer's worker) */
 	uint16_t port;
-	char mids[MAX_MIDS][33];           /* the bundled mids the answer served */
+	char mids[WHIP_MAX_MIDS][33];           /* the bundled mids the answer served */
 	struct session *next;
 };
 
@@ -313,78 +313,6 @@ static int authorize(struct http_req *req, bool publish, struct webinar *w)
 	return 0;
 }
 
-/* What webrtc.add needs from the answer's choices. */
-static json_t *relay_tracks(const struct sdp_offer *o, const struct sdp_choice *ch, json_t **extmap)
-{
-	json_t *tracks = json_array();
-
-	*extmap = json_object();
-	for (unsigned i = 0; i < o->n_media; i++) {
-		if (!ch[i].accepted)
-			continue;
-		json_array_append_new(tracks, json_pack("{s:s,s:i,s:s}", "kind",
-		                      ch[i].kind == SDP_KIND_AUDIO ? "audio" : "video", "pt", ch[i].pt,
-		                      "mid", o->media[i].mid));
-		/* BUNDLE: one id per extension across sections (RFC 8285 §6);
-		 * the first served section's is the session's. */
-		if (!json_object_get(*extmap, "mid"))
-			json_object_set_new(*extmap, "mid", json_integer(ch[i].mid_ext));
-		if (ch[i].twcc_ext && !json_object_get(*extmap, "transport-cc"))
-			json_object_set_new(*extmap, "transport-cc", json_integer(ch[i].twcc_ext));
-		if (ch[i].abs_send_time_ext && !json_object_get(*extmap, "abs-send-time"))
-			json_object_set_new(*extmap, "abs-send-time", json_integer(ch[i].abs_send_time_ext));
-	}
-	return tracks;
-}
-
-/* The relay's reply to webrtc.add, checked. */
-struct relay_peer {
-	char host[64];
-	uint16_t port;
-	char fingerprint[200];
-	uint32_t ssrc_audio, ssrc_video;
-};
-
-static int relay_peer_parse(json_t *resp, struct relay_peer *rp)
-{
-	const char *host = json_string_value(json_object_get(resp, "host"));
-	const char *fp = json_string_value(json_object_get(resp, "fingerprint"));
-	json_int_t port = json_integer_value(json_object_get(resp, "port"));
-	json_t *ssrcs = json_object_get(resp, "ssrcs");
-	json_int_t a = json_integer_value(json_object_get(ssrcs, "audio"));
-	json_int_t v = json_integer_value(json_object_get(ssrcs, "video"));
-
-	if (!host || !*host || strlen(host) >= sizeof rp->host || !fp || strlen(fp) >= sizeof rp->fingerprint ||
-	    port <= 0 || port > 65535 || a < 0 || a > 0xFFFFFFFFLL || v < 0 || v > 0xFFFFFFFFLL)
-		return -EPROTO;
-	snprintf(rp->host, sizeof rp->host, "%s", host);
-	snprintf(rp->fingerprint, sizeof rp->fingerprint, "%s", fp);
-	rp->port = (uint16_t)port;
-	rp->ssrc_audio = (uint32_t)a;
-	rp->ssrc_video = (uint32_t)v;
-	return 0;
-}
-
-static void answer_params(struct sdp_answer_params *p, bool publish, const struct webinar *w,
-                          const struct session *s, const struct relay_peer *rp,
-                          struct sdp_candidate *cand, char stream_id[32])
-{
-	ingest_stream_id(w->id, stream_id, 32);
-	cand->address = rp->host;
-	cand->port = rp->port;
-	*p = (struct sdp_answer_params){
-		.role = publish ? SDP_ROLE_WHIP : SDP_ROLE_WHEP,
-		.codec = strcmp(w->codec, "h264") == 0 ? SDP_VIDEO_H264 : SDP_VIDEO_VP8,
-		.ice_ufrag = s->local_ufrag, .ice_pwd = s->local_pwd,
-		.fingerprint = rp->fingerprint,
-		.candidates = cand, .n_candidates = 1,
-		.audio_track = { rp->ssrc_audio, "amphi-audio" },
-		.video_track = { rp->ssrc_video, "amphi-video" },
-		.cname = "amphi", .stream_id = stream_id,
-	};
-	randombytes_buf(&p->session_id, sizeof p->session_id);
-}
-
 /* webrtc.add, with the two recoveries a caller would otherwise have to
  * make by hand: the stream is gone (the relay restarted) -> create it
  * again; the webinar already has a WebRTC publisher that this process
@@ -424,20 +352,15 @@ static void post_offer(struct http_req *req, bool publish)
 {
 	struct webinars *ctx = req->app;
 	struct whip *wh = ctx->whip;
-	struct sdp_choice ch[SDP_MAX_MEDIA];
-	struct sdp_answer_params params;
-	struct sdp_candidate cand;
-	struct relay_peer rp = { .host = "127.0.0.1", .port = 9, .ssrc_audio = 1, .ssrc_video = 2,
-	                         /* the dry run's stand-in: only its syntax matters */
-	                         .fingerprint = "sha-256 00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
-	                                        "00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00" };
-	struct sdp_offer *offer = NULL;
+	struct whip_offer offer = { 0 };
+	struct whip_relay_peer rp;
 	struct session *s = NULL;
 	struct webinar w;
-	json_t *extra = NULL, *extmap = NULL, *resp = NULL;
+	json_t *extra = NULL, *resp = NULL;
+	const char *error = NULL;
 	char err[512], stream_id[32], location[128], *answer = NULL;
-	int first = -1, n, r;
-	bool relay_has_peer = false;
+	int n, r;
+	bool relay_has_peer = false, full;
 
 	cors(req);
 	if (authorize(req, publish, &w))
@@ -453,14 +376,6 @@ static void post_offer(struct http_req *req, bool publish)
 		                                              : "it is over");
 		return;
 	}
-	if (!req->body_len) {
-		http_error(req, 400, "malformed_offer", "empty body: expected an SDP offer");
-		return;
-	}
-	if (!(offer = sdp_offer_parse(req->body, req->body_len, err, sizeof err))) {
-		http_error(req, 400, "malformed_offer", "%s", err);
-		return;
-	}
 	if (!(s = calloc(1, sizeof *s)) || !(answer = malloc(ANSWER_CAP))) {
 		http_error(req, 500, "internal", "out of memory");
 		goto out;
@@ -469,30 +384,19 @@ static void post_offer(struct http_req *req, bool publish)
 	s->publisher = publish;
 	s->token_id = req->principal.token_id;
 	ice_credentials(s->local_ufrag, s->local_pwd);
-	/* A dry run with stand-ins for what the relay will say: every reason
-	 * to refuse the offer shows here, before the relay holds anything. */
-	answer_params(&params, publish, &w, s, &rp, &cand, stream_id);
-	n = sdp_answer_build(offer, &params, answer, ANSWER_CAP, ch, err, sizeof err);
-	if (n < 0) {
-		if (n == -EPROTO)
-			http_error(req, 422, "unusable_offer", "%s", err);
-		else if (n == -ENOTSUP)
-			http_error(req, 422, "no_common_codec", "%s", err);
-		else
-			http_error(req, 500, "internal", "cannot build the answer: %s", err);
+	/* Every reason to refuse the offer shows here, before the relay holds anything. */
+	n = whip_offer_check(req->body, req->body_len, publish ? SDP_ROLE_WHIP : SDP_ROLE_WHEP,
+	                     strcmp(w.codec, "h264") == 0 ? SDP_VIDEO_H264 : SDP_VIDEO_VP8,
+	                     s->local_ufrag, s->local_pwd, &offer, &error, err, sizeof err);
+	if (n) {
+		http_error(req, n, error, "%s", err);
 		goto out;
 	}
-	for (unsigned i = 0, k = 0; i < offer->n_media; i++)
-		if (ch[i].accepted) {
-			if (first < 0)
-				first = (int)i;
-			if (k < MAX_MIDS)
-				snprintf(s->mids[k++], sizeof s->mids[0], "%s", offer->media[i].mid);
-		}
-	snprintf(s->remote_ufrag, sizeof s->remote_ufrag, "%s", offer->media[first].ice_ufrag);
-	snprintf(s->remote_pwd, sizeof s->remote_pwd, "%s", offer->media[first].ice_pwd);
+	memcpy(s->mids, offer.mids, sizeof s->mids);
+	snprintf(s->remote_ufrag, sizeof s->remote_ufrag, "%s", offer.sdp->media[offer.first].ice_ufrag);
+	snprintf(s->remote_pwd, sizeof s->remote_pwd, "%s", offer.sdp->media[offer.first].ice_pwd);
 	pthread_mutex_lock(&wh->lock);
-	bool full = wh->n_sessions >= WHIP_MAX_SESSIONS;
+	full = wh->n_sessions >= WHIP_MAX_SESSIONS;
 	pthread_mutex_unlock(&wh->lock);
 	if (full) {
 		unavailable(req, "saturated", "too many WebRTC sessions on this control plane");
@@ -506,11 +410,7 @@ static void post_offer(struct http_req *req, bool publish)
 	}
 	snprintf(s->peer, sizeof s->peer, "%s-%08x-%u", publish ? "whip" : "whep", wh->peer_salt,
 	         atomic_fetch_add(&wh->next_peer, 1));
-	extra = json_pack("{s:s,s:{s:s,s:s},s:s,s:o}", "role", publish ? "publisher" : "viewer",
-	                  "ice", "ufrag", s->local_ufrag, "pwd", s->local_pwd,
-	                  "fingerprint", offer->media[first].fingerprint,
-	                  "tracks", relay_tracks(offer, ch, &extmap));
-	json_object_set_new(extra, "extmap", extmap);
+	extra = whip_offer_relay_args(&offer, s->local_ufrag, s->local_pwd);
 	r = relay_add(ctx, &w, publish, s->peer, extra, &resp, err, sizeof err);
 	wipe_ice_pwd(extra);
 	if (r) {
@@ -518,12 +418,13 @@ static void post_offer(struct http_req *req, bool publish)
 		goto out;
 	}
 	relay_has_peer = true;
-	if (relay_peer_parse(resp, &rp)) {
-		http_error(req, 502, "relay_refused", "webrtc.add answered without host, port, fingerprint or ssrcs");
+	if (whip_relay_reply_parse(resp, &rp)) {
+		http_error(req, 502, "relay_refused", "webrtc.add answered without host, port or fingerprint");
 		goto out;
 	}
-	answer_params(&params, publish, &w, s, &rp, &cand, stream_id);
-	n = sdp_answer_build(offer, &params, answer, ANSWER_CAP, NULL, err, sizeof err);
+	ingest_stream_id(w.id, stream_id, sizeof stream_id);
+	n = whip_offer_answer(&offer, s->local_ufrag, s->local_pwd, &rp, stream_id, answer, ANSWER_CAP,
+	                      err, sizeof err);
 	if (n < 0) {
 		http_error(req, 502, "relay_refused", "the relay's reply does not make an answer: %s", err);
 		goto out;
@@ -555,7 +456,7 @@ out:
 		session_free(s);
 	json_decref(extra);
 	json_decref(resp);
-	sdp_offer_free(offer);
+	whip_offer_free(&offer);
 	free(answer);
 }
 
@@ -645,7 +546,7 @@ static void session_patch(struct http_req *req, bool publish)
 		           if_match);
 		goto out;
 	}
-	for (int i = 0; i < MAX_MIDS; i++)
+	for (int i = 0; i < WHIP_MAX_MIDS; i++)
 		mid_ok |= copy.mids[i][0] && strcmp(copy.mids[i], f.mid) == 0;
 	if (f.mid[0] && !mid_ok) {
 		http_error(req, 422, "unknown_mid", "a=mid:%s is not a media section of this session", f.mid);
