@@ -22,16 +22,21 @@ struct ssrc_state {
 	uint64_t index;
 };
 
+/* Laid out for a fan-out that touches each viewer's context once a frame,
+ * from a cold cache: the first 64-byte line holds everything a GCM protect
+ * reads besides the cipher context, including the first SSRC's state (a
+ * viewer's video); the second line the next SSRC; the HMAC states (CM only)
+ * follow the SSRC table.  Allocated on a cache-line boundary. */
 struct srtp_evp {
 	enum srtp_suite suite;
-	EVP_CIPHER_CTX *cipher; /* AES-128-CTR or AES-128-GCM, session key set */
-	SHA_CTX hmac_in;        /* CM only: SHA-1 state after (auth key XOR ipad) */
-	SHA_CTX hmac_out;       /* CM only: SHA-1 state after (auth key XOR opad) */
-	uint8_t salt[14];       /* session salt: 14 bytes CM, 12 bytes GCM */
 	unsigned nssrc;
 	unsigned last;          /* index into ssrcs of the last SSRC seen */
+	uint8_t salt[14];       /* session salt: 14 bytes CM, 12 bytes GCM */
+	EVP_CIPHER_CTX *cipher; /* AES-128-CTR or AES-128-GCM, session key set */
 	struct ssrc_state ssrcs[SRTP_TX_MAX_SSRC];
-};
+	SHA_CTX hmac_in;        /* CM only: SHA-1 state after (auth key XOR ipad) */
+	SHA_CTX hmac_out;       /* CM only: SHA-1 state after (auth key XOR opad) */
+} __attribute__((aligned(64)));
 
 enum {
 	KEY_LEN = 16,
@@ -97,9 +102,10 @@ int srtp_evp_create_session(struct srtp_evp **out, enum srtp_suite s,
 	if (!out || !key || !salt || (!gcm && !auth_key) ||
 	    (s != SRTP_SUITE_AES_CM_128_HMAC_SHA1_80 && !gcm))
 		return -EINVAL;
-	e = calloc(1, sizeof *e);
+	e = aligned_alloc(64, sizeof *e);
 	if (!e)
 		return -ENOMEM;
+	memset(e, 0, sizeof *e);
 	e->suite = s;
 	memcpy(e->salt, salt, gcm ? GCM_SALT_LEN : CM_SALT_LEN);
 	e->cipher = EVP_CIPHER_CTX_new();
@@ -169,12 +175,16 @@ void srtp_evp_destroy(struct srtp_evp *e)
 void srtp_evp_prefetch(const struct srtp_evp *e, int step)
 {
 	if (step == 0) {
-		for (size_t off = 0; off < offsetof(struct srtp_evp, ssrcs) + 2 * sizeof e->ssrcs[0];
-		     off += 64)
-			__builtin_prefetch((const char *)e + off);
+		__builtin_prefetch(e);
+		__builtin_prefetch((const char *)e + 64);
 	} else {
+		/* e's first line is cached by now: its fields may be read */
 		__builtin_prefetch(e->cipher);
 		__builtin_prefetch((const char *)e->cipher + 64);
+		if (e->suite == SRTP_SUITE_AES_CM_128_HMAC_SHA1_80)
+			for (size_t off = offsetof(struct srtp_evp, hmac_in) & ~(size_t)63;
+			     off < sizeof *e; off += 64)
+				__builtin_prefetch((const char *)e + off);
 	}
 }
 

@@ -35,7 +35,8 @@ int srtp_evp_create_session(struct srtp_evp **out, enum srtp_suite s,
 int srtp_evp_protect(struct srtp_evp *e, uint8_t *pkt, size_t *len, size_t cap);
 void srtp_evp_destroy(struct srtp_evp *e);
 /* Cache hints for a protect soon to come (see srtp_tx_prefetch): step 0
- * fetches e's own lines, step 1 (once e is cached) its cipher context. */
+ * fetches the lines of e a GCM protect reads, step 1 (once they are cached)
+ * its cipher context and, for AES-CM, e's HMAC states. */
 void srtp_evp_prefetch(const struct srtp_evp *e, int step);
 
 /* RFC 3711 §4.3.3 AES-CM PRF with key derivation rate 0: n bytes of session
