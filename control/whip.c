@@ -116,21 +116,6 @@ static struct session *publisher_take(struct whip *w, int64_t webinar)
 	return s;
 }
 
-size_t whip_session_count(struct whip *w, int *publishers)
-{
-	size_t n;
-	int p = 0;
-
-	pthread_mutex_lock(&w->lock);
-	n = w->n_sessions;
-	for (struct session *s = w->sessions; s; s = s->next)
-		p += s->publisher;
-	pthread_mutex_unlock(&w->lock);
-	if (publishers)
-		*publishers = p;
-	return n;
-}
-
 int whip_webinar_ended(struct whip *w, int64_t webinar)
 {
 	struct session *gone = NULL;

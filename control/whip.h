@@ -47,7 +47,4 @@ int whip_routes(struct http_router *r, struct webinars *ctx);
  * stream, which takes every peer with it).  Returns how many were dropped. */
 int whip_webinar_ended(struct whip *w, int64_t webinar);
 
-/* Sessions open now, for /metrics and tests. */
-size_t whip_session_count(struct whip *w, int *publishers);
-
 #endif

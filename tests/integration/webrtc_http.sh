@@ -8,7 +8,8 @@
 # fingerprint, PATCH (204 trickle, 412 stale If-Match, 200 ICE restart with
 # new credentials that the relay then holds, 405 on the endpoint, 422
 # unknown mid), DELETE (200, then 404), sessions gone at the end of the
-# webinar, and 503 + Retry-After with the relay stopped.
+# webinar, when their token is revoked, and when the relay drops a peer
+# that never connected; 503 + Retry-After with the relay stopped.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/control.inc"
 command -v jq >/dev/null || skip "jq is not installed"
@@ -175,10 +176,35 @@ else
 	check "the relay let the viewer go" \
 		is "$(relay_ctl "{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}" | jq -r '[.peers[]|select(.role=="viewer")]|length')" 0
 
+	# The sweeper: a session whose token dies ends within a sweep (2 s).
+	curl -s -o "$T/out" -H 'Content-Type: application/json' --data-binary \
+		'{"first_name":"Léa","last_name":"Petit","email":"lea@example.org","job_title":"CEO","organization":"ACME","consent":true}' \
+		"$URL/api/webinars/$W/registrations"
+	JOIN2=$(jqo .token) JOIN2_ID=$(jqo .token_id)
+	sreq "$JOIN2" POST "/whep/$W" application/sdp "$SDP/chromium-recvonly.sdp"
+	RLOC=$(hdr Location)
+	check "a second viewer's WHEP session (201)" is "$status" 201
+	req DELETE "/api/webinars/$W/tokens/$JOIN2_ID" "" "$T/o"
+	check "the organizer revokes that viewer's join token" is "$status" 204
+	check "... and within seconds the relay no longer has the viewer" wait_for 8 sh -c \
+		"echo '{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}' | socat -t5 - UNIX-CONNECT:$RELAY_SOCK | jq -e '[.peers[]|select(.role==\"viewer\")]|length == 0' >/dev/null"
+	sreq "" DELETE "$RLOC"
+	check "... nor amphi-control the session (404)" is "$status" 404
+
+	# A session whose browser never connects: the relay drops the peer
+	# after 30 s without a consent check, the sweeper forgets the session.
+	sreq "$JOIN" POST "/whep/$W" application/sdp "$SDP/chromium-recvonly.sdp"
+	SLOC=$(hdr Location) t0=$(date +%s)
+	check "a WHEP session nobody connects (201)" is "$status" 201
+
 	req POST "/api/webinars/$W2/end" '{}' "$T/o"
 	check "webinar $W2 ends" is "$status/$(jqo .state)" 200/ended
 	sreq "" DELETE "$PLOC"
 	check "its WHEP session ended with it (404)" is "$status" 404
+
+	gone() { sreq "" PATCH "$SLOC" application/trickle-ice-sdpfrag "$T/trickle.frag"; [ "$status" = 404 ]; }
+	check "the unconnected session is forgotten once the relay drops its peer (30 s consent)" wait_for 50 gone
+	echo "  forgotten after $(( $(date +%s) - t0 )) s"
 fi
 
 # --- the relay down ----------------------------------------------------------------------
