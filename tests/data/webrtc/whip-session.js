@@ -194,7 +194,7 @@ async function waitFor(what, limitMs, cond) {
 	sum.peers_after_B_left = await relay({ cmd: 'webrtc.list', stream: `webinar-${cfg.webinar}` });
 
 	sum.leaveA = await A.evaluate(() => window.leave());
-	await sleep(1500);   // what was in flight drains
+	await sleep(2000);   // what was in flight drains
 	const e1 = (await st(C)).frames;
 	await sleep(3000);
 	const e2 = await st(C);
