@@ -1,0 +1,197 @@
+/* control/whip_offer.c with offers captured from Chromium (tests/data/sdp/):
+ * what webrtc.add is asked (role, ICE credentials, the browser's
+ * fingerprint, each served track's payload type and mid, the extension ids),
+ * the answer made from a relay reply (its port, fingerprint and SSRCs), the
+ * HTTP status and error code of each kind of bad offer, and the relay
+ * replies that must be refused.  The HTTP side is webrtc_http.sh. */
+#include "tests/harness.h"
+#include "control/whip_offer.h"
+
+#include <errno.h>
+
+#define UFRAG "Ab3+"
+#define PWD "0123456789abcdefghij/+"
+
+static char *load(const char *name)
+{
+	char path[512];
+	const char *top = getenv("AMPHI_TOP");
+	snprintf(path, sizeof path, "%s/tests/data/sdp/%s", top ? top : ".", name);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		SKIP("fixture %s missing", path);
+	static char bufs[2][16384];
+	static int next;
+	char *b = bufs[next++ % 2];
+	size_t n = fread(b, 1, sizeof bufs[0] - 1, f);
+	b[n] = 0;
+	fclose(f);
+	return b;
+}
+
+/* text without the lines containing what (static buffer). */
+static char *drop_lines(const char *text, const char *what)
+{
+	static char out[20000];
+	size_t o = 0;
+	for (const char *p = text; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p + 1) : strlen(p);
+		if (!memmem(p, n, what, strlen(what))) {
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	out[o] = 0;
+	return out;
+}
+
+static const struct whip_relay_peer relay = {
+	.host = "127.0.0.1", .port = 40001, .ssrc_audio = 0x1234, .ssrc_video = 0x5678,
+	.fingerprint = "sha-256 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+	               "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89",
+};
+
+TEST(whip_offer_to_relay_and_answer)
+{
+	const char *t = load("chromium-sendonly.sdp");
+	struct whip_offer o;
+	const char *error = NULL;
+	char reason[256], out[8192], err[256];
+
+	CHECK_INT(whip_offer_check(t, strlen(t), SDP_ROLE_WHIP, SDP_VIDEO_VP8, UFRAG, PWD, &o, &error,
+	                           reason, sizeof reason), ==, 0);
+	CHECK_STR(o.mids[0], "0");
+	CHECK_STR(o.mids[1], "1");
+	json_t *a = whip_offer_relay_args(&o, UFRAG, PWD);
+	CHECK_STR(json_string_value(json_object_get(a, "role")), "publisher");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(a, "ice"), "ufrag")), UFRAG);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(a, "ice"), "pwd")), PWD);
+	/* the browser's certificate, for the relay to check its DTLS client */
+	CHECK_STR(json_string_value(json_object_get(a, "fingerprint")),
+	          "sha-256 19:04:24:AD:A1:9C:13:AD:8B:98:F5:16:00:82:C6:DE:47:E7:5F:B5:85:90:A7:53:75:04:5B:3B:FD:86:CD:5D");
+	json_t *tr = json_object_get(a, "tracks");
+	CHECK_INT(json_array_size(tr), ==, 2);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(tr, 0), "kind")), "audio");
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(tr, 0), "pt")), ==, 111);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(tr, 0), "mid")), "0");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(tr, 1), "kind")), "video");
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(tr, 1), "pt")), ==, 96);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(tr, 1), "mid")), "1");
+	json_t *x = json_object_get(a, "extmap");
+	CHECK_INT(json_integer_value(json_object_get(x, "mid")), ==, 4);
+	CHECK_INT(json_integer_value(json_object_get(x, "transport-cc")), ==, 3);
+	CHECK_INT(json_integer_value(json_object_get(x, "abs-send-time")), ==, 2);
+	json_decref(a);
+
+	int n = whip_offer_answer(&o, UFRAG, PWD, &relay, "webinar-7", out, sizeof out, err, sizeof err);
+	CHECK_INT(n, >, 0);
+	CHECK(strstr(out, "a=candidate:1 1 udp 2130706431 127.0.0.1 40001 typ host\r\n") != NULL);
+	CHECK(strstr(out, "a=fingerprint:sha-256 AB:CD:EF:01:23") != NULL);
+	CHECK(strstr(out, "a=ice-ufrag:" UFRAG "\r\n") != NULL);
+	CHECK(strstr(out, "a=recvonly\r\n") != NULL);
+	CHECK(strstr(out, "a=ssrc:") == NULL);   /* WHIP: the browser sends, nothing to announce */
+	whip_offer_free(&o);
+}
+
+TEST(whep_answer_announces_the_relay_ssrcs)
+{
+	const char *t = load("chromium-recvonly.sdp");
+	struct whip_offer o;
+	const char *error = NULL;
+	char reason[256], out[8192], err[256];
+
+	CHECK_INT(whip_offer_check(t, strlen(t), SDP_ROLE_WHEP, SDP_VIDEO_H264, UFRAG, PWD, &o, &error,
+	                           reason, sizeof reason), ==, 0);
+	json_t *a = whip_offer_relay_args(&o, UFRAG, PWD);
+	CHECK_STR(json_string_value(json_object_get(a, "role")), "viewer");
+	/* this offer has video first: mid 0 is video, with an H.264 payload type */
+	json_t *v = json_array_get(json_object_get(a, "tracks"), 0);
+	CHECK_STR(json_string_value(json_object_get(v, "kind")), "video");
+	CHECK_STR(json_string_value(json_object_get(v, "mid")), "0");
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(a, "extmap"), "mid")), ==, 9);
+	json_decref(a);
+	int n = whip_offer_answer(&o, UFRAG, PWD, &relay, "webinar-7", out, sizeof out, err, sizeof err);
+	CHECK_INT(n, >, 0);
+	CHECK(strstr(out, "a=ssrc:4660 cname:amphi\r\n") != NULL);    /* 0x1234 */
+	CHECK(strstr(out, "a=ssrc:22136 msid:webinar-7 amphi-video\r\n") != NULL);   /* 0x5678 */
+	CHECK(strstr(out, "a=sendonly\r\n") != NULL);
+	/* a relay reply without SSRCs cannot make a WHEP answer */
+	struct whip_relay_peer no_ssrc = relay;
+	no_ssrc.ssrc_audio = no_ssrc.ssrc_video = 0;
+	CHECK_INT(whip_offer_answer(&o, UFRAG, PWD, &no_ssrc, "webinar-7", out, sizeof out, err, sizeof err), <, 0);
+	whip_offer_free(&o);
+}
+
+TEST(bad_offers_get_status_and_reason)
+{
+	const char *t = load("chromium-sendonly.sdp");
+	struct whip_offer o;
+	const char *error = NULL;
+	char reason[256];
+
+	CHECK_INT(whip_offer_check("", 0, SDP_ROLE_WHIP, SDP_VIDEO_VP8, UFRAG, PWD, &o, &error, reason,
+	                           sizeof reason), ==, 400);
+	CHECK_STR(error, "malformed_offer");
+	CHECK_INT(whip_offer_check("v=0\r\nbogus\r\n", 12, SDP_ROLE_WHIP, SDP_VIDEO_VP8, UFRAG, PWD, &o, &error,
+	                           reason, sizeof reason), ==, 400);
+	CHECK_STR(error, "malformed_offer");
+	CHECK(strncmp(reason, "line ", 5) == 0);
+	char *nob = drop_lines(t, "a=group:BUNDLE");
+	CHECK_INT(whip_offer_check(nob, strlen(nob), SDP_ROLE_WHIP, SDP_VIDEO_VP8, UFRAG, PWD, &o, &error,
+	                           reason, sizeof reason), ==, 422);
+	CHECK_STR(error, "unusable_offer");
+	CHECK(strstr(reason, "BUNDLE") != NULL);
+	char *nov = drop_lines(t, "VP8");
+	CHECK_INT(whip_offer_check(nov, strlen(nov), SDP_ROLE_WHIP, SDP_VIDEO_VP8, UFRAG, PWD, &o, &error,
+	                           reason, sizeof reason), ==, 422);
+	CHECK_STR(error, "no_common_codec");
+	CHECK(strstr(reason, "VP8") != NULL);
+	/* the browser sends: nothing for a WHEP viewer to receive */
+	CHECK_INT(whip_offer_check(t, strlen(t), SDP_ROLE_WHEP, SDP_VIDEO_VP8, UFRAG, PWD, &o, &error,
+	                           reason, sizeof reason), ==, 422);
+	CHECK_STR(error, "unusable_offer");
+	/* bad local credentials are this process's fault, not the offer's */
+	CHECK_INT(whip_offer_check(t, strlen(t), SDP_ROLE_WHIP, SDP_VIDEO_VP8, "x", PWD, &o, &error,
+	                           reason, sizeof reason), ==, 500);
+}
+
+TEST(relay_replies)
+{
+	static const char *const bad[] = {
+		"{}",
+		"{\"host\":\"127.0.0.1\",\"fingerprint\":\"sha-256 AB\"}",                           /* no port */
+		"{\"host\":\"127.0.0.1\",\"port\":70000,\"fingerprint\":\"sha-256 AB\"}",
+		"{\"host\":\"127.0.0.1\",\"port\":\"40000\",\"fingerprint\":\"sha-256 AB\"}",
+		"{\"host\":\"\",\"port\":40000,\"fingerprint\":\"sha-256 AB\"}",
+		"{\"host\":\"127.0.0.1\",\"port\":40000}",                                         /* no fingerprint */
+		"{\"host\":\"127.0.0.1\",\"port\":40000,\"fingerprint\":\"sha-256 AB\",\"ssrcs\":{\"audio\":-1,\"video\":2}}",
+		"{\"host\":\"127.0.0.1\",\"port\":40000,\"fingerprint\":\"sha-256 AB\",\"ssrcs\":{\"audio\":1,\"video\":4294967296}}",
+	};
+	struct whip_relay_peer rp;
+
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		json_t *j = json_loads(bad[i], 0, NULL);
+		CHECK(j != NULL);
+		CHECK_INT(whip_relay_reply_parse(j, &rp), ==, -EPROTO);
+		json_decref(j);
+	}
+	json_t *j = json_loads("{\"peer\":\"p\",\"worker\":1,\"host\":\"127.0.0.1\",\"port\":40001,"
+	                       "\"fingerprint\":\"sha-256 AB:CD\",\"ssrcs\":{\"audio\":4294967295,\"video\":7}}", 0, NULL);
+	CHECK_INT(whip_relay_reply_parse(j, &rp), ==, 0);
+	CHECK_STR(rp.host, "127.0.0.1");
+	CHECK_INT(rp.port, ==, 40001);
+	CHECK_STR(rp.fingerprint, "sha-256 AB:CD");
+	CHECK(rp.ssrc_audio == 4294967295u && rp.ssrc_video == 7);
+	json_decref(j);
+}
+
+int main(void)
+{
+	RUN(whip_offer_to_relay_and_answer);
+	RUN(whep_answer_announces_the_relay_ssrcs);
+	RUN(bad_offers_get_status_and_reason);
+	RUN(relay_replies);
+	return harness_done();
+}
