@@ -45,6 +45,7 @@ struct session {
 	char host[64];                     /* the answer's candidate (the peer's worker) */
 	uint16_t port;
 	char mids[WHIP_MAX_MIDS][33];           /* the bundled mids the answer served */
+	bool restarting;                   /* an ICE restart is between its relay call and its answer */
 	struct session *next;
 };
 
@@ -498,7 +499,7 @@ static void session_patch(struct http_req *req, bool publish)
 	char err[512], ufrag[16], pwd[32], body[1024];
 	json_t *extra, *resp = NULL;
 	int64_t webinar;
-	bool mid_ok = false;
+	bool mid_ok = false, busy;
 	int r, n;
 
 	cors(req);
@@ -548,12 +549,39 @@ static void session_patch(struct http_req *req, bool publish)
 		http_error(req, 400, "malformed_fragment", "an ICE restart needs both a=ice-ufrag and a=ice-pwd");
 		goto out;
 	}
+	/* One restart at a time per session: two racing ones could leave the
+	 * relay with the credentials of one and the answer with the other's. */
+	pthread_mutex_lock(&wh->lock);
+	pp = session_find(wh, copy.id, webinar, publish);
+	busy = pp && (*pp)->restarting;
+	if (pp && !busy)
+		(*pp)->restarting = true;
+	pthread_mutex_unlock(&wh->lock);
+	if (!pp || busy) {
+		http_error(req, pp ? 409 : 404, pp ? "conflict" : "not_found",
+		           pp ? "an ICE restart of this session is in progress" : "the session ended meanwhile");
+		goto out;
+	}
 	ice_credentials(ufrag, pwd);
 	extra = json_pack("{s:{s:s,s:s}}", "ice", "ufrag", ufrag, "pwd", pwd);
 	r = relay_peer_cmd(ctx, "webrtc.restart", webinar, copy.peer, extra, &resp, err, sizeof err);
 	wipe_ice_pwd(extra);
 	json_decref(extra);
 	json_decref(resp);
+	pthread_mutex_lock(&wh->lock);
+	pp = session_find(wh, copy.id, webinar, publish);
+	if (pp) {
+		(*pp)->restarting = false;
+		if (!r) {
+			snprintf((*pp)->local_ufrag, sizeof (*pp)->local_ufrag, "%s", ufrag);
+			snprintf((*pp)->local_pwd, sizeof (*pp)->local_pwd, "%s", pwd);
+			snprintf((*pp)->remote_ufrag, sizeof (*pp)->remote_ufrag, "%s", f.ice_ufrag);
+			snprintf((*pp)->remote_pwd, sizeof (*pp)->remote_pwd, "%s", f.ice_pwd);
+			new_etag((*pp)->etag);
+			snprintf(copy.etag, sizeof copy.etag, "%s", (*pp)->etag);
+		}
+	}
+	pthread_mutex_unlock(&wh->lock);
 	if (r == -EPROTO && strstr(err, "no such peer")) {
 		/* the relay dropped it (consent expired): the session is over */
 		struct session *s = session_take(wh, copy.id, webinar, publish);
@@ -567,17 +595,6 @@ static void session_patch(struct http_req *req, bool publish)
 		relay_failed(req, r, err);
 		goto out;
 	}
-	pthread_mutex_lock(&wh->lock);
-	pp = session_find(wh, copy.id, webinar, publish);
-	if (pp) {
-		snprintf((*pp)->local_ufrag, sizeof (*pp)->local_ufrag, "%s", ufrag);
-		snprintf((*pp)->local_pwd, sizeof (*pp)->local_pwd, "%s", pwd);
-		snprintf((*pp)->remote_ufrag, sizeof (*pp)->remote_ufrag, "%s", f.ice_ufrag);
-		snprintf((*pp)->remote_pwd, sizeof (*pp)->remote_pwd, "%s", f.ice_pwd);
-		new_etag((*pp)->etag);
-		snprintf(copy.etag, sizeof copy.etag, "%s", (*pp)->etag);
-	}
-	pthread_mutex_unlock(&wh->lock);
 	if (!pp) {
 		http_error(req, 404, "not_found", "the session ended meanwhile");
 		goto out;
