@@ -3,7 +3,8 @@
  *   amphi-bench fanout --viewers N --bitrate BPS --packet-size BYTES --seconds S
  *                      --suite gcm|cm [--transport sdes|webrtc] [--json FILE]
  *                      [--relay SOCKET] [--workers N] [--port-base P]
- *                      [--handshake-window N]
+ *                      [--handshake-window N] [--consent-interval MS]
+ *                      [--whep URL [--token T]]
  *                      [--ramp [--slo-loss F] [--slo-p99-ms MS] [--max-viewers N]]
  *                      [--report FILE.html]
  *
@@ -40,6 +41,7 @@
 #include "bench/report.h"
 #include "bench/viewers.h"
 #include "bench/webrtc.h"
+#include "bench/whep.h"
 #include "common/ctl.h"
 
 enum { DECRYPT_BUDGET = 20000 };
@@ -53,6 +55,9 @@ struct opts {
 	int webrtc;             /* --transport webrtc */
 	unsigned hs_window;     /* --handshake-window: WebRTC peers handshaking at once */
 	unsigned consent_ms;    /* --consent-interval: WebRTC consent checks (RFC 7675: 5 s) */
+	const char *whep;       /* --whep URL: viewers through a real WHEP endpoint */
+	struct whep_url whep_url;
+	const char *token;      /* --token: WHEP bearer (a join token) */
 	struct dtls_client_ctx *dtls;  /* the WebRTC viewers' certificate (webrtc only) */
 	const char *json;
 	const char *relay;      /* control socket of a running relay, or NULL */
@@ -70,7 +75,8 @@ static void usage(FILE *f)
 	"usage: amphi-bench fanout --viewers N --bitrate BPS --packet-size BYTES --seconds S\n"
 	"                          --suite gcm|cm [--transport sdes|webrtc] [--json FILE]\n"
 	"                          [--relay SOCKET] [--workers N] [--port-base P]\n"
-	"                          [--handshake-window N]\n"
+	"                          [--handshake-window N] [--consent-interval MS]\n"
+	"                          [--whep URL [--token T]]\n"
 	"\n"
 	"Measures the relay's fan-out: one synthetic publisher at BPS bit/s in BYTES-byte\n"
 	"SRTP packets, N SDES or WebRTC viewers that decrypt what they receive, the relay's CPU time\n"
@@ -92,6 +98,11 @@ static void usage(FILE *f)
 	"  --handshake-window N  WebRTC viewers handshaking at once (default 16)\n"
 	"  --consent-interval MS WebRTC consent checks (default 5000; the relay drops a\n"
 	"                   peer after 30 s without one)\n"
+	"  --whep URL       WebRTC viewers through a real WHEP endpoint (http://host:port\n"
+	"                   /whep/{webinar}; --token T: the join token) instead of\n"
+	"                   webrtc.add: the stack's own publisher feeds it, so the bench\n"
+	"                   publishes nothing; loss from RTP sequence numbers, no latency;\n"
+	"                   needs --relay SOCKET (the stack's relay, for its CPU and stats)\n"
 	"  --json FILE      also write the JSON object to FILE\n"
 	"  --report FILE    also write an HTML page with SVG plots of the run(s)\n"
 	"  --ramp           start at N viewers and double until loss > --slo-loss\n"
@@ -153,6 +164,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->webrtc = !strcmp(val, "webrtc");
 		else if (!strcmp(a, "--handshake-window") && !parse_num(val, 1, 1024, &v))
 			o->hs_window = (unsigned)v;
+		else if (!strcmp(a, "--whep") && whep_url_parse(val, &o->whep_url) == 0)
+			o->whep = val;
+		else if (!strcmp(a, "--token"))
+			o->token = val;
 		else if (!strcmp(a, "--consent-interval") && !parse_num(val, 100, 25000, &v))
 			o->consent_ms = (unsigned)v;
 		else if (!strcmp(a, "--json"))
@@ -179,6 +194,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (!o->viewers || !o->bitrate || !o->packet_size || !o->seconds || o->gcm < 0) {
 		fprintf(stderr, "amphi-bench: --viewers, --bitrate, --packet-size, --seconds "
 		                "and --suite are required\n");
+		return -EINVAL;
+	}
+	if (o->whep && (!o->webrtc || !o->relay || o->ramp)) {
+		fprintf(stderr, "amphi-bench: --whep needs --transport webrtc and --relay SOCKET (the "
+		                "stack's relay, for its CPU time), and no --ramp\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -389,19 +409,49 @@ static int attach_sdes(const struct opts *o, struct relay *rl, const char *id,
 	return 0;
 }
 
-/* WebRTC viewers through webrtc.add: the bench picks the relay's ICE
- * credentials (as amphi-control does for a WHEP answer) and gives its own
- * certificate's fingerprint; each viewer's socket is connected to the port
- * the relay names, then all handshake (bench/webrtc.h).  The phase's timing
- * and the relay's CPU time over it go into *hs (a new object). */
-static int attach_webrtc(const struct opts *o, struct relay *rl, const char *id,
-                         struct viewers *vs, unsigned nv, json_t **hs)
+/* The handshakes of every viewer (bench/webrtc.h), once each one's socket
+ * is connected to its relay port; the phase's timing and the relay's CPU
+ * time over it (nothing else runs then) go into *hs (a new object). */
+static int handshake_phase(const struct opts *o, struct relay *rl, struct viewers *vs,
+                           struct webrtc_peer *peers, unsigned nv, json_t **hs)
 {
-	struct webrtc_peer *peers = calloc(nv, sizeof *peers);
 	struct webrtc_opts wo = { .window = o->hs_window, .gcm = o->gcm,
 	                          .consent_ms = o->consent_ms };
 	struct webrtc_result wr;
 	struct proc_cpu c0, c1, cd;
+
+	proc_cpu_read(rl->pid, &c0);
+	if (webrtc_connect(vs, o->dtls, peers, nv, &wo, &wr) < 0) {
+		fprintf(stderr, "amphi-bench: the WebRTC handshake phase could not run\n");
+		return -1;
+	}
+	proc_cpu_read(rl->pid, &c1);
+	proc_cpu_diff(&c0, &c1, &cd);
+	fprintf(stderr, "amphi-bench: %u WebRTC viewers connected, %u failed, in %.2f s\n",
+	        wr.connected, wr.failed, wr.wall_s);
+	*hs = json_pack("{s:I, s:I, s:I, s:f, s:f, s:{s:I, s:I, s:I}, s:I, s:I, s:f, s:I}",
+	                "connected", (json_int_t)wr.connected,
+	                "failed", (json_int_t)wr.failed,
+	                "wrong_profile", (json_int_t)wr.wrong_profile,
+	                "wall_s", wr.wall_s,
+	                "per_s", wr.wall_s > 0 ? wr.connected / wr.wall_s : 0,
+	                "time_us", "p50", (json_int_t)wr.p50_us, "p99", (json_int_t)wr.p99_us,
+	                "max", (json_int_t)wr.max_us,
+	                "stun_sent", (json_int_t)wr.stun_sent,
+	                "stun_errors", (json_int_t)wr.stun_errors,
+	                "relay_cpu_s", cd.cpu_s,
+	                "window", (json_int_t)(o->hs_window ? o->hs_window : 16));
+	return 0;
+}
+
+/* WebRTC viewers through webrtc.add: the bench picks the relay's ICE
+ * credentials (as amphi-control does for a WHEP answer) and gives its own
+ * certificate's fingerprint; each viewer's socket is connected to the port
+ * the relay names, then all handshake. */
+static int attach_webrtc(const struct opts *o, struct relay *rl, const char *id,
+                         struct viewers *vs, unsigned nv, json_t **hs)
+{
+	struct webrtc_peer *peers = calloc(nv, sizeof *peers);
 	int rc = -1;
 
 	if (!peers)
@@ -438,31 +488,206 @@ static int attach_webrtc(const struct opts *o, struct relay *rl, const char *id,
 		}
 		json_decref(resp);
 	}
-	proc_cpu_read(rl->pid, &c0);
-	if (webrtc_connect(vs, o->dtls, peers, nv, &wo, &wr) < 0) {
-		fprintf(stderr, "amphi-bench: the WebRTC handshake phase could not run\n");
-		goto out;
-	}
-	proc_cpu_read(rl->pid, &c1);
-	proc_cpu_diff(&c0, &c1, &cd);
-	fprintf(stderr, "amphi-bench: %u WebRTC viewers connected, %u failed, in %.2f s\n",
-	        wr.connected, wr.failed, wr.wall_s);
-	*hs = json_pack("{s:I, s:I, s:I, s:f, s:f, s:{s:I, s:I, s:I}, s:I, s:I, s:f, s:I}",
-	                "connected", (json_int_t)wr.connected,
-	                "failed", (json_int_t)wr.failed,
-	                "wrong_profile", (json_int_t)wr.wrong_profile,
-	                "wall_s", wr.wall_s,
-	                "per_s", wr.wall_s > 0 ? wr.connected / wr.wall_s : 0,
-	                "time_us", "p50", (json_int_t)wr.p50_us, "p99", (json_int_t)wr.p99_us,
-	                "max", (json_int_t)wr.max_us,
-	                "stun_sent", (json_int_t)wr.stun_sent,
-	                "stun_errors", (json_int_t)wr.stun_errors,
-	                "relay_cpu_s", cd.cpu_s,
-	                "window", (json_int_t)(o->hs_window ? o->hs_window : 16));
-	rc = 0;
+	rc = handshake_phase(o, rl, vs, peers, nv, hs);
 out:
 	free(peers);
 	return rc;
+}
+
+/* Sums from one stats answer: the per-worker pkts_out (every stream and
+ * viewer) and the streams' pkts_in (authenticated RTP from publishers). */
+static int relay_totals(struct ctl_client *cl, double *pkts_out, double *pkts_in)
+{
+	json_t *st = relay_call(cl, json_pack("{s:s}", "cmd", "stats")), *w;
+	size_t i;
+
+	*pkts_out = *pkts_in = 0;
+	if (!st)
+		return -1;
+	json_array_foreach(json_object_get(st, "workers"), i, w)
+		*pkts_out += json_number_value(json_object_get(w, "pkts_out"));
+	json_array_foreach(json_object_get(st, "streams"), i, w)
+		*pkts_in += json_number_value(json_object_get(w, "pkts_in"));
+	json_decref(st);
+	return 0;
+}
+
+/* --whep: nv viewers POST the bench's offer to a real WHEP endpoint, take
+ * the relay's credentials, fingerprint and port from each answer, then
+ * handshake as above.  *locations gets each session URL (NULL when the POST
+ * failed; freed by the caller); *refused counts the POSTs that failed,
+ * *statuses (a new object) counts the answers by HTTP status. */
+static int attach_whep(const struct opts *o, struct relay *rl, struct viewers *vs, unsigned nv,
+                       char **locations, unsigned *refused, json_t **statuses, json_t **hs)
+{
+	struct webrtc_peer *peers = calloc(nv, sizeof *peers);
+	char *offer = malloc(8192), *buf = malloc(WHEP_BODY_MAX);
+	int rc = -1;
+
+	*refused = 0;
+	*statuses = json_object();
+	if (!peers || !offer || !buf)
+		goto out;
+	for (unsigned i = 0; i < nv; i++) {
+		struct webrtc_peer *p = &peers[i];
+		struct http_response r;
+		struct whep_answer a;
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		char pwd[32], err[128], code[8];
+		int hr;
+
+		webrtc_ice_chars(p->own_ufrag, 8);
+		webrtc_ice_chars(pwd, 24);
+		if (whep_offer_build(offer, 8192, p->own_ufrag, pwd, dtls_client_ctx_fingerprint(o->dtls)) < 0)
+			goto out;
+		hr = whep_http(&o->whep_url, "POST", NULL, o->token, "application/sdp", offer, buf,
+		               WHEP_BODY_MAX, &r, 5000);
+		snprintf(code, sizeof code, "%d", hr < 0 ? 0 : r.status);
+		json_object_set_new(*statuses, code, json_integer(
+		                    json_integer_value(json_object_get(*statuses, code)) + 1));
+		if (hr < 0 || r.status != 201) {
+			if (*refused == 0)
+				fprintf(stderr, "amphi-bench: WHEP POST %s: %s\n", o->whep,
+				        hr < 0 ? strerror(-hr) : "not 201 Created");
+			(*refused)++;
+			continue;               /* its socket stays unconnected: a failed viewer */
+		}
+		if (r.location[0])
+			locations[i] = strdup(r.location);
+		if (whep_answer_parse(r.body, r.body_len, &a, err, sizeof err) < 0 ||
+		    addr_make(a.host, a.port, &ss, &sl) < 0 ||
+		    viewers_connect(vs, i, (struct sockaddr *)&ss, sl) < 0) {
+			fprintf(stderr, "amphi-bench: WHEP answer %u unusable: %s\n", i, err);
+			(*refused)++;
+			continue;
+		}
+		snprintf(p->relay_ufrag, sizeof p->relay_ufrag, "%s", a.ufrag);
+		snprintf(p->relay_pwd, sizeof p->relay_pwd, "%s", a.pwd);
+		snprintf(p->fingerprint, sizeof p->fingerprint, "%s", a.fingerprint);
+	}
+	rc = handshake_phase(o, rl, vs, peers, nv, hs);
+out:
+	free(peers);
+	free(offer);
+	free(buf);
+	return rc;
+}
+
+/* One --whep run: the stack's own publisher feeds the webinar, so there is
+ * no stream to create and nothing to publish; loss comes from the RTP
+ * sequence numbers each viewer saw, egress from the relay's total pkts_out
+ * (every stream and viewer of that relay, which the run should have to
+ * itself), and there is no latency (the real publisher stamps no send time). */
+static json_t *whep_step(const struct opts *o, struct relay *rl, unsigned nv)
+{
+	struct viewers *vs = NULL;
+	struct ceiling_result ceil, ceil_uring, ceil_send;
+	struct viewers_result vr;
+	struct proc_cpu c0, c1, cd;
+	uint16_t *ports = NULL;
+	char **locations = calloc(nv, sizeof *locations);
+	json_t *out = NULL, *hs = NULL, *ws0, *ws1 = NULL, *statuses = NULL, *per = NULL;
+	unsigned refused = 0, stride;
+	double out0, out1, in0, in1, w0, w1;
+
+	ws0 = relay_webrtc_stats(rl->cl);
+	if (!locations || viewers_open(&vs, nv, 0) < 0 || !(ports = calloc(nv, sizeof *ports))) {
+		fprintf(stderr, "amphi-bench: cannot open %u viewer sockets\n", nv);
+		goto out;
+	}
+	for (unsigned i = 0; i < nv; i++)
+		ports[i] = viewers_port(vs, i);
+	/* the raw ceiling as in fanout_step: the better of both forms */
+	if (viewers_start(vs, 0) < 0 ||
+	    ceiling_run(ports, nv, o->packet_size, o->seconds < 3 ? o->seconds / 2 : 1.5,
+	                CEILING_URING, &ceil_uring) < 0 ||
+	    ceiling_run(ports, nv, o->packet_size, o->seconds < 3 ? o->seconds / 2 : 1.5,
+	                CEILING_SEND, &ceil_send) < 0) {
+		fprintf(stderr, "amphi-bench: raw ceiling run failed\n");
+		goto out;
+	}
+	ceil = ceil_uring.pps_per_cpu_s > ceil_send.pps_per_cpu_s ? ceil_uring : ceil_send;
+	viewers_stop(vs, &vr);
+	if (attach_whep(o, rl, vs, nv, locations, &refused, &statuses, &hs) < 0)
+		goto out;
+	viewers_set_stamped(vs, 0);
+	stride = (unsigned)((double)o->bitrate / 8 / (double)o->packet_size *
+	                    nv / DECRYPT_BUDGET) + 1;
+	if (viewers_start(vs, stride) < 0)
+		goto out;
+	relay_totals(rl->cl, &out0, &in0);
+	proc_cpu_read(rl->pid, &c0);
+	w0 = wall_s();
+	sleep_s(o->seconds);
+	proc_cpu_read(rl->pid, &c1);
+	w1 = wall_s();
+	relay_totals(rl->cl, &out1, &in1);
+	viewers_stop(vs, &vr);
+	ws1 = relay_webrtc_stats(rl->cl);
+	proc_cpu_diff(&c0, &c1, &cd);
+	per = json_array();
+	for (unsigned i = 0; i < nv; i++)
+		json_array_append_new(per, json_integer((json_int_t)viewers_received(vs, i)));
+	{
+		double egress = out1 - out0, pps_cpu = cd.cpu_s > 0 ? egress / cd.cpu_s : 0;
+		double loss = vr.expected_by_seq ? 1.0 - (double)vr.datagrams / (double)vr.expected_by_seq : 1;
+
+		if (loss < 0)
+			loss = 0;
+		out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f,"
+		                " s:{s:I, s:I, s:I}, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+		                " s:o, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:{s:s, s:I, s:o}}",
+		                "bench", "fanout", "transport", "webrtc", "suite", keys_suite_name(o->gcm),
+		                "viewers", (json_int_t)nv, "bitrate", (json_int_t)o->bitrate,
+		                "packet_size", (json_int_t)o->packet_size, "seconds", o->seconds,
+		                "egress_pps", egress / (w1 - w0), "relay_cpu_s", cd.cpu_s,
+		                "egress_pps_per_cpu_s", pps_cpu,
+		                "raw_ceiling_pps_per_cpu_s", ceil.pps_per_cpu_s,
+		                "ratio", ceil.pps_per_cpu_s > 0 ? pps_cpu / ceil.pps_per_cpu_s : 0,
+		                "loss", loss,
+		                "latency_us", "p50", (json_int_t)0, "p99", (json_int_t)0, "max", (json_int_t)0,
+		                "latency_measured", 0,
+		                "relay_pkts_out", (json_int_t)egress,
+		                "relay_pkts_in", (json_int_t)(in1 - in0),
+		                "received", (json_int_t)vr.datagrams,
+		                "expected_by_seq", (json_int_t)vr.expected_by_seq,
+		                "decrypted", (json_int_t)vr.decrypted,
+		                "decrypt_stride", (json_int_t)stride,
+		                "auth_fail", (json_int_t)vr.auth_fail,
+		                "rtcp_received", (json_int_t)vr.rtcp,
+		                "min_received_per_viewer", (json_int_t)vr.min_per_viewer,
+		                "max_received_per_viewer", (json_int_t)vr.max_per_viewer,
+		                "received_per_viewer", per,
+		                "relay_wall_s", w1 - w0,
+		                "handshake", hs,
+		                "consent", "sent", (json_int_t)vr.consent_sent, "ok", (json_int_t)vr.consent_ok,
+		                "bad", (json_int_t)vr.consent_bad,
+		                "relay_webrtc", ws0 && ws1 ? webrtc_stats_diff(ws0, ws1) : json_object(),
+		                "whep", "url", o->whep, "refused", (json_int_t)refused, "status", statuses);
+		per = hs = statuses = NULL;
+	}
+out:
+	for (unsigned i = 0; locations && i < nv; i++) {
+		if (locations[i]) {
+			char buf[2048];
+			struct http_response r;
+
+			/* the session ends: the relay drops the peer */
+			(void)whep_http(&o->whep_url, "DELETE", locations[i], o->token, NULL, NULL, buf,
+			                sizeof buf, &r, 5000);
+			free(locations[i]);
+		}
+	}
+	free(locations);
+	viewers_close(vs);
+	free(ports);
+	json_decref(hs);
+	json_decref(per);
+	json_decref(statuses);
+	json_decref(ws0);
+	json_decref(ws1);
+	return out;
 }
 
 /* One fan-out run with nv viewers: the result object, or NULL. */
@@ -718,7 +943,7 @@ static int fanout(struct opts *o)
 	if (o->ramp) {
 		out = fanout_ramp(o, &rl, steps);
 	} else {
-		out = fanout_step(o, &rl, o->viewers, 0);
+		out = o->whep ? whep_step(o, &rl, o->viewers) : fanout_step(o, &rl, o->viewers, 0);
 		if (out)
 			json_array_append(steps, out);
 	}

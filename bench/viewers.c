@@ -34,6 +34,13 @@ struct viewer {
 	char pwd[72];           /* the relay's ice-pwd: signs requests and answers */
 	uint8_t txid[ICE_CLIENT_TXID_LEN];  /* of the check in flight */
 	uint64_t next_check_ns;
+	/* RFC 3550 A.1 sequence accounting for up to two SSRCs (audio, video) */
+	struct seqs {
+		uint32_t ssrc;
+		uint16_t base, max;
+		uint32_t cycles;
+		bool used;
+	} seq[2];
 };
 
 struct viewers {
@@ -42,7 +49,9 @@ struct viewers {
 	int ep;
 	pthread_t thread;
 	atomic_bool stop;
+	atomic_bool quiet;      /* no new consent checks: the last answers are coming in */
 	unsigned stride;        /* decrypt every stride-th packet; 0: none */
+	int unstamped;          /* the payloads carry no send time */
 	/* written by the receiver thread only, read after the join */
 	uint64_t datagrams, decrypted, auth_fail, replayed, rtcp;
 	uint64_t consent_sent, consent_ok, consent_bad, other;
@@ -126,6 +135,16 @@ int viewers_set_consent(struct viewers *vs, unsigned i, const char *username, co
 	return 0;
 }
 
+void viewers_set_stamped(struct viewers *vs, int stamped)
+{
+	vs->unstamped = !stamped;
+}
+
+uint64_t viewers_received(const struct viewers *vs, unsigned i)
+{
+	return vs->v[i].datagrams;
+}
+
 int viewers_set_key(struct viewers *vs, unsigned i, int gcm, const uint8_t *key)
 {
 	if (vs->v[i].srtp)
@@ -178,7 +197,7 @@ static void consent_sweep(struct viewers *vs, uint64_t now)
 {
 	uint8_t req[ICE_CLIENT_REQUEST_MAX];
 
-	if (now < vs->next_sweep_ns)
+	if (now < vs->next_sweep_ns || atomic_load(&vs->quiet))
 		return;
 	vs->next_sweep_ns = now + 100000000u;
 	for (unsigned i = 0; i < vs->n; i++) {
@@ -194,6 +213,50 @@ static void consent_sweep(struct viewers *vs, uint64_t now)
 		if (len > 0 && send(v->fd, req, (size_t)len, MSG_DONTWAIT) == len)
 			vs->consent_sent++;
 	}
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The highest sequence number seen per SSRC, with wraps (RFC 3550 A.1,
+ * without its probation: the relay is a known source). */
+static void seq_note(struct viewer *v, const uint8_t *p, size_t len)
+{
+	uint32_t ssrc;
+	uint16_t sq;
+
+	if (len < 12)
+		return;
+	ssrc = rd32(p + 8);
+	sq = (uint16_t)(p[2] << 8 | p[3]);
+	for (int k = 0; k < 2; k++) {
+		struct seqs *s = &v->seq[k];
+
+		if (!s->used) {
+			*s = (struct seqs){ .ssrc = ssrc, .base = sq, .max = sq, .used = true };
+			return;
+		}
+		if (s->ssrc != ssrc)
+			continue;
+		if ((uint16_t)(sq - s->max) < 0x8000) {
+			if (sq < s->max)
+				s->cycles += 65536;
+			s->max = sq;
+		}
+		return;
+	}
+}
+
+static uint64_t seq_expected(const struct viewer *v)
+{
+	uint64_t n = 0;
+
+	for (int k = 0; k < 2; k++)
+		if (v->seq[k].used)
+			n += (uint64_t)v->seq[k].cycles + v->seq[k].max - v->seq[k].base + 1;
+	return n;
 }
 
 static void on_packet(struct viewers *vs, struct viewer *v, uint8_t *p, size_t len)
@@ -215,6 +278,7 @@ static void on_packet(struct viewers *vs, struct viewer *v, uint8_t *p, size_t l
 		return;
 	}
 	vs->datagrams++;
+	seq_note(v, p, len);
 	if (!vs->stride || v->datagrams++ % vs->stride)
 		return;
 	st = srtp_unprotect(v->srtp, p, &n);
@@ -231,7 +295,7 @@ static void on_packet(struct viewers *vs, struct viewer *v, uint8_t *p, size_t l
 	hl = 12 + 4 * (size_t)(p[0] & 0x0f);
 	if ((p[0] & 0x10) && (size_t)n >= hl + 4)
 		hl += 4 + 4 * (size_t)(p[hl + 2] << 8 | p[hl + 3]);
-	if ((size_t)n >= hl + VIEWERS_STAMP_LEN && vs->nsamples < vs->max_samples) {
+	if (!vs->unstamped && (size_t)n >= hl + VIEWERS_STAMP_LEN && vs->nsamples < vs->max_samples) {
 		uint64_t sent = rd64(p + hl), now = mono_ns();
 
 		if (now >= sent)
@@ -288,8 +352,10 @@ int viewers_start(struct viewers *vs, unsigned stride)
 		if (stride && !vs->v[i].srtp)
 			return -EINVAL;
 		vs->v[i].decrypted = vs->v[i].datagrams = 0;
+		memset(vs->v[i].seq, 0, sizeof vs->v[i].seq);
 	}
 	atomic_store(&vs->stop, false);
+	atomic_store(&vs->quiet, false);
 	return -pthread_create(&vs->thread, NULL, receiver, vs);
 }
 
@@ -318,6 +384,16 @@ uint32_t viewers_percentile(uint32_t *v, size_t n, double p)
 
 void viewers_stop(struct viewers *vs, struct viewers_result *r)
 {
+	/* WebRTC: the answers to the last consent checks arrive within a loaded
+	 * machine's scheduling delay; wait for them before counting */
+	atomic_store(&vs->quiet, true);
+	for (unsigned i = 0; i < vs->n; i++)
+		if (vs->v[i].interval_ms) {
+			struct timespec ts = { 0, 200000000 };
+
+			nanosleep(&ts, NULL);
+			break;
+		}
 	atomic_store(&vs->stop, true);
 	pthread_join(vs->thread, NULL);
 	memset(r, 0, sizeof *r);
@@ -331,9 +407,13 @@ void viewers_stop(struct viewers *vs, struct viewers_result *r)
 	r->consent_bad = vs->consent_bad;
 	r->other = vs->other;
 	r->min_per_viewer = vs->n ? UINT64_MAX : 0;
-	for (unsigned i = 0; i < vs->n; i++)
+	for (unsigned i = 0; i < vs->n; i++) {
 		if (vs->v[i].datagrams < r->min_per_viewer)
 			r->min_per_viewer = vs->v[i].datagrams;
+		if (vs->v[i].datagrams > r->max_per_viewer)
+			r->max_per_viewer = vs->v[i].datagrams;
+		r->expected_by_seq += seq_expected(&vs->v[i]);
+	}
 	r->samples = vs->nsamples;
 	r->p50_us = viewers_percentile(vs->samples, vs->nsamples, 50);
 	r->p99_us = viewers_percentile(vs->samples, vs->nsamples, 99);

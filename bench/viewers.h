@@ -30,6 +30,10 @@ struct viewers_result {
 	uint64_t consent_ok;    /* ... answered with a success that verified */
 	uint64_t consent_bad;   /* ... answered with an error or a bad answer */
 	uint64_t other;         /* WebRTC: DTLS and unknown datagrams after the handshake */
+	uint64_t expected_by_seq; /* RTP packets the viewers should have had, from the
+	                           * sequence numbers seen (first to highest, per SSRC,
+	                           * RFC 3550 A.3): loss without knowing the publisher */
+	uint64_t max_per_viewer;
 };
 
 /* max_samples bounds the latency samples kept (4 bytes each). */
@@ -50,6 +54,11 @@ int viewers_connect(struct viewers *v, unsigned i, const struct sockaddr *to, so
  * strings are copied.  0 or -EINVAL (too long). */
 int viewers_set_consent(struct viewers *v, unsigned i, const char *username, const char *pwd,
                         unsigned interval_ms);
+/* Whether the publisher writes VIEWERS_STAMP_LEN send stamps (the bench's
+ * own does; a WHEP run's real publisher does not: no latency then). */
+void viewers_set_stamped(struct viewers *v, int stamped);
+/* Datagrams each viewer received in the last run (after viewers_stop). */
+uint64_t viewers_received(const struct viewers *v, unsigned i);
 /* Clears the counters and starts the receiver thread; stride 0 counts
  * only, 1 decrypts everything, k every k-th packet of each viewer. */
 int viewers_start(struct viewers *v, unsigned stride);

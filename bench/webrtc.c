@@ -71,6 +71,11 @@ static void peer_fail(struct webrtc_peer *p, struct hs *h, int err)
 static void peer_start(struct webrtc_peer *p, struct hs *h, int fd, int64_t now,
                        const struct webrtc_opts *o, struct webrtc_result *r)
 {
+	if (!p->relay_ufrag[0]) {           /* never registered (a refused WHEP POST) */
+		p->state = WEBRTC_FAILED;
+		p->error = -ENOTCONN;
+		return;
+	}
 	p->state = WEBRTC_STUN;
 	h->start_ns = now;
 	h->deadline_ns = now + (int64_t)o->timeout_ms * 1000000;
