@@ -5,6 +5,7 @@
 #include "control/control.h"
 #include "control/db.h"
 #include "control/http.h"
+#include "control/mail.h"
 #include "control/password.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -443,31 +444,23 @@ static void password_change(struct http_req *req)
 	http_json(req, 200, json_pack("{s:o,s:b}", "account", acc, "must_change_password", 0));
 }
 
-/* Writes the reset mail into the outbox: temp file, then rename, so a mail
- * transfer agent watching the folder never sees half a message. */
+/* The reset mail, handed to mail.c (SMTP when configured, the outbox
+ * otherwise).  The text holds the token: wiped once handed over. */
 static int write_reset_mail(struct control *app, const char *email, const char *token, int64_t expires_at)
 {
-	if (!app->outbox)
-		return -ENOENT;
-	char tmp[4096], path[4096], when[32], date[64];
+	char when[32], date[64], *text = NULL;
+	size_t len = 0;
 	int64_t ns = amphi_now_ns();
-	snprintf(tmp, sizeof tmp, "%s/.%lld.tmp", app->outbox, (long long)ns);
-	snprintf(path, sizeof path, "%s/%lld-reset.eml", app->outbox, (long long)ns);
 	time_t t = (time_t)amphi_now();
 	struct tm tm;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return -ENOMEM;
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
-		return -ENOMEM;
-	}
 	const char *origin = auth_config()->public_origin ? auth_config()->public_origin : "";
-	fprintf(f, "From: amphi <no-reply@localhost>\r\n"
+	fprintf(f, "From: amphi <%s>\r\n"
 	           "To: <%s>\r\n"
 	           "Subject: Password reset for amphi\r\n"
 	           "Date: %s\r\n"
@@ -482,13 +475,15 @@ static int write_reset_mail(struct control *app, const char *email, const char *
 	           "  %s/reset.html#token=%s\r\n"
 	           "\r\n"
 	           "If it was not you, ignore this message: the password stays as it is.\r\n",
-	        email, date, (long long)ns, token, amphi_time_iso(expires_at, when, sizeof when), origin, token);
-	int rc = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -errno;
-	fclose(f);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
+	        mail_from(app->mail), email, date, (long long)ns, token,
+	        amphi_time_iso(expires_at, when, sizeof when), origin, token);
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	int rc = mail_send(app->mail, email, "reset", text, len);
+	explicit_bzero(text, len);
+	free(text);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #include "common/retention.h"
 
 struct db;
+struct mail;
 struct http_server;
 struct http_router;
 
@@ -24,6 +25,7 @@ struct control {
 	const char *relay_sock;          /* amphi-relay control socket, or NULL */
 	const char *recstore_sock;       /* amphi-recstore control socket, or NULL */
 	const char *outbox;              /* folder for outgoing mail (*.eml) */
+	struct mail *mail;               /* outgoing mail: SMTP or the outbox (mail.h) */
 	int ctl_timeout_ms;              /* bound on every call to another daemon */
 	/* login outcomes, for /metrics */
 	atomic_ullong logins_ok, logins_failed, logins_locked;

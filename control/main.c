@@ -9,6 +9,8 @@
 #include "control/control.h"
 #include "control/db.h"
 #include "control/http.h"
+#include "control/mail.h"
+#include "control/smtp.h"
 #include "control/sweep.h"
 #include "control/webinars.h"
 #include "common/clock.h"
@@ -54,6 +56,9 @@ static const char *const control_keys[] = {
 	"listen", "db", "relay", "recstore", "web", "outbox", "retention", "public_origin",
 	"tls_cert", "tls_key", "max_body", "db_connections", "ctl_timeout", "retention_sweep",
 	"http_workers", "http_io_threads", "max_connections", NULL,
+};
+static const char *const smtp_keys[] = {
+	"host", "port", "from", "helo", "starttls", "tls_ca", "user", "password_file", "auth", "timeout", NULL,
 };
 static const char *const auth_keys[] = {
 	"session_idle", "session_absolute", "lock_threshold", "lock_base", "lock_max",
@@ -136,6 +141,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "amphi-control: unexpected argument '%s'\n%s", argv[optind], usage);
 		return 2;
 	}
+	/* Signals: blocked before any thread starts (every thread inherits the
+	 * mask: mail sender, HTTP, sweep), taken by sigwait at the end. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	json_set_alloc_funcs(malloc, wiping_free);
 	log_init("control");
 	if (amphi_clock_init() != 0)
@@ -148,6 +161,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nover; i++)
 		config_set(cfg, "control", over[i].key, over[i].val);
 	if (config_check_keys(cfg, "control", control_keys) || config_check_keys(cfg, "auth", auth_keys) ||
+	    config_check_keys(cfg, "smtp", smtp_keys) ||
 	    config_check_keys(cfg, "", (const char *const[]){ NULL }))
 		fatal("bad configuration", "error=\"%s\"", config_error(cfg));
 
@@ -207,6 +221,48 @@ int main(int argc, char **argv)
 		fatal("cannot load the retention policy", "error=\"%s\"", err);
 	if (mkdir(outbox, 0700) != 0 && errno != EEXIST)
 		fatal("cannot create the outbox", "path=%s error=\"%s\"", outbox, strerror(errno));
+	/* Outgoing mail: SMTP when [smtp] names a host, the outbox otherwise. */
+	struct smtp_config sc = { 0 };
+	char *smtp_pw = NULL;
+	if (config_has(cfg, "smtp", "host")) {
+		long long port;
+		bool starttls;
+		struct duration to;
+		const char *pwfile_smtp;
+		if (config_get_str(cfg, "smtp", "host", NULL, &sc.host) ||
+		    config_get_bool(cfg, "smtp", "starttls", false, &starttls) ||
+		    config_get_int(cfg, "smtp", "port", starttls ? 587 : 25, 1, 65535, &port) ||
+		    config_get_str(cfg, "smtp", "from", NULL, &sc.from) ||
+		    config_get_str(cfg, "smtp", "helo", "localhost", &sc.helo) ||
+		    config_get_str(cfg, "smtp", "tls_ca", NULL, &sc.tls_ca) ||
+		    config_get_str(cfg, "smtp", "user", NULL, &sc.user) ||
+		    config_get_str(cfg, "smtp", "password_file", NULL, &pwfile_smtp) ||
+		    config_get_str(cfg, "smtp", "auth", NULL, &sc.auth) ||
+		    config_get_duration(cfg, "smtp", "timeout", "10s", &to))
+			fatal("bad configuration", "error=\"%s\"", config_error(cfg));
+		sc.port = (int)port;
+		sc.starttls = starttls;
+		sc.timeout_ms = (int)(to.seconds > 0 && to.seconds < 600 ? to.seconds * 1000 : 10000);
+		if (pwfile_smtp) {
+			if (!(smtp_pw = read_file(pwfile_smtp, 1024, err, sizeof err)))
+				fatal("cannot read the SMTP password file", "error=\"%s\"", err);
+			smtp_pw[strcspn(smtp_pw, "\r\n")] = 0;
+			sc.password = smtp_pw;
+		}
+		if (smtp_config_check(&sc, err, sizeof err) != 0)
+			fatal("bad configuration", "error=\"%s\"", err);
+	}
+	app.mail = mail_create(outbox, sc.host ? &sc : NULL);
+	if (smtp_pw) {   /* mail.c holds its own copy */
+		sodium_memzero(smtp_pw, strlen(smtp_pw));
+		free(smtp_pw);
+	}
+	if (!app.mail)
+		fatal("cannot start the mail sender", "error=\"%s\"", strerror(errno));
+	if (sc.host)
+		log_msg(LOG_INFO, "mail over SMTP", "host=%s port=%d starttls=%s auth=%s", sc.host, sc.port,
+		        sc.starttls ? "yes" : "no", sc.user ? (sc.auth ? sc.auth : "auto") : "none");
+
 	if (auth_init(&ac, err, sizeof err) != 0)
 		fatal("bad authentication settings", "error=\"%s\"", err);
 	app.db = db_open(dbpath, (int)pool, err, sizeof err);
@@ -241,13 +297,6 @@ int main(int argc, char **argv)
 			fatal("cannot read the TLS certificate or key", "error=\"%s\"", err);
 	}
 
-	/* Signals: blocked in every thread (MHD's inherit the mask), taken by sigwait. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	struct http_router *router = http_router_new();
 	if (!router || control_routes(router, &app) != 0)
@@ -276,6 +325,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "stopping", "signal=%d", sig);
 	http_server_stop(app.http);
 	sweep_stop(sweep);
+	mail_destroy(app.mail);
 	webinars_stop();
 	db_close(app.db);
 	retention_free(&app.retention);

@@ -3,6 +3,7 @@
 #include "control/control.h"
 #include "control/db.h"
 #include "control/http.h"
+#include "control/mail.h"
 #include "common/ctl.h"
 #include "common/log.h"
 
@@ -149,6 +150,16 @@ static void metrics(struct http_req *req)
 	        (unsigned long long)atomic_load(&app->logins_ok),
 	        (unsigned long long)atomic_load(&app->logins_failed),
 	        (unsigned long long)atomic_load(&app->logins_locked));
+	if (app->mail) {
+		struct mail_stats ms;
+		mail_stats_get(app->mail, &ms);
+		fprintf(f, "# HELP amphi_mail_total Outgoing mail by outcome.\n"
+		           "# TYPE amphi_mail_total counter\n"
+		           "amphi_mail_total{outcome=\"smtp_sent\"} %llu\n"
+		           "amphi_mail_total{outcome=\"smtp_failed\"} %llu\n"
+		           "amphi_mail_total{outcome=\"outbox\"} %llu\n",
+		        ms.smtp_sent, ms.smtp_failed, ms.outbox_written);
+	}
 	fprintf(f, "# HELP amphi_webinars Webinars by state.\n# TYPE amphi_webinars gauge\n");
 	static const char *const states[] = { "scheduled", "live", "ended" };
 	for (size_t i = 0; i < 3; i++)
