@@ -21,3 +21,6 @@ $(RELAY_SRTCP_RR_TOOL): $(BUILD)/tests/tools/relay_srtcp_rr.o
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(call pkg_libs,libsrtp2 libcrypto)
 all: $(RELAY_SRTCP_RR_TOOL)
+# tests/unit/relay_webrtc_live.c answers its browsers with control/sdp.c, as
+# amphi-control does: it links libcontrol.a too (only sdp.o is pulled in).
+$(BUILD)/test-bin/relay_webrtc_live: $(BUILD)/libcontrol.a

@@ -1,6 +1,7 @@
 /* ctl: see ctl.h.  Requests are {"cmd": "...", ...}; the commands and their
  * fields are documented in docs/relay-control.md, keep the two in step. */
 #include "relay/ctl.h"
+#include "relay/dtls.h"
 #include "relay/relay.h"
 #include "relay/worker.h"
 #include "common/clock.h"
@@ -12,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
 struct reg_viewer {
 	char id[STREAM_ID_MAX];
 	unsigned worker;
+	bool webrtc;                                 /* a WHEP viewer (webrtc.add), not viewer.add's */
 };
 
 struct reg_stream {
@@ -28,6 +31,9 @@ struct reg_stream {
 	unsigned ntracks;
 	struct stream_track tracks[STREAM_MAX_TRACKS];
 	enum srtp_suite suite;
+	uint32_t ssrc[STREAM_MAX_TRACKS];            /* what every viewer receives per track */
+	bool has_pub;                                /* a WebRTC publisher (pub_id) is on the owner */
+	char pub_id[STREAM_ID_MAX];
 	unsigned nviewers, cap;
 	struct reg_viewer *viewers;                  /* owned */
 	unsigned per_worker[RELAY_MAX_WORKERS];      /* viewers of this stream on each worker */
@@ -172,6 +178,34 @@ static json_t *parse_tracks(json_t *arr, struct stream_spec *sp)
 	return NULL;
 }
 
+/* Random, non-zero, distinct SSRCs for the stream's tracks (RFC 3550 §8:
+ * random, so two relays' streams do not collide at a receiver). */
+static void draw_ssrcs(struct stream_spec *sp)
+{
+	for (unsigned i = 0; i < sp->ntracks; i++) {
+		uint32_t v = 0;
+		bool dup;
+		do {
+			if (getrandom(&v, sizeof v, 0) != sizeof v)
+				v = (uint32_t)amphi_mono_ns() * 2654435761u + i;
+			dup = v == 0;
+			for (unsigned j = 0; j < i; j++)
+				dup |= sp->out_ssrc[j] == v;
+		} while (dup);
+		sp->out_ssrc[i] = v;
+	}
+}
+
+/* {"audio": n, "video": n}: the first track of each kind. */
+static json_t *ssrcs_json(const struct reg_stream *rs)
+{
+	json_t *o = json_object();
+	for (unsigned i = rs->ntracks; i-- > 0;)
+		json_object_set_new(o, rs->tracks[i].kind == TRACK_VIDEO ? "video" : "audio",
+		                    json_integer((json_int_t)rs->ssrc[i]));
+	return o;
+}
+
 static json_t *cmd_stream_create(struct relay_ctl *c, json_t *req)
 {
 	struct stream_spec sp;
@@ -225,6 +259,7 @@ static json_t *cmd_stream_create(struct relay_ctl *c, json_t *req)
 		return err;
 	if ((err = parse_keys(json_object_get(req, "ingest"), "ingest", &sp.suite, sp.key)))
 		return err;
+	draw_ssrcs(&sp);
 	for (unsigned i = 0; i < c->r->opts.max_streams; i++)
 		if (!c->streams[i].used) {
 			slot = (int)i;
@@ -255,11 +290,12 @@ static json_t *cmd_stream_create(struct relay_ctl *c, json_t *req)
 	rs->ntracks = sp.ntracks;
 	memcpy(rs->tracks, sp.tracks, sizeof rs->tracks);
 	rs->suite = sp.suite;
+	memcpy(rs->ssrc, sp.out_ssrc, sizeof rs->ssrc);
 	c->worker_streams[owner]++;
 	log_msg(LOG_INFO, "stream created", "stream=%s worker=%u tracks=%u suite=%s record=%d", id, owner,
 	        sp.ntracks, srtp_suite_name(sp.suite), sp.record);
-	resp = json_pack("{s:b,s:s,s:i,s:o}", "ok", 1, "stream", id, "worker", (int)owner,
-	                 "ingest", endpoint(c, owner));
+	resp = json_pack("{s:b,s:s,s:i,s:o,s:o}", "ok", 1, "stream", id, "worker", (int)owner,
+	                 "ingest", endpoint(c, owner), "ssrcs", ssrcs_json(rs));
 	if (sp.record)
 		json_object_set_new(resp, "recording", json_string(sp.recording));
 	return resp;
@@ -309,6 +345,17 @@ static json_t *cmd_stream_delete(struct relay_ctl *c, json_t *req)
 	return ctl_ok();
 }
 
+/* Viewer ids and the WebRTC publisher's share one name space per stream. */
+static bool id_taken(const struct reg_stream *rs, const char *id)
+{
+	if (rs->has_pub && !strcmp(rs->pub_id, id))
+		return true;
+	for (unsigned i = 0; i < rs->nviewers; i++)
+		if (!strcmp(rs->viewers[i].id, id))
+			return true;
+	return false;
+}
+
 static json_t *parse_addr(json_t *v, const char *what, struct sockaddr_in6 *out)
 {
 	socklen_t len;
@@ -334,9 +381,8 @@ static json_t *cmd_viewer_add(struct relay_ctl *c, json_t *req)
 	rs = &c->streams[slot];
 	if (!id_ok(id))
 		return ctl_error("id: expected 1..63 characters of A-Z a-z 0-9 . _ : -");
-	for (unsigned i = 0; i < rs->nviewers; i++)
-		if (!strcmp(rs->viewers[i].id, id))
-			return ctl_error("viewer %s of stream %s exists", id, sid);
+	if (id_taken(rs, id))
+		return ctl_error("viewer %s of stream %s exists", id, sid);
 	if (c->total_viewers >= c->r->opts.max_viewers)
 		return ctl_error("too many viewers (limits.max_viewers = %u)", c->r->opts.max_viewers);
 	memset(&vs, 0, sizeof vs);
@@ -410,6 +456,7 @@ static json_t *cmd_viewer_add(struct relay_ctl *c, json_t *req)
 		worker_cmd_run(c->r->workers[rs->owner], &cmd);
 	}
 	strcpy(rs->viewers[rs->nviewers].id, id);
+	rs->viewers[rs->nviewers].webrtc = false;
 	rs->viewers[rs->nviewers++].worker = w;
 	c->worker_viewers[w]++;
 	c->total_viewers++;
@@ -435,6 +482,8 @@ static json_t *cmd_viewer_remove(struct relay_ctl *c, json_t *req)
 			break;
 	if (i == rs->nviewers)
 		return ctl_error("no viewer %s on stream %s", id ? id : "(id missing)", sid);
+	if (rs->viewers[i].webrtc)
+		return ctl_error("viewer %s is a WebRTC peer: use webrtc.remove", id);
 	w = rs->viewers[i].worker;
 	/* Last viewer on that worker: stop the hand-off before the group goes. */
 	if (rs->per_worker[w] == 1)
@@ -489,6 +538,7 @@ static json_t *cmd_stats(struct relay_ctl *c)
 		return ctl_error("out of memory");
 	for (unsigned w = 0; w < c->r->nworkers; w++) {
 		struct worker_counters *k = &cmd.out_counters;
+		struct webrtc_counters *wc = &cmd.out_webrtc;
 		json_t *o = json_object();
 		memset(&cmd, 0, sizeof cmd);
 		cmd.op = CMD_STATS;
@@ -515,6 +565,13 @@ static json_t *cmd_stats(struct relay_ctl *c)
 		json_object_set_new(o, "nacks", U(k->nacks));
 		json_object_set_new(o, "plis_forwarded", U(k->plis_forwarded));
 		json_object_set_new(o, "plis_suppressed", U(k->plis_suppressed));
+		json_object_set_new(o, "webrtc_peers", U(wc->peers));
+		json_object_set_new(o, "stun_ok", U(wc->stun_ok));
+		json_object_set_new(o, "stun_rejected", U(wc->stun_rejected));
+		json_object_set_new(o, "dtls_ok", U(wc->dtls_ok));
+		json_object_set_new(o, "dtls_failed", U(wc->dtls_failed));
+		json_object_set_new(o, "dtls_deferred", U(wc->dtls_deferred));
+		json_object_set_new(o, "consent_expired", U(wc->consent_expired));
 		json_array_append_new(workers, o);
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -555,10 +612,379 @@ static json_t *cmd_stats(struct relay_ctl *c)
 	return json_pack("{s:b,s:o,s:o}", "ok", 1, "workers", workers, "streams", streams);
 }
 
+/* --- WebRTC peers (docs/relay-control.md "WebRTC peers") --- */
+
+/* ice-chars (RFC 8839 §5.4): ALPHA / DIGIT / "+" / "/". */
+static bool ice_chars_ok(const char *s, size_t min, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < min || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
+			return false;
+	return true;
+}
+
+/* "sha-256 AB:CD:..": a hash dtls.c checks and its number of hex pairs. */
+static bool fingerprint_ok(const char *s)
+{
+	static const struct { const char *name; size_t bytes; } hashes[] = {
+		{ "sha-1 ", 20 }, { "sha-256 ", 32 }, { "sha-384 ", 48 }, { "sha-512 ", 64 },
+	};
+	if (!s)
+		return false;
+	for (size_t h = 0; h < sizeof hashes / sizeof hashes[0]; h++) {
+		size_t nl = strlen(hashes[h].name);
+		const char *p = s + nl;
+		if (strncasecmp(s, hashes[h].name, nl))
+			continue;
+		for (size_t i = 0; i < hashes[h].bytes; i++, p += 3)
+			if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
+			    p[2] != (i + 1 == hashes[h].bytes ? 0 : ':'))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/* A viewer entry i of rs leaves the registry; the worker already dropped
+ * it.  The last one on its worker ends the hand-off and the empty group. */
+static void viewer_forget(struct relay_ctl *c, struct reg_stream *rs, unsigned slot, unsigned i)
+{
+	unsigned w = rs->viewers[i].worker;
+	rs->viewers[i] = rs->viewers[--rs->nviewers];
+	c->worker_viewers[w]--;
+	c->total_viewers--;
+	if (--rs->per_worker[w] == 0) {
+		struct relay_cmd cmd;
+		unsubscribe(c, rs, slot, w);
+		memset(&cmd, 0, sizeof cmd);
+		cmd.op = CMD_VGROUP_DROP;
+		cmd.slot = slot;
+		worker_cmd_run(c->r->workers[w], &cmd);
+	}
+}
+
+/* Peers the workers removed on their own: the registry follows. */
+static void drain_gone(struct relay_ctl *c)
+{
+	struct relay_gone g[32];
+	unsigned n;
+	while ((n = relay_gone_take(c->r, g, 32)) > 0)
+		for (unsigned k = 0; k < n; k++) {
+			struct reg_stream *rs = g[k].slot < c->r->opts.max_streams ? &c->streams[g[k].slot] : NULL;
+			if (!rs || !rs->used || rs->gen != g[k].gen)
+				continue;   /* the stream went meanwhile */
+			if (g[k].role == WEBRTC_PUBLISHER) {
+				if (rs->has_pub && !strcmp(rs->pub_id, g[k].id))
+					rs->has_pub = false;
+				continue;
+			}
+			for (unsigned i = 0; i < rs->nviewers; i++)
+				if (rs->viewers[i].webrtc && rs->viewers[i].worker == g[k].worker &&
+				    !strcmp(rs->viewers[i].id, g[k].id)) {
+					viewer_forget(c, rs, g[k].slot, i);
+					break;
+				}
+		}
+}
+
+static json_t *parse_ice(json_t *ice, char *ufrag, char *pwd)
+{
+	const char *u = json_string_value(json_object_get(ice, "ufrag"));
+	const char *p = json_string_value(json_object_get(ice, "pwd"));
+	if (!json_is_object(ice))
+		return ctl_error("ice: expected {\"ufrag\", \"pwd\"}");
+	if (!ice_chars_ok(u, 4, ICE_UFRAG_MAX))
+		return ctl_error("ice.ufrag: expected 4..%d ice-chars (A-Z a-z 0-9 + /)", ICE_UFRAG_MAX);
+	if (!ice_chars_ok(p, 22, ICE_PWD_MAX))
+		return ctl_error("ice.pwd: expected 22..%d ice-chars (A-Z a-z 0-9 + /)", ICE_PWD_MAX);
+	strcpy(ufrag, u);
+	strcpy(pwd, p);
+	return NULL;
+}
+
+static struct reg_stream *stream_of(struct relay_ctl *c, json_t *req, int *slot)
+{
+	const char *sid = json_string_value(json_object_get(req, "stream"));
+	*slot = sid ? find_stream(c, sid) : -1;
+	return *slot < 0 ? NULL : &c->streams[*slot];
+}
+
+static json_t *cmd_webrtc_add(struct relay_ctl *c, json_t *req)
+{
+	const char *id = json_string_value(json_object_get(req, "id"));
+	const char *role = json_string_value(json_object_get(req, "role"));
+	const char *fp = json_string_value(json_object_get(req, "fingerprint"));
+	json_t *tracks = json_object_get(req, "tracks"), *extmap = json_object_get(req, "extmap"), *t, *err;
+	struct webrtc_spec *ws;
+	struct relay_cmd cmd;
+	struct reg_stream *rs;
+	int slot, rc, kpt[2] = { -1, -1 };
+	size_t i;
+	unsigned w;
+
+	if (!(rs = stream_of(c, req, &slot)))
+		return ctl_error("no stream %s", json_string_value(json_object_get(req, "stream")) ?: "(stream missing)");
+	if (!id_ok(id))
+		return ctl_error("id: expected 1..63 characters of A-Z a-z 0-9 . _ : -");
+	if (id_taken(rs, id))
+		return ctl_error("peer %s of stream %s exists", id, rs->id);
+	if (!role || (strcmp(role, "publisher") && strcmp(role, "viewer")))
+		return ctl_error("role: expected publisher or viewer");
+	if (!fingerprint_ok(fp))
+		return ctl_error("fingerprint: expected \"sha-256 AB:CD:...\" (sha-1, sha-256, sha-384 or sha-512)");
+	if (!(ws = calloc(1, sizeof *ws)))
+		return ctl_error("out of memory");
+	strcpy(ws->id, id);
+	snprintf(ws->fingerprint, sizeof ws->fingerprint, "%s", fp);
+	ws->role = strcmp(role, "publisher") ? WEBRTC_VIEWER : WEBRTC_PUBLISHER;
+	if ((err = parse_ice(json_object_get(req, "ice"), ws->ufrag, ws->pwd)))
+		goto out;
+	if (!json_is_array(tracks) || json_array_size(tracks) < 1 || json_array_size(tracks) > 2) {
+		err = ctl_error("tracks: expected 1..2 objects {\"kind\", \"pt\", \"mid\"}");
+		goto out;
+	}
+	json_array_foreach(tracks, i, t) {
+		const char *kind = json_string_value(json_object_get(t, "kind"));
+		const char *mid = json_string_value(json_object_get(t, "mid"));
+		json_t *pt = json_object_get(t, "pt");
+		int k = kind && !strcmp(kind, "audio") ? 0 : kind && !strcmp(kind, "video") ? 1 : -1;
+		if (k < 0 || kpt[k] >= 0) {
+			err = ctl_error("tracks[%zu].kind: expected audio or video, each once", i);
+			goto out;
+		}
+		if (!json_is_integer(pt) || json_integer_value(pt) < 0 || json_integer_value(pt) > 127 ||
+		    (json_integer_value(pt) >= 64 && json_integer_value(pt) <= 95)) {
+			err = ctl_error("tracks[%zu].pt: expected 0..63 or 96..127", i);
+			goto out;
+		}
+		/* RFC 8285 one-byte elements carry 1..16 bytes: the mid must fit. */
+		if (!mid || !*mid || strlen(mid) > 16) {
+			err = ctl_error("tracks[%zu].mid: expected the section's mid, 1..16 characters", i);
+			goto out;
+		}
+		kpt[k] = (int)json_integer_value(pt);
+		strcpy(ws->viewer.mid[k], mid);
+		ws->viewer.kinds_on |= (uint8_t)(1u << k);
+	}
+	if (extmap) {
+		json_t *m = json_object_get(extmap, "mid");
+		if (!json_is_object(extmap) || (m && (!json_is_integer(m) || json_integer_value(m) < 1 ||
+		                                      json_integer_value(m) > 14))) {
+			err = ctl_error("extmap: expected {\"mid\": 1..14} (one-byte header extension ids)");
+			goto out;
+		}
+		ws->viewer.mid_ext = m ? (uint8_t)json_integer_value(m) : 0;
+	}
+	memset(ws->pt, 0xff, sizeof ws->pt);
+	for (unsigned k = 0; k < rs->ntracks; k++) {
+		unsigned kind = rs->tracks[k].kind == TRACK_VIDEO ? 1 : 0;
+		bool first = true;
+		for (unsigned j = 0; j < k; j++)
+			first &= rs->tracks[j].kind != rs->tracks[k].kind;
+		ws->viewer.kinds[k] = rs->tracks[k].kind;
+		ws->viewer.out_pt[k] = kpt[kind] >= 0 ? (uint8_t)kpt[kind] : rs->tracks[k].pt;
+		if (first && kpt[kind] >= 0)
+			ws->pt[k] = (uint8_t)kpt[kind];
+	}
+	ws->viewer.ntracks = rs->ntracks;
+	ws->viewer.owner = rs->owner;
+	ws->viewer.webrtc = true;
+	strcpy(ws->viewer.id, id);
+	if (ws->role == WEBRTC_PUBLISHER) {
+		if (rs->has_pub) {
+			err = ctl_error("stream already has a WebRTC publisher");
+			goto out;
+		}
+		w = rs->owner;
+	} else {
+		if (c->total_viewers >= c->r->opts.max_viewers) {
+			err = ctl_error("saturated: too many viewers (limits.max_viewers = %u)", c->r->opts.max_viewers);
+			goto out;
+		}
+		if (rs->nviewers == rs->cap) {
+			unsigned cap = rs->cap ? rs->cap * 2 : 16;
+			struct reg_viewer *nv = realloc(rs->viewers, cap * sizeof *nv);
+			if (!nv) {
+				err = ctl_error("out of memory");
+				goto out;
+			}
+			rs->viewers = nv;
+			rs->cap = cap;
+		}
+		w = least_loaded(c->worker_viewers, c->r->nworkers);
+	}
+	memset(&cmd, 0, sizeof cmd);
+	cmd.op = CMD_WEBRTC_ADD;
+	cmd.slot = (unsigned)slot;
+	cmd.gen = rs->gen;
+	cmd.webrtc = ws;
+	rc = worker_cmd_run(c->r->workers[w], &cmd);
+	if (rc == -ENOSPC)
+		err = ctl_error("saturated: worker %u has no room for another WebRTC peer (table full or "
+		                "[webrtc] max_handshakes in progress)", w);
+	else if (rc == -EADDRINUSE)
+		err = ctl_error("ice.ufrag: %s is in use on worker %u", ws->ufrag, w);
+	else if (rc < 0)
+		err = ctl_error("peer %s: cannot set it up (%s)", id, strerror(-rc));
+	if (err)
+		goto out;
+	if (ws->role == WEBRTC_PUBLISHER) {
+		rs->has_pub = true;
+		strcpy(rs->pub_id, id);
+	} else {
+		if (rs->per_worker[w]++ == 0) {
+			memset(&cmd, 0, sizeof cmd);
+			cmd.op = CMD_SUBSCRIBE;
+			cmd.slot = (unsigned)slot;
+			cmd.gen = rs->gen;
+			cmd.arg = w;
+			worker_cmd_run(c->r->workers[rs->owner], &cmd);
+		}
+		strcpy(rs->viewers[rs->nviewers].id, id);
+		rs->viewers[rs->nviewers].webrtc = true;
+		rs->viewers[rs->nviewers++].worker = w;
+		c->worker_viewers[w]++;
+		c->total_viewers++;
+	}
+	err = json_pack("{s:b,s:s,s:i,s:s,s:i,s:s,s:o}", "ok", 1, "peer", id, "worker", (int)w,
+	                "host", c->r->opts.advertise, "port", (int)c->r->workers[w]->port,
+	                "fingerprint", dtls_ctx_fingerprint(c->r->dtls), "ssrcs", ssrcs_json(rs));
+out:
+	explicit_bzero(ws->pwd, sizeof ws->pwd);
+	free(ws);
+	return err;
+}
+
+/* The worker of peer id of rs, or -1; *vi is its viewer entry (-1: the publisher). */
+static int peer_worker(const struct reg_stream *rs, const char *id, int *vi)
+{
+	*vi = -1;
+	if (!id)
+		return -1;
+	if (rs->has_pub && !strcmp(rs->pub_id, id))
+		return (int)rs->owner;
+	for (unsigned i = 0; i < rs->nviewers; i++)
+		if (rs->viewers[i].webrtc && !strcmp(rs->viewers[i].id, id)) {
+			*vi = (int)i;
+			return (int)rs->viewers[i].worker;
+		}
+	return -1;
+}
+
+static json_t *cmd_webrtc_remove(struct relay_ctl *c, json_t *req)
+{
+	const char *id = json_string_value(json_object_get(req, "id"));
+	struct relay_cmd cmd;
+	struct reg_stream *rs;
+	int slot, vi, w, rc;
+
+	if (!(rs = stream_of(c, req, &slot)))
+		return ctl_error("no stream %s", json_string_value(json_object_get(req, "stream")) ?: "(stream missing)");
+	if ((w = peer_worker(rs, id, &vi)) < 0)
+		return ctl_error("no such peer");
+	/* Last viewer on that worker: stop the hand-off before the group goes. */
+	if (vi >= 0 && rs->per_worker[w] == 1)
+		unsubscribe(c, rs, (unsigned)slot, (unsigned)w);
+	memset(&cmd, 0, sizeof cmd);
+	cmd.op = CMD_WEBRTC_REMOVE;
+	cmd.slot = (unsigned)slot;
+	cmd.gen = rs->gen;
+	cmd.name = id;
+	rc = worker_cmd_run(c->r->workers[w], &cmd);
+	if (rc == -ENOENT) {
+		drain_gone(c);   /* it left on its own just now: its report is queued */
+		return ctl_error("no such peer");
+	}
+	if (vi < 0) {
+		rs->has_pub = false;
+	} else {
+		rs->viewers[vi] = rs->viewers[--rs->nviewers];
+		rs->per_worker[w]--;
+		c->worker_viewers[w]--;
+		c->total_viewers--;
+	}
+	return ctl_ok();
+}
+
+static json_t *cmd_webrtc_restart(struct relay_ctl *c, json_t *req)
+{
+	const char *id = json_string_value(json_object_get(req, "id"));
+	char ufrag[ICE_UFRAG_MAX + 1], pwd[ICE_PWD_MAX + 1];
+	struct relay_cmd cmd;
+	struct reg_stream *rs;
+	json_t *err;
+	int slot, vi, w, rc;
+
+	if (!(rs = stream_of(c, req, &slot)))
+		return ctl_error("no stream %s", json_string_value(json_object_get(req, "stream")) ?: "(stream missing)");
+	if ((w = peer_worker(rs, id, &vi)) < 0)
+		return ctl_error("no such peer");
+	if ((err = parse_ice(json_object_get(req, "ice"), ufrag, pwd)))
+		return err;
+	memset(&cmd, 0, sizeof cmd);
+	cmd.op = CMD_WEBRTC_RESTART;
+	cmd.slot = (unsigned)slot;
+	cmd.gen = rs->gen;
+	cmd.name = id;
+	cmd.ufrag = ufrag;
+	cmd.pwd = pwd;
+	rc = worker_cmd_run(c->r->workers[w], &cmd);
+	explicit_bzero(pwd, sizeof pwd);
+	if (rc == -ENOENT) {
+		drain_gone(c);
+		return ctl_error("no such peer");
+	}
+	if (rc == -EADDRINUSE)
+		return ctl_error("ice.ufrag: %s is in use on worker %d", ufrag, w);
+	if (rc < 0)
+		return ctl_error("peer %s: ICE restart failed (%s)", id, strerror(-rc));
+	return ctl_ok();
+}
+
+static json_t *cmd_webrtc_list(struct relay_ctl *c, json_t *req)
+{
+	struct reg_stream *rs;
+	struct webrtc_info *info;
+	struct relay_cmd cmd;
+	json_t *arr;
+	unsigned cap;
+	int slot;
+
+	if (!(rs = stream_of(c, req, &slot)))
+		return ctl_error("no stream %s", json_string_value(json_object_get(req, "stream")) ?: "(stream missing)");
+	cap = rs->nviewers + 1;
+	if (!(info = calloc(cap, sizeof *info)))
+		return ctl_error("out of memory");
+	arr = json_array();
+	for (unsigned w = 0; w < c->r->nworkers; w++) {
+		memset(&cmd, 0, sizeof cmd);
+		cmd.op = CMD_WEBRTC_LIST;
+		cmd.slot = (unsigned)slot;
+		cmd.gen = rs->gen;
+		cmd.out_info = info;
+		cmd.out_cap = cap;
+		worker_cmd_run(c->r->workers[w], &cmd);
+		for (unsigned i = 0; i < cmd.out_n; i++) {
+			json_t *o = json_pack("{s:s,s:s,s:i,s:s}", "id", info[i].id, "role",
+			                      info[i].role == WEBRTC_PUBLISHER ? "publisher" : "viewer",
+			                      "worker", (int)info[i].worker, "state", info[i].state);
+			json_object_set_new(o, "addr", info[i].addr[0] ? json_string(info[i].addr) : json_null());
+			json_object_set_new(o, "profile", info[i].profile ? json_string(info[i].profile) : json_null());
+			json_array_append_new(arr, o);
+		}
+	}
+	free(info);
+	return json_pack("{s:b,s:o}", "ok", 1, "peers", arr);
+}
+
 static json_t *handle(void *arg, json_t *req)
 {
 	struct relay_ctl *c = arg;
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	drain_gone(c);
 	if (!cmd)
 		return ctl_error("cmd: expected a command name (see docs/relay-control.md)");
 	if (!strcmp(cmd, "stream.create"))
@@ -573,6 +999,14 @@ static json_t *handle(void *arg, json_t *req)
 		return cmd_viewer_remove(c, req);
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(c);
+	if (!strcmp(cmd, "webrtc.add"))
+		return cmd_webrtc_add(c, req);
+	if (!strcmp(cmd, "webrtc.remove"))
+		return cmd_webrtc_remove(c, req);
+	if (!strcmp(cmd, "webrtc.restart"))
+		return cmd_webrtc_restart(c, req);
+	if (!strcmp(cmd, "webrtc.list"))
+		return cmd_webrtc_list(c, req);
 	if (!strcmp(cmd, "ping"))
 		return json_pack("{s:b,s:s,s:i}", "ok", 1, "daemon", "amphi-relay", "workers",
 		                 (int)c->r->nworkers);
@@ -584,6 +1018,7 @@ static void *ctl_main(void *arg)
 	struct relay_ctl *c = arg;
 	while (!atomic_load(&c->stop)) {
 		int rc = ctl_server_step(c->srv, 200);
+		drain_gone(c);
 		if (rc < 0) {
 			log_msg(LOG_ERROR, "control socket failed", "err=%d", rc);
 			break;

@@ -3,6 +3,8 @@
 #include "relay/feedback.h"
 #include "relay/pkt.h"
 #include "relay/record.h"
+#include "relay/rtp.h"
+#include "relay/webrtc.h"
 #include "relay/worker.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -92,11 +94,14 @@ void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t 
 		            a, len, len ? data[0] : 0);
 		return;
 	}
+	/* STUN, DTLS, and SRTP from an address a WebRTC peer's check latched. */
+	if (webrtc_datagram(w, src, data, len))
+		return;
 	if (data[0] < 64) {
-		/* STUN (0..3), ZRTP (16..19), DTLS (20..63): the WebRTC transport. */
+		/* ZRTP (16..19) and the unassigned rest of RFC 7983's range. */
 		w->c.unsupported++;
 		src_log(src, a, sizeof a);
-		log_limited(&w->lim_unsupported, LOG_INFO, "STUN/DTLS datagram, no WebRTC transport here",
+		log_limited(&w->lim_unsupported, LOG_INFO, "datagram of no protocol served here",
 		            "source=%s first=%u", a, data[0]);
 		return;
 	}
@@ -158,6 +163,17 @@ void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t 
 		}
 	}
 	stream_source_latch(s, src, amphi_mono_ns());
+	if (rtcp)
+		memcpy(&s->rtcp_src, src, src->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+		                                                   : sizeof(struct sockaddr_in6));
+	fanout_ingest(w, s, pkt, (unsigned)plain, rtcp, len);
+}
+
+void fanout_ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, unsigned plain, int rtcp,
+                   unsigned wire_len)
+{
+	int rc;
+
 	pkt->slot = (uint16_t)s->slot;
 	pkt->gen = s->gen;
 	pkt->len = (uint16_t)plain;
@@ -169,8 +185,6 @@ void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t 
 		s->c.rtcp_in++;
 		if (s->rec)
 			record_append(w, s, pkt);
-		memcpy(&s->rtcp_src, src, src->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-		                                                   : sizeof(struct sockaddr_in6));
 		feedback_publisher_rtcp(w, s, pkt);
 		relay_pkt_unref(pkt);
 		return;
@@ -188,15 +202,38 @@ void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t 
 	                    (uint32_t)pkt->data[10] << 8 | pkt->data[11];
 	if (stream_map_packet(s, (unsigned)rc, pkt->data, amphi_mono_ns())) {
 		s->c.publisher_restarts++;
-		src_log(src, a, sizeof a);
-		log_msg(LOG_INFO, "publisher restarted, viewers' stream continues", "stream=%s track=%d source=%s",
-		        s->id, rc, a);
+		log_msg(LOG_INFO, "publisher restarted, viewers' stream continues", "stream=%s track=%d",
+		        s->id, rc);
 	}
 	s->c.pkts_in++;
-	s->c.bytes_in += len;
+	s->c.bytes_in += wire_len;
 	if (s->rec)
 		record_append(w, s, pkt);
 	fanout_handoff(w, s, pkt);
+}
+
+/* Copies pkt into buf (cap bytes) as viewer v receives it: its payload type
+ * and, for a WebRTC viewer, only its own sdes:mid extension.  The length, or
+ * -errno. */
+static int viewer_copy(const struct vgroup *g, const struct viewer *v, const struct relay_pkt *pkt,
+                       uint8_t *buf, size_t cap)
+{
+	int n = pkt->len;
+	if (pkt->rtcp) {
+		memcpy(buf, pkt->data, pkt->len);
+		return n;
+	}
+	if (v->webrtc) {
+		unsigned k = g->kinds[pkt->track] == TRACK_VIDEO ? 1 : 0;
+		n = rtp_copy_one_ext(pkt->data, pkt->len, buf, cap, v->mid_len[k] ? v->mid_ext : 0,
+		                     v->mid[k], v->mid_len[k]);
+		if (n < 0)
+			return n;
+	} else {
+		memcpy(buf, pkt->data, pkt->len);
+	}
+	buf[1] = (uint8_t)((buf[1] & 0x80) | v->out_pt[pkt->track]);
+	return n;
 }
 
 int fanout_send(struct worker *w, struct vgroup *g, struct viewer *v, const struct relay_pkt *pkt)
@@ -221,12 +258,11 @@ int fanout_send(struct worker *w, struct vgroup *g, struct viewer *v, const stru
 		log_limited(&w->lim_drop, LOG_WARN, "send slots exhausted", "worker=%u", w->idx);
 		return -ENOBUFS;
 	}
-	memcpy(slot->buf, pkt->data, len);
-	if (pkt->rtcp) {
-		rc = srtp_tx_protect_rtcp(v->tx, slot->buf, &len, sizeof slot->buf);
-	} else {
-		slot->buf[1] = (uint8_t)((slot->buf[1] & 0x80) | v->out_pt[pkt->track]);
-		rc = srtp_tx_protect(v->tx, slot->buf, &len, sizeof slot->buf);
+	rc = viewer_copy(g, v, pkt, slot->buf, sizeof slot->buf - 32);
+	if (rc >= 0) {
+		len = (size_t)rc;
+		rc = pkt->rtcp ? srtp_tx_protect_rtcp(v->tx, slot->buf, &len, sizeof slot->buf)
+		               : srtp_tx_protect(v->tx, slot->buf, &len, sizeof slot->buf);
 	}
 	if (rc < 0) {
 		loop_send_done(l, (unsigned)(slot - l->slots));
@@ -261,6 +297,12 @@ static void batch_send_viewer(struct worker *w, struct vgroup *g, struct viewer 
 	struct loop *l = &w->loop;
 	unsigned i = 0, n = g->nbatch;
 
+	if (v->webrtc) {
+		/* Its rewritten extensions change packet sizes: no GSO runs. */
+		for (; i < n; i++)
+			fanout_send(w, g, v, g->batch[i]);
+		return;
+	}
 	while (i < n) {
 		struct relay_pkt *p = g->batch[i];
 		unsigned k = g->kinds[p->track] == TRACK_VIDEO ? 1 : 0, j = i + 1, maxseg, off = 0, seg = 0, m;

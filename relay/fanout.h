@@ -23,6 +23,12 @@ struct vgroup;
 struct viewer;
 
 void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t *data, unsigned len);
+/* Owner: a publisher's packet, authenticated and decrypted into pkt (its one
+ * reference, consumed), plain bytes long, wire_len on the wire; RTP carries
+ * one of the stream's payload types.  Records it and hands it on (RTP) or
+ * passes its SRs on (RTCP).  The SDES ingest and WebRTC publishers share it. */
+void fanout_ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, unsigned plain, int rtcp,
+                   unsigned wire_len);
 /* Owner: hands pkt (its one reference, consumed) to every subscribed worker. */
 void fanout_handoff(struct worker *w, struct stream *s, struct relay_pkt *pkt);
 /* Any worker: a packet for this worker (consumed): media or SR to its

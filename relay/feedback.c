@@ -3,6 +3,7 @@
 #include "relay/fanout.h"
 #include "relay/pkt.h"
 #include "relay/rtcp.h"
+#include "relay/webrtc.h"
 #include "relay/worker.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -70,7 +71,7 @@ void feedback_cache_put(struct vgroup *g, struct relay_pkt *pkt)
 	*slot = pkt;
 }
 
-static void request_keyframe(struct worker *w, struct vgroup *g, uint32_t media_ssrc)
+void feedback_request_keyframe(struct worker *w, struct vgroup *g, uint32_t media_ssrc)
 {
 	struct relay_pkt *req;
 	int64_t now = amphi_mono_ns();
@@ -137,40 +138,21 @@ static struct viewer *latch_trial(struct worker *w, const struct sockaddr *src, 
 		        v->rtcp_mux, w->idx);
 		*g = vg;
 		/* Its first frame should not wait for the next keyframe. */
-		request_keyframe(w, vg, 0);
+		feedback_request_keyframe(w, vg, 0);
 		return v;
 	}
 	x->pending_next = x->npending ? (x->pending_next + tries) % x->npending : 0;
 	return NULL;
 }
 
-bool feedback_viewer_datagram(struct worker *w, const struct sockaddr *src, const uint8_t *data,
-                              unsigned len, int rtcp)
+/* The plaintext SRTCP of viewer v (n bytes in buf), or rc < 0 when it did
+ * not authenticate: NACK, PLI and FIR handled, the rest terminated. */
+static void viewer_rtcp_plain(struct worker *w, struct vgroup *g, struct viewer *v, const uint8_t *buf,
+                              size_t n, int rc)
 {
-	_Alignas(8) uint8_t buf[RELAY_PKT_CAP];
-	struct vgroup *g;
-	struct viewer *v = vindex_find(&w->vidx, src, &g);
 	struct rtcp_iter it;
 	struct rtcp_pkt p;
-	size_t n = len;
-	int rc;
 
-	if (!v && rtcp && w->vidx.npending) {
-		v = latch_trial(w, src, data, len, buf, &n, &g);
-		if (!v)
-			return false;
-		rc = 0;
-	} else if (!v) {
-		return false;
-	} else if (!rtcp) {
-		/* Viewers only receive media here. */
-		w->c.unknown_source++;
-		log_limited(&w->lim_unknown, LOG_WARN, "RTP from a viewer address ignored", "viewer=%s", v->id);
-		return true;
-	} else {
-		memcpy(buf, data, len);
-		rc = srtp_rx_unprotect_rtcp(v->rx, buf, &n);
-	}
 	if (rc < 0) {
 		if (rc == -EALREADY) {
 			w->c.replayed++;
@@ -180,7 +162,7 @@ bool feedback_viewer_datagram(struct worker *w, const struct sockaddr *src, cons
 			log_limited(&w->lim_srtp, LOG_WARN, "viewer SRTCP authentication failed", "viewer=%s err=%d",
 			            v->id, rc);
 		}
-		return true;
+		return;
 	}
 	g->rtcp_in++;
 	rtcp_iter_init(&it, buf, n);
@@ -206,11 +188,11 @@ bool feedback_viewer_datagram(struct worker *w, const struct sockaddr *src, cons
 				}
 			}
 		} else if (p.type == RTCP_PSFB && p.count == RTCP_FMT_PLI && rtcp_fb_read(&p, &sender, &media) == 0) {
-			request_keyframe(w, g, media);
+			feedback_request_keyframe(w, g, media);
 		} else if (p.type == RTCP_PSFB && p.count == RTCP_FMT_FIR && rtcp_fir_count(&p) > 0) {
 			uint8_t seq;
 			if (rtcp_fir_read(&p, 0, &media, &seq) == 0)
-				request_keyframe(w, g, media);
+				feedback_request_keyframe(w, g, media);
 		}
 		/* RR, SDES, BYE, REMB: terminated here. */
 	}
@@ -218,7 +200,57 @@ bool feedback_viewer_datagram(struct worker *w, const struct sockaddr *src, cons
 		w->c.malformed++;
 		log_limited(&w->lim_malformed, LOG_WARN, "malformed RTCP from a viewer", "viewer=%s", v->id);
 	}
+}
+
+bool feedback_viewer_datagram(struct worker *w, const struct sockaddr *src, const uint8_t *data,
+                              unsigned len, int rtcp)
+{
+	_Alignas(8) uint8_t buf[RELAY_PKT_CAP];
+	struct vgroup *g;
+	struct viewer *v = vindex_find(&w->vidx, src, &g);
+	size_t n = len;
+	int rc;
+
+	if (!v && rtcp && w->vidx.npending) {
+		v = latch_trial(w, src, data, len, buf, &n, &g);
+		if (!v)
+			return false;
+		rc = 0;
+	} else if (!v) {
+		return false;
+	} else if (!rtcp) {
+		/* Viewers only receive media here. */
+		w->c.unknown_source++;
+		log_limited(&w->lim_unknown, LOG_WARN, "RTP from a viewer address ignored", "viewer=%s", v->id);
+		return true;
+	} else {
+		memcpy(buf, data, len);
+		rc = srtp_rx_unprotect_rtcp(v->rx, buf, &n);
+	}
+	viewer_rtcp_plain(w, g, v, buf, n, rc);
 	return true;
+}
+
+void feedback_viewer_rtcp(struct worker *w, struct vgroup *g, struct viewer *v, const uint8_t *data,
+                          unsigned len, int rtcp)
+{
+	_Alignas(8) uint8_t buf[RELAY_PKT_CAP];
+	size_t n = len;
+	int rc;
+
+	if (len > sizeof buf) {
+		w->c.malformed++;
+		return;
+	}
+	if (!rtcp) {
+		/* Viewers only receive media here. */
+		w->c.unknown_source++;
+		log_limited(&w->lim_unknown, LOG_WARN, "RTP from a viewer ignored", "viewer=%s", v->id);
+		return;
+	}
+	memcpy(buf, data, len);
+	rc = srtp_rx_unprotect_rtcp(v->rx, buf, &n);
+	viewer_rtcp_plain(w, g, v, buf, n, rc);
 }
 
 void feedback_keyframe(struct worker *w, struct relay_pkt *req)
@@ -251,6 +283,12 @@ void feedback_keyframe(struct worker *w, struct relay_pkt *req)
 				media = s->track_ssrc[i];
 		if (!media)
 			return;
+	}
+	if (webrtc_publisher_pli(w, s->slot, s->relay_ssrc, media) == 0) {
+		s->next_keyframe_ns = now + w->relay->opts.pli_interval_ns;
+		s->c.keyframe_requests++;
+		w->c.plis_forwarded++;
+		return;
 	}
 	if (s->rtcp_src.sin6_family)
 		dst = (const struct sockaddr *)&s->rtcp_src;

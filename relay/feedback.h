@@ -28,6 +28,7 @@ struct worker;
 struct stream;
 struct relay_pkt;
 struct vgroup;
+struct viewer;
 
 /* Owner: the publisher's decrypted compound RTCP (borrowed). */
 void feedback_publisher_rtcp(struct worker *w, struct stream *s, const struct relay_pkt *cmp);
@@ -35,6 +36,15 @@ void feedback_publisher_rtcp(struct worker *w, struct stream *s, const struct re
  * and returns true; false leaves it to the other demultiplexing steps. */
 bool feedback_viewer_datagram(struct worker *w, const struct sockaddr *src, const uint8_t *data,
                               unsigned len, int rtcp);
+/* Viewer worker: the datagram of viewer v of group g (its RTCP), routed by
+ * the caller (SDES: by address; WebRTC: by ICE).  Authenticated with v's
+ * key, then NACK / PLI / FIR handled, the rest terminated. */
+void feedback_viewer_rtcp(struct worker *w, struct vgroup *g, struct viewer *v, const uint8_t *data,
+                          unsigned len, int rtcp);
+/* Viewer worker: asks g's stream owner for a keyframe of media_ssrc (a
+ * viewer-facing SSRC; 0: the first video track), coalesced per
+ * pli_interval like a viewer's PLI. */
+void feedback_request_keyframe(struct worker *w, struct vgroup *g, uint32_t media_ssrc);
 /* Owner: a RELAY_PKT_KEYFRAME request (consumed). */
 void feedback_keyframe(struct worker *w, struct relay_pkt *req);
 /* Viewer worker: keeps pkt (consumed) in g's retransmission cache. */

@@ -41,6 +41,9 @@ static const char *const limits_keys[] = {
 };
 static const char *const rtcp_keys[] = { "pli_interval_ms", "nack_cache", NULL };
 static const char *const record_keys[] = { "fsync_interval", NULL };
+static const char *const webrtc_keys[] = {
+	"max_peers", "consent_timeout", "handshake_budget", "max_handshakes", "handshake_timeout", NULL
+};
 
 static int copy_str(struct config *cfg, const char *sec, const char *key, const char *def,
                     char *dst, size_t cap, char *err, size_t errlen)
@@ -92,17 +95,20 @@ static int load(struct relay_opts *o, struct config *cfg, char *err, size_t errl
 {
 	bool b;
 	unsigned pli_ms = 0;
+	int64_t consent_ns = 0, hs_ns = 0;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (config_check_keys(cfg, "relay", relay_keys) < 0 ||
 	    config_check_keys(cfg, "limits", limits_keys) < 0 ||
 	    config_check_keys(cfg, "rtcp", rtcp_keys) < 0 ||
-	    config_check_keys(cfg, "record", record_keys) < 0) {
+	    config_check_keys(cfg, "record", record_keys) < 0 ||
+	    config_check_keys(cfg, "webrtc", webrtc_keys) < 0) {
 		snprintf(err, errlen, "%s", config_error(cfg));
 		return -EINVAL;
 	}
 	for (size_t i = 0; config_section_at(cfg, i); i++) {
 		const char *s = config_section_at(cfg, i);
-		if (strcmp(s, "relay") && strcmp(s, "limits") && strcmp(s, "rtcp") && strcmp(s, "record")) {
+		if (strcmp(s, "relay") && strcmp(s, "limits") && strcmp(s, "rtcp") && strcmp(s, "record") &&
+		    strcmp(s, "webrtc")) {
 			snprintf(err, errlen, "%s: unknown section [%s]", config_name(cfg), s);
 			return -EINVAL;
 		}
@@ -121,8 +127,15 @@ static int load(struct relay_opts *o, struct config *cfg, char *err, size_t errl
 	    get_uint(cfg, "limits", "xcore_ring", 8192, 64, 1 << 20, &o->xcore_ring, err, errlen) ||
 	    get_uint(cfg, "rtcp", "nack_cache", 512, 0, 65536, &o->nack_cache, err, errlen) ||
 	    get_uint(cfg, "rtcp", "pli_interval_ms", 500, 10, 60000, &pli_ms, err, errlen) ||
-	    get_interval(cfg, "record", "fsync_interval", "1s", &o->fsync_interval_ns, err, errlen))
+	    get_interval(cfg, "record", "fsync_interval", "1s", &o->fsync_interval_ns, err, errlen) ||
+	    get_uint(cfg, "webrtc", "max_peers", 4096, 1, 1 << 20, &o->webrtc_peers, err, errlen) ||
+	    get_interval(cfg, "webrtc", "consent_timeout", "30s", &consent_ns, err, errlen) ||
+	    get_interval(cfg, "webrtc", "handshake_timeout", "10s", &hs_ns, err, errlen) ||
+	    get_uint(cfg, "webrtc", "handshake_budget", 40, 1, 100000, &o->handshake_budget, err, errlen) ||
+	    get_uint(cfg, "webrtc", "max_handshakes", 512, 1, 1 << 20, &o->max_handshakes, err, errlen))
 		return -EINVAL;
+	o->consent_ms = (unsigned)(consent_ns / 1000000);
+	o->handshake_timeout_ms = (unsigned)(hs_ns / 1000000);
 	if (config_get_bool(cfg, "relay", "pin", true, &b) < 0) {
 		snprintf(err, errlen, "%s", config_error(cfg));
 		return -EINVAL;

@@ -33,6 +33,11 @@ struct relay_opts {
 	int64_t pli_interval_ns;     /* at most one PLI/FIR per stream per interval */
 	unsigned nack_cache;         /* packets kept per stream for retransmission */
 	int64_t fsync_interval_ns;   /* journal fsync period */
+	unsigned webrtc_peers;       /* WebRTC peers per worker (its ICE table) */
+	unsigned consent_ms;         /* RFC 7675 consent timeout */
+	unsigned handshake_budget;   /* DTLS handshake datagrams admitted per worker per 100 ms tick */
+	unsigned max_handshakes;     /* handshakes in progress per worker before webrtc.add is refused */
+	unsigned handshake_timeout_ms; /* a DTLS handshake not done by then fails */
 };
 
 /* Parses argv (getopt_long) and the config file.  Returns 0 (run), 1 (--help

@@ -21,6 +21,18 @@
 #include "relay/xcore.h"
 
 struct worker;
+struct dtls_ctx;
+
+/* A WebRTC peer a worker removed on its own (consent expired, DTLS failed
+ * or closed), reported to the control thread so its registry follows. */
+struct relay_gone {
+	unsigned slot;
+	uint32_t gen;
+	unsigned worker;
+	unsigned role;                   /* enum webrtc_role */
+	char id[64];
+};
+#define RELAY_GONE_MAX 4096
 
 struct relay {
 	struct relay_opts opts;
@@ -31,12 +43,24 @@ struct relay {
 	socklen_t bind_len;
 	atomic_bool stop;
 	pthread_barrier_t started;       /* workers and the starter meet once all sockets are bound */
+	struct dtls_ctx *dtls;           /* the process's certificate, shared read-only by the workers */
+	/* Workers push, the control thread takes; a mutex because it is rare
+	 * (never per packet).  Beyond RELAY_GONE_MAX pending reports the oldest
+	 * stay and the new are counted lost: webrtc.remove still answers right. */
+	pthread_mutex_t gone_lock;
+	struct relay_gone *gone;         /* [RELAY_GONE_MAX] */
+	unsigned ngone;
+	uint64_t gone_lost;
 };
 
 /* Creates and starts every worker; 0 or -errno with a logged reason. */
 int relay_start(struct relay *r);
 /* Asks every worker to stop, joins them, frees them (closing journals). */
 void relay_stop(struct relay *r);
+
+/* Worker side: report a peer gone.  Control side: take up to cap reports. */
+void relay_gone_push(struct relay *r, const struct relay_gone *g);
+unsigned relay_gone_take(struct relay *r, struct relay_gone *out, unsigned cap);
 
 /* "1.2.3.4:5", "[::1]:5" into a socket address; 0 or -EINVAL. */
 int relay_addr_parse(const char *s, struct sockaddr_in6 *out, socklen_t *len);

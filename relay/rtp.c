@@ -145,3 +145,34 @@ int32_t rtp_seq_diff(uint16_t a, uint16_t b)
 {
 	return (int16_t)(uint16_t)(b - a);
 }
+
+int rtp_copy_one_ext(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                     uint8_t id, const void *val, size_t vlen)
+{
+	struct rtp_hdr h;
+	size_t fixed, ext = 0, rest;
+
+	if (rtp_parse(in, len, &h) < 0)
+		return -EINVAL;
+	if (id && (id > 14 || vlen < 1 || vlen > 16))
+		return -EINVAL;
+	fixed = RTP_HEADER_MIN + 4 * (size_t)h.cc;
+	rest = len - h.header_len;            /* payload and padding */
+	if (id)
+		ext = 4 + ((1 + vlen + 3) & ~(size_t)3);
+	if (fixed + ext + rest > cap)
+		return -ENOSPC;
+	memcpy(out, in, fixed);
+	if (id) {
+		out[0] |= 0x10;
+		wr16(out + fixed, 0xBEDE);
+		wr16(out + fixed + 2, (uint16_t)((ext - 4) / 4));
+		memset(out + fixed + 4, 0, ext - 4);   /* zero bytes pad the block (RFC 8285 §4.2) */
+		out[fixed + 4] = (uint8_t)(id << 4 | (vlen - 1));
+		memcpy(out + fixed + 5, val, vlen);
+	} else {
+		out[0] &= (uint8_t)~0x10;
+	}
+	memmove(out + fixed + ext, in + h.header_len, rest);
+	return (int)(fixed + ext + rest);
+}

@@ -51,6 +51,14 @@ bool rtp_is_rtcp(const uint8_t *pkt, size_t len);
  * extension block is malformed. */
 int rtp_ext_find(const struct rtp_hdr *h, uint8_t id, const uint8_t **data, size_t *len);
 
+/* Copies the RTP packet in (len bytes) into out with its header extension
+ * replaced by a single RFC 8285 one-byte element: id 1..14 and 1..16 bytes
+ * of val (a WebRTC viewer's sdes:mid), or by none at all when id is 0.  The
+ * CSRCs, payload and padding are kept.  Returns the length written, or
+ * -EINVAL (rtp_parse refuses in, or a bad element) / -ENOSPC (cap). */
+int rtp_copy_one_ext(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                     uint8_t id, const void *val, size_t vlen);
+
 /* Field access on a packet rtp_parse accepted. */
 uint16_t rtp_seq(const uint8_t *pkt);
 uint32_t rtp_ts(const uint8_t *pkt);

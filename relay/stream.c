@@ -22,6 +22,8 @@ int stream_create(const struct stream_spec *spec, unsigned slot, uint32_t gen, s
 	s->ntracks = spec->ntracks;
 	memcpy(s->tracks, spec->tracks, sizeof s->tracks);
 	s->suite = spec->suite;
+	for (unsigned i = 0; i < STREAM_MAX_TRACKS; i++)
+		s->map[i].out_ssrc = spec->out_ssrc[i];
 	rc = srtp_rx_create(&s->rx, spec->suite, spec->key);
 	if (rc < 0) {
 		free(s);
@@ -71,7 +73,9 @@ bool stream_map_packet(struct stream *s, unsigned track, uint8_t *rtp, int64_t n
 
 	if (!m->started) {
 		m->started = true;
-		m->in_ssrc = m->out_ssrc = ssrc;
+		m->in_ssrc = ssrc;
+		if (!m->out_ssrc)
+			m->out_ssrc = ssrc;
 		m->last_seq = (uint16_t)(seq - 1);
 		m->last_ts = ts;
 		m->last_ns = now;
@@ -193,7 +197,7 @@ void vgroup_destroy(struct vgroup *g)
 	free(g);
 }
 
-int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec)
+int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec, struct viewer **out)
 {
 	struct viewer *v;
 	int rc;
@@ -215,6 +219,23 @@ int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec)
 	memcpy(v->out_pt, spec->out_pt, sizeof v->out_pt);
 	v->rtcp_mux = spec->rtcp_mux;
 	v->latch_pending = spec->latch;
+	if (spec->webrtc) {
+		v->webrtc = true;
+		v->kinds_on = spec->kinds_on;
+		v->mid_ext = spec->mid_ext;
+		for (int k = 0; k < 2; k++) {
+			memcpy(v->mid[k], spec->mid[k], sizeof v->mid[k]);
+			v->mid[k][sizeof v->mid[k] - 1] = 0;
+			v->mid_len[k] = (uint8_t)strlen(v->mid[k]);
+			/* RFC 8285 one-byte elements carry 1..16 bytes. */
+			if (v->mid_len[k] > 16)
+				v->mid_len[k] = 0;
+		}
+		g->v[g->n++] = v;
+		if (out)
+			*out = v;
+		return 0;
+	}
 	for (int k = 0; k < 2; k++) {
 		v->dst[k] = spec->dst[k];
 		v->dstlen[k] = spec->dst[k].sin6_family == AF_INET ? sizeof(struct sockaddr_in)
@@ -239,6 +260,43 @@ int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec)
 		return rc;
 	}
 	g->v[g->n++] = v;
+	if (out)
+		*out = v;
+	return 0;
+}
+
+static socklen_t addr_len(const struct sockaddr *a)
+{
+	return a->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+	       : a->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : 0;
+}
+
+void viewer_webrtc_move(struct viewer *v, const struct sockaddr *addr)
+{
+	socklen_t len = addr_len(addr);
+	for (int k = 0; k < 2; k++) {
+		if (!(v->kinds_on & (1u << k)))
+			continue;   /* a kind the viewer did not negotiate is not sent */
+		memset(&v->dst[k], 0, sizeof v->dst[k]);
+		memcpy(&v->dst[k], addr, len);
+		v->rtcp_dst[k] = v->dst[k];   /* rtcp-mux and BUNDLE: one address for all */
+		v->dstlen[k] = len;
+	}
+}
+
+int viewer_webrtc_connect(struct viewer *v, enum srtp_suite suite, const uint8_t *server_key,
+                          const uint8_t *client_key, const struct sockaddr *addr)
+{
+	int rc = srtp_tx_create(&v->tx, suite, server_key);
+	if (rc < 0)
+		return rc;
+	rc = srtp_rx_create(&v->rx, suite, client_key);
+	if (rc < 0) {
+		srtp_tx_destroy(v->tx);
+		v->tx = NULL;
+		return rc;
+	}
+	viewer_webrtc_move(v, addr);
 	return 0;
 }
 

@@ -44,6 +44,7 @@ struct stream_spec {
 	struct stream_track tracks[STREAM_MAX_TRACKS];
 	enum srtp_suite suite;
 	uint8_t key[STREAM_KEY_MAX];     /* master key || master salt */
+	uint32_t out_ssrc[STREAM_MAX_TRACKS]; /* the SSRC every viewer gets per track (ctl draws them) */
 };
 
 /* Per track: the viewers' view stays one continuous RTP stream when the
@@ -53,7 +54,8 @@ struct stream_spec {
 struct stream_map {
 	bool started;
 	uint32_t in_ssrc;      /* publisher SSRC now feeding the track */
-	uint32_t out_ssrc;     /* SSRC the viewers see */
+	uint32_t out_ssrc;     /* SSRC the viewers see: the stream's own (stream_spec), or the
+	                        * first publisher SSRC when none was chosen */
 	uint16_t seq_off;      /* out = in + seq_off (mod 2^16) */
 	uint32_t ts_off;       /* out = in + ts_off (mod 2^32) */
 	uint16_t last_seq;     /* highest sequence number sent out */
@@ -101,6 +103,7 @@ struct stream {
 	struct stream_source src[STREAM_MAX_SOURCES];
 	unsigned nsrc;
 	struct record *rec;                 /* owned: the journal, NULL when not recorded */
+	void *webrtc_pub;                   /* its WebRTC publisher peer once connected (webrtc.c owns it) */
 	struct stream_counters c;
 };
 
@@ -133,6 +136,13 @@ struct viewer_spec {
 	unsigned ntracks;
 	uint8_t kinds[STREAM_MAX_TRACKS]; /* the stream's track kinds */
 	unsigned owner;                   /* the stream's owner worker (keyframe requests go there) */
+	/* WebRTC viewers (relay/webrtc.c): no key and no address yet; both come
+	 * with the DTLS handshake.  Their RTP header extensions are rewritten:
+	 * only sdes:mid, under the id and with the mid the viewer negotiated. */
+	bool webrtc;
+	uint8_t kinds_on;                 /* bit 0 audio, bit 1 video: kinds the viewer negotiated */
+	uint8_t mid_ext;                  /* sdes:mid extmap id, 0: none written */
+	char mid[2][33];                  /* [0] audio, [1] video section's mid */
 };
 
 struct viewer {
@@ -145,6 +155,11 @@ struct viewer {
 	uint8_t out_pt[STREAM_MAX_TRACKS];
 	bool rtcp_mux;                    /* as in viewer_spec: decides what a latch sets */
 	bool latch_pending;               /* latching viewer not heard from yet: dstlen 0, sent nothing */
+	bool webrtc;                      /* see viewer_spec: tx/rx/dst set once DTLS completes */
+	uint8_t kinds_on;
+	uint8_t mid_ext;
+	uint8_t mid_len[2];
+	char mid[2][33];
 	uint64_t pkts_out, bytes_out, drops;
 	uint64_t nacks, retransmits;      /* sequence numbers asked for, and re-sent from the cache */
 };
@@ -179,8 +194,15 @@ struct vgroup {
 struct vgroup *vgroup_create(unsigned slot, uint32_t gen, unsigned ntracks, const uint8_t *kinds,
                              unsigned cache_cap);
 void vgroup_destroy(struct vgroup *g);
-/* 0, -EEXIST (id taken in this group), -EINVAL (bad key), -ENOMEM. */
-int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec);
+/* 0, -EEXIST (id taken in this group), -EINVAL (bad key), -ENOMEM.  *out
+ * (may be NULL) is the new viewer, owned by the group. */
+int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec, struct viewer **out);
+/* A WebRTC viewer's DTLS handshake completed: its keys (key||salt, copied)
+ * and the address its checks latched.  0 or -errno from the SRTP layer. */
+int viewer_webrtc_connect(struct viewer *v, enum srtp_suite suite, const uint8_t *server_key,
+                          const uint8_t *client_key, const struct sockaddr *addr);
+/* The latched address moved (ICE nomination): media and RTCP follow. */
+void viewer_webrtc_move(struct viewer *v, const struct sockaddr *addr);
 /* 0 or -ENOENT. */
 int vgroup_viewer_remove(struct vgroup *g, const char *id);
 /* A latching viewer's first authenticated packet came from src: with rtcp-mux

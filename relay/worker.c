@@ -1,6 +1,7 @@
 /* worker: see worker.h.  Also relay_start/relay_stop (relay.h): the workers
  * are the relay. */
 #include "relay/worker.h"
+#include "relay/dtls.h"
 #include "relay/fanout.h"
 #include "relay/pkt.h"
 #include "relay/record.h"
@@ -123,6 +124,7 @@ int worker_cmd_run(struct worker *w, struct relay_cmd *cmd)
 
 static void vgroup_drop(struct worker *w, unsigned slot)
 {
+	webrtc_drop_slot(w, slot, WEBRTC_VIEWER);   /* their viewers live in the group */
 	for (unsigned i = 0; w->vgroups[slot] && i < w->vgroups[slot]->n; i++)
 		vindex_viewer_remove(&w->vidx, w->vgroups[slot]->v[i]);
 	vgroup_destroy(w->vgroups[slot]);
@@ -146,6 +148,7 @@ static void owned_remove(struct worker *w, unsigned slot)
 static void stats_add(struct worker *w, struct relay_cmd *cmd)
 {
 	cmd->out_counters = w->c;
+	webrtc_counters_get(w, &cmd->out_webrtc);
 	if (!cmd->out_stats)
 		return;
 	for (unsigned slot = 0; slot < w->relay->opts.max_streams; slot++) {
@@ -183,6 +186,27 @@ static void stats_add(struct worker *w, struct relay_cmd *cmd)
 	}
 }
 
+/* The slot's vgroup for a viewer about to be added (made when missing). */
+static struct vgroup *vgroup_for(struct worker *w, struct relay_cmd *cmd, const struct viewer_spec *vs)
+{
+	unsigned slot = cmd->slot;
+	struct vgroup *g = w->vgroups[slot];
+	if (g && g->gen != cmd->gen) {
+		/* Left over from a deleted stream whose drop was lost: replace. */
+		vgroup_drop(w, slot);
+		g = NULL;
+	}
+	if (!g) {
+		g = vgroup_create(slot, cmd->gen, vs->ntracks, vs->kinds, w->relay->opts.nack_cache);
+		if (!g)
+			return NULL;
+		g->owner = vs->owner;
+		w->vgroups[slot] = g;
+		w->vslots[w->nvslots++] = slot;
+	}
+	return g;
+}
+
 static void cmd_exec(struct worker *w, struct relay_cmd *cmd)
 {
 	unsigned slot = cmd->slot;
@@ -211,6 +235,7 @@ static void cmd_exec(struct worker *w, struct relay_cmd *cmd)
 			rc = -ENOENT;
 			break;
 		}
+		webrtc_drop_slot(w, slot, WEBRTC_PUBLISHER);
 		record_close(w, w->streams[slot]->rec);
 		stream_destroy(w->streams[slot]);
 		w->streams[slot] = NULL;
@@ -228,30 +253,40 @@ static void cmd_exec(struct worker *w, struct relay_cmd *cmd)
 			w->streams[slot]->subscribers &= ~(1ULL << cmd->arg);
 		break;
 	case CMD_VIEWER_ADD:
-		g = w->vgroups[slot];
-		if (g && g->gen != cmd->gen) {
-			/* Left over from a deleted stream whose drop was lost: replace. */
-			vgroup_drop(w, slot);
-			g = NULL;
+		if (!(g = vgroup_for(w, cmd, cmd->viewer))) {
+			rc = -ENOMEM;
+			break;
 		}
-		if (!g) {
-			g = vgroup_create(slot, cmd->gen, cmd->viewer->ntracks, cmd->viewer->kinds,
-			                  w->relay->opts.nack_cache);
-			if (!g) {
-				rc = -ENOMEM;
-				break;
-			}
-			g->owner = cmd->viewer->owner;
-			w->vgroups[slot] = g;
-			w->vslots[w->nvslots++] = slot;
-		}
-		rc = vgroup_viewer_add(g, cmd->viewer);
+		rc = vgroup_viewer_add(g, cmd->viewer, NULL);
 		if (rc == 0 && vindex_viewer_add(&w->vidx, g, g->v[g->n - 1]) < 0) {
 			vgroup_viewer_remove(g, cmd->viewer->id);
 			rc = -ENOMEM;
 		}
 		if (rc < 0 && g->n == 0)
 			vgroup_drop(w, slot);
+		break;
+	case CMD_WEBRTC_ADD:
+		if (cmd->webrtc->role == WEBRTC_VIEWER && !(g = vgroup_for(w, cmd, &cmd->webrtc->viewer))) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = webrtc_peer_add(w, slot, cmd->gen, cmd->webrtc);
+		if (rc < 0 && cmd->webrtc->role == WEBRTC_VIEWER && w->vgroups[slot] && w->vgroups[slot]->n == 0)
+			vgroup_drop(w, slot);
+		break;
+	case CMD_WEBRTC_REMOVE:
+		rc = webrtc_peer_remove(w, slot, cmd->gen, cmd->name);
+		g = w->vgroups[slot];
+		if (g && g->n == 0) {
+			vgroup_drop(w, slot);
+			cmd->out_empty = 1;
+		}
+		break;
+	case CMD_WEBRTC_RESTART:
+		rc = webrtc_peer_restart(w, slot, cmd->gen, cmd->name, cmd->ufrag, cmd->pwd);
+		break;
+	case CMD_WEBRTC_LIST:
+		cmd->out_n = webrtc_list(w, slot, cmd->gen, cmd->out_info, cmd->out_cap);
 		break;
 	case CMD_VIEWER_REMOVE:
 		g = w->vgroups[slot];
@@ -408,9 +443,11 @@ static void run(struct worker *w)
 		if (amphi_mono_ns() >= w->next_tick_ns) {
 			int64_t now = amphi_mono_ns();
 			record_tick(w, now);
+			webrtc_tick(w, now);
 			w->next_tick_ns = now + WORKER_TICK_NS;
 		}
 	}
+	webrtc_worker_close(w);
 	/* Stopping: every journal is closed and renamed into spool/ready/. */
 	for (unsigned i = 0; i < w->nowned; i++) {
 		struct stream *s = w->streams[w->owned[i]];
@@ -439,6 +476,7 @@ static void worker_free(struct worker *w)
 {
 	if (!w)
 		return;
+	webrtc_worker_free(w);   /* before the vgroups its viewers live in */
 	for (unsigned slot = 0; slot < w->relay->opts.max_streams && w->streams; slot++) {
 		stream_destroy(w->streams[slot]);
 		vgroup_destroy(w->vgroups[slot]);
@@ -490,7 +528,7 @@ static int worker_create(struct relay *r, unsigned idx, struct worker **out)
 	w->vslots = calloc(r->opts.max_streams, sizeof *w->vslots);
 	w->dirty = calloc(r->opts.max_streams, sizeof *w->dirty);
 	if (!w->streams || !w->vgroups || !w->owned || !w->vslots || !w->dirty || xcore_ring_init(&w->cmdq, 64) < 0 ||
-	    vindex_init(&w->vidx) < 0) {
+	    vindex_init(&w->vidx) < 0 || webrtc_worker_init(w) < 0) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -545,8 +583,15 @@ int relay_start(struct relay *r)
 	}
 	r->nworkers = r->opts.workers;
 	atomic_init(&r->stop, false);
+	pthread_mutex_init(&r->gone_lock, NULL);
+	r->gone = calloc(RELAY_GONE_MAX, sizeof *r->gone);
+	r->dtls = dtls_ctx_create(&(struct dtls_opts){ .handshake_timeout_ms = r->opts.handshake_timeout_ms });
+	if (!r->dtls) {
+		log_msg(LOG_ERROR, "cannot make the DTLS certificate", NULL);
+		return -EIO;
+	}
 	r->workers = calloc(r->nworkers, sizeof *r->workers);
-	if (!r->workers || xcore_create(&r->xcore, r->nworkers, r->opts.xcore_ring) < 0)
+	if (!r->gone || !r->workers || xcore_create(&r->xcore, r->nworkers, r->opts.xcore_ring) < 0)
 		return -ENOMEM;
 	for (unsigned i = 0; i < r->nworkers; i++) {
 		rc = worker_create(r, i, &r->workers[i]);
@@ -597,4 +642,30 @@ void relay_stop(struct relay *r)
 	r->workers = NULL;
 	xcore_destroy(&r->xcore);
 	pthread_barrier_destroy(&r->started);
+	dtls_ctx_destroy(r->dtls);
+	r->dtls = NULL;
+	free(r->gone);
+	r->gone = NULL;
+}
+
+void relay_gone_push(struct relay *r, const struct relay_gone *g)
+{
+	pthread_mutex_lock(&r->gone_lock);
+	if (r->ngone < RELAY_GONE_MAX)
+		r->gone[r->ngone++] = *g;
+	else
+		r->gone_lost++;
+	pthread_mutex_unlock(&r->gone_lock);
+}
+
+unsigned relay_gone_take(struct relay *r, struct relay_gone *out, unsigned cap)
+{
+	unsigned n;
+	pthread_mutex_lock(&r->gone_lock);
+	n = r->ngone < cap ? r->ngone : cap;
+	memcpy(out, r->gone, n * sizeof *out);
+	memmove(r->gone, r->gone + n, (r->ngone - n) * sizeof *out);
+	r->ngone -= n;
+	pthread_mutex_unlock(&r->gone_lock);
+	return n;
 }

@@ -20,6 +20,7 @@
 #include "relay/relay.h"
 #include "relay/stream.h"
 #include "relay/vindex.h"
+#include "relay/webrtc.h"
 #include "relay/xcore.h"
 
 struct worker_counters {
@@ -29,7 +30,7 @@ struct worker_counters {
 	uint64_t replayed;              /* replayed packets dropped */
 	uint64_t malformed;             /* not RTP/RTCP, too short, too long, truncated */
 	uint64_t unknown_source;        /* from no latched source and no stream's key */
-	uint64_t unsupported;           /* STUN/DTLS: the WebRTC transport is not here yet */
+	uint64_t unsupported;           /* first byte of no protocol served here (ZRTP, TURN channels) */
 	uint64_t drops;                 /* no send slot, ring full, protect failed */
 	uint64_t send_errors;           /* send completions with an error */
 	uint64_t handoffs_in;           /* packets received from other workers */
@@ -46,6 +47,10 @@ enum relay_cmd_op {
 	CMD_VIEWER_REMOVE,    /* any: viewer `name` out; out_empty when the group is gone */
 	CMD_VGROUP_DROP,      /* any: every viewer of slot here (stream deleted) */
 	CMD_STATS,            /* any: snapshot counters into out_stats */
+	CMD_WEBRTC_ADD,       /* any: webrtc spec; a viewer's vgroup is made as for CMD_VIEWER_ADD */
+	CMD_WEBRTC_REMOVE,    /* any: peer `name` out (close_notify); out_empty as CMD_VIEWER_REMOVE */
+	CMD_WEBRTC_RESTART,   /* any: peer `name` answers to ufrag/pwd from now on */
+	CMD_WEBRTC_LIST,      /* any: peers of slot into out_info[out_cap] */
 };
 
 struct relay_stream_stats {
@@ -64,11 +69,16 @@ struct relay_cmd {
 	const char *name;
 	const struct stream_spec *stream;
 	const struct viewer_spec *viewer;
+	const struct webrtc_spec *webrtc;
+	const char *ufrag, *pwd;               /* CMD_WEBRTC_RESTART */
 	/* outputs */
 	int result;                            /* 0 or -errno */
 	int out_empty;
 	struct worker_counters out_counters;
 	struct relay_stream_stats *out_stats;  /* [max_streams], added to (not overwritten) */
+	struct webrtc_counters out_webrtc;
+	struct webrtc_info *out_info;          /* CMD_WEBRTC_LIST: [out_cap] */
+	unsigned out_cap, out_n;
 	sem_t done;
 };
 
@@ -95,6 +105,7 @@ struct worker {
 	uint64_t wake_mask;               /* workers to wake at the end of this turn */
 	struct worker_counters c;
 	struct log_limit lim_malformed, lim_unknown, lim_srtp, lim_send, lim_drop, lim_unsupported;
+	struct webrtc_worker *webrtc;     /* owned: ICE table and WebRTC peers (webrtc.c) */
 	int64_t next_tick_ns;             /* monotonic: journals' flush/fsync and timers */
 	struct record *records;           /* journals of this worker, open and closing (record.c) */
 	/* Completions reaped but not yet handled (receives, wake-ups, commands):

@@ -77,7 +77,7 @@ check "feedback: PLIs reached the publisher ($(j .plis_at_publisher) of $(j .pli
 # 3 s of PLIs at a 500 ms interval: at most 7 may pass.
 check "feedback: PLIs coalesced to at most one per 500 ms" test "$(j '.plis_at_publisher <= 7 and .relay_keyframe_suppressed > 0')" = true
 check "restart: the relay saw the publisher restart once" test "$(j .relay_publisher_restarts)" = 1
-check "restart: viewers saw one SSRC and consecutive sequence numbers" test "$(j .discontinuities)" = 0
+check "restart: viewers saw one SSRC (stream.create's ssrcs.video) and consecutive sequence numbers" test "$(j .discontinuities)" = 0
 check "feedback: relay egress = media + SRs + retransmissions" \
 	test "$(j '.relay_pkts_out == .received + .viewers * .sr_sent + .retransmits_received')" = true
 

@@ -153,11 +153,15 @@ static void viewer_rtcp(struct viewer *w, uint32_t me, const uint8_t *fb, int fb
 		perror("viewer RTCP send");
 }
 
+/* The SSRC the relay announced for the stream's video (stream.create's
+ * "ssrcs"): what viewers receive and name in their feedback. */
+static uint32_t out_ssrc;
+
 static void send_nack(struct viewer *w, uint32_t me, uint16_t seq)
 {
 	uint8_t fb[16] = { 0x81, 205, 0, 3 };   /* RTPFB FMT 1, 3 words */
 	wr32(fb + 4, me);
-	wr32(fb + 8, SSRC);
+	wr32(fb + 8, out_ssrc);
 	fb[12] = seq >> 8; fb[13] = seq & 0xff; fb[14] = 0; fb[15] = 0;
 	viewer_rtcp(w, me, fb, 16);
 	nacks_sent++;
@@ -167,7 +171,7 @@ static void send_pli(struct viewer *w, uint32_t me)
 {
 	uint8_t fb[12] = { 0x81, 206, 0, 2 };   /* PSFB FMT 1 */
 	wr32(fb + 4, me);
-	wr32(fb + 8, SSRC);
+	wr32(fb + 8, out_ssrc);
 	viewer_rtcp(w, me, fb, 12);
 	plis_sent++;
 }
@@ -339,6 +343,7 @@ int main(int argc, char **argv)
 	resp = call(json_pack("{s:s,s:s,s:[{s:s,s:s,s:i,s:i}],s:{s:s,s:s}}", "cmd", "stream.create",
 	                      "id", "fanout", "tracks", "kind", "video", "codec", "VP8", "pt", PT,
 	                      "clock_rate", 90000, "ingest", "suite", suite_name(), "key", k64));
+	out_ssrc = (uint32_t)json_integer_value(json_object_get(json_object_get(resp, "ssrcs"), "video"));
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
 	inet_pton(AF_INET, json_string_value(json_object_get(json_object_get(resp, "ingest"), "host")), &sa.sin_addr);
@@ -462,6 +467,8 @@ int main(int argc, char **argv)
 					w->mismatches++;
 				} else {
 					uint32_t ss = (uint32_t)buf[8] << 24 | buf[9] << 16 | buf[10] << 8 | buf[11];
+					if (ss != out_ssrc)
+						w->discontinuities++;   /* not the SSRC stream.create announced */
 					if (!w->received)
 						w->ssrc0 = ss;
 					else if (!w->seen && (ss != w->ssrc0 || seq != (uint16_t)(w->last_seq + 1)))
