@@ -1,6 +1,9 @@
 /* Fuzz target: RTP header parsing and extension lookup (relay/rtp.c), the
  * first thing done to every decrypted packet a publisher sends.  Whatever
- * parses is rewritten the way the fan-out does and must parse back alike. */
+ * parses is rewritten the way the fan-out does and must parse back alike,
+ * and copied with its extension replaced as for a WebRTC viewer
+ * (rtp_copy_one_ext): the copy must parse, carry exactly that element, and
+ * the same payload. */
 #include "relay/rtp.h"
 
 #include <stdint.h>
@@ -42,5 +45,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();        /* only the PT flip into 64..95 may make it RTCP */
 	}
 	free(copy);
+
+	uint8_t out[2048];
+	struct rtp_hdr o;
+	int n = size + 24 <= sizeof out ? rtp_copy_one_ext(data, size, out, sizeof out, 3, "mid1", 4) : -1;
+	if (size + 24 <= sizeof out) {
+		if (n < 0 || rtp_parse(out, (size_t)n, &o) != 0 || o.payload_len != h.payload_len ||
+		    memcmp(o.payload, h.payload, h.payload_len) || o.pad_len != h.pad_len ||
+		    rtp_ext_find(&o, 3, &d, &dl) != 0 || dl != 4 || memcmp(d, "mid1", 4))
+			abort();
+		n = rtp_copy_one_ext(data, size, out, sizeof out, 0, NULL, 0);
+		if (n < 0 || rtp_parse(out, (size_t)n, &o) != 0 || o.extension || o.payload_len != h.payload_len)
+			abort();
+	}
 	return 0;
 }

@@ -146,6 +146,46 @@ TEST(sequence_arithmetic)
 	CHECK_INT(rtp_seq_diff(65000, 500), ==, 1036);
 }
 
+/* A WebRTC viewer's copy: the publisher's extensions out, one sdes:mid in. */
+TEST(copy_with_one_extension)
+{
+	/* V=2 X=1 CC=1, pt 96; one CSRC; 0xBEDE block of 2 words: id 5 (3 bytes),
+	 * id 9 (2 bytes), padding; payload "abcd". */
+	static const uint8_t in[] = {
+		0x91, 0x60, 0x12, 0x34, 0, 0, 0x10, 0, 0xAA, 0xBB, 0xCC, 0xDD, 0, 0, 0, 7,
+		0xBE, 0xDE, 0, 2, 0x52, 1, 2, 3, 0x91, 4, 5, 0,
+		'a', 'b', 'c', 'd',
+	};
+	uint8_t out[64];
+	struct rtp_hdr h;
+	const uint8_t *d;
+	size_t dl;
+	int n = rtp_copy_one_ext(in, sizeof in, out, sizeof out, 4, "1", 1);
+
+	CHECK_INT(n, ==, 16 + 8 + 4);   /* header + CSRC, one word of element, payload */
+	CHECK_INT(rtp_parse(out, (size_t)n, &h), ==, 0);
+	CHECK_INT(h.cc, ==, 1);
+	CHECK_INT(h.seq, ==, 0x1234);
+	CHECK_INT(h.ssrc, ==, 0xAABBCCDD);
+	CHECK_INT(rtp_ext_find(&h, 4, &d, &dl), ==, 0);
+	CHECK_INT(dl, ==, 1);
+	CHECK_INT(d[0], ==, '1');
+	CHECK_INT(rtp_ext_find(&h, 5, &d, &dl), ==, -ENOENT);
+	CHECK_INT(rtp_ext_find(&h, 9, &d, &dl), ==, -ENOENT);
+	CHECK_MEM(h.payload, "abcd", 4);
+	/* No id: no extension at all, X cleared. */
+	n = rtp_copy_one_ext(in, sizeof in, out, sizeof out, 0, NULL, 0);
+	CHECK_INT(n, ==, 16 + 4);
+	CHECK_INT(out[0] & 0x10, ==, 0);
+	CHECK_MEM(out + 16, "abcd", 4);
+	/* A 16-byte mid takes 5 words; a 17-byte one and id 15 are refused. */
+	CHECK_INT(rtp_copy_one_ext(in, sizeof in, out, sizeof out, 1, "0123456789abcdef", 16), ==, 16 + 24 + 4);
+	CHECK_INT(rtp_copy_one_ext(in, sizeof in, out, sizeof out, 1, "0123456789abcdefg", 17), ==, -EINVAL);
+	CHECK_INT(rtp_copy_one_ext(in, sizeof in, out, sizeof out, 15, "1", 1), ==, -EINVAL);
+	CHECK_INT(rtp_copy_one_ext(in, sizeof in, out, 20, 4, "1", 1), ==, -ENOSPC);
+	CHECK_INT(rtp_copy_one_ext(in, 10, out, sizeof out, 4, "1", 1), ==, -EINVAL);
+}
+
 int main(void)
 {
 	RUN(parses_every_field);
@@ -153,5 +193,6 @@ int main(void)
 	RUN(refuses_malformed);
 	RUN(rewrites_in_place);
 	RUN(sequence_arithmetic);
+	RUN(copy_with_one_extension);
 	return harness_done();
 }
