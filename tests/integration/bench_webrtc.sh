@@ -26,7 +26,7 @@ for suite in gcm cm; do
 	check "$suite: the documented keys and the transport's" jq -e \
 		'.transport == "webrtc" and has("egress_pps") and has("ratio") and has("loss")
 		 and (.latency_us | has("p50") and has("p99"))
-		 and (.handshake | has("per_s") and has("failed") and (.time_us | has("p50") and has("p99"))))' "$out"
+		 and (.handshake | has("per_s") and has("failed") and (.time_us | has("p50") and has("p99")))' "$out"
 	check "$suite: all $n viewers connected with the suite asked for" jq -e \
 		".handshake.connected == $n and .handshake.failed == 0 and .handshake.wrong_profile == 0" "$out"
 	check "$suite: handshakes timed" jq -e \
