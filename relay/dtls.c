@@ -469,3 +469,12 @@ void dtls_conn_close(struct dtls_conn *c)
 		c->state = DTLS_CLOSED;
 	c->retransmit_ns = -1;
 }
+
+int dtls_datagram_handshake_type(const uint8_t *buf, size_t len)
+{
+	/* record: type(1) version(2) epoch(2) sequence(6) length(2), then the
+	 * handshake header's msg_type */
+	if (len < 14 || buf[0] != 22 || buf[3] != 0 || buf[4] != 0)
+		return -1;
+	return buf[13];
+}

@@ -104,6 +104,13 @@ struct dtls_srtp_keys {
 int dtls_conn_srtp_keys(const struct dtls_conn *c, struct dtls_srtp_keys *out);
 const char *dtls_srtp_profile_name(enum dtls_srtp_profile p);
 
+/* The handshake message type of a datagram's first record when that is a
+ * plaintext (epoch 0) handshake record: 1 ClientHello, 11 Certificate,
+ * 16 ClientKeyExchange, ... (RFC 6347 §4.1, §4.2.2); -1 otherwise.  Reads
+ * the first 14 bytes at most.  The worker uses it to charge its handshake
+ * budget only for the datagrams that cost public-key work. */
+int dtls_datagram_handshake_type(const uint8_t *buf, size_t len);
+
 /* Sends close_notify (through the send callback) and marks the connection
  * closed; use before destroying a connected peer that is being removed. */
 void dtls_conn_close(struct dtls_conn *c);

@@ -380,8 +380,9 @@ static void viewer_prefetch(struct vgroup *g, unsigned i)
 	}
 	if (i + 4 < n)
 		__builtin_prefetch(g->v[i + 4]->tx);
+	/* A WebRTC viewer has no context before its handshake completes. */
 	for (int step = 0; step < 3; step++)
-		if (i + 3 - (unsigned)step < n)
+		if (i + 3 - (unsigned)step < n && g->v[i + 3 - step]->tx)
 			srtp_tx_prefetch(g->v[i + 3 - step]->tx, step);
 }
 

@@ -348,16 +348,28 @@ static int connected(struct worker *w, struct webrtc_peer *p)
 	return 0;
 }
 
+/* The datagrams that cost public-key work: the one that starts a handshake
+ * (the ClientHello, answered with an ECDHE key signed with ECDSA) and the
+ * client's second flight (its certificate checked, its signature verified,
+ * ECDH).  A ClientHello repeated to a connection under way is answered from
+ * OpenSSL's buffered flight and costs nothing worth a budget. */
+static bool costly(const struct webrtc_peer *p, const uint8_t *data, unsigned len)
+{
+	int t = dtls_datagram_handshake_type(data, len);
+	if (!p->dtls)
+		return true;
+	return dtls_conn_state(p->dtls) == DTLS_HANDSHAKE && (t == 11 || t == 16);
+}
+
 static void on_dtls(struct worker *w, struct webrtc_peer *p, const uint8_t *data, unsigned len, int64_t now)
 {
 	struct webrtc_worker *wr = w->webrtc;
 	enum dtls_state st;
 	int rc;
 
-	if (!p->dtls || dtls_conn_state(p->dtls) == DTLS_HANDSHAKE) {
-		/* The expensive part of a handshake (ECDHE, ECDSA) runs in
-		 * these inputs: at most `budget` per tick, the browser's
-		 * retransmission brings the rest back later. */
+	if (costly(p, data, len)) {
+		/* At most `budget` per tick; the browser's retransmission
+		 * brings the rest back later. */
 		if (!wr->budget) {
 			wr->c.dtls_deferred++;
 			return;

@@ -33,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= 2;
 		if (len > size)
 			len = size;
+		if (dtls_datagram_handshake_type(data, len) >= 0 && (len < 14 || data[0] != 22))
+			abort();
 		if (stun_demux(data, len) == STUN_DEMUX_DTLS)
 			(void)dtls_conn_input(c, data, len, now);
 		now += 50000000;

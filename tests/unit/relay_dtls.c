@@ -514,6 +514,33 @@ static int bench(int n)
 	return ok == n ? 0 : 1;
 }
 
+/* The worker's budget peek: a real ClientHello is type 1; anything that is
+ * not an epoch-0 handshake record is -1. */
+TEST(handshake_type_peek)
+{
+	SSL_CTX *cc = SSL_CTX_new(DTLS_client_method());
+	SSL *ssl = SSL_new(cc);
+	BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
+	uint8_t d[2048];
+	int n;
+
+	BIO_set_mem_eof_return(rb, -1);
+	SSL_set_bio(ssl, rb, wb);
+	SSL_set_connect_state(ssl);
+	SSL_do_handshake(ssl);
+	n = BIO_read(wb, d, sizeof d);
+	CHECK_INT(n, >, 14);
+	CHECK_INT(dtls_datagram_handshake_type(d, (size_t)n), ==, 1);
+	CHECK_INT(dtls_datagram_handshake_type(d, 13), ==, -1);
+	d[4] = 1;   /* epoch 1: encrypted, nothing to read */
+	CHECK_INT(dtls_datagram_handshake_type(d, (size_t)n), ==, -1);
+	d[4] = 0;
+	d[0] = 23;  /* application data */
+	CHECK_INT(dtls_datagram_handshake_type(d, (size_t)n), ==, -1);
+	SSL_free(ssl);
+	SSL_CTX_free(cc);
+}
+
 int main(int argc, char **argv)
 {
 	if (srtp_init() != srtp_err_status_ok)
@@ -535,6 +562,7 @@ int main(int argc, char **argv)
 	RUN(retransmits_lost_flight);
 	RUN(handshake_times_out);
 	RUN(garbage_flood);
+	RUN(handshake_type_peek);
 	dtls_ctx_destroy(server_ctx);
 	return harness_done();
 }
