@@ -7,14 +7,17 @@
  *   chromium_publishes   a Chromium WHIP publisher feeds two ffmpeg SDES
  *                        receivers (payload types rewritten to the stream's)
  *                        and a Chromium WHEP viewer added later (its keyframe
- *                        comes from the PLI sent when its DTLS completed)
+ *                        comes from the PLI sent when its DTLS completed);
+ *                        the stream is recorded
  *   ffmpeg_publishes     an ffmpeg SDES publisher feeds a Chromium viewer that
  *                        connected before the publisher started
  *   wrong_ice_password   a browser given the wrong ice-pwd gets 401s: no
  *                        latched address, no DTLS, no media
+ *   h264_chromium_to_chromium  the same with H.264 as the webinar's codec
  *   consent_expiry       peers without consent checks leave on their own
  *                        ([webrtc] consent_timeout = 6s here), and the
- *                        control registry follows
+ *                        control registry follows; an ICE restart moves a
+ *                        peer to new credentials at once
  * Time to first frame is printed.  Skipped (77) when chromium, node,
  * playwright-core or ffmpeg is missing. */
 #include "tests/harness.h"
@@ -36,6 +39,7 @@
 #define CONSENT_S 6
 
 static struct node_peer np;
+static enum sdp_video video_codec = SDP_VIDEO_VP8;   /* the webinar's: what answers offer */
 static char dir[64], sock[128];
 static pid_t relay_pid;
 
@@ -266,14 +270,19 @@ static void relay_up(void)
 	HARNESS_FAIL("amphi-relay did not answer (see %s)", log);
 }
 
-static void stream_create(const char *id, int apt, int vpt, char *key)
+static void stream_create(const char *id, int apt, int vpt, char *key, bool record)
 {
 	random_key(key);
-	json_t *r = ctl(json_pack("{s:s,s:s,s:[{s:s,s:s,s:i,s:i,s:i},{s:s,s:s,s:i,s:i}],s:{s:s,s:s}}",
-	                          "cmd", "stream.create", "id", id, "tracks",
-	                          "kind", "audio", "codec", "opus", "pt", apt, "clock_rate", 48000, "channels", 2,
-	                          "kind", "video", "codec", "VP8", "pt", vpt, "clock_rate", 90000,
-	                          "ingest", "suite", "AES_CM_128_HMAC_SHA1_80", "key", key));
+	json_t *req = json_pack("{s:s,s:s,s:[{s:s,s:s,s:i,s:i,s:i},{s:s,s:s,s:i,s:i}],s:{s:s,s:s}}",
+	                        "cmd", "stream.create", "id", id, "tracks",
+	                        "kind", "audio", "codec", "opus", "pt", apt, "clock_rate", 48000, "channels", 2,
+	                        "kind", "video", "codec", video_codec == SDP_VIDEO_H264 ? "H264" : "VP8", "pt", vpt,
+	                        "clock_rate", 90000,
+	                        "ingest", "suite", "AES_CM_128_HMAC_SHA1_80", "key", key);
+	if (record)
+		json_object_update_new(req, json_pack("{s:b,s:s,s:s,s:s,s:s}", "record", 1, "recording", id,
+		                                  "webinar", "w1", "org", "o1", "webinar_date", "2026-11-23"));
+	json_t *r = ctl(req);
 	CHECK(ok_of(r));
 	CHECK(json_integer_value(json_object_get(json_object_get(r, "ssrcs"), "video")) > 0);
 	json_decref(r);
@@ -296,7 +305,8 @@ static json_t *connect_peer(const char *stream, const char *who, bool publisher,
 
 	p->offer[0] = 0;
 	node_peer_send(&np, json_pack("{s:s,s:s,s:b}", "cmd", "offer", "who", who, "send", publisher));
-	if (!PUMP_UNTIL(20000, p->offer[0])) {
+	/* The first offer also waits for the browser to start (slow on a loaded machine). */
+	if (!PUMP_UNTIL(60000, p->offer[0])) {
 		HARNESS_FAIL("no offer from %s", who);
 		return json_pack("{s:b}", "ok", 0);
 	}
@@ -308,7 +318,7 @@ static json_t *connect_peer(const char *stream, const char *who, bool publisher,
 	random_ice(pwd, 24);
 	random_ice(bad, 24);
 	struct sdp_answer_params ap = {
-		.role = publisher ? SDP_ROLE_WHIP : SDP_ROLE_WHEP, .codec = SDP_VIDEO_VP8,
+		.role = publisher ? SDP_ROLE_WHIP : SDP_ROLE_WHEP, .codec = video_codec,
 		.ice_ufrag = ufrag, .ice_pwd = pwd, .fingerprint = dummy_fp, .candidates = &cand,
 		.n_candidates = 1, .session_id = 42, .audio_track = { 1, "audio" },
 		.video_track = { 2, "video" }, .cname = "amphi", .stream_id = "amphi",
@@ -425,7 +435,7 @@ TEST(chromium_publishes)
 	pid_t r1, r2;
 	json_t *rep;
 
-	stream_create("s1", 109, 100, key);
+	stream_create("s1", 109, 100, key, true);   /* a WHIP publisher is recorded like any */
 	r1 = ffmpeg_receiver("s1", "ff1", 52000, 109, 100);
 	r2 = ffmpeg_receiver("s1", "ff2", 52020, 109, 100);
 	for (int i = 0; i < 200 && !(udp_bound(52002) && udp_bound(52022)); i++)
@@ -487,10 +497,22 @@ TEST(chromium_publishes)
 	json_decref(rep);
 	close_peer("view");
 	close_peer("pub");
+	long long recorded = stream_stat("s1", "recorded");
 	rep = ctl(json_pack("{s:s,s:s}", "cmd", "stream.delete", "id", "s1"));
 	CHECK(ok_of(rep));
 	json_decref(rep);
 	CHECK_INT(wsum("webrtc_peers"), ==, 0);
+	/* The journal went to spool/ready/ with what the publisher sent. */
+	char jp[200];
+	struct stat jst;
+	snprintf(jp, sizeof jp, "%s/spool/ready/s1.amj", dir);
+	for (int k = 0; k < 50 && stat(jp, &jst) != 0; k++)
+		usleep(100000);   /* closed in the background: written, synced, renamed */
+	CHECK_INT(stat(jp, &jst), ==, 0);
+	printf("  recorded %lld packets of the WHIP publisher, journal %lld bytes\n", recorded,
+	       (long long)jst.st_size);
+	CHECK_INT(recorded, >, 300);
+	CHECK_INT(jst.st_size, >, 100000);
 }
 
 TEST(ffmpeg_publishes)
@@ -499,7 +521,7 @@ TEST(ffmpeg_publishes)
 	json_t *rep;
 	struct bpeer *v = bpeer("view2");
 
-	stream_create("s2", 111, 96, key);
+	stream_create("s2", 111, 96, key, false);
 	rep = connect_peer("s2", "view2", false, false);
 	CHECK(ok_of(rep));
 	json_decref(rep);
@@ -537,7 +559,7 @@ TEST(wrong_ice_password)
 	struct bpeer *v = bpeer("view3");
 	long long ok0 = wsum("stun_ok"), bad0 = wsum("stun_rejected"), dtls0 = wsum("dtls_ok");
 
-	stream_create("s3", 111, 96, key);
+	stream_create("s3", 111, 96, key, false);
 	rep = connect_peer("s3", "view3", false, true);
 	CHECK(ok_of(rep));
 	json_decref(rep);
@@ -556,6 +578,37 @@ TEST(wrong_ice_password)
 	rep = ctl(json_pack("{s:s,s:s}", "cmd", "stream.delete", "id", "s3"));
 	CHECK(ok_of(rep));
 	json_decref(rep);
+}
+
+/* The same through an H.264 webinar: Chromium publishes H.264
+ * (packetization-mode 1) and another Chromium decodes it. */
+TEST(h264_chromium_to_chromium)
+{
+	char key[64];
+	json_t *rep;
+	struct bpeer *v = bpeer("view5");
+
+	video_codec = SDP_VIDEO_H264;
+	stream_create("s5", 111, 102, key, false);
+	rep = connect_peer("s5", "pub5", true, false);
+	CHECK(ok_of(rep));
+	json_decref(rep);
+	CHECK(PUMP_UNTIL(20000, !strcmp(bpeer("pub5")->state, "connected")));
+	rep = connect_peer("s5", "view5", false, false);
+	CHECK(ok_of(rep));
+	json_decref(rep);
+	CHECK(PUMP_UNTIL(30000, v->frames >= 60 && v->audio >= 100));
+	printf("  H.264: chromium viewer decoded %ld frames (%ld key), %ld audio packets; first frame %.0f ms "
+	       "after its DTLS\n", v->frames, v->keyframes, v->audio,
+	       v->first_frame_ns && v->connected_ns ? (v->first_frame_ns - v->connected_ns) / 1e6 : -1.0);
+	CHECK_INT(v->frames, >=, 60);
+	CHECK_INT(stream_stat("s5", "unknown_pt"), ==, 0);
+	close_peer("view5");
+	close_peer("pub5");
+	rep = ctl(json_pack("{s:s,s:s}", "cmd", "stream.delete", "id", "s5"));
+	CHECK(ok_of(rep));
+	json_decref(rep);
+	video_codec = SDP_VIDEO_VP8;
 }
 
 /* One valid consent check from fd, as a browser would send it. */
@@ -593,7 +646,7 @@ TEST(consent_expiry)
 	uint16_t port;
 
 	bind(fd, (struct sockaddr *)&me, sizeof me);
-	stream_create("s4", 111, 96, key);
+	stream_create("s4", 111, 96, key, false);
 	/* "ghost" never checks; "fresh" checks every second for 4 s, then stops. */
 	rep = ctl(json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:[{s:s,s:i,s:s}]}", "cmd", "webrtc.add",
 	                    "stream", "s4", "id", "ghost", "role", "viewer", "ice", "ufrag", "ghst", "pwd", pwd,
@@ -612,6 +665,18 @@ TEST(consent_expiry)
 		last = amphi_mono_ns();
 		usleep(1000000);
 	}
+	/* ICE restart: the old credentials get 401 at once, the new ones work. */
+	rep = ctl(json_pack("{s:s,s:s,s:s,s:{s:s,s:s}}", "cmd", "webrtc.restart", "stream", "s4", "id", "fresh",
+	                    "ice", "ufrag", "frs2", "pwd", "Consent0Check0Pwd00002"));
+	CHECK(ok_of(rep));
+	json_decref(rep);
+	rep = ctl(json_pack("{s:s,s:s,s:s,s:{s:s,s:s}}", "cmd", "webrtc.restart", "stream", "s4", "id", "fresh",
+	                    "ice", "ufrag", "frs3", "pwd", "short"));
+	CHECK(strstr(err_of(rep), "ice.pwd") != NULL);
+	json_decref(rep);
+	CHECK(!check_once(fd, port, "frsh", pwd));
+	CHECK(check_once(fd, port, "frs2", "Consent0Check0Pwd00002"));
+	last = amphi_mono_ns();
 	/* ghost: CONSENT_S after it was added; fresh: CONSENT_S after its last check. */
 	while (amphi_mono_ns() < t0 + (CONSENT_S + 1) * 1000000000LL)
 		usleep(100000);
@@ -659,6 +724,8 @@ int main(int argc, char **argv)
 		RUN(ffmpeg_publishes);
 	if (!only || strstr("wrong_ice_password", only))
 		RUN(wrong_ice_password);
+	if (!only || strstr("h264_chromium_to_chromium", only))
+		RUN(h264_chromium_to_chromium);
 	node_peer_stop(&np);
 	int st = stop(relay_pid, SIGTERM);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
