@@ -13,6 +13,8 @@
  *                        connected before the publisher started
  *   wrong_ice_password   a browser given the wrong ice-pwd gets 401s: no
  *                        latched address, no DTLS, no media
+ *   wrong_fingerprint    a certificate other than the offer's: DTLS fails, the
+ *                        relay drops the peer itself
  *   h264_chromium_to_chromium  the same with H.264 as the webinar's codec
  *   consent_expiry       peers without consent checks leave on their own
  *                        ([webrtc] consent_timeout = 6s here), and the
@@ -291,6 +293,8 @@ static void stream_create(const char *id, int apt, int vpt, char *key, bool reco
 /* Offers, asks the relay for the peer, answers.  wrong_pwd: the answer
  * carries another ice-pwd than the relay was given.  Returns the
  * webrtc.add reply (new reference). */
+static bool wrong_fp;   /* connect_peer tells the relay another certificate's fingerprint */
+
 static json_t *connect_peer(const char *stream, const char *who, bool publisher, bool wrong_pwd)
 {
 	static const char dummy_fp[] = "sha-256 00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
@@ -335,7 +339,7 @@ static json_t *connect_peer(const char *stream, const char *who, bool publisher,
 		}
 	reply = ctl(json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:o,s:{s:i}}", "cmd", "webrtc.add",
 	                      "stream", stream, "id", who, "role", publisher ? "publisher" : "viewer",
-	                      "ice", "ufrag", ufrag, "pwd", pwd, "fingerprint", o->media[0].fingerprint,
+	                      "ice", "ufrag", ufrag, "pwd", pwd, "fingerprint", wrong_fp ? dummy_fp : o->media[0].fingerprint,
 	                      "tracks", tracks, "extmap", "mid", mid_ext));
 	if (ok_of(reply)) {
 		json_t *ss = json_object_get(reply, "ssrcs");
@@ -580,6 +584,36 @@ TEST(wrong_ice_password)
 	json_decref(rep);
 }
 
+/* A browser whose certificate is not the one its offer's fingerprint names
+ * (here: the relay was told another): the handshake fails, the relay drops
+ * the peer on its own and says so. */
+TEST(wrong_fingerprint)
+{
+	char key[64];
+	json_t *rep;
+	long long failed0 = wsum("dtls_failed");
+
+	stream_create("s6", 111, 96, key, false);
+	wrong_fp = true;
+	rep = connect_peer("s6", "view6", false, false);
+	wrong_fp = false;
+	CHECK(ok_of(rep));
+	json_decref(rep);
+	/* The browser may see its side of the handshake finish (the relay
+	 * checks the certificate once it has it) and then the close_notify. */
+	CHECK(PUMP_UNTIL(15000, wsum("dtls_failed") > failed0));
+	json_t *l = ctl(json_pack("{s:s,s:s}", "cmd", "webrtc.list", "stream", "s6"));
+	CHECK_INT(json_array_size(json_object_get(l, "peers")), ==, 0);
+	json_decref(l);
+	rep = ctl(json_pack("{s:s,s:s,s:s}", "cmd", "webrtc.remove", "stream", "s6", "id", "view6"));
+	CHECK_STR(err_of(rep), "no such peer");
+	json_decref(rep);
+	close_peer("view6");
+	rep = ctl(json_pack("{s:s,s:s}", "cmd", "stream.delete", "id", "s6"));
+	CHECK(ok_of(rep));
+	json_decref(rep);
+}
+
 /* The same through an H.264 webinar: Chromium publishes H.264
  * (packetization-mode 1) and another Chromium decodes it. */
 TEST(h264_chromium_to_chromium)
@@ -724,6 +758,8 @@ int main(int argc, char **argv)
 		RUN(ffmpeg_publishes);
 	if (!only || strstr("wrong_ice_password", only))
 		RUN(wrong_ice_password);
+	if (!only || strstr("wrong_fingerprint", only))
+		RUN(wrong_fingerprint);
 	if (!only || strstr("h264_chromium_to_chromium", only))
 		RUN(h264_chromium_to_chromium);
 	node_peer_stop(&np);

@@ -16,7 +16,9 @@ const { openPage, say } = require('../chromium');
 const readline = require('readline');
 
 (async () => {
-	const rl = readline.createInterface({ input: process.stdin });
+	// The iterator from the start: lines that arrive while the browser
+	// starts are buffered by it (plain 'line' events would be lost).
+	const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 	const { browser, page } = await openPage();
 	await page.exposeFunction('report', (o) => say(o));
 	await page.evaluate(() => {
@@ -35,8 +37,8 @@ const readline = require('readline');
 			window.report(o);
 		};
 	});
-	for await (const line of rl) {
-		const m = JSON.parse(line);
+	for (let next = await lines.next(); !next.done; next = await lines.next()) {
+		const m = JSON.parse(next.value);
 		if (m.cmd === 'offer') {
 			const offer = await page.evaluate(async ([who, send]) => {
 				const pc = new RTCPeerConnection();
