@@ -156,12 +156,18 @@ static json_t *cmd_delete(struct rec_ctl *c, json_t *req)
 {
 	const char *id = need_id(req);
 	struct rec_actor who = { "ctl", why_of(req, "deleted by the organizer or an operator") };
+	struct rec_entry e;
 	int rc;
 
 	if (!id)
 		return ctl_error("missing \"id\"");
-	rc = rec_store_delete(c->st, id, false, "delete", &who);
-	return rc ? err_of(rc, id) : ctl_ok();
+	rc = rec_index_get(c->st->idx, id, &e);
+	if (rc == 0)
+		rc = rec_store_delete(c->st, id, false, "delete", &who);
+	if (rc)
+		return err_of(rc, id);
+	rec_fs_forget(c->fs, &e);
+	return ctl_ok();
 }
 
 static json_t *cmd_hold(struct rec_ctl *c, json_t *req, bool hold)
@@ -231,7 +237,10 @@ static json_t *cmd_expire_now(struct rec_ctl *c, json_t *req)
 	rc = rec_index_set_expiry(c->st->idx, id, amphi_now(), &who);
 	if (rc == 0)
 		rc = rec_store_delete(c->st, id, true, "expire", &who);
-	return rc ? err_of(rc, id) : ctl_ok();
+	if (rc)
+		return err_of(rc, id);
+	rec_fs_forget(c->fs, &e);
+	return ctl_ok();
 }
 
 static json_t *cmd_import(struct rec_ctl *c, json_t *req)

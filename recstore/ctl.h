@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdatomic.h>
 
+#include "recstore/fs.h"
 #include "recstore/reaper.h"
 #include "recstore/store.h"
 
@@ -15,6 +16,7 @@ struct rec_ctl {
 	struct rec_store *st;        /* borrowed */
 	struct rec_reaper *reaper;   /* borrowed, may be NULL */
 	const char *mount;           /* mount point, for file paths in answers (may be NULL) */
+	struct rec_fs *fs;           /* borrowed, may be NULL: told about deletions */
 	/* Ingest counters, owned by the daemon's spool loop. */
 	atomic_uint_fast64_t ingested, ingest_failed, ingest_retried;
 };

@@ -88,6 +88,38 @@ out:
 	return ino;
 }
 
+/* The inode of a view folder the kernel has been given, 0 when none was. */
+static fuse_ino_t dir_ino_find(struct rec_fs *fs, enum rec_view view, const char *name)
+{
+	fuse_ino_t ino = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	for (size_t i = 0; i < fs->ndirs; i++)
+		if (fs->dirs[i].view == view && strcmp(fs->dirs[i].name, name) == 0) {
+			ino = INO_DIR_BIT | i;
+			break;
+		}
+	pthread_mutex_unlock(&fs->lock);
+	return ino;
+}
+
+/* Drops the kernel's cached names of e under every view but skip (-1: all). */
+static void forget_names(struct rec_fs *fs, const struct rec_entry *e, int skip)
+{
+	char name[REC_NAME_MAX + REC_BLOB_MAX], key[REC_NAME_MAX];
+
+	snprintf(name, sizeof name, "%s%s", e->id, rec_entry_ext(e));
+	for (int v = 0; v < 3; v++) {
+		fuse_ino_t d;
+		if (v == skip)
+			continue;
+		rec_entry_view_key(e, (enum rec_view)v, key);
+		d = dir_ino_find(fs, (enum rec_view)v, key);
+		if (d)
+			fuse_lowlevel_notify_inval_entry(fs->se, d, name, strlen(name));
+	}
+}
+
 static int dir_slot_get(struct rec_fs *fs, fuse_ino_t ino, struct dir_slot *out)
 {
 	size_t i = ino & ~INO_DIR_BIT;
@@ -447,7 +479,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct dir_slot slot;
 	struct rec_entry e;
-	char by[48], key[REC_NAME_MAX];
+	char by[48];
 	struct rec_actor who = { by, "unlink through the mount" };
 	int rc;
 
@@ -467,16 +499,9 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	fuse_reply_err(req, 0);
-	/* The other two names of the inode: drop the kernel's cached dentries. */
-	for (int v = 0; v < 3; v++) {
-		fuse_ino_t d;
-		if ((enum rec_view)v == slot.view)
-			continue;
-		rec_entry_view_key(&e, (enum rec_view)v, key);
-		d = dir_ino(fs, (enum rec_view)v, key);
-		if (d)
-			fuse_lowlevel_notify_inval_entry(fs->se, d, name, strlen(name));
-	}
+	/* The other two names of the inode: drop the kernel's cached dentries
+	 * (this one the kernel removes itself, holding its folder's lock). */
+	forget_names(fs, &e, (int)slot.view);
 }
 
 static void op_refuse(fuse_req_t req)
@@ -880,6 +905,12 @@ fail:
 	pthread_mutex_destroy(&fs->lock);
 	free(fs);
 	return rc;
+}
+
+void rec_fs_forget(struct rec_fs *fs, const struct rec_entry *e)
+{
+	if (fs)
+		forget_names(fs, e, -1);
 }
 
 bool rec_fs_ended(const struct rec_fs *fs)

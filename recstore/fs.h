@@ -40,6 +40,11 @@ int rec_fs_start(struct rec_store *st, const char *mountpoint, const struct rec_
 void rec_fs_stop(struct rec_fs *fs);
 /* True once the session ended on its own (unmounted from outside, error). */
 bool rec_fs_ended(const struct rec_fs *fs);
+/* Tells the kernel to drop the names of a recording just deleted outside the
+ * mount (control socket), under all three views, so ls and stat stop showing
+ * it at once instead of after the cache lifetime.  Never call it from a FUSE
+ * request handler (the kernel may hold the folder's lock for that request). */
+void rec_fs_forget(struct rec_fs *fs, const struct rec_entry *e);
 
 /* The stale-mount check alone: 1 when a stale mount was cleared, 0 when there
  * was none, -EBUSY when a live file system is mounted there, -errno else. */

@@ -208,6 +208,7 @@ int main(int argc, char **argv)
 		ctl_server_close(srv);
 		fatal("cannot mount", "reason=\"%s\"", err);
 	}
+	ctl.fs = fs;
 	ro.interval_ms = interval_s * 1000;
 	ro.max_clock_jump_s = jump_s;
 	ro.batch = (unsigned)set.batch;
