@@ -14,6 +14,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "common/dtls_cert.h"
+
 #define EXPORTER_LABEL "EXTRACTOR-dtls_srtp"   /* RFC 5764 §4.2 */
 #define MTU 1200                               /* what browsers use */
 #define MAX_RETRANSMIT_US 8000000u             /* the bench gives up after 10 s anyway */
@@ -76,41 +78,6 @@ static unsigned timer_cb(SSL *ssl, unsigned timer_us)
 	return timer_us >= MAX_RETRANSMIT_US / 2 ? MAX_RETRANSMIT_US : timer_us * 2;
 }
 
-static void fingerprint_of(X509 *x, char *out, size_t cap)
-{
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned len = 0;
-	size_t pos;
-
-	out[0] = 0;
-	if (!X509_digest(x, EVP_sha256(), md, &len))
-		return;
-	pos = (size_t)snprintf(out, cap, "sha-256 ");
-	for (unsigned i = 0; i < len && pos + 3 < cap; i++)
-		pos += (size_t)snprintf(out + pos, cap - pos, i ? ":%02X" : "%02X", md[i]);
-}
-
-static X509 *certificate_make(EVP_PKEY *pkey)
-{
-	X509 *x = X509_new();
-	BIGNUM *serial = BN_new();
-	X509_NAME *name;
-
-	if (!x || !serial || !X509_set_version(x, 2) ||
-	    !BN_rand(serial, 63, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) ||
-	    !BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x)) ||
-	    !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(x), 30L * 86400) ||
-	    !X509_set_pubkey(x, pkey) || !(name = X509_get_subject_name(x)) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"amphi-bench", -1, -1, 0) ||
-	    !X509_set_issuer_name(x, name) || !X509_sign(x, pkey, EVP_sha256())) {
-		X509_free(x);
-		x = NULL;
-	}
-	BN_free(serial);
-	return x;
-}
-
 struct dtls_client_ctx *dtls_client_ctx_create(int gcm)
 {
 	struct dtls_client_ctx *ctx = calloc(1, sizeof *ctx);
@@ -120,7 +87,7 @@ struct dtls_client_ctx *dtls_client_ctx_create(int gcm)
 	if (!ctx)
 		return NULL;
 	ctx->gcm = gcm;
-	if (!(pkey = EVP_EC_gen("P-256")) || !(cert = certificate_make(pkey)) ||
+	if (dtls_cert_make("amphi-bench", &pkey, &cert) ||
 	    !(ctx->ssl_ctx = SSL_CTX_new(DTLS_client_method())) ||
 	    !SSL_CTX_set_min_proto_version(ctx->ssl_ctx, DTLS1_2_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(ctx->ssl_ctx, DTLS1_2_VERSION) ||
@@ -146,7 +113,7 @@ struct dtls_client_ctx *dtls_client_ctx_create(int gcm)
 	SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_PEER, verify_later);
 	SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
 	SSL_CTX_set_session_cache_mode(ctx->ssl_ctx, SSL_SESS_CACHE_OFF);
-	fingerprint_of(cert, ctx->fingerprint, sizeof ctx->fingerprint);
+	dtls_cert_fingerprint(cert, ctx->fingerprint, sizeof ctx->fingerprint);
 	X509_free(cert);           /* the SSL_CTX holds its own references */
 	EVP_PKEY_free(pkey);
 	return ctx;
@@ -242,7 +209,7 @@ static int handshake_done(struct dtls_client *c)
 	size_t kl = 16, sl;
 
 	if (peer)
-		fingerprint_of(peer, fp, sizeof fp);
+		dtls_cert_fingerprint(peer, fp, sizeof fp);
 	X509_free(peer);
 	if (!peer || strcasecmp(fp, c->server_fp) != 0 || !p)
 		return fail(c, -EACCES);

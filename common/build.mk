@@ -1,5 +1,5 @@
 # common/: code shared by several daemons (log, clock, durations, config,
-# retention policy, JSON-lines control sockets).
-common_PKGS   := jansson
+# retention policy, JSON-lines control sockets, journals, DTLS certificates).
+common_PKGS   := jansson libcrypto
 common_LDLIBS :=
 $(eval $(call lib,common))

@@ -13,12 +13,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "common/dtls_cert.h"
 #include "common/log.h"
 
 #define DEFAULT_RETRANSMIT_MS 1000
@@ -91,35 +91,6 @@ static int verify_accept(int ok, X509_STORE_CTX *store)
 	return 1;
 }
 
-static void fingerprint_format(const uint8_t *md, unsigned len, const char *name,
-                               char *out, size_t cap)
-{
-	size_t pos = (size_t)snprintf(out, cap, "%s ", name);
-	for (unsigned i = 0; i < len && pos + 3 < cap; i++)
-		pos += (size_t)snprintf(out + pos, cap - pos, i ? ":%02X" : "%02X", md[i]);
-}
-
-static X509 *certificate_make(EVP_PKEY *pkey)
-{
-	X509 *x = X509_new();
-	BIGNUM *serial = BN_new();
-	X509_NAME *name;
-
-	if (!x || !serial || !X509_set_version(x, 2) ||
-	    !BN_rand(serial, 63, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) ||
-	    !BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x)) ||
-	    !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(x), 365L * 86400) ||
-	    !X509_set_pubkey(x, pkey) || !(name = X509_get_subject_name(x)) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"amphi", -1, -1, 0) ||
-	    !X509_set_issuer_name(x, name) || !X509_sign(x, pkey, EVP_sha256())) {
-		X509_free(x);
-		x = NULL;
-	}
-	BN_free(serial);
-	return x;
-}
-
 static unsigned timer_cb(SSL *ssl, unsigned timer_us)
 {
 	struct dtls_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
@@ -133,8 +104,6 @@ struct dtls_ctx *dtls_ctx_create(const struct dtls_opts *opts)
 	struct dtls_ctx *ctx = calloc(1, sizeof *ctx);
 	EVP_PKEY *pkey = NULL;
 	X509 *cert = NULL;
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned md_len = 0;
 	const char *what = "out of memory";
 
 	if (!ctx)
@@ -148,13 +117,10 @@ struct dtls_ctx *dtls_ctx_create(const struct dtls_opts *opts)
 	if (!ctx->opts.mtu)
 		ctx->opts.mtu = DEFAULT_MTU;
 
-	what = "key generation";
-	if (!(pkey = EVP_EC_gen("P-256")))
-		goto fail;
 	what = "certificate";
-	if (!(cert = certificate_make(pkey)) || !X509_digest(cert, EVP_sha256(), md, &md_len))
+	if (dtls_cert_make("amphi", &pkey, &cert) ||
+	    dtls_cert_fingerprint(cert, ctx->fingerprint, sizeof ctx->fingerprint))
 		goto fail;
-	fingerprint_format(md, md_len, "sha-256", ctx->fingerprint, sizeof ctx->fingerprint);
 
 	what = "SSL_CTX";
 	ctx->ssl_ctx = SSL_CTX_new(DTLS_server_method());
