@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 			if (connect(k->fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) {
 				k->st = FAILED;
 				failed++;
-				close(k->fd);
+				close(k->fd), k->fd = -1;
 				next++;
 				continue;
 			}
@@ -194,7 +194,7 @@ int main(int argc, char **argv)
 					k->st = FAILED;
 					failed++;
 					in_flight--;
-					close(k->fd);
+					close(k->fd), k->fd = -1;
 					continue;
 				}
 				k->st = SENT;
@@ -215,7 +215,7 @@ int main(int argc, char **argv)
 					failed++;
 				}
 				epoll_ctl(ep, EPOLL_CTL_DEL, k->fd, NULL);
-				close(k->fd);
+				close(k->fd), k->fd = -1;
 				continue;
 			}
 			size_t len = k->tail_len + (size_t)r;
@@ -226,7 +226,7 @@ int main(int argc, char **argv)
 					failed++;
 					in_flight--;
 					epoll_ctl(ep, EPOLL_CTL_DEL, k->fd, NULL);
-					close(k->fd);
+					close(k->fd), k->fd = -1;
 					continue;
 				}
 				k->st = STREAMING;
@@ -257,5 +257,15 @@ int main(int argc, char **argv)
 	       n, connected, received, failed, connect_ms, j ? (long long)t[0] : 0LL,
 	       j ? (long long)t[j / 2] : 0LL, j ? (long long)t[(j * 99) / 100 < j ? (j * 99) / 100 : j - 1] : 0LL,
 	       j ? (long long)t[j - 1] : 0LL);
+	fflush(stdout);
+	for (int i = 0; i < n; i++)
+		if (cl[i].fd >= 0 && cl[i].st != IDLE)
+			close(cl[i].fd);
+	for (size_t i = 0; i < ntok; i++)
+		free(tokens[i]);
+	free(tokens);
+	free(cl);
+	free(t);
+	close(ep);
 	return received == n ? 0 : 1;
 }

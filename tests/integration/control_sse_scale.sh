@@ -74,7 +74,12 @@ sleep 5
 idle_pct=$(( ($(cpu) - c0) * 100 / $(getconf CLK_TCK) / 5 ))
 echo "idle CPU with $N streams: ${idle_pct}% of one core"
 check "idle streams cost little CPU (${idle_pct}% of a core, bound 25%)" test "$idle_pct" -lt 25
-check "resident memory per open stream stays under 64 KiB (${per_stream} B)" test "$per_stream" -lt 65536
+# AddressSanitizer's redzones and quarantine multiply memory: no bound there.
+if nm -D "$AMPHI_BIN/amphi-control" 2>/dev/null | grep -q __asan_init; then
+	echo "resident memory per stream not judged: amphi-control runs under AddressSanitizer"
+else
+	check "resident memory per open stream stays under 64 KiB (${per_stream} B)" test "$per_stream" -lt 65536
+fi
 
 # One chat message, posted once by the organizer.
 t_post=$(date +%s%N)
