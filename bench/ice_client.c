@@ -10,6 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "common/bytes.h"
+
 #define MAGIC_COOKIE 0x2112A442u
 #define FINGERPRINT_XOR 0x5354554eu       /* RFC 5389 §15.5 */
 #define HEADER_LEN 20
@@ -28,11 +30,6 @@ enum {
 	BINDING_SUCCESS = 0x0101,
 	BINDING_ERROR = 0x0111,
 };
-
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) << 16 | get16(p + 2); }
 
 /* CRC-32 as FINGERPRINT uses it (ISO-HDLC: reflected 0xEDB88320, init and
  * final xor all ones), bit by bit: requests are ~100 bytes, a few a second. */
@@ -62,8 +59,8 @@ static int attr_put(uint8_t *out, size_t cap, size_t *pos, uint16_t type, const 
 
 	if (*pos + 4 + padded > cap)
 		return -ENOSPC;
-	put16(out + *pos, type);
-	put16(out + *pos + 2, (uint16_t)len);
+	wr16(out + *pos, type);
+	wr16(out + *pos + 2, (uint16_t)len);
 	if (len)
 		memcpy(out + *pos + 4, val, len);
 	memset(out + *pos + 4 + len, 0, padded - len);
@@ -83,29 +80,29 @@ int ice_client_request_build(uint8_t *out, size_t cap, const uint8_t txid[ICE_CL
 		return -EINVAL;
 	if (cap < HEADER_LEN)
 		return -ENOSPC;
-	put16(out, BINDING_REQUEST);
-	put32(out + 4, MAGIC_COOKIE);
+	wr16(out, BINDING_REQUEST);
+	wr32(out + 4, MAGIC_COOKIE);
 	memcpy(out + 8, txid, ICE_CLIENT_TXID_LEN);
-	put32(v, priority);
-	put32(v + 4, 0);
+	wr32(v, priority);
+	wr32(v + 4, 0);
 	if ((r = attr_put(out, cap, &pos, ATTR_USERNAME, username, ulen)) ||
 	    (r = attr_put(out, cap, &pos, ATTR_PRIORITY, v, 4)))
 		return r;
-	put32(v, (uint32_t)(tiebreaker >> 32));
-	put32(v + 4, (uint32_t)tiebreaker);
+	wr32(v, (uint32_t)(tiebreaker >> 32));
+	wr32(v + 4, (uint32_t)tiebreaker);
 	if ((r = attr_put(out, cap, &pos, ATTR_ICE_CONTROLLING, v, 8)) ||
 	    (nominate && (r = attr_put(out, cap, &pos, ATTR_USE_CANDIDATE, NULL, 0))))
 		return r;
 	/* §15.4: the length field counts MESSAGE-INTEGRITY while it is computed */
 	if (pos + 24 + 8 > cap)
 		return -ENOSPC;
-	put16(out + 2, (uint16_t)(pos + 24 - HEADER_LEN));
+	wr16(out + 2, (uint16_t)(pos + 24 - HEADER_LEN));
 	if (hmac_sha1(pwd, out, pos, mac) < 0)
 		return -EIO;
 	attr_put(out, cap, &pos, ATTR_MESSAGE_INTEGRITY, mac, 20);
 	/* §15.5: and FINGERPRINT while the CRC is */
-	put16(out + 2, (uint16_t)(pos + 8 - HEADER_LEN));
-	put32(v, crc32_iso(out, pos) ^ FINGERPRINT_XOR);
+	wr16(out + 2, (uint16_t)(pos + 8 - HEADER_LEN));
+	wr32(v, crc32_iso(out, pos) ^ FINGERPRINT_XOR);
 	attr_put(out, cap, &pos, ATTR_FINGERPRINT, v, 4);
 	return (int)pos;
 }
@@ -133,19 +130,19 @@ static int walk(const uint8_t *buf, size_t len, struct walk *w)
 	size_t pos = HEADER_LEN, end;
 
 	memset(w, 0, sizeof *w);
-	if (len < HEADER_LEN || len > MAX_LEN || (buf[0] & 0xC0) || get32(buf + 4) != MAGIC_COOKIE)
+	if (len < HEADER_LEN || len > MAX_LEN || (buf[0] & 0xC0) || rd32(buf + 4) != MAGIC_COOKIE)
 		return -EINVAL;
-	end = HEADER_LEN + (size_t)get16(buf + 2);
+	end = HEADER_LEN + (size_t)rd16(buf + 2);
 	if ((end & 3) || end != len)
 		return -EINVAL;
-	w->type = get16(buf);
+	w->type = rd16(buf);
 	while (pos < end) {
 		uint16_t type, alen;
 
 		if (end - pos < 4 || w->fp_off)
 			return -EINVAL;
-		type = get16(buf + pos);
-		alen = get16(buf + pos + 2);
+		type = rd16(buf + pos);
+		alen = rd16(buf + pos + 2);
 		if (end - pos - 4 < (((size_t)alen + 3) & ~(size_t)3))
 			return -EINVAL;
 		if (type == ATTR_FINGERPRINT) {
@@ -175,7 +172,7 @@ static int walk(const uint8_t *buf, size_t len, struct walk *w)
 
 static int fingerprint_ok(const uint8_t *buf, const struct walk *w)
 {
-	return w->fp_off && get32(buf + w->fp_off + 4) == (crc32_iso(buf, w->fp_off) ^ FINGERPRINT_XOR);
+	return w->fp_off && rd32(buf + w->fp_off + 4) == (crc32_iso(buf, w->fp_off) ^ FINGERPRINT_XOR);
 }
 
 /* MESSAGE-INTEGRITY over the bytes before it, with the length field as if
@@ -188,7 +185,7 @@ static int integrity_ok(const uint8_t *buf, const struct walk *w, const char *pw
 	if (!w->mi_off)
 		return 0;
 	memcpy(copy, buf, w->mi_off);
-	put16(copy + 2, (uint16_t)(w->mi_off + 24 - HEADER_LEN));
+	wr16(copy + 2, (uint16_t)(w->mi_off + 24 - HEADER_LEN));
 	ok = hmac_sha1(pwd, copy, w->mi_off, mac) == 0 &&
 	     CRYPTO_memcmp(mac, buf + w->mi_off + 4, 20) == 0;
 	OPENSSL_cleanse(mac, sizeof mac);
@@ -215,13 +212,13 @@ static int mapped_decode(const uint8_t *buf, const struct walk *w, struct sockad
 	memset(ss, 0, sizeof *ss);
 	if (w->mapped_len < 8)
 		return -EINVAL;
-	port = get16(v + 2) ^ (uint16_t)(MAGIC_COOKIE >> 16);
+	port = rd16(v + 2) ^ (uint16_t)(MAGIC_COOKIE >> 16);
 	if (v[1] == 1 && w->mapped_len == 8) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(port);
-		sin->sin_addr.s_addr = htonl(get32(v + 4) ^ MAGIC_COOKIE);
+		sin->sin_addr.s_addr = htonl(rd32(v + 4) ^ MAGIC_COOKIE);
 		return 0;
 	}
 	if (v[1] == 2 && w->mapped_len == 20) {

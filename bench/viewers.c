@@ -20,6 +20,8 @@
 #include "bench/ice_client.h"
 #include "bench/keys.h"
 
+#include "common/bytes.h"
+
 enum { BATCH = 32, DGRAM_MAX = 2048 };
 
 struct viewer {
@@ -161,15 +163,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* RFC 7675: a check is due every interval ±20 %, so that a thousand
  * viewers do not send theirs in the same millisecond. */
 static uint64_t consent_next(const struct viewer *v, uint64_t now)
@@ -213,11 +206,6 @@ static void consent_sweep(struct viewers *vs, uint64_t now)
 		if (len > 0 && send(v->fd, req, (size_t)len, MSG_DONTWAIT) == len)
 			vs->consent_sent++;
 	}
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* The highest sequence number seen per SSRC, with wraps (RFC 3550 A.1,

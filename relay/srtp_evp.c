@@ -15,6 +15,8 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "common/bytes.h"
+
 /* Rollover state of one SSRC: the highest packet index protected so far,
  * ROC << 16 | SEQ (RFC 3711 §3.3.1), as libsrtp's sender keeps it. */
 struct ssrc_state {
@@ -48,11 +50,6 @@ enum {
 	SEQ_MEDIAN = 1 << 15,
 	SEQ_MAX = 1 << 16,
 };
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 int srtp_evp_header_len(const uint8_t *pkt, size_t len)
 {

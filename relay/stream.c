@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
+
 int stream_create(const struct stream_spec *spec, unsigned slot, uint32_t gen, struct stream **out)
 {
 	struct stream *s = calloc(1, sizeof *s);
@@ -48,19 +50,6 @@ void stream_destroy(struct stream *s)
 	srtp_rx_destroy(s->rx);
 	srtp_tx_destroy(s->fb_tx);
 	free(s);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 bool stream_map_packet(struct stream *s, unsigned track, uint8_t *rtp, int64_t now)

@@ -10,6 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "common/bytes.h"
+
 #define FINGERPRINT_XOR 0x5354554eu  /* RFC 5389 §15.5: "STUN" */
 #define HMAC_SHA1_LEN 20
 #define USERNAME_MAX 513             /* RFC 5389 §15.3: "MUST contain less than 513 bytes" */
@@ -57,12 +59,6 @@ uint32_t stun_crc32(const uint8_t *buf, size_t len)
 	}
 	return ~crc;
 }
-
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
-static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) << 32 | rd32(p + 4); }
-static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void wr32(uint8_t *p, uint32_t v) { wr16(p, (uint16_t)(v >> 16)); wr16(p + 2, (uint16_t)v); }
 
 /* XOR-MAPPED-ADDRESS value (RFC 5389 §15.2) to a sockaddr; 0 or -EINVAL. */
 static int xor_address_decode(const uint8_t *v, size_t len, const uint8_t *txid,

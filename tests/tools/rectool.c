@@ -17,6 +17,7 @@
  *       result reads as one continuous publish (for ingest benchmarks).
  *       Each repeat restarts the media, so it needs IN to begin with a
  *       keyframe, as a fresh publish does. */
+#include "common/bytes.h"
 #include "common/clock.h"
 #include "common/journal.h"
 #include "recstore/ingest.h"
@@ -205,8 +206,6 @@ static int ingest(int argc, char **argv)
 	return 0;
 }
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 static void put_be16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
 static void put_be32(uint8_t *p, uint32_t v) { put_be16(p, v >> 16); put_be16(p + 2, v & 0xffff); }
 
@@ -236,10 +235,10 @@ static int loop(int argc, char **argv)
 		if (r.rtcp || r.len < 12)
 			continue;
 		if (!seen[r.track]) {
-			seq0[r.track] = be16(r.data + 2);
+			seq0[r.track] = rd16(r.data + 2);
 			seen[r.track] = true;
 		}
-		seq1[r.track] = be16(r.data + 2);
+		seq1[r.track] = rd16(r.data + 2);
 	}
 	journal_close(rd);
 	uint64_t span_ns = ns1 - ns0 + 20000000;   /* plus one audio packet time */
@@ -259,8 +258,8 @@ static int loop(int argc, char **argv)
 			if (r.len >= 12 && seen[r.track]) {
 				unsigned t = r.track;
 				uint32_t span_ts = (uint32_t)(span_ns * h.tracks[t].clock_rate / 1000000000);
-				put_be16(pkt + 2, (uint16_t)(be16(pkt + 2) + (uint32_t)k * (seq1[t] - seq0[t] + 1)));
-				put_be32(pkt + 4, be32(pkt + 4) + (uint32_t)k * span_ts);
+				put_be16(pkt + 2, (uint16_t)(rd16(pkt + 2) + (uint32_t)k * (seq1[t] - seq0[t] + 1)));
+				put_be32(pkt + 4, rd32(pkt + 4) + (uint32_t)k * span_ts);
 			}
 			ssize_t rn = journal_record_encode(rec, sizeof rec, r.track, r.arrival_ns + (uint64_t)k * span_ns,
 			                                   pkt, r.len);

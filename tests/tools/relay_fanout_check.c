@@ -35,6 +35,7 @@
  * nothing).  The publisher starts a second after the reports.  Added key:
  * impostor_received.
  * Exit 0 when it ran (the test script judges the numbers), 1 on setup errors. */
+#include "common/bytes.h"
 #include "common/ctl.h"
 
 #include <arpa/inet.h>
@@ -69,11 +70,6 @@ struct viewer {
 	uint16_t last_seq;
 	int64_t next_pli_ns;
 };
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
-}
 
 static const char *sock_path;
 static unsigned nviewers = 1000, seconds = 5, bitrate = 1000000, pkt_size = 1200, burst = 1;
