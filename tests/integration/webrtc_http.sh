@@ -105,107 +105,103 @@ check "offer without VP8 for a VP8 webinar: 422 no_common_codec naming VP8" \
 sreq "$PUB" POST "/whip/$W" application/sdp "$SDP/chromium-recvonly.sdp"
 check "a recvonly offer to WHIP: 422 (nothing to receive)" is "$status/$(jqo .error)" 422/unusable_offer
 
-# --- sessions (needs the relay's webrtc.add) --------------------------------------------
-if relay_ctl "{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}" | grep -q 'unknown command'; then
-	echo "skipped: the sessions part: this amphi-relay has no webrtc.* commands yet"
-else
-	check "the refused offers left no peer at the relay" \
-		is "$(relay_ctl "{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}" | jq -r '.peers|length')" 0
-	sreq "$PUB" POST "/whip/$W" application/sdp "$SDP/chromium-sendonly.sdp"
-	check "WHIP POST: 201 application/sdp" is "$status/$(hdr Content-Type)" 201/application/sdp
-	LOC=$(hdr Location) ETAG=$(hdr ETag)
-	check "Location is /whip/$W/<32 url-safe chars>" sh -c "echo '$LOC' | grep -Eq '^/whip/$W/[A-Za-z0-9_-]{32}\$'"
-	check "ETag is a quoted tag" sh -c "echo '$ETAG' | grep -Eq '^\"[0-9a-f]{16}\"\$'"
-	check "CORS exposes Location and ETag" sh -c "grep -i '^Access-Control-Expose-Headers:.*Location.*ETag' '$T/hdr' >/dev/null"
-	port=$(sed -n 's/^a=candidate:1 1 udp [0-9]* 127.0.0.1 \([0-9]*\) typ host.*/\1/p' "$T/out" | head -n 1)
-	check "answer: ice-lite, recvonly, setup:passive, a relay worker's port" \
-		sh -c "grep -q '^a=ice-lite' '$T/out' && grep -q '^a=recvonly' '$T/out' && grep -q '^a=setup:passive' '$T/out' && [ '$port' -ge 43100 ] && [ '$port' -le 43101 ]"
-	fp=$(relay_ctl "{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}")
-	check "the relay holds one publisher peer" is "$(jq -r '[.peers[]|select(.role=="publisher")]|length' <<<"$fp")" 1
-	ufrag=$(sed -n 's/^a=ice-ufrag:\(.*\)\r$/\1/p' "$T/out" | head -n 1)
+# --- sessions -------------------------------------------------------------------------
+check "the refused offers left no peer at the relay" \
+	is "$(relay_ctl "{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}" | jq -r '.peers|length')" 0
+sreq "$PUB" POST "/whip/$W" application/sdp "$SDP/chromium-sendonly.sdp"
+check "WHIP POST: 201 application/sdp" is "$status/$(hdr Content-Type)" 201/application/sdp
+LOC=$(hdr Location) ETAG=$(hdr ETag)
+check "Location is /whip/$W/<32 url-safe chars>" sh -c "echo '$LOC' | grep -Eq '^/whip/$W/[A-Za-z0-9_-]{32}\$'"
+check "ETag is a quoted tag" sh -c "echo '$ETAG' | grep -Eq '^\"[0-9a-f]{16}\"\$'"
+check "CORS exposes Location and ETag" sh -c "grep -i '^Access-Control-Expose-Headers:.*Location.*ETag' '$T/hdr' >/dev/null"
+port=$(sed -n 's/^a=candidate:1 1 udp [0-9]* 127.0.0.1 \([0-9]*\) typ host.*/\1/p' "$T/out" | head -n 1)
+check "answer: ice-lite, recvonly, setup:passive, a relay worker's port" \
+	sh -c "grep -q '^a=ice-lite' '$T/out' && grep -q '^a=recvonly' '$T/out' && grep -q '^a=setup:passive' '$T/out' && [ '$port' -ge 43100 ] && [ '$port' -le 43101 ]"
+fp=$(relay_ctl "{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}")
+check "the relay holds one publisher peer" is "$(jq -r '[.peers[]|select(.role=="publisher")]|length' <<<"$fp")" 1
+ufrag=$(sed -n 's/^a=ice-ufrag:\(.*\)\r$/\1/p' "$T/out" | head -n 1)
 
-	printf 'a=ice-ufrag:NxEK\r\na=ice-pwd:rlZkCZjD5NE71+F5LOhd/Cor\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host\r\na=end-of-candidates\r\n' >"$T/trickle.frag"
-	sreq "$PUB" PATCH "$LOC" application/trickle-ice-sdpfrag "$T/trickle.frag" "If-Match: $ETAG"
-	check "PATCH with a trickled candidate: 204" is "$status" 204
-	sreq "$PUB" PATCH "$LOC" application/trickle-ice-sdpfrag "$T/trickle.frag" 'If-Match: "0000000000000000"'
-	check "PATCH with a stale If-Match: 412" is "$status" 412
-	sreq "$PUB" PATCH "$LOC" application/sdp "$T/trickle.frag" "If-Match: $ETAG"
-	check "PATCH with application/sdp: 415" is "$status" 415
-	sed 's/a=mid:0/a=mid:7/' "$T/trickle.frag" >"$T/mid7.frag"
-	sreq "$PUB" PATCH "$LOC" application/trickle-ice-sdpfrag "$T/mid7.frag" "If-Match: $ETAG"
-	check "PATCH naming a mid the session does not have: 422" is "$status" 422
-	printf 'a=candidate:x\r\n' >"$T/badfrag.frag"
-	sreq "$PUB" PATCH "$LOC" application/trickle-ice-sdpfrag "$T/badfrag.frag" "If-Match: $ETAG"
-	check "PATCH with a malformed candidate: 400" is "$status/$(jqo .error)" 400/malformed_fragment
-	sreq "$PUB" PATCH "/whip/$W" application/trickle-ice-sdpfrag "$T/trickle.frag"
-	check "PATCH on the endpoint (not a session): 405" is "$status" 405
-	sreq "" OPTIONS "$LOC"
-	check "OPTIONS on the session: Accept-Patch" is "$status/$(hdr Accept-Patch)" 204/application/trickle-ice-sdpfrag
+printf 'a=ice-ufrag:NxEK\r\na=ice-pwd:rlZkCZjD5NE71+F5LOhd/Cor\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host\r\na=end-of-candidates\r\n' >"$T/trickle.frag"
+sreq "$PUB" PATCH "$LOC" application/trickle-ice-sdpfrag "$T/trickle.frag" "If-Match: $ETAG"
+check "PATCH with a trickled candidate: 204" is "$status" 204
+sreq "$PUB" PATCH "$LOC" application/trickle-ice-sdpfrag "$T/trickle.frag" 'If-Match: "0000000000000000"'
+check "PATCH with a stale If-Match: 412" is "$status" 412
+sreq "$PUB" PATCH "$LOC" application/sdp "$T/trickle.frag" "If-Match: $ETAG"
+check "PATCH with application/sdp: 415" is "$status" 415
+sed 's/a=mid:0/a=mid:7/' "$T/trickle.frag" >"$T/mid7.frag"
+sreq "$PUB" PATCH "$LOC" application/trickle-ice-sdpfrag "$T/mid7.frag" "If-Match: $ETAG"
+check "PATCH naming a mid the session does not have: 422" is "$status" 422
+printf 'a=candidate:x\r\n' >"$T/badfrag.frag"
+sreq "$PUB" PATCH "$LOC" application/trickle-ice-sdpfrag "$T/badfrag.frag" "If-Match: $ETAG"
+check "PATCH with a malformed candidate: 400" is "$status/$(jqo .error)" 400/malformed_fragment
+sreq "$PUB" PATCH "/whip/$W" application/trickle-ice-sdpfrag "$T/trickle.frag"
+check "PATCH on the endpoint (not a session): 405" is "$status" 405
+sreq "" OPTIONS "$LOC"
+check "OPTIONS on the session: Accept-Patch" is "$status/$(hdr Accept-Patch)" 204/application/trickle-ice-sdpfrag
 
-	printf 'a=ice-ufrag:ReSt\r\na=ice-pwd:0123456789abcdefghijklmn\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n' >"$T/restart.frag"
-	sreq "$PUB" PATCH "$LOC" application/trickle-ice-sdpfrag "$T/restart.frag" 'If-Match: *'
-	nufrag=$(sed -n 's/^a=ice-ufrag:\(.*\)\r$/\1/p' "$T/out")
-	check "PATCH with new credentials (ICE restart): 200 with new relay credentials and ETag" \
-		sh -c "[ '$status' = 200 ] && [ -n '$nufrag' ] && [ '$nufrag' != '$ufrag' ] && [ '$(hdr ETag)' != '$ETAG' ] && grep -q '^a=end-of-candidates' '$T/out'"
-	sreq "$PUB" PATCH "$LOC" application/trickle-ice-sdpfrag "$T/trickle.frag" "If-Match: $ETAG"
-	check "... after which the old ETag is stale (412)" is "$status" 412
+printf 'a=ice-ufrag:ReSt\r\na=ice-pwd:0123456789abcdefghijklmn\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n' >"$T/restart.frag"
+sreq "$PUB" PATCH "$LOC" application/trickle-ice-sdpfrag "$T/restart.frag" 'If-Match: *'
+nufrag=$(sed -n 's/^a=ice-ufrag:\(.*\)\r$/\1/p' "$T/out")
+check "PATCH with new credentials (ICE restart): 200 with new relay credentials and ETag" \
+	sh -c "[ '$status' = 200 ] && [ -n '$nufrag' ] && [ '$nufrag' != '$ufrag' ] && [ '$(hdr ETag)' != '$ETAG' ] && grep -q '^a=end-of-candidates' '$T/out'"
+sreq "$PUB" PATCH "$LOC" application/trickle-ice-sdpfrag "$T/trickle.frag" "If-Match: $ETAG"
+check "... after which the old ETag is stale (412)" is "$status" 412
 
-	sreq "$PUB" POST "/whip/$W" application/sdp "$SDP/chromium-sendonly.sdp"
-	LOC2=$(hdr Location)
-	check "a second WHIP POST replaces the first publisher (201)" is "$status" 201
-	check "... the relay still holds one publisher" \
-		is "$(relay_ctl "{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}" | jq -r '[.peers[]|select(.role=="publisher")]|length')" 1
-	sreq "$PUB" DELETE "$LOC"
-	check "... and the replaced session is gone (404)" is "$status" 404
+sreq "$PUB" POST "/whip/$W" application/sdp "$SDP/chromium-sendonly.sdp"
+LOC2=$(hdr Location)
+check "a second WHIP POST replaces the first publisher (201)" is "$status" 201
+check "... the relay still holds one publisher" \
+	is "$(relay_ctl "{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}" | jq -r '[.peers[]|select(.role=="publisher")]|length')" 1
+sreq "$PUB" DELETE "$LOC"
+check "... and the replaced session is gone (404)" is "$status" 404
 
-	sreq "$JOIN" POST "/whep/$W" application/sdp "$SDP/chromium-recvonly.sdp"
-	check "WHEP with the join token: 201, sendonly answer announcing a=ssrc" \
-		sh -c "[ '$status' = 201 ] && grep -q '^a=sendonly' '$T/out' && [ \$(grep -c '^a=ssrc:[0-9]* cname:amphi' '$T/out') = 2 ]"
-	VLOC=$(hdr Location)
-	sreq "" POST "/whep/$W2" application/sdp "$SDP/chromium-recvonly.sdp"
-	check "WHEP of a public webinar without a token: 201" is "$status" 201
-	PLOC=$(hdr Location)
-	check "the relay holds the viewers" \
-		is "$(relay_ctl "{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}" | jq -r '[.peers[]|select(.role=="viewer")]|length')" 1
-	sreq "" DELETE "${VLOC%?}x"
-	check "DELETE of a guessed session URL: 404" is "$status" 404
-	sreq "" DELETE "$VLOC"
-	check "DELETE of the WHEP session: 200" is "$status" 200
-	sreq "" DELETE "$VLOC"
-	check "DELETE twice: 404" is "$status" 404
-	check "the relay let the viewer go" \
-		is "$(relay_ctl "{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}" | jq -r '[.peers[]|select(.role=="viewer")]|length')" 0
+sreq "$JOIN" POST "/whep/$W" application/sdp "$SDP/chromium-recvonly.sdp"
+check "WHEP with the join token: 201, sendonly answer announcing a=ssrc" \
+	sh -c "[ '$status' = 201 ] && grep -q '^a=sendonly' '$T/out' && [ \$(grep -c '^a=ssrc:[0-9]* cname:amphi' '$T/out') = 2 ]"
+VLOC=$(hdr Location)
+sreq "" POST "/whep/$W2" application/sdp "$SDP/chromium-recvonly.sdp"
+check "WHEP of a public webinar without a token: 201" is "$status" 201
+PLOC=$(hdr Location)
+check "the relay holds the viewers" \
+	is "$(relay_ctl "{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}" | jq -r '[.peers[]|select(.role=="viewer")]|length')" 1
+sreq "" DELETE "${VLOC%?}x"
+check "DELETE of a guessed session URL: 404" is "$status" 404
+sreq "" DELETE "$VLOC"
+check "DELETE of the WHEP session: 200" is "$status" 200
+sreq "" DELETE "$VLOC"
+check "DELETE twice: 404" is "$status" 404
+check "the relay let the viewer go" \
+	is "$(relay_ctl "{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}" | jq -r '[.peers[]|select(.role=="viewer")]|length')" 0
 
-	# The sweeper: a session whose token dies ends within a sweep (2 s).
-	curl -s -o "$T/out" -H 'Content-Type: application/json' --data-binary \
-		'{"first_name":"Léa","last_name":"Petit","email":"lea@example.org","job_title":"CEO","organization":"ACME","consent":true}' \
-		"$URL/api/webinars/$W/registrations"
-	JOIN2=$(jqo .token) JOIN2_ID=$(jqo .token_id)
-	sreq "$JOIN2" POST "/whep/$W" application/sdp "$SDP/chromium-recvonly.sdp"
-	RLOC=$(hdr Location)
-	check "a second viewer's WHEP session (201)" is "$status" 201
-	req DELETE "/api/webinars/$W/tokens/$JOIN2_ID" "" "$T/o"
-	check "the organizer revokes that viewer's join token" is "$status" 204
-	check "... and within seconds the relay no longer has the viewer" wait_for 8 sh -c \
-		"echo '{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}' | socat -t5 - UNIX-CONNECT:$RELAY_SOCK | jq -e '[.peers[]|select(.role==\"viewer\")]|length == 0' >/dev/null"
-	sreq "" DELETE "$RLOC"
-	check "... nor amphi-control the session (404)" is "$status" 404
+# The sweeper: a session whose token dies ends within a sweep (2 s).
+curl -s -o "$T/out" -H 'Content-Type: application/json' --data-binary \
+	'{"first_name":"Léa","last_name":"Petit","email":"lea@example.org","job_title":"CEO","organization":"ACME","consent":true}' \
+	"$URL/api/webinars/$W/registrations"
+JOIN2=$(jqo .token) JOIN2_ID=$(jqo .token_id)
+sreq "$JOIN2" POST "/whep/$W" application/sdp "$SDP/chromium-recvonly.sdp"
+RLOC=$(hdr Location)
+check "a second viewer's WHEP session (201)" is "$status" 201
+req DELETE "/api/webinars/$W/tokens/$JOIN2_ID" "" "$T/o"
+check "the organizer revokes that viewer's join token" is "$status" 204
+check "... and within seconds the relay no longer has the viewer" wait_for 8 sh -c \
+	"echo '{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}' | socat -t5 - UNIX-CONNECT:$RELAY_SOCK | jq -e '[.peers[]|select(.role==\"viewer\")]|length == 0' >/dev/null"
+sreq "" DELETE "$RLOC"
+check "... nor amphi-control the session (404)" is "$status" 404
 
-	# A session whose browser never connects: the relay drops the peer
-	# after 30 s without a consent check, the sweeper forgets the session.
-	sreq "$JOIN" POST "/whep/$W" application/sdp "$SDP/chromium-recvonly.sdp"
-	SLOC=$(hdr Location) t0=$(date +%s)
-	check "a WHEP session nobody connects (201)" is "$status" 201
+# A session whose browser never connects: the relay drops the peer
+# after 30 s without a consent check, the sweeper forgets the session.
+sreq "$JOIN" POST "/whep/$W" application/sdp "$SDP/chromium-recvonly.sdp"
+SLOC=$(hdr Location) t0=$(date +%s)
+check "a WHEP session nobody connects (201)" is "$status" 201
 
-	req POST "/api/webinars/$W2/end" '{}' "$T/o"
-	check "webinar $W2 ends" is "$status/$(jqo .state)" 200/ended
-	sreq "" DELETE "$PLOC"
-	check "its WHEP session ended with it (404)" is "$status" 404
+req POST "/api/webinars/$W2/end" '{}' "$T/o"
+check "webinar $W2 ends" is "$status/$(jqo .state)" 200/ended
+sreq "" DELETE "$PLOC"
+check "its WHEP session ended with it (404)" is "$status" 404
 
-	gone() { sreq "" PATCH "$SLOC" application/trickle-ice-sdpfrag "$T/trickle.frag"; [ "$status" = 404 ]; }
-	check "the unconnected session is forgotten once the relay drops its peer (30 s consent)" wait_for 50 gone
-	echo "  forgotten after $(( $(date +%s) - t0 )) s"
-fi
+gone() { sreq "" PATCH "$SLOC" application/trickle-ice-sdpfrag "$T/trickle.frag"; [ "$status" = 404 ]; }
+check "the unconnected session is forgotten once the relay drops its peer (30 s consent)" wait_for 50 gone
+echo "  forgotten after $(( $(date +%s) - t0 )) s"
 
 # --- the relay down ----------------------------------------------------------------------
 kill -TERM "$relay_pid"

@@ -65,20 +65,6 @@ cmd=$(jq -r .ffmpeg "$T/ingest.json" | sed "s|-i INPUT|-t 150 -f lavfi -i 'tests
 # among 200 local peers and a browser on two shared cores (nice -5).
 spawn ffmpeg nice -n -5 bash -c "$cmd"
 WHEP=$URL/whep/$W_ID
-# Until amphi-relay has webrtc.* and amphi-control has /whep (issue 6), there
-# is nothing to load.
-relay_knows_webrtc() {
-	python3 - "$RELAY_SOCK" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(b'{"cmd":"webrtc.list","stream":"probe"}\n')
-sys.exit(b"unknown command" in s.makefile("rb").readline())
-PY
-}
-relay_knows_webrtc || skip "this amphi-relay has no webrtc.* commands yet"
-[ "$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS "$WHEP")" = 404 ] &&
-	skip "this amphi-control has no WHEP endpoint yet"
 
 # --- node-datachannel x 200 + Chromium ----------------------------------------------
 NODE_PATH=$NODE_DIR/node_modules timeout 100 node "$AMPHI_TOP/tests/data/webrtc/whep-load.js" \
