@@ -109,9 +109,13 @@ bench_rate=$(jq -n "$bench_median / $(jq .relay_wall_s "$T/bench.json")")
 node_rate=$(jq -n "$node_median / $W")
 # The publisher's rate varies with the machine's load, so each side's
 # packets per viewer are compared as a share of what the relay took in from
-# the publisher over the same window.
-bench_share=$(jq -n "$bench_median / $(jq .relay_pkts_in "$T/bench.json")")
-node_share=$(jq -n "$node_median / $(jq .load.relay_pkts_in "$T/node.json")")
+# the publisher over the same window.  A viewer counts from just before the
+# relay's first stats call to just after its last one, so on a loaded
+# machine (slow control-socket answers) its share can read a few points
+# above 1: anything at or above 1 means it received everything, and counts
+# as 1.
+bench_share=$(jq -n "[$bench_median / $(jq .relay_pkts_in "$T/bench.json"), 1] | min")
+node_share=$(jq -n "[$node_median / $(jq .load.relay_pkts_in "$T/node.json"), 1] | min")
 echo "  packets per viewer per second: node-datachannel $node_rate, amphi-bench $bench_rate"
 echo "  share of the published packets per viewer: node-datachannel $node_share, amphi-bench $bench_share"
 check "amphi-bench and node-datachannel agree: per-viewer share of the published packets within 5 points" \
