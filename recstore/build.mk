@@ -1,5 +1,10 @@
 # recstore/: amphi-recstore (DESIGN.md §6).
 recstore_PKGS := lmdb fuse3 libavformat libavcodec libavutil libcrypto jansson
+# FUSE passthrough (the kernel reads the blob itself, no copy through the
+# daemon) needs libfuse >= 3.17; bookworm's 3.14 builds the copy path only.
+ifeq ($(shell pkg-config --atleast-version=3.17 fuse3 2>/dev/null && echo y),y)
+PKG_CFLAGS += -DREC_FUSE_PASSTHROUGH
+endif
 $(eval $(call lib,recstore))
 ifneq ($(wildcard recstore/main.c),)
 $(eval $(call prog,amphi-recstore,recstore/main.c,recstore))

@@ -1,5 +1,9 @@
 /* fs: see fs.h. */
+#ifdef REC_FUSE_PASSTHROUGH
+#define FUSE_USE_VERSION 317
+#else
 #define FUSE_USE_VERSION 312
+#endif
 #include "recstore/fs.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -217,6 +221,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_readahead = READ_AHEAD;
 	if (conn->capable & FUSE_CAP_ASYNC_READ)
 		conn->want |= FUSE_CAP_ASYNC_READ;
+#ifdef REC_FUSE_PASSTHROUGH
+	if (conn->capable & FUSE_CAP_PASSTHROUGH)
+		conn->want |= FUSE_CAP_PASSTHROUGH;
+#endif
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -435,10 +443,27 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* Readers stream recordings front to back: a larger readahead window on
 	 * the blob keeps the disk ahead of the kernel's FUSE read requests. */
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	fi->fh = (uint64_t)fd;
+	/* fh: the blob's fd in the low 32 bits; with passthrough, the kernel's
+	 * backing id in the high 32 (release must close both). */
+	fi->fh = (uint32_t)fd;
 	fi->keep_cache = 1;   /* blobs never change: repeat reads come from the page cache */
+#ifdef REC_FUSE_PASSTHROUGH
+	/* The kernel then reads the blob itself; 0 (refused, e.g. no
+	 * FUSE_CAP_PASSTHROUGH) leaves the copy path in op_read. */
+	int backing_id = fuse_passthrough_open(req, fd);
+	if (backing_id > 0) {
+		fi->backing_id = backing_id;
+		fi->fh |= (uint64_t)backing_id << 32;
+	}
+	if (fuse_reply_open(req, fi) != 0) {
+		if (backing_id > 0)
+			fuse_passthrough_close(req, backing_id);
+		close(fd);
+	}
+#else
 	if (fuse_reply_open(req, fi) != 0)
 		close(fd);
+#endif
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
@@ -447,7 +472,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 
 	(void)ino;
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = (int)fi->fh;
+	buf.buf[0].fd = (int)(uint32_t)fi->fh;
 	buf.buf[0].pos = off;
 	fuse_reply_data(req, &buf, 0);   /* copy path; splice measured no faster here */
 }
@@ -455,7 +480,11 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	close((int)fi->fh);
+#ifdef REC_FUSE_PASSTHROUGH
+	if (fi->fh >> 32)
+		fuse_passthrough_close(req, (int)(fi->fh >> 32));
+#endif
+	close((int)(uint32_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
