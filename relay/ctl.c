@@ -301,6 +301,27 @@ static json_t *cmd_stream_create(struct relay_ctl *c, json_t *req)
 	return resp;
 }
 
+/* A viewer the worker w just set up enters the registry; the first one on
+ * its worker starts the owner's hand-off to that worker. */
+static void viewer_note(struct relay_ctl *c, struct reg_stream *rs, unsigned slot, const char *id,
+                        unsigned w, bool webrtc)
+{
+	if (rs->per_worker[w]++ == 0) {
+		struct relay_cmd cmd;
+		memset(&cmd, 0, sizeof cmd);
+		cmd.op = CMD_SUBSCRIBE;
+		cmd.slot = slot;
+		cmd.gen = rs->gen;
+		cmd.arg = w;
+		worker_cmd_run(c->r->workers[rs->owner], &cmd);
+	}
+	strcpy(rs->viewers[rs->nviewers].id, id);
+	rs->viewers[rs->nviewers].webrtc = webrtc;
+	rs->viewers[rs->nviewers++].worker = w;
+	c->worker_viewers[w]++;
+	c->total_viewers++;
+}
+
 static void unsubscribe(struct relay_ctl *c, struct reg_stream *rs, unsigned slot, unsigned worker)
 {
 	struct relay_cmd cmd;
@@ -447,19 +468,7 @@ static json_t *cmd_viewer_add(struct relay_ctl *c, json_t *req)
 	explicit_bzero(vs.key, sizeof vs.key);
 	if (rc < 0)
 		return ctl_error("viewer %s: cannot set up egress (%s)", id, strerror(-rc));
-	if (rs->per_worker[w]++ == 0) {
-		memset(&cmd, 0, sizeof cmd);
-		cmd.op = CMD_SUBSCRIBE;
-		cmd.slot = (unsigned)slot;
-		cmd.gen = rs->gen;
-		cmd.arg = w;
-		worker_cmd_run(c->r->workers[rs->owner], &cmd);
-	}
-	strcpy(rs->viewers[rs->nviewers].id, id);
-	rs->viewers[rs->nviewers].webrtc = false;
-	rs->viewers[rs->nviewers++].worker = w;
-	c->worker_viewers[w]++;
-	c->total_viewers++;
+	viewer_note(c, rs, (unsigned)slot, id, w, false);
 	log_msg(LOG_DEBUG, "viewer added", "stream=%s viewer=%s worker=%u", sid, id, w);
 	return json_pack("{s:b,s:s,s:i,s:o}", "ok", 1, "viewer", id, "worker", (int)w,
 	                 "egress", endpoint(c, w));
@@ -835,19 +844,7 @@ static json_t *cmd_webrtc_add(struct relay_ctl *c, json_t *req)
 		rs->has_pub = true;
 		strcpy(rs->pub_id, id);
 	} else {
-		if (rs->per_worker[w]++ == 0) {
-			memset(&cmd, 0, sizeof cmd);
-			cmd.op = CMD_SUBSCRIBE;
-			cmd.slot = (unsigned)slot;
-			cmd.gen = rs->gen;
-			cmd.arg = w;
-			worker_cmd_run(c->r->workers[rs->owner], &cmd);
-		}
-		strcpy(rs->viewers[rs->nviewers].id, id);
-		rs->viewers[rs->nviewers].webrtc = true;
-		rs->viewers[rs->nviewers++].worker = w;
-		c->worker_viewers[w]++;
-		c->total_viewers++;
+		viewer_note(c, rs, (unsigned)slot, id, (unsigned)w, true);
 	}
 	err = json_pack("{s:b,s:s,s:i,s:s,s:i,s:s,s:o}", "ok", 1, "peer", id, "worker", (int)w,
 	                "host", c->r->opts.advertise, "port", (int)c->r->workers[w]->port,
