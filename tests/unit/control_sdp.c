@@ -4,26 +4,10 @@
  * their reason; malformed text refused with its line.  That Chromium
  * accepts the answers is tested by control_sdp_chromium. */
 #include "tests/harness.h"
+#include "tests/sdp_fixture.h"
 #include "control/sdp.h"
 
 #include <errno.h>
-
-static char *load(const char *name)
-{
-	char path[512];
-	const char *top = getenv("AMPHI_TOP");
-	snprintf(path, sizeof path, "%s/tests/data/sdp/%s", top ? top : ".", name);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		SKIP("fixture %s missing", path);
-	static char bufs[4][16384];
-	static int next;
-	char *b = bufs[next++ % 4];
-	size_t n = fread(b, 1, sizeof bufs[0] - 1, f);
-	b[n] = 0;
-	fclose(f);
-	return b;
-}
 
 /* text with every occurrence of from replaced by to (static buffer). */
 static char *edit(const char *text, const char *from, const char *to)
@@ -102,7 +86,7 @@ static int answer(const char *offer_text, enum sdp_role role, enum sdp_video cod
 
 TEST(parses_chromium_sendonly)
 {
-	const char *t = load("chromium-sendonly.sdp");
+	const char *t = sdp_fixture("chromium-sendonly.sdp");
 	char err[256];
 	struct sdp_offer *o = sdp_offer_parse(t, strlen(t), err, sizeof err);
 
@@ -153,7 +137,7 @@ TEST(parses_chromium_sendonly)
 
 TEST(whip_vp8_answer)
 {
-	const char *t = load("chromium-sendonly.sdp");
+	const char *t = sdp_fixture("chromium-sendonly.sdp");
 	char out[8192], err[256];
 	struct sdp_choice ch[SDP_MAX_MEDIA];
 	int n = answer(t, SDP_ROLE_WHIP, SDP_VIDEO_VP8, out, sizeof out, ch, err);
@@ -211,7 +195,7 @@ TEST(whip_vp8_answer)
 
 TEST(whip_h264_answer)
 {
-	const char *t = load("chromium-sendonly.sdp");
+	const char *t = sdp_fixture("chromium-sendonly.sdp");
 	char out[8192], err[256];
 	struct sdp_choice ch[SDP_MAX_MEDIA];
 	int n = answer(t, SDP_ROLE_WHIP, SDP_VIDEO_H264, out, sizeof out, ch, err);
@@ -239,7 +223,7 @@ TEST(whip_h264_answer)
 
 TEST(whep_answer_announces_ssrcs)
 {
-	const char *t = load("chromium-recvonly.sdp");
+	const char *t = sdp_fixture("chromium-recvonly.sdp");
 	char out[8192], err[256];
 	struct sdp_choice ch[SDP_MAX_MEDIA];
 	int n = answer(t, SDP_ROLE_WHEP, SDP_VIDEO_VP8, out, sizeof out, ch, err);
@@ -285,17 +269,17 @@ TEST(whep_answer_announces_ssrcs)
 TEST(direction_must_fit_the_role)
 {
 	char out[8192], err[256];
-	int n = answer(load("chromium-recvonly.sdp"), SDP_ROLE_WHIP, SDP_VIDEO_VP8, out, sizeof out, NULL, err);
+	int n = answer(sdp_fixture("chromium-recvonly.sdp"), SDP_ROLE_WHIP, SDP_VIDEO_VP8, out, sizeof out, NULL, err);
 	CHECK_INT(n, ==, -EPROTO);
 	CHECK(strstr(err, "sends") != NULL);
-	n = answer(load("chromium-sendonly.sdp"), SDP_ROLE_WHEP, SDP_VIDEO_VP8, out, sizeof out, NULL, err);
+	n = answer(sdp_fixture("chromium-sendonly.sdp"), SDP_ROLE_WHEP, SDP_VIDEO_VP8, out, sizeof out, NULL, err);
 	CHECK_INT(n, ==, -EPROTO);
 	CHECK(strstr(err, "receives") != NULL);
 }
 
 TEST(simulcast_lines_ignored)
 {
-	const char *t = load("chromium-simulcast.sdp");
+	const char *t = sdp_fixture("chromium-simulcast.sdp");
 	char out[8192], err[256];
 	struct sdp_offer *o = sdp_offer_parse(t, strlen(t), err, sizeof err);
 	CHECK(o && o->media[1].simulcast && !o->media[0].simulcast);
@@ -308,7 +292,7 @@ TEST(simulcast_lines_ignored)
 
 TEST(unservable_offers_refused_with_reason)
 {
-	const char *t = load("chromium-sendonly.sdp");
+	const char *t = sdp_fixture("chromium-sendonly.sdp");
 	char out[8192], err[256];
 	int n;
 
@@ -361,7 +345,7 @@ TEST(unservable_offers_refused_with_reason)
  * feedback is not answered either. */
 TEST(extra_sections_rejected)
 {
-	const char *t = load("chromium-sendonly.sdp");
+	const char *t = sdp_fixture("chromium-sendonly.sdp");
 	static char text[20000];
 	const char *vstart = strstr(t, "m=video");
 	snprintf(text, sizeof text, "%s%s", t, edit(vstart, "a=mid:1", "a=mid:2"));
@@ -394,7 +378,7 @@ TEST(extra_sections_rejected)
 
 TEST(malformed_text_refused)
 {
-	const char *t = load("chromium-sendonly.sdp");
+	const char *t = sdp_fixture("chromium-sendonly.sdp");
 	char err[256];
 	struct { const char *text; const char *reason; } bad[] = {
 		{ "", "no m=" },

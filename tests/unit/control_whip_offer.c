@@ -5,29 +5,13 @@
  * HTTP status and error code of each kind of bad offer, and the relay
  * replies that must be refused.  The HTTP side is webrtc_http.sh. */
 #include "tests/harness.h"
+#include "tests/sdp_fixture.h"
 #include "control/whip_offer.h"
 
 #include <errno.h>
 
 #define UFRAG "Ab3+"
 #define PWD "0123456789abcdefghij/+"
-
-static char *load(const char *name)
-{
-	char path[512];
-	const char *top = getenv("AMPHI_TOP");
-	snprintf(path, sizeof path, "%s/tests/data/sdp/%s", top ? top : ".", name);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		SKIP("fixture %s missing", path);
-	static char bufs[2][16384];
-	static int next;
-	char *b = bufs[next++ % 2];
-	size_t n = fread(b, 1, sizeof bufs[0] - 1, f);
-	b[n] = 0;
-	fclose(f);
-	return b;
-}
 
 /* text without the lines containing what (static buffer). */
 static char *drop_lines(const char *text, const char *what)
@@ -55,7 +39,7 @@ static const struct whip_relay_peer relay = {
 
 TEST(whip_offer_to_relay_and_answer)
 {
-	const char *t = load("chromium-sendonly.sdp");
+	const char *t = sdp_fixture("chromium-sendonly.sdp");
 	struct whip_offer o;
 	const char *error = NULL;
 	char reason[256], out[8192], err[256];
@@ -97,7 +81,7 @@ TEST(whip_offer_to_relay_and_answer)
 
 TEST(whep_answer_announces_the_relay_ssrcs)
 {
-	const char *t = load("chromium-recvonly.sdp");
+	const char *t = sdp_fixture("chromium-recvonly.sdp");
 	struct whip_offer o;
 	const char *error = NULL;
 	char reason[256], out[8192], err[256];
@@ -126,7 +110,7 @@ TEST(whep_answer_announces_the_relay_ssrcs)
 
 TEST(bad_offers_get_status_and_reason)
 {
-	const char *t = load("chromium-sendonly.sdp");
+	const char *t = sdp_fixture("chromium-sendonly.sdp");
 	struct whip_offer o;
 	const char *error = NULL;
 	char reason[256];
