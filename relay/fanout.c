@@ -236,62 +236,144 @@ static int viewer_copy(const struct vgroup *g, const struct viewer *v, const str
 	return n;
 }
 
-int fanout_send(struct worker *w, struct vgroup *g, struct viewer *v, const struct relay_pkt *pkt)
+static void count_out(struct worker *w, struct vgroup *g, struct viewer *v, unsigned pkts, size_t bytes)
+{
+	v->pkts_out += pkts;
+	v->bytes_out += bytes;
+	g->pkts_out += pkts;
+	g->bytes_out += bytes;
+	w->c.pkts_out += pkts;
+	w->c.bytes_out += bytes;
+}
+
+static void count_drop(struct worker *w, struct vgroup *g, struct viewer *v)
+{
+	v->drops++;
+	g->drops++;
+	w->c.drops++;
+}
+
+/* A send slot holding pkt as v receives it, protected: *len bytes, the
+ * AES-CM tag of an RTP packet left in tags unless tags is NULL.  NULL with
+ * *err set when dropped (counted). */
+static struct loop_send_slot *send_prepare(struct worker *w, struct vgroup *g, struct viewer *v,
+                                           const struct relay_pkt *pkt, size_t *len,
+                                           struct srtp_tags *tags, int *err)
 {
 	struct loop *l = &w->loop;
-	unsigned k = g->kinds[pkt->track] == TRACK_VIDEO ? 1 : 0;
 	struct loop_send_slot *slot;
-	size_t len = pkt->len;
 	int rc;
 
-	if (!v->dstlen[k])
-		return 0;
 	slot = loop_send_slot(l);
 	if (!slot) {
 		worker_reclaim(w);
 		slot = loop_send_slot(l);
 	}
 	if (!slot) {
-		v->drops++;
-		g->drops++;
-		w->c.drops++;
+		count_drop(w, g, v);
 		log_limited(&w->lim_drop, LOG_WARN, "send slots exhausted", "worker=%u", w->idx);
-		return -ENOBUFS;
+		*err = -ENOBUFS;
+		return NULL;
 	}
 	rc = viewer_copy(g, v, pkt, slot->buf, sizeof slot->buf - 32);
 	if (rc >= 0) {
-		len = (size_t)rc;
-		rc = pkt->rtcp ? srtp_tx_protect_rtcp(v->tx, slot->buf, &len, sizeof slot->buf)
-		               : srtp_tx_protect(v->tx, slot->buf, &len, sizeof slot->buf);
+		*len = (size_t)rc;
+		rc = pkt->rtcp ? srtp_tx_protect_rtcp(v->tx, slot->buf, len, sizeof slot->buf)
+		               : srtp_tx_protect_later(v->tx, slot->buf, len, sizeof slot->buf, tags);
 	}
 	if (rc < 0) {
 		loop_send_done(l, (unsigned)(slot - l->slots));
-		v->drops++;
-		g->drops++;
-		w->c.drops++;
+		count_drop(w, g, v);
 		log_limited(&w->lim_drop, LOG_WARN, "SRTP protect failed", "viewer=%s err=%d", v->id, rc);
-		return rc;
+		*err = rc;
+		return NULL;
 	}
-	rc = loop_send_queue(l, slot, (unsigned)len,
-	                     (const struct sockaddr *)(pkt->rtcp ? &v->rtcp_dst[k] : &v->dst[k]), v->dstlen[k]);
+	return slot;
+}
+
+/* Queues a prepared slot to v's media (or RTCP) address of kind k. */
+static int send_queue(struct worker *w, struct vgroup *g, struct viewer *v, struct loop_send_slot *slot,
+                      size_t len, int rtcp, unsigned k)
+{
+	int rc = loop_send_queue(&w->loop, slot, (unsigned)len,
+	                         (const struct sockaddr *)(rtcp ? &v->rtcp_dst[k] : &v->dst[k]), v->dstlen[k]);
 	if (rc < 0) {
-		v->drops++;
-		g->drops++;
-		w->c.drops++;
+		count_drop(w, g, v);
 		return rc;
 	}
-	v->pkts_out++;
-	v->bytes_out += len;
-	g->pkts_out++;
-	g->bytes_out += len;
-	w->c.pkts_out++;
-	w->c.bytes_out += len;
+	count_out(w, g, v, 1, len);
 	return 0;
+}
+
+int fanout_send(struct worker *w, struct vgroup *g, struct viewer *v, const struct relay_pkt *pkt)
+{
+	unsigned k = g->kinds[pkt->track] == TRACK_VIDEO ? 1 : 0;
+	struct loop_send_slot *slot;
+	size_t len;
+	int err;
+
+	if (!v->dstlen[k])
+		return 0;
+	slot = send_prepare(w, g, v, pkt, &len, NULL, &err);
+	if (!slot)
+		return err;
+	return send_queue(w, g, v, slot, len, pkt->rtcp, k);
+}
+
+/* Queues every send of the walk so far, once the tags they wait for are
+ * written. */
+static void egress_flush(struct worker *w)
+{
+	struct fanout_egress *e = &w->egress;
+
+	srtp_tags_run(&e->tags);
+	for (unsigned i = 0; i < e->npend; i++) {
+		struct fanout_pending *p = &e->pend[i];
+		struct viewer *v = p->v;
+
+		if (!p->seg) {
+			send_queue(w, p->g, v, p->slot, p->len, 0, p->k);
+		} else if (loop_gso_queue(&w->loop, p->slot, p->len, p->seg,
+		                          (const struct sockaddr *)&v->dst[p->k], v->dstlen[p->k]) == 0) {
+			count_out(w, p->g, v, p->pkts, p->len);
+			w->c.gso_sends++;
+		} else {
+			count_drop(w, p->g, v);
+		}
+	}
+	e->npend = 0;
+}
+
+/* A protected send of the walk, queued by the next egress_flush (GCM sends
+ * wait too, which keeps one path; they are submitted at the end of the turn
+ * either way). */
+static void egress_send(struct worker *w, struct vgroup *g, struct viewer *v, void *slot, unsigned len,
+                        unsigned seg, unsigned pkts, unsigned k)
+{
+	struct fanout_egress *e = &w->egress;
+
+	e->pend[e->npend++] = (struct fanout_pending){ g, v, slot, len, seg, pkts, k };
+}
+
+/* One packet of a viewer's share of a batch, sent on its own. */
+static void batch_send_one(struct worker *w, struct vgroup *g, struct viewer *v, const struct relay_pkt *pkt)
+{
+	unsigned k = g->kinds[pkt->track] == TRACK_VIDEO ? 1 : 0;
+	struct loop_send_slot *slot;
+	size_t len;
+	int err;
+
+	if (!v->dstlen[k])
+		return;
+	slot = send_prepare(w, g, v, pkt, &len, &w->egress.tags, &err);
+	if (slot)
+		egress_send(w, g, v, slot, (unsigned)len, 0, 1, k);
 }
 
 /* One viewer's share of a batch: runs of packets of one kind and one size
  * (the last of a run may be shorter, as GSO allows) go out as one GSO
- * super-datagram each; lone packets as plain datagrams. */
+ * super-datagram each; lone packets as plain datagrams.  Adds at most
+ * g->nbatch tags and g->nbatch sends to the worker's egress. */
 static void batch_send_viewer(struct worker *w, struct vgroup *g, struct viewer *v)
 {
 	struct loop *l = &w->loop;
@@ -300,7 +382,7 @@ static void batch_send_viewer(struct worker *w, struct vgroup *g, struct viewer 
 	if (v->webrtc) {
 		/* Its rewritten extensions change packet sizes: no GSO runs. */
 		for (; i < n; i++)
-			fanout_send(w, g, v, g->batch[i]);
+			batch_send_one(w, g, v, g->batch[i]);
 		return;
 	}
 	while (i < n) {
@@ -327,7 +409,7 @@ static void batch_send_viewer(struct worker *w, struct vgroup *g, struct viewer 
 		}
 		if (!gs) {
 			for (m = i; m < j; m++)
-				fanout_send(w, g, v, g->batch[m]);
+				batch_send_one(w, g, v, g->batch[m]);
 			i = j;
 			continue;
 		}
@@ -337,28 +419,19 @@ static void batch_send_viewer(struct worker *w, struct vgroup *g, struct viewer 
 			uint8_t *b = gs->buf + off;
 			memcpy(b, q->data, len);
 			b[1] = (uint8_t)((b[1] & 0x80) | v->out_pt[q->track]);
-			if (srtp_tx_protect(v->tx, b, &len, LOOP_GSO_BUF - off) < 0 || (m > i && len > seg)) {
-				v->drops++;
-				g->drops++;
-				w->c.drops++;
+			if (srtp_tx_protect_later(v->tx, b, &len, LOOP_GSO_BUF - off, &w->egress.tags) < 0 ||
+			    (m > i && len > seg)) {
+				count_drop(w, g, v);
 				break;
 			}
 			if (m == i)
 				seg = (unsigned)len;
 			off += (unsigned)len;
 		}
-		if (off && loop_gso_queue(l, gs, off, seg, (const struct sockaddr *)&v->dst[k], v->dstlen[k]) == 0) {
-			unsigned cnt = m - i;
-			v->pkts_out += cnt;
-			v->bytes_out += off;
-			g->pkts_out += cnt;
-			g->bytes_out += off;
-			w->c.pkts_out += cnt;
-			w->c.bytes_out += off;
-			w->c.gso_sends++;
-		} else if (!off) {
+		if (off)
+			egress_send(w, g, v, gs, off, seg, m - i, k);
+		else
 			loop_gso_done(l, (unsigned)(gs - l->gslots));
-		}
 		i = m < j ? m + 1 : j;
 	}
 }
@@ -388,10 +461,15 @@ static void viewer_prefetch(struct vgroup *g, unsigned i)
 
 static void batch_send(struct worker *w, struct vgroup *g)
 {
+	struct fanout_egress *e = &w->egress;
+
 	for (unsigned i = 0; i < g->n; i++) {
+		if (e->tags.n + g->nbatch > SRTP_TAGS_MAX || e->npend + g->nbatch > FANOUT_PENDING_MAX)
+			egress_flush(w);
 		viewer_prefetch(g, i);
 		batch_send_viewer(w, g, g->v[i]);
 	}
+	egress_flush(w);
 	for (unsigned i = 0; i < g->nbatch; i++)
 		feedback_cache_put(g, g->batch[i]);
 	g->nbatch = 0;

@@ -15,12 +15,35 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "relay/srtp.h"
+
 struct worker;
 struct relay_pkt;
 
 struct stream;
 struct vgroup;
 struct viewer;
+
+/* A worker's egress in the middle of a batch walk: AES-CM tags computed
+ * many viewers at a time (srtp_tags), and the sends that wait for them.  A
+ * pending send has no SQE until its tags are written, so no submit, not even
+ * one in the middle of a turn (worker_reclaim, loop_sqe), can send a packet
+ * without its tag.  A viewer's sends stay in order. */
+struct fanout_pending {
+	struct vgroup *g;
+	struct viewer *v;
+	void *slot;           /* struct loop_gso_slot * when seg, else struct loop_send_slot * */
+	unsigned len;         /* bytes of the slot to send */
+	unsigned seg;         /* GSO segment size, 0 for a plain datagram */
+	unsigned pkts;        /* packets in it */
+	unsigned k;           /* which of v's addresses: 0 audio, 1 video */
+};
+#define FANOUT_PENDING_MAX SRTP_TAGS_MAX
+struct fanout_egress {
+	struct srtp_tags tags;
+	struct fanout_pending pend[FANOUT_PENDING_MAX];
+	unsigned npend;
+};
 
 void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t *data, unsigned len);
 /* Owner: a publisher's packet, authenticated and decrypted into pkt (its one

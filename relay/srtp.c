@@ -211,7 +211,13 @@ fail:
 
 int srtp_tx_protect(struct srtp_tx *tx, uint8_t *pkt, size_t *len, size_t cap)
 {
-	return srtp_evp_protect(tx->rtp, pkt, len, cap);
+	return srtp_evp_protect(tx->rtp, pkt, len, cap, NULL);
+}
+
+int srtp_tx_protect_later(struct srtp_tx *tx, uint8_t *pkt, size_t *len, size_t cap,
+                          struct srtp_tags *tags)
+{
+	return srtp_evp_protect(tx->rtp, pkt, len, cap, tags);
 }
 
 int srtp_tx_protect_rtcp(struct srtp_tx *tx, uint8_t *pkt, size_t *len, size_t cap)

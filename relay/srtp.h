@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "relay/sha1_mb.h"
+
 enum srtp_suite {
 	SRTP_SUITE_AES_CM_128_HMAC_SHA1_80,
 	SRTP_SUITE_AEAD_AES_128_GCM,
@@ -62,6 +64,29 @@ int srtp_tx_create(struct srtp_tx **out, enum srtp_suite s, const uint8_t *key_s
  * many SSRCs on one viewer, see SRTP_TX_MAX_SSRC). */
 int srtp_tx_protect(struct srtp_tx *tx, uint8_t *pkt, size_t *len, size_t cap);
 int srtp_tx_protect_rtcp(struct srtp_tx *tx, uint8_t *pkt, size_t *len, size_t cap);
+
+/* AES-CM tags computed many at a time.  A fan-out protects one frame for
+ * many viewers with srtp_tx_protect_later, which encrypts each packet at
+ * once but leaves its HMAC-SHA1 to srtp_tags_run, where sha1_mb hashes up
+ * to sixteen packets side by side (docs/performance.md: 3x one at a time).
+ * The batch belongs to one thread; it holds pointers into the packets (not
+ * copies) and copies of the viewers' HMAC states, wiped by srtp_tags_run. */
+#define SRTP_TAGS_MAX 64
+struct srtp_tags {
+	unsigned n;
+	uint8_t *out[SRTP_TAGS_MAX];             /* where each tag goes: its packet's end */
+	struct sha1_mb_job inner[SRTP_TAGS_MAX]; /* HMAC inner hash: header||ciphertext||ROC */
+	struct sha1_mb_job outer[SRTP_TAGS_MAX]; /* HMAC outer hash of inner[i].md */
+};
+/* srtp_tx_protect, except that an AES-CM packet's tag is not written yet:
+ * *len counts it, and the bytes where it goes hold the ROC the HMAC covers
+ * until srtp_tags_run writes it.  The packet must not be sent, moved or
+ * changed before then.  A full batch is run first.  GCM packets are whole
+ * on return and leave tags untouched. */
+int srtp_tx_protect_later(struct srtp_tx *tx, uint8_t *pkt, size_t *len, size_t cap,
+                          struct srtp_tags *tags);
+/* Writes every tag of the batch and empties it. */
+void srtp_tags_run(struct srtp_tags *tags);
 void srtp_tx_destroy(struct srtp_tx *tx);
 /* Cache hints for a fan-out walking many viewers: a viewer's egress state
  * sits in several allocations that are cold again by the next frame, so the

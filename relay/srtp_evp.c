@@ -1,9 +1,10 @@
 /* srtp_evp: egress RTP protect on OpenSSL EVP (see srtp_evp.h). */
-/* HMAC-SHA1 is computed with OpenSSL's SHA1_* block functions from inner and
- * outer states hashed once per viewer (RFC 2104 §4's precomputation): per
- * packet EVP_MAC re-init duplicates and frees two provider digest contexts,
- * which cost ~12% of an AES-CM protect (docs/performance.md, Relay).  Those
- * functions are deprecated in OpenSSL 3 but kept for exactly this use. */
+/* HMAC-SHA1 continues from inner and outer SHA-1 states hashed once per
+ * viewer (RFC 2104 §4's precomputation): per packet EVP_MAC re-init
+ * duplicates and frees two provider digest contexts, which cost ~12% of an
+ * AES-CM protect (docs/performance.md, Relay).  The states are made with
+ * OpenSSL's SHA1_* functions, deprecated in OpenSSL 3 but kept for exactly
+ * this use; the hashing from them is sha1_mb's, one packet or many. */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "relay/srtp_evp.h"
 
@@ -36,8 +37,8 @@ struct srtp_evp {
 	uint8_t salt[14];       /* session salt: 14 bytes CM, 12 bytes GCM */
 	EVP_CIPHER_CTX *cipher; /* AES-128-CTR or AES-128-GCM, session key set */
 	struct ssrc_state ssrcs[SRTP_TX_MAX_SSRC];
-	SHA_CTX hmac_in;        /* CM only: SHA-1 state after (auth key XOR ipad) */
-	SHA_CTX hmac_out;       /* CM only: SHA-1 state after (auth key XOR opad) */
+	uint32_t hmac_in[5];    /* CM only: SHA-1 state after (auth key XOR ipad) */
+	uint32_t hmac_out[5];   /* CM only: SHA-1 state after (auth key XOR opad) */
 } __attribute__((aligned(64)));
 
 enum {
@@ -89,6 +90,27 @@ int srtp_evp_kdf(const uint8_t master_key[16], const uint8_t master_salt[14],
 	return ok ? 0 : -EIO;
 }
 
+/* RFC 2104: the SHA-1 state after one block of K XOR pad, K the 20-byte
+ * auth key zero-padded to the 64-byte block. */
+static void hmac_pad_state(uint32_t h[5], const uint8_t *auth_key, uint8_t pad_byte)
+{
+	uint8_t pad[SHA_CBLOCK];
+	SHA_CTX c;
+
+	memset(pad, pad_byte, sizeof pad);
+	for (unsigned i = 0; i < AUTH_KEY_LEN; i++)
+		pad[i] ^= auth_key[i];
+	SHA1_Init(&c);
+	SHA1_Update(&c, pad, sizeof pad);
+	h[0] = c.h0;
+	h[1] = c.h1;
+	h[2] = c.h2;
+	h[3] = c.h3;
+	h[4] = c.h4;
+	explicit_bzero(pad, sizeof pad);
+	explicit_bzero(&c, sizeof c);
+}
+
 int srtp_evp_create_session(struct srtp_evp **out, enum srtp_suite s,
                             const uint8_t key[16], const uint8_t *salt,
                             const uint8_t *auth_key)
@@ -112,22 +134,10 @@ int srtp_evp_create_session(struct srtp_evp **out, enum srtp_suite s,
 		if (EVP_EncryptInit_ex(e->cipher, EVP_aes_128_gcm(), NULL, key, NULL) != 1)
 			goto fail;
 	} else {
-		/* RFC 2104: K is 20 bytes, zero-padded to the 64-byte block. */
-		uint8_t pad[SHA_CBLOCK];
-
 		if (EVP_EncryptInit_ex(e->cipher, EVP_aes_128_ctr(), NULL, key, NULL) != 1)
 			goto fail;
-		memset(pad, 0x36, sizeof pad);
-		for (unsigned i = 0; i < AUTH_KEY_LEN; i++)
-			pad[i] ^= auth_key[i];
-		SHA1_Init(&e->hmac_in);
-		SHA1_Update(&e->hmac_in, pad, sizeof pad);
-		memset(pad, 0x5c, sizeof pad);
-		for (unsigned i = 0; i < AUTH_KEY_LEN; i++)
-			pad[i] ^= auth_key[i];
-		SHA1_Init(&e->hmac_out);
-		SHA1_Update(&e->hmac_out, pad, sizeof pad);
-		explicit_bzero(pad, sizeof pad);
+		hmac_pad_state(e->hmac_in, auth_key, 0x36);
+		hmac_pad_state(e->hmac_out, auth_key, 0x5c);
 	}
 	*out = e;
 	return 0;
@@ -221,12 +231,36 @@ static struct ssrc_state *ssrc_find(struct srtp_evp *e, uint32_t ssrc)
 	return &e->ssrcs[e->last];
 }
 
-static int protect_cm(struct srtp_evp *e, uint8_t *pkt, size_t hl, size_t len,
-                      uint32_t ssrc, uint32_t roc)
+/* RFC 3711 §4.2: tag = HMAC-SHA1(header || ciphertext || ROC)[0..9].  The
+ * ROC is written after the packet, where the tag will go, so the message is
+ * one run of bytes; the outer hash's message is the inner one's digest. */
+static void tag_jobs(const struct srtp_evp *e, uint8_t *pkt, size_t len, uint32_t roc,
+                     struct sha1_mb_job *inner, struct sha1_mb_job *outer)
 {
-	uint8_t iv[16] = { 0 }, mac[SHA_DIGEST_LENGTH], rocb[4];
+	wr32(pkt + len, roc);
+	*inner = (struct sha1_mb_job){ .msg = pkt, .len = (uint32_t)len + 4, .done = SHA_CBLOCK };
+	memcpy(inner->h, e->hmac_in, sizeof inner->h);
+	*outer = (struct sha1_mb_job){ .msg = inner->md, .len = SHA_DIGEST_LENGTH, .done = SHA_CBLOCK };
+	memcpy(outer->h, e->hmac_out, sizeof outer->h);
+}
+
+void srtp_tags_run(struct srtp_tags *t)
+{
+	sha1_mb_run(t->inner, t->n);
+	sha1_mb_run(t->outer, t->n);
+	for (unsigned i = 0; i < t->n; i++)
+		memcpy(t->out[i], t->outer[i].md, CM_TAG_LEN);
+	explicit_bzero(t->inner, t->n * sizeof t->inner[0]);
+	explicit_bzero(t->outer, t->n * sizeof t->outer[0]);
+	t->n = 0;
+}
+
+static int protect_cm(struct srtp_evp *e, uint8_t *pkt, size_t hl, size_t len,
+                      uint32_t ssrc, uint32_t roc, struct srtp_tags *tags)
+{
+	uint8_t iv[16] = { 0 };
 	uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
-	SHA_CTX h;
+	struct sha1_mb_job inner, outer;
 	int outl;
 
 	/* RFC 3711 §4.1.1: IV = salt*2^16 XOR SSRC*2^64 XOR index*2^16. */
@@ -239,18 +273,22 @@ static int protect_cm(struct srtp_evp *e, uint8_t *pkt, size_t hl, size_t len,
 	if (EVP_EncryptInit_ex(e->cipher, NULL, NULL, NULL, iv) != 1 ||
 	    EVP_EncryptUpdate(e->cipher, pkt + hl, &outl, pkt + hl, (int)(len - hl)) != 1)
 		return -EIO;
-	/* RFC 3711 §4.2: tag = HMAC-SHA1(header || ciphertext || ROC)[0..9]. */
-	rocb[0] = (uint8_t)(roc >> 24); rocb[1] = (uint8_t)(roc >> 16);
-	rocb[2] = (uint8_t)(roc >> 8);  rocb[3] = (uint8_t)roc;
-	h = e->hmac_in;
-	SHA1_Update(&h, pkt, len);
-	SHA1_Update(&h, rocb, 4);
-	SHA1_Final(mac, &h);
-	h = e->hmac_out;
-	SHA1_Update(&h, mac, sizeof mac);
-	SHA1_Final(mac, &h);
-	explicit_bzero(&h, sizeof h);
-	memcpy(pkt + len, mac, CM_TAG_LEN);
+	if (tags) {
+		unsigned i;
+
+		if (tags->n == SRTP_TAGS_MAX)
+			srtp_tags_run(tags);
+		i = tags->n++;
+		tags->out[i] = pkt + len;
+		tag_jobs(e, pkt, len, roc, &tags->inner[i], &tags->outer[i]);
+		return 0;
+	}
+	tag_jobs(e, pkt, len, roc, &inner, &outer);
+	sha1_mb_run(&inner, 1);
+	sha1_mb_run(&outer, 1);
+	memcpy(pkt + len, outer.md, CM_TAG_LEN);
+	explicit_bzero(&inner, sizeof inner);
+	explicit_bzero(&outer, sizeof outer);
 	return 0;
 }
 
@@ -277,7 +315,8 @@ static int protect_gcm(struct srtp_evp *e, uint8_t *pkt, size_t hl, size_t len,
 	return 0;
 }
 
-int srtp_evp_protect(struct srtp_evp *e, uint8_t *pkt, size_t *len, size_t cap)
+int srtp_evp_protect(struct srtp_evp *e, uint8_t *pkt, size_t *len, size_t cap,
+                     struct srtp_tags *tags)
 {
 	struct ssrc_state *st;
 	uint64_t idx;
@@ -298,7 +337,7 @@ int srtp_evp_protect(struct srtp_evp *e, uint8_t *pkt, size_t *len, size_t cap)
 	if (e->suite == SRTP_SUITE_AEAD_AES_128_GCM)
 		r = protect_gcm(e, pkt, (size_t)hl, *len, ssrc, (uint32_t)(idx >> 16));
 	else
-		r = protect_cm(e, pkt, (size_t)hl, *len, ssrc, (uint32_t)(idx >> 16));
+		r = protect_cm(e, pkt, (size_t)hl, *len, ssrc, (uint32_t)(idx >> 16), tags);
 	if (r < 0)
 		return r;
 	if (idx > st->index)

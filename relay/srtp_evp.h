@@ -25,14 +25,17 @@ struct srtp_evp;
 /* key_salt: srtp_suite_key_len(s) bytes; derived session keys are kept, the
  * master key is not.  0, -EINVAL, -ENOMEM, -EIO (OpenSSL refused). */
 int srtp_evp_create(struct srtp_evp **out, enum srtp_suite s, const uint8_t *key_salt);
-/* Protect one RTP packet in place (see srtp_tx_protect for the contract). */
 /* The same from session keys already derived (the RFC vectors are given at
  * that level): key 16 bytes, salt 14 (CM) or 12 (GCM), auth_key 20 bytes
  * (CM only, NULL for GCM). */
 int srtp_evp_create_session(struct srtp_evp **out, enum srtp_suite s,
                             const uint8_t key[16], const uint8_t *salt,
                             const uint8_t *auth_key);
-int srtp_evp_protect(struct srtp_evp *e, uint8_t *pkt, size_t *len, size_t cap);
+/* Protect one RTP packet in place: with tags NULL as srtp_tx_protect, else
+ * as srtp_tx_protect_later (the contracts are in srtp.h).  srtp_tags_run is
+ * this module's too. */
+int srtp_evp_protect(struct srtp_evp *e, uint8_t *pkt, size_t *len, size_t cap,
+                     struct srtp_tags *tags);
 void srtp_evp_destroy(struct srtp_evp *e);
 /* Cache hints for a protect soon to come (see srtp_tx_prefetch): step 0
  * fetches the lines of e a GCM protect reads, step 1 (once they are cached)

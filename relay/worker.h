@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common/log.h"
+#include "relay/fanout.h"
 #include "relay/loop.h"
 #include "relay/relay.h"
 #include "relay/stream.h"
@@ -103,6 +104,7 @@ struct worker {
 	unsigned *dirty;                  /* slots whose vgroup has a batch to send this turn */
 	unsigned ndirty;
 	uint64_t wake_mask;               /* workers to wake at the end of this turn */
+	struct fanout_egress egress;      /* a batch walk's tags and pending sends (fanout.c) */
 	struct worker_counters c;
 	struct log_limit lim_malformed, lim_unknown, lim_srtp, lim_send, lim_drop, lim_unsupported;
 	struct webrtc_worker *webrtc;     /* owned: ICE table and WebRTC peers (webrtc.c) */

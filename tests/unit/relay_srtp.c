@@ -1,5 +1,6 @@
 /* SRTP layer: RFC 3711 / RFC 7714 vectors, the EVP egress transform
- * byte-identical to libsrtp over random packets and a ROC rollover, and
+ * byte-identical to libsrtp over random packets and a ROC rollover, one
+ * packet at a time and with the tags of many viewers computed together, and
  * ingress rejecting replayed, tampered and malformed packets. */
 #include "tests/harness.h"
 
@@ -77,7 +78,7 @@ TEST(rfc3711_aes_cm_keystream)
 	if (!e || !pkt)
 		goto out;
 	pkt[0] = 0x80;
-	CHECK_INT(srtp_evp_protect(e, pkt, &len, 12 + payload + 16), ==, 0);
+	CHECK_INT(srtp_evp_protect(e, pkt, &len, 12 + payload + 16, NULL), ==, 0);
 	CHECK_INT(len, ==, 12 + payload + 10);
 	unhex("E03EAD0935C95E80E166B16DD92B4EB4"
 	      "D23513162B02D0F72A43A2FE4A5F97AB"
@@ -114,7 +115,7 @@ TEST(rfc7714_gcm_vector)
 	                                  NULL), ==, 0);
 	if (!e)
 		return;
-	CHECK_INT(srtp_evp_protect(e, pkt, &len, sizeof pkt), ==, 0);
+	CHECK_INT(srtp_evp_protect(e, pkt, &len, sizeof pkt, NULL), ==, 0);
 	CHECK_INT(len, ==, wlen);
 	CHECK_MEM(pkt, want, wlen);
 	srtp_evp_destroy(e);
@@ -242,6 +243,78 @@ TEST(evp_identical_to_libsrtp_cm)
 TEST(evp_identical_to_libsrtp_gcm)
 {
 	identical_to_libsrtp(SRTP_SUITE_AEAD_AES_128_GCM);
+}
+
+/* The fan-out's way (relay/fanout.c): each frame protected for many viewers
+ * with srtp_tx_protect_later, every tag written by one srtp_tags_run.  Frames
+ * of 1-5 packets, all but the last of one length, across a ROC rollover;
+ * batches of 3 viewers (hashed one at a time), of 13 (a partly filled set of
+ * lanes) and of 37 (more jobs than one batch holds: run early).  Every packet
+ * is byte-identical to what each viewer's own libsrtp session makes. */
+TEST(batched_tags_identical_to_libsrtp)
+{
+	enum { VIEWERS = 37, FRAMES = 90, PER_FRAME = 5, CAP = 1400 };
+	static uint8_t mine[VIEWERS][PER_FRAME][CAP] __attribute__((aligned(8)));
+	static uint8_t ref[VIEWERS][PER_FRAME][CAP] __attribute__((aligned(8)));
+	static struct srtp_tags tags;
+	const enum srtp_suite s = SRTP_SUITE_AES_CM_128_HMAC_SHA1_80;
+	struct srtp_tx *tx[VIEWERS] = { 0 };
+	srtp_t lib[VIEWERS] = { 0 };
+	uint8_t key[30], plain[PER_FRAME][CAP] __attribute__((aligned(8)));
+	size_t plen[PER_FRAME];
+	uint16_t seq = (uint16_t)(65536 - 150);
+	unsigned same = 0, total = 0, fail = 0, reported = 0;
+
+	for (unsigned v = 0; v < VIEWERS; v++) {
+		RAND_bytes(key, sizeof key);
+		lib[v] = ref_sender(s, key);
+		if (!lib[v] || srtp_tx_create(&tx[v], s, key) != 0)
+			fail++;
+	}
+	CHECK_INT(fail, ==, 0);
+	for (unsigned f = 0; f < FRAMES && !fail; f++) {
+		unsigned npkt = 1 + rnd(PER_FRAME), nview = (unsigned[]){ 3, 13, VIEWERS }[f % 3];
+		size_t full = 100 + rnd(1200);
+
+		for (unsigned p = 0; p < npkt; p++) {
+			plen[p] = p + 1 < npkt ? full : 12 + rnd((unsigned)full - 11);
+			RAND_bytes(plain[p], (int)plen[p]);
+			plain[p][0] = 0x80;
+			plain[p][2] = (uint8_t)(seq >> 8);
+			plain[p][3] = (uint8_t)seq;
+			plain[p][8] = 0x5e; plain[p][9] = 0xed; plain[p][10] = 0x00; plain[p][11] = 0x01;
+			seq++;
+		}
+		for (unsigned v = 0; v < nview; v++)
+			for (unsigned p = 0; p < npkt; p++) {
+				size_t ml = plen[p];
+				int rl = (int)plen[p];
+
+				memcpy(mine[v][p], plain[p], plen[p]);
+				memcpy(ref[v][p], plain[p], plen[p]);
+				if (srtp_tx_protect_later(tx[v], mine[v][p], &ml, CAP, &tags) != 0 ||
+				    srtp_protect(lib[v], ref[v][p], &rl) != srtp_err_status_ok || ml != (size_t)rl)
+					fail++;
+			}
+		srtp_tags_run(&tags);
+		CHECK_INT(tags.n, ==, 0);
+		for (unsigned v = 0; v < nview; v++)
+			for (unsigned p = 0; p < npkt; p++, total++) {
+				if (memcmp(mine[v][p], ref[v][p], plen[p] + 10) == 0)
+					same++;
+				else if (!reported++)
+					HARNESS_FAIL("frame %u viewer %u packet %u (len %zu) differs", f, v, p, plen[p]);
+			}
+	}
+	CHECK_INT(fail, ==, 0);
+	CHECK_INT(same, ==, total);
+	CHECK_INT(total, >=, FRAMES * 15);
+	CHECK_INT(seq, <, 65536 - 150);   /* the ROC rolled over */
+	printf("  %u packets identical to libsrtp, tags %u lanes at a time\n", same, sha1_mb_lanes());
+	for (unsigned v = 0; v < VIEWERS; v++) {
+		srtp_tx_destroy(tx[v]);
+		srtp_dealloc(lib[v]);
+	}
 }
 
 /* The ROC really enters the transform: seq 0 after 65535 is not seq 0 of a
@@ -424,6 +497,7 @@ int main(void)
 	RUN(rfc7714_gcm_vector);
 	RUN(evp_identical_to_libsrtp_cm);
 	RUN(evp_identical_to_libsrtp_gcm);
+	RUN(batched_tags_identical_to_libsrtp);
 	RUN(rollover_changes_ciphertext);
 	RUN(ingress_rejects_cm);
 	RUN(ingress_rejects_gcm);
