@@ -574,6 +574,37 @@ out:
 	return rc;
 }
 
+/* The raw ceiling R (DESIGN.md §8) to the viewers' own sockets: both forms
+ * of plain sends (bench/ceiling.h), 1.5 s each (half the run when shorter),
+ * R the better of the two, so the ratio never gains from a slow ceiling.
+ * What the viewers received of each is kept: a ceiling whose receivers fell
+ * behind paid less per datagram (full sockets drop early, no wake-up). */
+struct ceiling_pair {
+	struct ceiling_result best, uring, send;
+	uint64_t uring_rx, send_rx;             /* datagrams the viewers received of each */
+};
+
+static int ceiling_best(const struct opts *o, struct viewers *vs, const uint16_t *ports, unsigned nv,
+                        struct ceiling_pair *c)
+{
+	double seconds = o->seconds < 3 ? o->seconds / 2 : 1.5;
+	struct viewers_result vr;
+
+	if (viewers_start(vs, 0) < 0 || ceiling_run(ports, nv, o->packet_size, seconds, CEILING_URING, &c->uring) < 0)
+		goto fail;
+	viewers_stop(vs, &vr);
+	c->uring_rx = vr.datagrams;
+	if (viewers_start(vs, 0) < 0 || ceiling_run(ports, nv, o->packet_size, seconds, CEILING_SEND, &c->send) < 0)
+		goto fail;
+	viewers_stop(vs, &vr);
+	c->send_rx = vr.datagrams;
+	c->best = c->uring.pps_per_cpu_s > c->send.pps_per_cpu_s ? c->uring : c->send;
+	return 0;
+fail:
+	fprintf(stderr, "amphi-bench: raw ceiling run failed\n");
+	return -1;
+}
+
 /* One --whep run: the stack's own publisher feeds the webinar, so there is
  * no stream to create and nothing to publish; loss comes from the RTP
  * sequence numbers each viewer saw, egress from the relay's total pkts_out
@@ -582,7 +613,7 @@ out:
 static json_t *whep_step(const struct opts *o, struct relay *rl, unsigned nv)
 {
 	struct viewers *vs = NULL;
-	struct ceiling_result ceil, ceil_uring, ceil_send;
+	struct ceiling_pair ceil;
 	struct viewers_result vr;
 	struct proc_cpu c0, c1, cd;
 	uint16_t *ports = NULL;
@@ -598,17 +629,8 @@ static json_t *whep_step(const struct opts *o, struct relay *rl, unsigned nv)
 	}
 	for (unsigned i = 0; i < nv; i++)
 		ports[i] = viewers_port(vs, i);
-	/* the raw ceiling as in fanout_step: the better of both forms */
-	if (viewers_start(vs, 0) < 0 ||
-	    ceiling_run(ports, nv, o->packet_size, o->seconds < 3 ? o->seconds / 2 : 1.5,
-	                CEILING_URING, &ceil_uring) < 0 ||
-	    ceiling_run(ports, nv, o->packet_size, o->seconds < 3 ? o->seconds / 2 : 1.5,
-	                CEILING_SEND, &ceil_send) < 0) {
-		fprintf(stderr, "amphi-bench: raw ceiling run failed\n");
+	if (ceiling_best(o, vs, ports, nv, &ceil) < 0)
 		goto out;
-	}
-	ceil = ceil_uring.pps_per_cpu_s > ceil_send.pps_per_cpu_s ? ceil_uring : ceil_send;
-	viewers_stop(vs, &vr);
 	if (attach_whep(o, rl, vs, nv, locations, &refused, &statuses, &hs) < 0)
 		goto out;
 	viewers_set_stamped(vs, 0);
@@ -643,8 +665,8 @@ static json_t *whep_step(const struct opts *o, struct relay *rl, unsigned nv)
 		                "packet_size", (json_int_t)o->packet_size, "seconds", o->seconds,
 		                "egress_pps", egress / (w1 - w0), "relay_cpu_s", cd.cpu_s,
 		                "egress_pps_per_cpu_s", pps_cpu,
-		                "raw_ceiling_pps_per_cpu_s", ceil.pps_per_cpu_s,
-		                "ratio", ceil.pps_per_cpu_s > 0 ? pps_cpu / ceil.pps_per_cpu_s : 0,
+		                "raw_ceiling_pps_per_cpu_s", ceil.best.pps_per_cpu_s,
+		                "ratio", ceil.best.pps_per_cpu_s > 0 ? pps_cpu / ceil.best.pps_per_cpu_s : 0,
 		                "loss", loss,
 		                "latency_us", "p50", (json_int_t)0, "p99", (json_int_t)0, "max", (json_int_t)0,
 		                "latency_measured", 0,
@@ -696,8 +718,7 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 	char id[64], b64[64];
 	uint8_t key[KEYS_MAX];
 	struct viewers *vs = NULL;
-	struct ceiling_result ceil, ceil_uring, ceil_send;
-	uint64_t ceil_uring_rx, ceil_send_rx;   /* datagrams the viewers received of each */
+	struct ceiling_pair ceil;
 	struct viewers_result vr;
 	struct proc_cpu c0, c1, cd;
 	uint16_t *ports = NULL;
@@ -722,27 +743,8 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 		ports[i] = viewers_port(vs, i);
 
 	/* 1. the raw ceiling, to the very sockets the viewers will use */
-	/* Both forms of plain sends (bench/ceiling.h), 1.5 s each; R is the
-	 * better of the two, so the ratio never gains from a slow ceiling.  What
-	 * the viewers received of each is kept: a ceiling whose receivers fell
-	 * behind paid less per datagram (full sockets drop early, no wake-up). */
-	if (viewers_start(vs, 0) < 0 ||
-	    ceiling_run(ports, nv, o->packet_size, o->seconds < 3 ? o->seconds / 2 : 1.5,
-	                CEILING_URING, &ceil_uring) < 0) {
-		fprintf(stderr, "amphi-bench: raw ceiling run failed\n");
+	if (ceiling_best(o, vs, ports, nv, &ceil) < 0)
 		goto out;
-	}
-	viewers_stop(vs, &vr);
-	ceil_uring_rx = vr.datagrams;
-	if (viewers_start(vs, 0) < 0 ||
-	    ceiling_run(ports, nv, o->packet_size, o->seconds < 3 ? o->seconds / 2 : 1.5,
-	                CEILING_SEND, &ceil_send) < 0) {
-		fprintf(stderr, "amphi-bench: raw ceiling run failed\n");
-		goto out;
-	}
-	viewers_stop(vs, &vr);
-	ceil_send_rx = vr.datagrams;
-	ceil = ceil_uring.pps_per_cpu_s > ceil_send.pps_per_cpu_s ? ceil_uring : ceil_send;
 
 	/* 2. stream and viewers through the control socket */
 	snprintf(id, sizeof id, "bench-%d-%u", (int)getpid(), step);
@@ -825,8 +827,8 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 		                "egress_pps", egress / o->seconds,
 		                "relay_cpu_s", cd.cpu_s,
 		                "egress_pps_per_cpu_s", pps_cpu,
-		                "raw_ceiling_pps_per_cpu_s", ceil.pps_per_cpu_s,
-		                "ratio", ceil.pps_per_cpu_s > 0 ? pps_cpu / ceil.pps_per_cpu_s : 0,
+		                "raw_ceiling_pps_per_cpu_s", ceil.best.pps_per_cpu_s,
+		                "ratio", ceil.best.pps_per_cpu_s > 0 ? pps_cpu / ceil.best.pps_per_cpu_s : 0,
 		                "loss", loss,
 		                "latency_us", "p50", (json_int_t)vr.p50_us,
 		                "p99", (json_int_t)vr.p99_us, "max", (json_int_t)vr.max_us,
@@ -840,14 +842,14 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 		                "rtcp_received", (json_int_t)vr.rtcp,
 		                "min_received_per_viewer", (json_int_t)vr.min_per_viewer,
 		                "relay_threads", threads,
-		                "raw_ceiling", "sent", (json_int_t)ceil.sent,
-		                "cpu_s", ceil.cpu_s, "wall_s", ceil.wall_s,
-		                "used", ceil.pps_per_cpu_s == ceil_send.pps_per_cpu_s ? "send" : "io_uring",
+		                "raw_ceiling", "sent", (json_int_t)ceil.best.sent,
+		                "cpu_s", ceil.best.cpu_s, "wall_s", ceil.best.wall_s,
+		                "used", ceil.best.pps_per_cpu_s == ceil.send.pps_per_cpu_s ? "send" : "io_uring",
 		                "batch", CEILING_BATCH,
-		                "io_uring_pps_per_cpu_s", ceil_uring.pps_per_cpu_s,
-		                "send_pps_per_cpu_s", ceil_send.pps_per_cpu_s,
-		                "io_uring_delivered", ceil_uring.sent ? (double)ceil_uring_rx / (double)ceil_uring.sent : 0,
-		                "send_delivered", ceil_send.sent ? (double)ceil_send_rx / (double)ceil_send.sent : 0,
+		                "io_uring_pps_per_cpu_s", ceil.uring.pps_per_cpu_s,
+		                "send_pps_per_cpu_s", ceil.send.pps_per_cpu_s,
+		                "io_uring_delivered", ceil.uring.sent ? (double)ceil.uring_rx / (double)ceil.uring.sent : 0,
+		                "send_delivered", ceil.send.sent ? (double)ceil.send_rx / (double)ceil.send.sent : 0,
 		                "relay_wall_s", w1 - w0);
 		if (o->webrtc) {
 			json_object_set_new(out, "handshake", hs);
