@@ -154,19 +154,6 @@ pid_t proc_peer_pid(const char *sock_path)
 	return r;
 }
 
-static int relay_answers(const char *sock_path)
-{
-	char err[128];
-	json_t *req = json_pack("{s:s}", "cmd", "ping"), *resp;
-	int ok;
-
-	resp = ctl_call(sock_path, req, 1000, err, sizeof err);
-	json_decref(req);
-	ok = resp && json_is_true(json_object_get(resp, "ok"));
-	json_decref(resp);
-	return ok;
-}
-
 pid_t proc_relay_start(const char *relay_bin, const char *sock_path, int port_base,
                        int workers, const char *log_path)
 {
@@ -195,7 +182,7 @@ pid_t proc_relay_start(const char *relay_bin, const char *sock_path, int port_ba
 
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			return -ECHILD;
-		if (access(sock_path, F_OK) == 0 && relay_answers(sock_path))
+		if (access(sock_path, F_OK) == 0 && ctl_ping(sock_path, 1000))
 			return pid;
 		nanosleep(&ts, NULL);
 	}

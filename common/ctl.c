@@ -518,3 +518,16 @@ json_t *ctl_call(const char *path, json_t *req, int timeout_ms, char *err, size_
 	ctl_client_close(cl);
 	return resp;
 }
+
+int ctl_ping(const char *path, int timeout_ms)
+{
+	char err[128];
+	json_t *req = json_pack("{s:s}", "cmd", "ping"), *resp;
+	int ok;
+
+	resp = req ? ctl_call(path, req, timeout_ms, err, sizeof err) : NULL;
+	json_decref(req);
+	ok = resp && json_is_true(json_object_get(resp, "ok"));
+	json_decref(resp);
+	return ok;
+}

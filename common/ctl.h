@@ -49,5 +49,8 @@ json_t *ctl_client_call(struct ctl_client *cl, json_t *req, int timeout_ms, char
 void ctl_client_close(struct ctl_client *cl);
 /* connect + call + close. */
 json_t *ctl_call(const char *path, json_t *req, int timeout_ms, char *err, size_t errlen);
+/* 1 when the daemon behind path answers {"cmd":"ping"} with ok within
+ * timeout_ms, else 0: how a starter waits for a daemon it spawned. */
+int ctl_ping(const char *path, int timeout_ms);
 
 #endif

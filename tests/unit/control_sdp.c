@@ -27,7 +27,8 @@ static char *edit(const char *text, const char *from, const char *to)
 	return out;
 }
 
-/* text without the lines that start with prefix. */
+/* text without the lines that start with prefix.  text may be the result of
+ * an earlier call (the same buffer): lines only ever move towards its start. */
 static char *drop_lines(const char *text, const char *prefix)
 {
 	static char out[20000];
@@ -36,7 +37,7 @@ static char *drop_lines(const char *text, const char *prefix)
 		const char *e = strchr(p, '\n');
 		size_t n = e ? (size_t)(e - p + 1) : strlen(p);
 		if (strncmp(p, prefix, pl)) {
-			memcpy(out + o, p, n);
+			memmove(out + o, p, n);
 			o += n;
 		}
 		p += n;

@@ -77,13 +77,8 @@ static pid_t relay_up(unsigned budget)
 		_exit(127);
 	}
 	for (int i = 0; i < 100; i++) {
-		char err[128];
-		json_t *r = access(sock, F_OK) == 0
-		            ? ctl_call(sock, json_pack("{s:s}", "cmd", "ping"), 1000, err, sizeof err) : NULL;
-		if (r) {
-			json_decref(r);
+		if (access(sock, F_OK) == 0 && ctl_ping(sock, 1000))
 			return pid;
-		}
 		usleep(100000);
 	}
 	HARNESS_FAIL("amphi-relay did not answer (see %s)", log);

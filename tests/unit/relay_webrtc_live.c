@@ -260,13 +260,8 @@ static void relay_up(void)
 	                 "--spool", spool, "--no-pin", NULL };
 	relay_pid = spawn(argv, log);
 	for (int i = 0; i < 100; i++) {
-		char err[128];
-		json_t *r = access(sock, F_OK) == 0
-		            ? ctl_call(sock, json_pack("{s:s}", "cmd", "ping"), 1000, err, sizeof err) : NULL;
-		if (r) {
-			json_decref(r);
+		if (access(sock, F_OK) == 0 && ctl_ping(sock, 1000))
 			return;
-		}
 		usleep(100000);
 	}
 	HARNESS_FAIL("amphi-relay did not answer (see %s)", log);
