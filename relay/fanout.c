@@ -219,6 +219,8 @@ static int viewer_copy(const struct vgroup *g, const struct viewer *v, const str
                        uint8_t *buf, size_t cap)
 {
 	int n = pkt->len;
+	if (pkt->len > cap)
+		return -ENOSPC;
 	if (pkt->rtcp) {
 		memcpy(buf, pkt->data, pkt->len);
 		return n;
@@ -370,31 +372,31 @@ static void batch_send_one(struct worker *w, struct vgroup *g, struct viewer *v,
 		egress_send(w, g, v, slot, (unsigned)len, 0, 1, k);
 }
 
-/* One viewer's share of a batch: runs of packets of one kind and one size
- * (the last of a run may be shorter, as GSO allows) go out as one GSO
- * super-datagram each; lone packets as plain datagrams.  Adds at most
- * g->nbatch tags and g->nbatch sends to the worker's egress. */
+/* One viewer's share of a batch: runs of packets of one kind that are of
+ * one size as this viewer receives them (the last of a run may be shorter,
+ * as GSO allows) go out as one GSO super-datagram each; lone packets as
+ * plain datagrams.  A WebRTC viewer's packets are rewritten (its own
+ * sdes:mid, the publisher's other extensions dropped), so a run is judged
+ * on the rewritten sizes: a packet that comes out longer than the run's
+ * first starts the next run.  Adds at most g->nbatch tags and g->nbatch
+ * sends to the worker's egress. */
 static void batch_send_viewer(struct worker *w, struct vgroup *g, struct viewer *v)
 {
 	struct loop *l = &w->loop;
 	unsigned i = 0, n = g->nbatch;
 
-	if (v->webrtc) {
-		/* Its rewritten extensions change packet sizes: no GSO runs. */
-		for (; i < n; i++)
-			batch_send_one(w, g, v, g->batch[i]);
-		return;
-	}
 	while (i < n) {
 		struct relay_pkt *p = g->batch[i];
-		unsigned k = g->kinds[p->track] == TRACK_VIDEO ? 1 : 0, j = i + 1, maxseg, off = 0, seg = 0, m;
+		unsigned k = g->kinds[p->track] == TRACK_VIDEO ? 1 : 0, j = i + 1, maxseg, m;
+		unsigned off = 0, seg = 0, cnt = 0, first = 0;   /* bytes, segment size, packets, first's plain size */
 		struct loop_gso_slot *gs;
 
 		if (!v->dstlen[k]) {
 			i++;
 			continue;
 		}
-		/* 16 bytes: the largest SRTP tag. */
+		/* The candidates, from the publisher's sizes; 16 bytes: the
+		 * largest SRTP tag. */
 		maxseg = LOOP_GSO_BUF / (p->len + 16u);
 		while (j < n && j - i < maxseg && g->kinds[g->batch[j]->track] == g->kinds[p->track] &&
 		       g->batch[j]->len == p->len)
@@ -414,25 +416,38 @@ static void batch_send_viewer(struct worker *w, struct vgroup *g, struct viewer 
 			continue;
 		}
 		for (m = i; m < j; m++) {
-			const struct relay_pkt *q = g->batch[m];
-			size_t len = q->len;
 			uint8_t *b = gs->buf + off;
-			memcpy(b, q->data, len);
-			b[1] = (uint8_t)((b[1] & 0x80) | v->out_pt[q->track]);
-			if (srtp_tx_protect_later(v->tx, b, &len, LOOP_GSO_BUF - off, &w->egress.tags) < 0 ||
-			    (m > i && len > seg)) {
+			int rc = viewer_copy(g, v, g->batch[m], b, LOOP_GSO_BUF - off - 16);
+			unsigned plain = rc >= 0 ? (unsigned)rc : 0;
+			size_t len = plain;
+
+			if (cnt && (rc == -ENOSPC || plain > first))
+				break;           /* longer than the run's first: the next run's first */
+			if (rc >= 0)
+				rc = srtp_tx_protect_later(v->tx, b, &len, LOOP_GSO_BUF - off, &w->egress.tags);
+			if (rc < 0) {
 				count_drop(w, g, v);
+				log_limited(&w->lim_drop, LOG_WARN, "SRTP protect failed", "viewer=%s err=%d",
+				            v->id, rc);
+				m++;             /* dropped: the next run starts after it */
 				break;
 			}
-			if (m == i)
+			if (!cnt) {
+				first = plain;
 				seg = (unsigned)len;
+			}
+			cnt++;
 			off += (unsigned)len;
+			if (plain < first) {
+				m++;             /* a shorter packet ends its run */
+				break;
+			}
 		}
-		if (off)
-			egress_send(w, g, v, gs, off, seg, m - i, k);
+		if (cnt)
+			egress_send(w, g, v, gs, off, seg, cnt, k);
 		else
 			loop_gso_done(l, (unsigned)(gs - l->gslots));
-		i = m < j ? m + 1 : j;
+		i = m;
 	}
 }
 
