@@ -239,6 +239,22 @@ static double stream_pkts_out(struct ctl_client *cl, const char *id)
 	return out;
 }
 
+/* One per-worker counter of a stats answer, summed over the workers; -1
+ * when the relay does not answer. */
+static double relay_worker_sum(struct ctl_client *cl, const char *key)
+{
+	json_t *st = relay_call(cl, json_pack("{s:s}", "cmd", "stats")), *w;
+	double sum = 0;
+	size_t i;
+
+	if (!st)
+		return -1;
+	json_array_foreach(json_object_get(st, "workers"), i, w)
+		sum += json_number_value(json_object_get(w, key));
+	json_decref(st);
+	return sum;
+}
+
 static double wall_s(void)
 {
 	struct timespec ts;
@@ -725,7 +741,7 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 	const char *host;
 	json_t *resp, *out = NULL, *threads, *hs = NULL, *ws0 = NULL, *ws1 = NULL;
 	uint64_t published = 0;
-	double out0, out1, expected, w0, w1;
+	double out0, out1, gso0, gso1, expected, w0, w1;
 	int port, created = 0;
 	size_t max_samples;
 	unsigned stride;
@@ -776,6 +792,7 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 	if (viewers_start(vs, stride) < 0)
 		goto out;
 	out0 = stream_pkts_out(rl->cl, id);
+	gso0 = relay_worker_sum(rl->cl, "gso_sends");
 	proc_cpu_read(rl->pid, &c0);
 	w0 = wall_s();
 	{
@@ -794,6 +811,7 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 	proc_cpu_read(rl->pid, &c1);
 	w1 = wall_s();
 	out1 = stream_pkts_out(rl->cl, id);
+	gso1 = relay_worker_sum(rl->cl, "gso_sends");
 	viewers_stop(vs, &vr);
 	if (o->webrtc)
 		ws1 = relay_webrtc_stats(rl->cl);
@@ -816,7 +834,7 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 				                      "cpu_s", cd.threads[i].cpu_s));
 		out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f,"
 		                " s:f, s:f, s:f, s:f, s:f, s:f,"
-		                " s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o,"
+		                " s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o,"
 		                " s:{s:I, s:f, s:f, s:s, s:i, s:f, s:f, s:f, s:f}, s:f}",
 		                "bench", "fanout", "transport", o->webrtc ? "webrtc" : "sdes",
 		                "suite", keys_suite_name(o->gcm),
@@ -834,6 +852,7 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 		                "p99", (json_int_t)vr.p99_us, "max", (json_int_t)vr.max_us,
 		                "published", (json_int_t)published,
 		                "relay_pkts_out", (json_int_t)egress,
+		                "relay_gso_sends", (json_int_t)(gso1 - gso0),
 		                "received", (json_int_t)vr.datagrams,
 		                "decrypted", (json_int_t)vr.decrypted,
 		                "decrypt_stride", (json_int_t)stride,

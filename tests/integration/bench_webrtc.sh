@@ -7,7 +7,8 @@
 # connect and receive every packet (loss 0), its sampled packets decrypt
 # under the exported key, and the relay's own counters agree: one DTLS
 # handshake and at least one valid STUN check per viewer, none rejected,
-# one SRTP packet out per viewer per packet published.
+# one SRTP packet out per viewer per packet published, the frames sent as
+# GSO runs.
 . "$(dirname "$0")/../lib.sh"
 command -v jq >/dev/null || skip "jq is not installed"
 
@@ -34,6 +35,8 @@ for suite in gcm cm; do
 		".relay_webrtc.stun_ok >= $n and .relay_webrtc.stun_rejected == 0 and .relay_webrtc.consent_expired == 0" "$out"
 	check "$suite: the relay sent one packet per viewer per packet" \
 		jq -e ".published > 200 and .relay_pkts_out == .published * $n" "$out"
+	check "$suite: frames went out to the WebRTC viewers as GSO runs" \
+		jq -e '.relay_gso_sends > 0 and .relay_gso_sends < .relay_pkts_out' "$out"
 	check "$suite: every viewer received every packet" \
 		jq -e '.loss == 0 and .min_received_per_viewer == .published' "$out"
 	check "$suite: sampled packets decrypt under the exported keys" \
