@@ -219,20 +219,19 @@ static int viewer_copy(const struct vgroup *g, const struct viewer *v, const str
                        uint8_t *buf, size_t cap)
 {
 	int n = pkt->len;
-	if (pkt->len > cap)
-		return -ENOSPC;
-	if (pkt->rtcp) {
-		memcpy(buf, pkt->data, pkt->len);
-		return n;
-	}
-	if (v->webrtc) {
+	if (!pkt->rtcp && v->webrtc) {
+		/* rewritten, maybe shorter than it came: rtp_copy_one_ext checks cap */
 		unsigned k = g->kinds[pkt->track] == TRACK_VIDEO ? 1 : 0;
 		n = rtp_copy_one_ext(pkt->data, pkt->len, buf, cap, v->mid_len[k] ? v->mid_ext : 0,
 		                     v->mid[k], v->mid_len[k]);
 		if (n < 0)
 			return n;
+	} else if (pkt->len > cap) {
+		return -ENOSPC;
 	} else {
 		memcpy(buf, pkt->data, pkt->len);
+		if (pkt->rtcp)
+			return n;
 	}
 	buf[1] = (uint8_t)((buf[1] & 0x80) | v->out_pt[pkt->track]);
 	return n;

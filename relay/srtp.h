@@ -68,7 +68,8 @@ int srtp_tx_protect_rtcp(struct srtp_tx *tx, uint8_t *pkt, size_t *len, size_t c
 /* AES-CM tags computed many at a time.  A fan-out protects one frame for
  * many viewers with srtp_tx_protect_later, which encrypts each packet at
  * once but leaves its HMAC-SHA1 to srtp_tags_run, where sha1_mb hashes up
- * to sixteen packets side by side (docs/performance.md: 3x one at a time).
+ * to sixteen packets side by side (docs/performance.md: a protect costs
+ * about half).
  * The batch belongs to one thread; it holds pointers into the packets (not
  * copies) and copies of the viewers' HMAC states, wiped by srtp_tags_run. */
 #define SRTP_TAGS_MAX 64
