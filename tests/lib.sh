@@ -59,6 +59,14 @@ wait_for() {
 	return 1
 }
 
+# ffmpeg_log_clean LOG: an ffmpeg receiver's log shows no decode or SRTP
+# error.  Its "Immediate exit requested" lines are not one: they are ffmpeg
+# saying that the SIGINT a test stops it with cut its trailer write short
+# (the frames are already on disk: the receivers write with -flush_packets 1).
+ffmpeg_log_clean() {
+	! grep -Ei 'error|corrupt|mismatch|invalid' "$1" | grep -v 'Immediate exit requested' | grep -q .
+}
+
 finish() {
 	echo "$_passed passed, $_failed failed"
 	[ $_failed = 0 ]
