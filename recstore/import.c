@@ -1,5 +1,6 @@
 /* import: see import.h. */
 #include "recstore/import.h"
+#include "common/fsync.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -173,13 +174,7 @@ int rec_import_file(struct rec_store *st, const struct rec_import *in, const str
 		snprintf(err, errlen, "%s: %s", dst, strerror(errno));
 		goto out_tmp;
 	}
-	{
-		int dfd = open(st->blob_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-	}
+	fsync_dir(st->blob_dir);
 	rc = rec_index_put(st->idx, &e, who);
 	if (rc) {
 		snprintf(err, errlen, "index: %s", strerror(-rc));

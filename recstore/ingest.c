@@ -9,6 +9,7 @@
  * so they produce the same frames. */
 #include "recstore/ingest.h"
 #include "common/err.h"
+#include "common/fsync.h"
 #include "recstore/depack.h"
 #include "recstore/mux.h"
 #include "recstore/reorder.h"
@@ -405,18 +406,6 @@ out:
 		close(fd);
 	free(buf);
 	EVP_MD_CTX_free(ctx);
-	return rc;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
 	return rc;
 }
 

@@ -1,6 +1,7 @@
 /* spool: see spool.h. */
 #include "recstore/spool.h"
 #include "common/clock.h"
+#include "common/fsync.h"
 #include "common/journal.h"
 #include "common/log.h"
 #include "recstore/ingest.h"
@@ -97,15 +98,6 @@ void rec_spool_close(struct rec_spool *sp)
 	free(sp);
 }
 
-static void sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 static struct deferred *deferred_find(struct rec_spool *sp, const char *name)
 {
 	for (size_t i = 0; i < sp->ndef; i++)
@@ -169,8 +161,8 @@ static void fail_journal(struct rec_spool *sp, const char *name, const char *rea
 		fprintf(f, "%s\n", reason);
 		fclose(f);
 	}
-	sync_dir(sp->failed);
-	sync_dir(sp->ready);
+	fsync_dir(sp->failed);
+	fsync_dir(sp->ready);
 	atomic_fetch_add(&sp->ctl->ingest_failed, 1);
 	log_msg(LOG_ERROR, "journal moved to failed", "journal=%s reason=%s", name,
 	        log_quote(q, sizeof q, reason));
@@ -180,7 +172,7 @@ static void remove_journal(struct rec_spool *sp, const char *path)
 {
 	if (unlink(path) < 0 && errno != ENOENT)
 		log_msg(LOG_ERROR, "cannot delete an ingested journal", "path=%s errno=%d", path, errno);
-	sync_dir(sp->ready);
+	fsync_dir(sp->ready);
 }
 
 static void ingest_one(struct rec_spool *sp, const char *name)

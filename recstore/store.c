@@ -1,5 +1,6 @@
 /* store: see store.h. */
 #include "recstore/store.h"
+#include "common/fsync.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -69,15 +70,6 @@ int64_t rec_store_expiry_max(const struct rec_store *st, const struct rec_entry 
 	return published && b > a ? b : a;
 }
 
-static void sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 int rec_store_finish(struct rec_store *st, const struct rec_entry *tomb)
 {
 	char path[PATH_MAX + 8];
@@ -91,7 +83,7 @@ int rec_store_finish(struct rec_store *st, const struct rec_entry *tomb)
 			log_msg(LOG_ERROR, "blob unlink failed", "id=%s errno=%d", tomb->id, errno);
 			return rc;
 		}
-		sync_dir(st->blob_dir);
+		fsync_dir(st->blob_dir);
 	}
 	rc = rec_index_purge(st->idx, tomb->id);
 	if (rc)

@@ -4,6 +4,7 @@
 #include "relay/stream.h"
 #include "relay/worker.h"
 #include "common/clock.h"
+#include "common/fsync.h"
 #include "common/journal.h"
 #include "common/log.h"
 
@@ -99,17 +100,6 @@ static void record_free(struct record *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r);
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
 }
 
 /* A closed record whose writes are all done: fsync, rename into ready/. */
