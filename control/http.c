@@ -3,6 +3,7 @@
 #include "control/db.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/periodic.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,7 +20,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_SEGMENTS 12
@@ -88,12 +88,10 @@ struct http_server {
 
 	/* Open streams, woken once a second by the ticker (keep-alives,
 	 * viewer counts) and all at once at shutdown. */
-	pthread_mutex_t smu;          /* guards streams and tstop */
-	pthread_cond_t tcond;
+	pthread_mutex_t smu;          /* guards streams */
 	struct stream *streams;
 	unsigned nstreams;
-	pthread_t ticker;
-	bool ticker_running, tstop;
+	struct periodic *ticker;
 };
 
 /* --- router -------------------------------------------------------------------- */
@@ -468,23 +466,14 @@ unsigned http_server_streams(struct http_server *srv)
 /* Wakes every stream once a second: readers send keep-alives and viewer
  * counts on their own schedule, and a client that vanished is noticed by the
  * failing write. */
-static void *ticker_main(void *arg)
+static void ticker_run(void *arg)
 {
 	struct http_server *srv = arg;
 
 	pthread_mutex_lock(&srv->smu);
-	while (!srv->tstop) {
-		struct timespec ts;
-		int64_t wake = amphi_mono_ns() + HTTP_STREAM_TICK_NS;
-
-		ts.tv_sec = wake / 1000000000;
-		ts.tv_nsec = wake % 1000000000;
-		if (pthread_cond_timedwait(&srv->tcond, &srv->smu, &ts) == ETIMEDOUT)
-			for (struct stream *s = srv->streams; s; s = s->next)
-				http_stream_wake((struct http_stream *)s);
-	}
+	for (struct stream *s = srv->streams; s; s = s->next)
+		http_stream_wake((struct http_stream *)s);
 	pthread_mutex_unlock(&srv->smu);
-	return NULL;
 }
 
 /* --- metrics ------------------------------------------------------------------- */
@@ -948,13 +937,6 @@ struct http_server *http_server_start(const struct http_config *cfg, struct http
 	pthread_mutex_init(&srv->qmu, NULL);
 	pthread_cond_init(&srv->qcond, NULL);
 	pthread_mutex_init(&srv->smu, NULL);
-	{
-		pthread_condattr_t ca;
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);   /* amphi_mono_ns's clock */
-		pthread_cond_init(&srv->tcond, &ca);
-		pthread_condattr_destroy(&ca);
-	}
 
 	/* Bind ourselves so errors are precise and ":0" works (tests). */
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1007,9 +989,8 @@ struct http_server *http_server_start(const struct http_config *cfg, struct http
 	for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
 		if (pthread_create(&srv->workers[i], NULL, worker_main, srv) != 0)
 			fatal("cannot start an HTTP worker thread", "error=\"%s\"", strerror(errno));
-	if (!srv->workers || pthread_create(&srv->ticker, NULL, ticker_main, srv) != 0)
+	if (!srv->workers || periodic_start(HTTP_STREAM_TICK_NS, ticker_run, srv, &srv->ticker) != 0)
 		fatal("cannot start the HTTP threads", NULL);   /* start-up only */
-	srv->ticker_running = true;
 	return srv;
 fail:
 	http_router_free(r);
@@ -1048,13 +1029,7 @@ void http_server_stop(struct http_server *srv)
 	/* 3. Every suspended stream resumes and reads its end.  Nothing can
 	 * suspend after this: stream_read checks `closing` under the
 	 * stream's lock, which this wake takes too. */
-	if (srv->ticker_running) {
-		pthread_mutex_lock(&srv->smu);
-		srv->tstop = true;
-		pthread_cond_signal(&srv->tcond);
-		pthread_mutex_unlock(&srv->smu);
-		pthread_join(srv->ticker, NULL);
-	}
+	periodic_stop(srv->ticker);
 	wake_all_streams(srv);
 	/* 4. MHD closes every connection, half-sent requests included (no
 	 * connection thread to wait for: MHD's I/O threads poll). */
@@ -1065,7 +1040,6 @@ void http_server_stop(struct http_server *srv)
 	free(srv->workers);
 	free(srv->counters);
 	free(srv->web_dir);
-	pthread_cond_destroy(&srv->tcond);
 	pthread_mutex_destroy(&srv->smu);
 	pthread_cond_destroy(&srv->qcond);
 	pthread_mutex_destroy(&srv->qmu);

@@ -11,17 +11,16 @@
 #include "control/webinars.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/periodic.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define SESSION_ID_BYTES 24        /* 192 random bits: the session URL's secret */
 #define SESSION_ID_CHARS 32        /* base64url without padding */
@@ -51,13 +50,10 @@ struct session {
 
 struct whip {
 	struct webinars *ctx;              /* borrowed: lives as long as the process */
-	pthread_mutex_t lock;              /* guards sessions, n_sessions, stop */
-	pthread_cond_t wake;               /* the sweeper's sleep; signalled to stop */
+	pthread_mutex_t lock;              /* guards sessions, n_sessions */
 	struct session *sessions;
 	size_t n_sessions;
-	bool stop;
-	pthread_t sweeper;
-	bool sweeper_running;
+	struct periodic *sweeper;          /* NULL when it could not start */
 	atomic_uint next_peer;             /* relay peer ids are "whip-<n>-<rand>" */
 	uint32_t peer_salt;                /* keeps peer ids of a restarted control apart */
 };
@@ -666,8 +662,9 @@ static bool listed(json_t *peers, const char *peer)
 
 /* One pass: ends sessions whose token died or whose webinar is no longer
  * live, and forgets those whose peer the relay dropped on its own. */
-static void sweep(struct whip *w)
+static void sweep(void *arg)
 {
+	struct whip *w = arg;
 	struct webinars *ctx = w->ctx;
 	struct snap { char id[SESSION_ID_CHARS + 1]; int64_t webinar, token_id, created_ns; bool publisher;
 	              char peer[32]; } *snap = NULL;
@@ -766,52 +763,16 @@ out:
 	free(gone);
 }
 
-static void *sweeper_main(void *arg)
-{
-	struct whip *w = arg;
-	struct timespec ts;
-
-	pthread_mutex_lock(&w->lock);
-	while (!w->stop) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += WHIP_SWEEP_MS / 1000;
-		ts.tv_nsec += (WHIP_SWEEP_MS % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&w->wake, &w->lock, &ts);
-		if (w->stop)
-			break;
-		pthread_mutex_unlock(&w->lock);
-		sweep(w);
-		pthread_mutex_lock(&w->lock);
-	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
-}
-
 struct whip *whip_create(struct webinars *ctx)
 {
 	struct whip *w = calloc(1, sizeof *w);
-	pthread_condattr_t ca;
-	sigset_t all, old;
 
 	if (!w)
 		return NULL;
 	w->ctx = ctx;
 	randombytes_buf(&w->peer_salt, sizeof w->peer_salt);
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->wake, &ca);
-	pthread_condattr_destroy(&ca);
-	/* the sweeper takes no signal: main's sigwait gets SIGTERM */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	w->sweeper_running = pthread_create(&w->sweeper, NULL, sweeper_main, w) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!w->sweeper_running)
+	if (periodic_start(WHIP_SWEEP_MS * 1000000LL, sweep, w, &w->sweeper) != 0)
 		log_msg(LOG_ERROR, "cannot start the webrtc session sweeper", NULL);
 	return w;
 }
@@ -820,18 +781,12 @@ void whip_destroy(struct whip *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->lock);
-	w->stop = true;
-	pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&w->lock);
-	if (w->sweeper_running)
-		pthread_join(w->sweeper, NULL);
+	periodic_stop(w->sweeper);
 	while (w->sessions) {
 		struct session *next = w->sessions->next;
 		session_free(w->sessions);
 		w->sessions = next;
 	}
-	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }

@@ -2,20 +2,19 @@
 #include "recstore/reaper.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/periodic.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct rec_reaper {
 	struct rec_store *st;         /* borrowed */
 	struct rec_reaper_opts o;
-	pthread_t thread;
+	struct periodic *thread;
 	pthread_mutex_t lock;         /* guards the fields below */
-	pthread_cond_t wake;
-	bool stop, kick, paused;
+	bool paused;
 	int64_t wall0_ns, mono0_ns;   /* clock baseline of the last tick */
 	int64_t next_nag_ns;          /* monotonic time of the next "still paused" line */
 };
@@ -83,58 +82,38 @@ static bool clock_jumped(struct rec_reaper *r, int64_t wall, int64_t mono)
 	return true;
 }
 
-static void *reaper_thread(void *arg)
+/* One tick of the periodic thread: the clock guard, then a pass unless paused. */
+static void reaper_tick(void *arg)
 {
 	struct rec_reaper *r = arg;
+	int64_t wall, mono;
+	bool run;
 
 	pthread_mutex_lock(&r->lock);
-	while (!r->stop) {
-		struct timespec until;
-		int64_t wall, mono;
-		bool run;
-
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += r->o.interval_ms / 1000;
-		until.tv_nsec += (r->o.interval_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		while (!r->stop && !r->kick &&
-		       pthread_cond_timedwait(&r->wake, &r->lock, &until) != ETIMEDOUT)
-			;
-		if (r->stop)
-			break;
-		r->kick = false;
-		wall = amphi_now_ns();
-		mono = amphi_mono_ns();
-		if (!r->paused && clock_jumped(r, wall, mono)) {
-			r->paused = true;
-			r->next_nag_ns = mono + 60 * 1000000000LL;
-		}
-		if (r->paused && mono >= r->next_nag_ns) {
-			log_msg(LOG_ERROR, "reaper still paused after a wall clock jump", "action=reaper-resume");
-			r->next_nag_ns = mono + 60 * 1000000000LL;
-		}
-		run = !r->paused;
-		pthread_mutex_unlock(&r->lock);
-		if (run) {
-			int n = rec_reaper_pass(r->st, r->o.batch);
-			if (n < 0)
-				log_msg(LOG_ERROR, "reaper pass failed", "rc=%d", n);
-			else if (n > 0)
-				log_msg(LOG_INFO, "expired recordings deleted", "count=%d", n);
-		}
-		pthread_mutex_lock(&r->lock);
+	wall = amphi_now_ns();
+	mono = amphi_mono_ns();
+	if (!r->paused && clock_jumped(r, wall, mono)) {
+		r->paused = true;
+		r->next_nag_ns = mono + 60 * 1000000000LL;
 	}
+	if (r->paused && mono >= r->next_nag_ns) {
+		log_msg(LOG_ERROR, "reaper still paused after a wall clock jump", "action=reaper-resume");
+		r->next_nag_ns = mono + 60 * 1000000000LL;
+	}
+	run = !r->paused;
 	pthread_mutex_unlock(&r->lock);
-	return NULL;
+	if (run) {
+		int n = rec_reaper_pass(r->st, r->o.batch);
+		if (n < 0)
+			log_msg(LOG_ERROR, "reaper pass failed", "rc=%d", n);
+		else if (n > 0)
+			log_msg(LOG_INFO, "expired recordings deleted", "count=%d", n);
+	}
 }
 
 int rec_reaper_start(struct rec_store *st, const struct rec_reaper_opts *opts, struct rec_reaper **out)
 {
 	struct rec_reaper *r = calloc(1, sizeof *r);
-	pthread_condattr_t ca;
 	int rc;
 
 	if (!r)
@@ -148,18 +127,13 @@ int rec_reaper_start(struct rec_store *st, const struct rec_reaper_opts *opts, s
 	r->wall0_ns = amphi_now_ns();
 	r->mono0_ns = amphi_mono_ns();
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->wake, &ca);
-	pthread_condattr_destroy(&ca);
-	r->kick = true;   /* a first pass at once: finish what a crash left */
-	rc = -pthread_create(&r->thread, NULL, reaper_thread, r);
+	rc = periodic_start(r->o.interval_ms * 1000000LL, reaper_tick, r, &r->thread);
 	if (rc) {
-		pthread_cond_destroy(&r->wake);
 		pthread_mutex_destroy(&r->lock);
 		free(r);
 		return rc;
 	}
+	periodic_wake(r->thread);   /* a first pass at once: finish what a crash left */
 	*out = r;
 	return 0;
 }
@@ -168,12 +142,7 @@ void rec_reaper_stop(struct rec_reaper *r)
 {
 	if (!r)
 		return;
-	pthread_mutex_lock(&r->lock);
-	r->stop = true;
-	pthread_cond_signal(&r->wake);
-	pthread_mutex_unlock(&r->lock);
-	pthread_join(r->thread, NULL);
-	pthread_cond_destroy(&r->wake);
+	periodic_stop(r->thread);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -196,15 +165,11 @@ void rec_reaper_resume(struct rec_reaper *r)
 	r->paused = false;
 	r->wall0_ns = amphi_now_ns();
 	r->mono0_ns = amphi_mono_ns();
-	r->kick = true;
-	pthread_cond_signal(&r->wake);
 	pthread_mutex_unlock(&r->lock);
+	periodic_wake(r->thread);
 }
 
 void rec_reaper_kick(struct rec_reaper *r)
 {
-	pthread_mutex_lock(&r->lock);
-	r->kick = true;
-	pthread_cond_signal(&r->wake);
-	pthread_mutex_unlock(&r->lock);
+	periodic_wake(r->thread);
 }
