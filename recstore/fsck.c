@@ -2,6 +2,7 @@
 #include "recstore/fsck.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "recstore/sha256.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -109,7 +110,7 @@ json_t *rec_fsck_run(struct rec_store *st, bool repair, bool checksums)
 			continue;
 		}
 		rec_store_blob_path(st, e, path, sizeof path);
-		rc = rec_store_file_sha256(path, hex, &size);
+		rc = rec_sha256_file(path, hex, &size);
 		if (rc == -ENOENT) {
 			bool expired = amphi_now() >= e->expires_at;
 			if (repair && rec_index_tombstone(st->idx, e->id, expired, "fsck-dangling", &fsck) == 0 &&

@@ -2,11 +2,11 @@
 #include "recstore/import.h"
 #include "common/fsync.h"
 #include "common/log.h"
+#include "recstore/sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libavformat/avformat.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -45,24 +45,24 @@ int rec_media_probe(const char *path, char *codecs, size_t codecs_len, int64_t *
 }
 
 /* Copies src into dst (created, must not exist), hashing on the way; fsyncs. */
-static int copy_hash(int in, const char *dst, char hex[65], uint64_t *size, char *err, size_t errlen)
+static int copy_hash(int in, const char *dst, char hex[REC_SHA256_HEX], uint64_t *size, char *err,
+                     size_t errlen)
 {
-	static const char digits[] = "0123456789abcdef";
-	unsigned char buf[1 << 17], md[32];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint64_t total = 0;
+	unsigned char buf[1 << 17];
+	struct rec_sha256 h;
 	ssize_t n;
-	int out, rc = 0;
+	int out, rc;
 
-	if (!ctx)
-		return -ENOMEM;
+	rc = rec_sha256_begin(&h);
+	if (rc)
+		return rc;
 	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (out < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", dst, strerror(errno));
-		goto out_ctx;
+		rec_sha256_end(&h, NULL);
+		return rc;
 	}
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	while ((n = read(in, buf, sizeof buf)) > 0) {
 		for (ssize_t off = 0; off < n;) {
 			ssize_t w = write(out, buf + off, (size_t)(n - off));
@@ -73,28 +73,20 @@ static int copy_hash(int in, const char *dst, char hex[65], uint64_t *size, char
 			}
 			off += w;
 		}
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		total += (uint64_t)n;
+		rec_sha256_update(&h, buf, (size_t)n);
 	}
 	if (n < 0 || fsync(out) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", dst, strerror(errno));
 		goto out_fd;
 	}
-	EVP_DigestFinal_ex(ctx, md, NULL);
-	for (int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
-	*size = total;
 out_fd:
+	rec_sha256_end(&h, rc ? NULL : hex);
+	*size = h.size;
 	if (close(out) < 0 && rc == 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", dst, strerror(errno));
 	}
-out_ctx:
-	EVP_MD_CTX_free(ctx);
 	return rc;
 }
 

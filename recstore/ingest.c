@@ -13,6 +13,7 @@
 #include "recstore/depack.h"
 #include "recstore/mux.h"
 #include "recstore/reorder.h"
+#include "recstore/sha256.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -26,7 +27,6 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/mathematics.h>
-#include <openssl/evp.h>
 
 #define REORDER_WINDOW 256          /* packets held back for a missing one */
 #define NTP_UNIX_OFFSET 2208988800u /* seconds from 1900 to 1970 */
@@ -376,39 +376,6 @@ static int pick_tracks(struct ingest *in, char *err, size_t errlen)
 	return 0;
 }
 
-static int sha256_file(const char *path, char hex[65], uint64_t *size)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char md[32], *buf = malloc(1 << 20);
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
-	ssize_t n;
-
-	*size = 0;
-	if (fd < 0 || !ctx || !buf || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		rc = fd < 0 ? -errno : -ENOMEM;
-		goto out;
-	}
-	while ((n = read(fd, buf, 1 << 20)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out;
-		}
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		*size += (uint64_t)n;
-	}
-	EVP_DigestFinal_ex(ctx, md, NULL);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	EVP_MD_CTX_free(ctx);
-	return rc;
-}
-
 /* Places the tracks on one timeline: sender reports give the relative
  * offsets when every muxed track has one (the publisher's own clock), the
  * least-delayed arrival anchors them to the relay's wall clock. */
@@ -522,7 +489,7 @@ int rec_ingest_journal(const char *journal, const char *blob_dir, struct rec_med
 	rc = rec_mux_finish(in.mux, err, errlen);
 	if (rc < 0)
 		goto out;
-	rc = sha256_file(tmp, out->sha256, &out->size);
+	rc = rec_sha256_file(tmp, out->sha256, &out->size);
 	if (rc < 0) {
 		err_set(err, errlen, rc, "reading back %s: %s", tmp, strerror(-rc));
 		unlink(tmp);

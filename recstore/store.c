@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -111,44 +110,5 @@ int rec_store_delete(struct rec_store *st, const char *id, bool expired_only, co
 		log_msg(LOG_INFO, "recording deleted", "id=%s action=%s by=\"%s\"", id, action,
 		        who && who->by ? who->by : "");
 	}
-	return rc;
-}
-
-int rec_store_file_sha256(const char *path, char hex[65], uint64_t *size)
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char buf[1 << 16], md[32];
-	EVP_MD_CTX *ctx;
-	uint64_t total = 0;
-	ssize_t n;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	while ((n = read(fd, buf, sizeof buf)) > 0) {
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		total += (uint64_t)n;
-	}
-	if (n < 0) {
-		rc = -errno;
-		goto out;
-	}
-	EVP_DigestFinal_ex(ctx, md, NULL);
-	for (int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
-	if (size)
-		*size = total;
-out:
-	EVP_MD_CTX_free(ctx);
-	close(fd);
 	return rc;
 }

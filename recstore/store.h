@@ -54,7 +54,4 @@ int rec_store_delete(struct rec_store *st, const char *id, bool expired_only, co
  * fine), syncs the folder, purges the entry. */
 int rec_store_finish(struct rec_store *st, const struct rec_entry *tomb);
 
-/* Hex SHA-256 and size of a file.  0 or -errno. */
-int rec_store_file_sha256(const char *path, char hex[65], uint64_t *size);
-
 #endif
