@@ -13,12 +13,15 @@
 #include <fuse_lowlevel.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -781,48 +784,146 @@ static const struct fuse_lowlevel_ops ops = {
 
 /* ---- mount ----------------------------------------------------------------- */
 
-int rec_fs_clear_stale(const char *mountpoint, char *err, size_t errlen)
+/* The kernel's mountinfo escapes blanks and backslashes in a path as \ooo. */
+static void mountinfo_unescape(char *s)
 {
-	struct stat st, parent;
-	char up[PATH_MAX + 4];
-	pid_t pid;
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+		    s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+/* The file system type of the top mount at path (absolute, resolved) from
+ * /proc/self/mountinfo, e.g. "fuse.amphi-recstore": 1 when one is mounted
+ * there, 0 when none, -errno.  The kernel answers this from its mount table,
+ * never from a FUSE connection, so it neither blocks on a dead daemon nor
+ * trusts an attribute cache (proc(5), /proc/pid/mountinfo). */
+static int mount_type_at(const char *path, char *type, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, mnt[PATH_MAX], fstype[128];
+	size_t cap = 0;
+	int found = 0;
+
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		/* id parent major:minor root mountpoint options [optional...] - fstype source super */
+		const char *sep = strstr(line, " - ");
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || sscanf(sep + 3, "%127s", fstype) != 1)
+			continue;
+		mountinfo_unescape(mnt);
+		if (strcmp(mnt, path) == 0) {   /* later lines are mounted on top of earlier ones */
+			snprintf(type, len, "%s", fstype);
+			found = 1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/* mountpoint made absolute with its folders' symlinks resolved, as mountinfo
+ * shows it.  The last component is left alone: resolving it would ask the
+ * (possibly dead) file system mounted there. */
+static int mount_path_resolve(const char *mountpoint, char *out, size_t len)
+{
+	char copy[PATH_MAX], dir[PATH_MAX], *slash;
+	size_t n = strlen(mountpoint);
+
+	if (n == 0 || n >= sizeof copy)
+		return -ENAMETOOLONG;
+	memcpy(copy, mountpoint, n + 1);
+	while (n > 1 && copy[n - 1] == '/')
+		copy[--n] = '\0';
+	slash = strrchr(copy, '/');
+	if (!slash) {
+		if (!getcwd(dir, sizeof dir))
+			return -errno;
+		slash = copy - 1;
+	} else if (slash == copy) {
+		snprintf(dir, sizeof dir, "/");
+	} else {
+		*slash = '\0';
+		if (!realpath(copy, dir))
+			return -errno;
+	}
+	if ((size_t)snprintf(out, len, "%s/%s", strcmp(dir, "/") ? dir : "", slash + 1) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Detaches the mount at path: fusermount3 -u -z, or umount2 as root. */
+static int mount_detach(const char *path)
+{
+	pid_t pid = fork();
 	int status;
 
-	if (stat(mountpoint, &st) == 0) {
-		snprintf(up, sizeof up, "%s/..", mountpoint);
-		if (stat(up, &parent) == 0 && parent.st_dev != st.st_dev) {
-			snprintf(err, errlen, "%s: a file system is mounted there already", mountpoint);
-			return -EBUSY;
-		}
-		return 0;
-	}
-	if (errno != ENOTCONN) {
-		int rc = -errno;
-		snprintf(err, errlen, "%s: %s", mountpoint, strerror(errno));
-		return rc;
-	}
-	log_msg(LOG_WARN, "stale mount found, clearing it", "mount=%s", mountpoint);
-	pid = fork();
 	if (pid == 0) {
-		execlp("fusermount3", "fusermount3", "-u", "-z", mountpoint, (char *)NULL);
+		execlp("fusermount3", "fusermount3", "-u", "-z", path, (char *)NULL);
 		_exit(127);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		/* fusermount3 missing or refused: as root, detach it directly. */
-		if (umount2(mountpoint, MNT_DETACH) < 0) {
-			int rc = -errno;
-			snprintf(err, errlen, "%s: stale mount, and clearing it failed: %s", mountpoint,
-			         strerror(errno));
-			return rc;
-		}
-	}
-	if (stat(mountpoint, &st) < 0) {
-		int rc = -errno;
-		snprintf(err, errlen, "%s: still unusable after clearing a stale mount: %s", mountpoint,
-		         strerror(errno));
+	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	return umount2(path, MNT_DETACH) < 0 ? -errno : 0;
+}
+
+int rec_fs_clear_stale(const char *mountpoint, char *err, size_t errlen)
+{
+	char path[PATH_MAX], type[128];
+	struct statfs sf;
+	int rc, cleared = 0;
+
+	rc = mount_path_resolve(mountpoint, path, sizeof path);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", mountpoint, strerror(-rc));
 		return rc;
 	}
-	return 1;
+	/* Stale mounts may be stacked (a crash after each of several starts):
+	 * clear them one by one, top first. */
+	while ((rc = mount_type_at(path, type, sizeof type)) == 1) {
+		if (strncmp(type, "fuse.amphi", 10) != 0) {
+			snprintf(err, errlen, "%s: a file system is mounted there already (%s)", mountpoint, type);
+			return -EBUSY;
+		}
+		/* statfs always reaches the daemon (no kernel cache answers it): a
+		 * connection whose daemon died (kill -9: its /dev/fuse closed, the
+		 * kernel aborted the connection) fails it with ENOTCONN at once. */
+		if (statfs(path, &sf) == 0) {
+			snprintf(err, errlen, "%s: another amphi-recstore serves this mount", mountpoint);
+			return -EBUSY;
+		}
+		if (errno != ENOTCONN && errno != ECONNABORTED) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", mountpoint, strerror(errno));
+			return rc;
+		}
+		if (cleared == 8) {
+			snprintf(err, errlen, "%s: stale mounts keep coming back", mountpoint);
+			return -EBUSY;
+		}
+		log_msg(LOG_WARN, "stale mount found, clearing it", "mount=%s", mountpoint);
+		rc = mount_detach(path);
+		if (rc) {
+			snprintf(err, errlen, "%s: stale mount, and clearing it failed: %s", mountpoint,
+			         strerror(-rc));
+			return rc;
+		}
+		cleared++;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "/proc/self/mountinfo: %s", strerror(-rc));
+		return rc;
+	}
+	return cleared ? 1 : 0;
 }
 
 /* The kernel gives every FUSE mount a 128 KiB readahead window whatever
@@ -858,6 +959,22 @@ static void fs_set_readahead(struct rec_fs *fs, unsigned kib)
 		        "path=%s errno=%d", path, errno);
 }
 
+/* fuse_session_loop_mt waits on a semaphore that only a worker leaving
+ * posts, and idle workers sleep in read() on /dev/fuse: after
+ * fuse_session_exit nothing wakes either until a request reaches the mount,
+ * or until the kernel ends the connection, which a lazy unmount does only
+ * once nothing holds the mount (an open file or a shell's working folder
+ * keeps it: amphi-recstore then ignored SIGTERM for minutes).  A signal to
+ * the loop thread interrupts its sem_wait (never restarted, signal(7)); the
+ * loop then sees the session exited and cancels the workers at their read.
+ * The handler does nothing: the interruption is the point. */
+#define FS_KICK_SIGNAL SIGUSR2
+
+static void fs_kick(int sig)
+{
+	(void)sig;
+}
+
 static void *fs_thread(void *arg)
 {
 	struct rec_fs *fs = arg;
@@ -875,6 +992,7 @@ int rec_fs_start(struct rec_store *st, const char *mountpoint, const struct rec_
 	char o[160];
 	char *argv[] = { "amphi-recstore", "-o", o, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct sigaction sa = { .sa_handler = fs_kick };   /* no SA_RESTART: see fs_kick */
 	struct rec_fs *fs;
 	int rc;
 
@@ -915,6 +1033,8 @@ int rec_fs_start(struct rec_store *st, const char *mountpoint, const struct rec_
 	}
 	if (opts->max_threads)
 		fuse_loop_cfg_set_max_threads(fs->loop_cfg, opts->max_threads);
+	sigemptyset(&sa.sa_mask);
+	sigaction(FS_KICK_SIGNAL, &sa, NULL);
 	rc = -pthread_create(&fs->thread, NULL, fs_thread, fs);
 	if (rc) {
 		snprintf(err, errlen, "fuse thread: %s", strerror(-rc));
@@ -951,11 +1071,28 @@ void rec_fs_stop(struct rec_fs *fs)
 {
 	if (!fs)
 		return;
-	/* Unmounting ends the kernel connection: the workers' reads fail with
-	 * ENODEV and the loop returns. */
+	/* Leave the loop first, then unmount: see fs_kick.  Each kick that
+	 * lands before the loop thread reaches its wait is lost, hence the
+	 * repeats (20 ms apart). */
 	fuse_session_exit(fs->se);
+	for (;;) {
+		struct timespec t;
+
+		pthread_kill(fs->thread, FS_KICK_SIGNAL);
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 20 * 1000 * 1000;
+		if (t.tv_nsec >= 1000 * 1000 * 1000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000 * 1000 * 1000;
+		}
+		if (pthread_timedjoin_np(fs->thread, NULL, &t) == 0)
+			break;
+	}
+	/* No worker reads /dev/fuse any more: closing it (inside the unmount)
+	 * ends the kernel connection, so a file still open on the mount, or a
+	 * shell standing in it, gets ENOTCONN instead of a hang, and the lazy
+	 * unmount takes the mount out of the namespace at once. */
 	fuse_session_unmount(fs->se);
-	pthread_join(fs->thread, NULL);
 	fuse_loop_cfg_destroy(fs->loop_cfg);
 	fuse_session_destroy(fs->se);
 	log_msg(LOG_INFO, "unmounted", "mount=%s", fs->mountpoint);

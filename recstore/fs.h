@@ -13,7 +13,7 @@
  * clock, and kernel cache lifetimes never outlast a recording's expiry.
  *
  * The session runs on threads of its own; rec_fs_stop (any thread, e.g. the
- * signal handler's loop) unmounts and joins them. */
+ * signal handler's loop) ends the session, joins them and unmounts. */
 #ifndef AMPHI_RECSTORE_FS_H
 #define AMPHI_RECSTORE_FS_H
 
@@ -31,12 +31,14 @@ struct rec_fs_opts {
 
 struct rec_fs;
 
-/* Clears a stale mount left by a crash ("Transport endpoint is not
- * connected": fusermount3 -u -z), refuses a live one, mounts, and starts the
- * session threads.  The store must outlive the mount. 0 or -errno with err. */
+/* Clears a stale mount left by a crash (rec_fs_clear_stale), refuses a live
+ * one, mounts, and starts the session threads.  Installs a no-op SIGUSR2
+ * handler: rec_fs_stop wakes the session thread with it.  The store must
+ * outlive the mount. 0 or -errno with err. */
 int rec_fs_start(struct rec_store *st, const char *mountpoint, const struct rec_fs_opts *opts,
                  struct rec_fs **out, char *err, size_t errlen);
-/* Unmounts, joins the threads and frees fs. */
+/* Ends the session without waiting for a request to reach the mount (files
+ * may be open on it), joins the threads, unmounts and frees fs. */
 void rec_fs_stop(struct rec_fs *fs);
 /* True once the session ended on its own (unmounted from outside, error). */
 bool rec_fs_ended(const struct rec_fs *fs);
@@ -46,8 +48,12 @@ bool rec_fs_ended(const struct rec_fs *fs);
  * request handler (the kernel may hold the folder's lock for that request). */
 void rec_fs_forget(struct rec_fs *fs, const struct rec_entry *e);
 
-/* The stale-mount check alone: 1 when a stale mount was cleared, 0 when there
- * was none, -EBUSY when a live file system is mounted there, -errno else. */
+/* The stale-mount check alone, decided from /proc/self/mountinfo (never from
+ * a stat the kernel may answer from its attribute cache): a fuse.amphi* mount
+ * at mountpoint whose statfs fails with ENOTCONN has no daemon behind it and
+ * is detached (fusermount3 -u -z, or umount2 MNT_DETACH), stacked ones too.
+ * 1 when a stale mount was cleared, 0 when there was none, -EBUSY when a live
+ * amphi-recstore or another file system is mounted there, -errno else. */
 int rec_fs_clear_stale(const char *mountpoint, char *err, size_t errlen);
 
 #endif
