@@ -30,7 +30,6 @@
 #include <jansson.h>
 #include <srtp2/srtp.h>
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "bench/ceiling.h"
@@ -42,6 +41,7 @@
 #include "bench/viewers.h"
 #include "bench/webrtc.h"
 #include "bench/whep.h"
+#include "common/addr.h"
 #include "common/ctl.h"
 
 enum { DECRYPT_BUDGET = 20000 };
@@ -376,30 +376,6 @@ static json_t *webrtc_stats_diff(json_t *a, json_t *b)
 	return out;
 }
 
-/* host and port of a webrtc.add answer into *ss; 0 or -EINVAL. */
-static int addr_make(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof *ss);
-	if (!host || port <= 0 || port > 65535)
-		return -EINVAL;
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*len = sizeof *sin;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof *sin6;
-		return 0;
-	}
-	return -EINVAL;
-}
-
 /* SDES viewers: a random key each, the relay sends to the viewer's port. */
 static int attach_sdes(const struct opts *o, struct relay *rl, const char *id,
                        struct viewers *vs, const uint16_t *ports, unsigned nv)
@@ -474,7 +450,7 @@ static int attach_webrtc(const struct opts *o, struct relay *rl, const char *id,
 		return -1;
 	for (unsigned i = 0; i < nv; i++) {
 		struct webrtc_peer *p = &peers[i];
-		struct sockaddr_storage ss;
+		struct sockaddr_in6 sa;
 		socklen_t sl;
 		char vid[32];
 		const char *fp;
@@ -496,8 +472,8 @@ static int attach_webrtc(const struct opts *o, struct relay *rl, const char *id,
 		fp = json_string_value(json_object_get(resp, "fingerprint"));
 		snprintf(p->fingerprint, sizeof p->fingerprint, "%s", fp ? fp : "");
 		if (addr_make(json_string_value(json_object_get(resp, "host")),
-		              (int)json_integer_value(json_object_get(resp, "port")), &ss, &sl) < 0 ||
-		    viewers_connect(vs, i, (struct sockaddr *)&ss, sl) < 0) {
+		              (int)json_integer_value(json_object_get(resp, "port")), 0, &sa, &sl) < 0 ||
+		    viewers_connect(vs, i, (struct sockaddr *)&sa, sl) < 0) {
 			fprintf(stderr, "amphi-bench: webrtc.add answer without a usable host and port\n");
 			json_decref(resp);
 			goto out;
@@ -548,7 +524,7 @@ static int attach_whep(const struct opts *o, struct relay *rl, struct viewers *v
 		struct webrtc_peer *p = &peers[i];
 		struct http_response r;
 		struct whep_answer a;
-		struct sockaddr_storage ss;
+		struct sockaddr_in6 sa;
 		socklen_t sl;
 		char pwd[32], err[128], code[8];
 		int hr;
@@ -572,8 +548,8 @@ static int attach_whep(const struct opts *o, struct relay *rl, struct viewers *v
 		if (r.location[0])
 			locations[i] = strdup(r.location);
 		if (whep_answer_parse(r.body, r.body_len, &a, err, sizeof err) < 0 ||
-		    addr_make(a.host, a.port, &ss, &sl) < 0 ||
-		    viewers_connect(vs, i, (struct sockaddr *)&ss, sl) < 0) {
+		    addr_make(a.host, a.port, 0, &sa, &sl) < 0 ||
+		    viewers_connect(vs, i, (struct sockaddr *)&sa, sl) < 0) {
 			fprintf(stderr, "amphi-bench: WHEP answer %u unusable: %s\n", i, err);
 			(*refused)++;
 			continue;

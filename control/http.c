@@ -1,6 +1,7 @@
 /* http: see http.h. */
 #include "control/http.h"
 #include "control/db.h"
+#include "common/addr.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/periodic.h"
@@ -864,58 +865,13 @@ static void raise_fd_limit(unsigned max_conn)
 		        (unsigned long long)rl.rlim_cur, max_conn);
 }
 
-/* "host:port", "[v6]:port" or ":port" (all interfaces). */
-static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[128];
-	const char *colon;
-	if (s[0] == '[') {
-		const char *e = strchr(s, ']');
-		if (!e || e[1] != ':' || (size_t)(e - s - 1) >= sizeof host)
-			return -EINVAL;
-		memcpy(host, s + 1, (size_t)(e - s - 1));
-		host[e - s - 1] = 0;
-		colon = e + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon || (size_t)(colon - s) >= sizeof host)
-			return -EINVAL;
-		memcpy(host, s, (size_t)(colon - s));
-		host[colon - s] = 0;
-	}
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if (*end || end == colon + 1 || port < 0 || port > 65535)
-		return -EINVAL;
-	memset(ss, 0, sizeof *ss);
-	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	if (!*host || strcmp(host, "*") == 0) {
-		in4->sin_family = AF_INET;
-		in4->sin_addr.s_addr = htonl(INADDR_ANY);
-		in4->sin_port = htons((uint16_t)port);
-		*len = sizeof *in4;
-	} else if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)port);
-		*len = sizeof *in4;
-	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		*len = sizeof *in6;
-	} else {
-		return -EINVAL;
-	}
-	return 0;
-}
-
 struct http_server *http_server_start(const struct http_config *cfg, struct http_router *r,
                                       struct db *db, http_hook_fn hook, void *hook_arg,
                                       char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_in6 sa;
 	socklen_t sl;
-	if (parse_listen(cfg->listen, &ss, &sl) != 0) {
+	if (addr_parse(cfg->listen, ADDR_LISTEN, &sa, &sl) != 0) {
 		snprintf(err, errlen, "listen: expected host:port, got '%s'", cfg->listen);
 		http_router_free(r);
 		return NULL;
@@ -939,10 +895,10 @@ struct http_server *http_server_start(const struct http_config *cfg, struct http
 	pthread_mutex_init(&srv->smu, NULL);
 
 	/* Bind ourselves so errors are precise and ":0" works (tests). */
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(((struct sockaddr *)&sa)->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-	    bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 1024) != 0) {
+	    bind(fd, (struct sockaddr *)&sa, sl) != 0 || listen(fd, 1024) != 0) {
 		snprintf(err, errlen, "listen %s: %s", cfg->listen, strerror(errno));
 		if (fd >= 0)
 			close(fd);

@@ -4,6 +4,7 @@
 #include "relay/dtls.h"
 #include "relay/relay.h"
 #include "relay/worker.h"
+#include "common/addr.h"
 #include "common/clock.h"
 #include "common/ctl.h"
 #include "common/log.h"
@@ -380,7 +381,7 @@ static bool id_taken(const struct reg_stream *rs, const char *id)
 static json_t *parse_addr(json_t *v, const char *what, struct sockaddr_in6 *out)
 {
 	socklen_t len;
-	if (!json_is_string(v) || relay_addr_parse(json_string_value(v), out, &len) < 0)
+	if (!json_is_string(v) || addr_parse(json_string_value(v), 0, out, &len) < 0)
 		return ctl_error("%s: expected \"ip:port\" or \"[ipv6]:port\"", what);
 	return NULL;
 }

@@ -62,9 +62,8 @@ void relay_stop(struct relay *r);
 void relay_gone_push(struct relay *r, const struct relay_gone *g);
 unsigned relay_gone_take(struct relay *r, struct relay_gone *out, unsigned cap);
 
-/* "1.2.3.4:5", "[::1]:5" into a socket address; 0 or -EINVAL. */
-int relay_addr_parse(const char *s, struct sockaddr_in6 *out, socklen_t *len);
-/* The other way round, into buf (at least 64 bytes). */
+/* A socket address as "1.2.3.4:5" or "[::1]:5" (what addr_parse reads, common/addr.h),
+ * into buf (at least 64 bytes). */
 const char *relay_addr_format(const struct sockaddr *sa, char *buf, size_t len);
 bool relay_addr_equal(const struct sockaddr *a, const struct sockaddr *b);
 

@@ -5,6 +5,7 @@
 #include "relay/fanout.h"
 #include "relay/pkt.h"
 #include "relay/record.h"
+#include "common/addr.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -21,55 +22,6 @@
  * ~500 sends per worker per packet; a turn submits whenever the SQ fills. */
 #define WORKER_SQ_ENTRIES 4096
 #define WORKER_TICK_NS    100000000LL   /* housekeeping period: 100 ms */
-
-int relay_addr_parse(const char *s, struct sockaddr_in6 *out, socklen_t *len)
-{
-	char host[64];
-	const char *colon, *h = s;
-	size_t hl;
-	char *end;
-	long port;
-
-	memset(out, 0, sizeof *out);
-	if (!s)
-		return -EINVAL;
-	if (*s == '[') {
-		const char *rb = strchr(s, ']');
-		if (!rb || rb[1] != ':')
-			return -EINVAL;
-		h = s + 1;
-		hl = (size_t)(rb - h);
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		hl = (size_t)(colon - s);
-	}
-	if (hl == 0 || hl >= sizeof host)
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = 0;
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
-		return -EINVAL;
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)out)->sin_addr) == 1) {
-		struct sockaddr_in *in = (struct sockaddr_in *)out;
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)port);
-		*len = sizeof *in;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &out->sin6_addr) == 1) {
-		out->sin6_family = AF_INET6;
-		out->sin6_port = htons((uint16_t)port);
-		*len = sizeof *out;
-		return 0;
-	}
-	memset(out, 0, sizeof *out);
-	return -EINVAL;
-}
 
 const char *relay_addr_format(const struct sockaddr *sa, char *buf, size_t len)
 {
@@ -577,7 +529,7 @@ int relay_start(struct relay *r)
 	int rc;
 
 	snprintf(host, sizeof host, strchr(r->opts.bind, ':') ? "[%s]:1" : "%s:1", r->opts.bind);
-	if (relay_addr_parse(host, &r->bind_addr, &r->bind_len) < 0) {
+	if (addr_parse(host, 0, &r->bind_addr, &r->bind_len) < 0) {
 		log_msg(LOG_ERROR, "bad bind address", "bind=%s", r->opts.bind);
 		return -EINVAL;
 	}

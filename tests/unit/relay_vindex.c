@@ -6,6 +6,7 @@
 #include "relay/relay.h"
 #include "relay/stream.h"
 #include "relay/vindex.h"
+#include "common/addr.h"
 
 #include <arpa/inet.h>
 #include <time.h>
@@ -48,7 +49,7 @@ static void viewer_make(unsigned i)
 			snprintf(s, sizeof s, "[fd00::%x:%x]:%u", i >> 8, i & 0xff, port);
 		else
 			snprintf(s, sizeof s, "10.%u.%u.%u:%u", (i >> 16) & 255, (i >> 8) & 255, i & 255, port);
-		if (relay_addr_parse(s, &v->dst[k], &len) < 0)
+		if (addr_parse(s, 0, &v->dst[k], &len) < 0)
 			abort();
 		v->dstlen[k] = len;
 		v->rtcp_dst[k] = v->dst[k];
