@@ -98,7 +98,7 @@ struct ctl_server *ctl_server_open(const char *path, ctl_handler_fn fn, void *ar
 	}
 	srv->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (srv->lfd < 0 || bind(srv->lfd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-	    chmod(path, 0660) < 0 || listen(srv->lfd, 16) < 0) {
+	    chmod(path, 0600) < 0 || listen(srv->lfd, 16) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}

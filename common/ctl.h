@@ -23,8 +23,9 @@ typedef json_t *(*ctl_handler_fn)(void *arg, json_t *req);
 
 struct ctl_server;
 
-/* Binds path (mode 0660).  A stale socket file left by a crash is replaced;
- * one with a live server behind it is an error.  NULL with err on failure. */
+/* Binds path (mode 0600: the daemon's user alone).  A stale socket file left
+ * by a crash is replaced; one with a live server behind it is an error.
+ * NULL with err on failure. */
 struct ctl_server *ctl_server_open(const char *path, ctl_handler_fn fn, void *arg,
                                    char *err, size_t errlen);
 void ctl_server_set_max_line(struct ctl_server *srv, size_t max_line);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -157,6 +158,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* Recordings are personal data: everything the daemon creates (store,
+	 * blobs, index, spool folders, reason files, its socket) is its own
+	 * user's alone, whatever umask it was started with. */
+	umask(077);
 	log_init("recstore");
 	if (amphi_clock_init())
 		fatal("AMPHI_TIME_OFFSET is not an integer number of seconds", NULL);

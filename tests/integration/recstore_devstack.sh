@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run` (tools/devstack) stops on Ctrl-C within 3 s, mount included, and
-# starts again right after (issue 11, item 1).  Ctrl-C is a SIGINT to the
+# starts again right after (issue 11, item 1); its var/ is private (item 6).  Ctrl-C is a SIGINT to the
 # terminal's whole process group: the test starts devstack in a group of its
 # own and signals that group.  Before the fix amphi-recstore ignored the
 # SIGTERM devstack sends while anything held its idle mount, and the next
@@ -66,8 +66,18 @@ ctrl_c() {
 	echo "stack stopped after $ms ms"
 }
 
+# An older var/ left open to others, and a lax umask: devstack tightens both.
+umask 022
+mkdir -p -m 755 "$top/var" "$top/var/store"
 run first
 check "the stack starts" wait_for 30 up
+mode() { test "$(stat -c %a "$1")" = "$2" || { echo "$1: $(stat -c %a "$1"), want $2"; return 1; }; }
+for d in var var/run var/spool var/spool/ready var/store var/outbox; do
+	check "$d is 0700" mode "$top/$d" 700
+done
+for f in var/run/relay.sock var/run/recstore.sock var/control.db; do
+	check "$f is 0600" mode "$top/$f" 600
+done
 # A shell standing in the mount, and a file manager's open folder: the mount
 # is idle but held, as it is on a developer's desktop.
 (cd "$mnt/by-webinar" && exec sleep 60) &
