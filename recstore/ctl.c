@@ -161,9 +161,7 @@ static json_t *cmd_delete(struct rec_ctl *c, json_t *req)
 
 	if (!id)
 		return ctl_error("missing \"id\"");
-	rc = rec_index_get(c->st->idx, id, &e);
-	if (rc == 0)
-		rc = rec_store_delete(c->st, id, false, "delete", &who);
+	rc = rec_store_delete(c->st, id, &who, &e);
 	if (rc)
 		return err_of(rc, id);
 	rec_fs_forget(c->fs, &e);
@@ -178,11 +176,9 @@ static json_t *cmd_hold(struct rec_ctl *c, json_t *req, bool hold)
 
 	if (!id)
 		return ctl_error("missing \"id\"");
-	rc = rec_index_set_hold(c->st->idx, id, hold, &who);
+	rc = rec_store_hold(c->st, id, hold, &who);
 	if (rc)
 		return err_of(rc, id);
-	if (!hold && c->reaper)
-		rec_reaper_kick(c->reaper);
 	return ctl_ok();
 }
 
@@ -192,8 +188,7 @@ static json_t *cmd_publish(struct rec_ctl *c, json_t *req)
 	json_t *pv = json_object_get(req, "published");
 	bool published = pv ? json_is_true(pv) : true, has_until;
 	struct rec_actor who = { "ctl", why_of(req, published ? "published for replay" : "unpublished") };
-	struct rec_entry e;
-	int64_t until, max;
+	int64_t until, max, expires_at;
 	char a[32], b[32];
 	int rc;
 
@@ -203,21 +198,13 @@ static json_t *cmd_publish(struct rec_ctl *c, json_t *req)
 		return ctl_error("published: expected true or false");
 	if (get_time(req, "until", &until, &has_until))
 		return ctl_error("until: expected seconds or an ISO 8601 time");
-	rc = rec_index_get(c->st->idx, id, &e);
-	if (rc)
-		return err_of(rc, id);
-	max = rec_store_expiry_max(c->st, &e, published);
-	if (!has_until)
-		until = published ? max : (e.expires_at < max ? e.expires_at : max);
-	if (until > max && until > e.expires_at)
+	rc = rec_store_publish(c->st, id, published, has_until ? &until : NULL, &who, &expires_at, &max);
+	if (rc == -EPERM)
 		return ctl_error("until %s is beyond the policy maximum %s", iso(until, a), iso(max, b));
-	rc = rec_index_set_published(c->st->idx, id, published, until, &who);
 	if (rc)
 		return err_of(rc, id);
-	if (c->reaper)
-		rec_reaper_kick(c->reaper);
-	return json_pack("{s:b,s:s,s:I}", "ok", 1, "expires_at", iso(until, a), "expires_at_unix",
-	                 (json_int_t)until);
+	return json_pack("{s:b,s:s,s:I}", "ok", 1, "expires_at", iso(expires_at, a), "expires_at_unix",
+	                 (json_int_t)expires_at);
 }
 
 static json_t *cmd_expire_now(struct rec_ctl *c, json_t *req)
@@ -229,14 +216,7 @@ static json_t *cmd_expire_now(struct rec_ctl *c, json_t *req)
 
 	if (!id)
 		return ctl_error("missing \"id\"");
-	rc = rec_index_get(c->st->idx, id, &e);
-	if (rc)
-		return err_of(rc, id);
-	if (e.legal_hold)
-		return err_of(-EPERM, id);
-	rc = rec_index_set_expiry(c->st->idx, id, amphi_now(), &who);
-	if (rc == 0)
-		rc = rec_store_delete(c->st, id, true, "expire", &who);
+	rc = rec_store_expire_now(c->st, id, &who, &e);
 	if (rc)
 		return err_of(rc, id);
 	rec_fs_forget(c->fs, &e);

@@ -1,7 +1,10 @@
 /* ctl: amphi-recstore's control socket commands (docs/recstore.md lists
  * them with examples).  One request object per line, "cmd" names the
  * command; handled on the daemon's main thread (the same thread that ingests
- * journals, so fsck never sees an ingest half-way between blob and index). */
+ * journals, so fsck never sees an ingest half-way between blob and index).
+ * A command that changes a recording parses its request, calls the store
+ * (recstore/store.h: delete, hold, publish, expire-now, import) and turns the
+ * result into the JSON answer: the rules are the store's. */
 #ifndef AMPHI_RECSTORE_CTL_H
 #define AMPHI_RECSTORE_CTL_H
 

@@ -525,7 +525,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	snprintf(by, sizeof by, "fuse uid=%u", (unsigned)ctx->uid);
-	rc = rec_store_delete(fs->st, e.id, false, "delete", &who);
+	rc = rec_store_delete(fs->st, e.id, &who, NULL);
 	if (rc) {
 		fuse_reply_err(req, rc == -EPERM ? EPERM : rc == -ENOENT ? ENOENT : EIO);
 		return;
@@ -702,9 +702,9 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 	struct rec_fs *fs = fuse_req_userdata(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct rec_entry e;
-	char v[64], by[48], iso[32];
+	char v[64], by[48];
 	struct rec_actor who = { by, "setfattr through the mount" };
-	int64_t when, max;
+	int64_t when;
 	int rc, flag;
 
 	(void)flags;
@@ -730,18 +730,9 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 	snprintf(by, sizeof by, "fuse uid=%u", (unsigned)ctx->uid);
 	if (!strcmp(name, "user.amphi.legal_hold")) {
 		flag = parse_flag(v);
-		rc = flag < 0 ? -EINVAL : rec_index_set_hold(fs->st->idx, e.id, flag == 1, &who);
+		rc = flag < 0 ? -EINVAL : rec_store_hold(fs->st, e.id, flag == 1, &who);
 	} else if (!strcmp(name, "user.amphi.expires_at")) {
-		max = rec_store_expiry_max(fs->st, &e, e.published);
-		if (parse_when(v, &when)) {
-			rc = -EINVAL;
-		} else if (when > e.expires_at && when > max) {
-			log_msg(LOG_WARN, "expiry beyond policy refused", "id=%s asked=%s max=%s", e.id,
-			        amphi_time_iso(when, iso, sizeof iso), amphi_time_iso(max, v, sizeof v));
-			rc = -EPERM;
-		} else {
-			rc = rec_index_set_expiry(fs->st->idx, e.id, when, &who);
-		}
+		rc = parse_when(v, &when) ? -EINVAL : rec_store_set_expiry(fs->st, e.id, when, &who, NULL);
 	} else {
 		rc = -EPERM;   /* the other attributes describe the recording: read-only */
 	}

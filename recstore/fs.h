@@ -6,10 +6,12 @@
  *   <mount>/by-org/<org>/<id>.<ext>
  *
  * One inode per recording (its index inode number, stable across restarts),
- * shown under all three views.  Data is read-only (EROFS); unlink deletes
- * through rec_store_delete (audited; EPERM under legal hold); xattrs
- * user.amphi.* describe a recording and two of them are writable
- * (legal_hold, expires_at).  Every request asks the index, which checks the
+ * shown under all three views.  Data is read-only (EROFS); xattrs
+ * user.amphi.* describe a recording.  The changes a user may make go through
+ * the store's front door and only their result is translated into an errno
+ * here: unlink is rec_store_delete (EPERM under legal hold), setfattr of
+ * legal_hold is rec_store_hold, of expires_at rec_store_set_expiry (EPERM
+ * beyond the policy maximum).  Every request asks the index, which checks the
  * clock, and kernel cache lifetimes never outlast a recording's expiry.
  *
  * The session runs on threads of its own; rec_fs_stop (any thread, e.g. the

@@ -1,6 +1,5 @@
 /* fsck: see fsck.h. */
 #include "recstore/fsck.h"
-#include "common/clock.h"
 #include "common/log.h"
 #include "recstore/sha256.h"
 
@@ -112,9 +111,7 @@ json_t *rec_fsck_run(struct rec_store *st, bool repair, bool checksums)
 		rec_store_blob_path(st, e, path, sizeof path);
 		rc = rec_sha256_file(path, hex, &size);
 		if (rc == -ENOENT) {
-			bool expired = amphi_now() >= e->expires_at;
-			if (repair && rec_index_tombstone(st->idx, e->id, expired, "fsck-dangling", &fsck) == 0 &&
-			    rec_store_finish(st, e) == 0) {
+			if (repair && rec_store_drop_dangling(st, e, &fsck) == 0) {
 				repaired++;
 				log_msg(LOG_WARN, "fsck deleted a dangling entry", "id=%s", e->id);
 			} else {

@@ -153,7 +153,6 @@ int rec_import_file(struct rec_store *st, const struct rec_import *in, const str
 	e.webinar_date = in->webinar_date;
 	e.start = in->start ? in->start : sb.st_mtime - e.duration_ms / 1000;
 	e.end = e.start + (e.duration_ms + 999) / 1000;
-	e.expires_at = rec_store_expiry_default(st, e.webinar_date);
 
 	snprintf(tmp, sizeof tmp, "%s/.%s.import.tmp", st->blob_dir, e.blob);
 	rec_store_blob_path(st, &e, dst, sizeof dst);
@@ -167,10 +166,9 @@ int rec_import_file(struct rec_store *st, const struct rec_import *in, const str
 		goto out_tmp;
 	}
 	fsync_dir(st->blob_dir);
-	rc = rec_index_put(st->idx, &e, who);
+	rc = rec_store_add(st, &e, who);
 	if (rc) {
 		snprintf(err, errlen, "index: %s", strerror(-rc));
-		unlink(dst);
 		goto out_fd;
 	}
 	*out = e;

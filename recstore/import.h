@@ -4,7 +4,8 @@
  * libavformat (it must be a media file: codecs and duration come from it),
  * copied into the blob folder through a temporary file (fsync, rename, fsync
  * of the folder), hashed while copied, then indexed.  The source is never
- * modified.  Expiry comes from the policy, as for an ingested recording. */
+ * modified.  rec_store_add indexes it: expiry from the policy, as for an
+ * ingested recording. */
 #ifndef AMPHI_RECSTORE_IMPORT_H
 #define AMPHI_RECSTORE_IMPORT_H
 

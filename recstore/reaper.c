@@ -54,7 +54,7 @@ int rec_reaper_pass(struct rec_store *st, unsigned batch)
 	if (rc >= 0)
 		rc = rec_index_expired(st->idx, amphi_now(), collect, &b);
 	for (unsigned i = 0; i < b.n; i++) {
-		int r = rec_store_delete(st, b.e[i].id, true, "expire", &reaper);
+		int r = rec_store_expire(st, b.e[i].id, &reaper);
 		if (r == 0)
 			deleted++;
 		else if (r != -EAGAIN && r != -EPERM && r != -ENOENT)
@@ -111,6 +111,15 @@ static void reaper_tick(void *arg)
 	}
 }
 
+/* The store's waker: a pass at once after a change that may have made a
+ * recording deletable (a hold lifted, an expiry moved, publish). */
+static void reaper_wake(void *arg)
+{
+	struct rec_reaper *r = arg;
+
+	periodic_wake(r->thread);
+}
+
 int rec_reaper_start(struct rec_store *st, const struct rec_reaper_opts *opts, struct rec_reaper **out)
 {
 	struct rec_reaper *r = calloc(1, sizeof *r);
@@ -134,6 +143,7 @@ int rec_reaper_start(struct rec_store *st, const struct rec_reaper_opts *opts, s
 		return rc;
 	}
 	periodic_wake(r->thread);   /* a first pass at once: finish what a crash left */
+	rec_store_set_waker(st, reaper_wake, r);
 	*out = r;
 	return 0;
 }
@@ -142,6 +152,7 @@ void rec_reaper_stop(struct rec_reaper *r)
 {
 	if (!r)
 		return;
+	rec_store_set_waker(r->st, NULL, NULL);   /* no wake-up reaches r after this */
 	periodic_stop(r->thread);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
@@ -166,10 +177,5 @@ void rec_reaper_resume(struct rec_reaper *r)
 	r->wall0_ns = amphi_now_ns();
 	r->mono0_ns = amphi_mono_ns();
 	pthread_mutex_unlock(&r->lock);
-	periodic_wake(r->thread);
-}
-
-void rec_reaper_kick(struct rec_reaper *r)
-{
 	periodic_wake(r->thread);
 }

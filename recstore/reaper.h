@@ -30,7 +30,12 @@ struct rec_reaper_opts {
 
 struct rec_reaper;
 
+/* Starts the thread and makes it the store's waker (rec_store_set_waker): a
+ * change through the store that may make a recording deletable at once (a
+ * hold lifted, an expiry moved, publish) runs a pass without waiting for the
+ * interval.  st must outlive the reaper. */
 int rec_reaper_start(struct rec_store *st, const struct rec_reaper_opts *opts, struct rec_reaper **out);
+/* Clears the store's waker, stops and joins the thread, frees r. */
 void rec_reaper_stop(struct rec_reaper *r);
 
 /* One pass now, on the caller's thread (also what the thread runs).  Returns
@@ -40,7 +45,5 @@ int rec_reaper_pass(struct rec_store *st, unsigned batch);
 bool rec_reaper_paused(struct rec_reaper *r);
 /* Clears a clock-jump pause and takes the clocks as they are now. */
 void rec_reaper_resume(struct rec_reaper *r);
-/* Wakes the thread for a pass at once (after expire-now, unhold). */
-void rec_reaper_kick(struct rec_reaper *r);
 
 #endif

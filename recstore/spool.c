@@ -256,13 +256,9 @@ static void ingest_one(struct rec_spool *sp, const char *name)
 	e.end = m.end;
 	e.duration_ms = m.duration_ms;
 	e.size = m.size;
-	e.expires_at = rec_store_expiry_default(sp->st, m.webinar_date);
-	rc = rec_index_put(sp->st->idx, &e, &ingest);
+	rc = rec_store_add(sp->st, &e, &ingest);
 	if (rc) {
-		/* The blob without an entry would be an orphan: remove it, retry later. */
-		char blob[PATH_MAX + REC_BLOB_MAX + 2];
-		rec_store_blob_path(sp->st, &e, blob, sizeof blob);
-		unlink(blob);
+		/* rec_store_add removed the blob (no orphan): retry later. */
 		attempt = defer(sp, name, &wait_ms);
 		log_msg(LOG_ERROR, "index commit failed, journal kept for a retry",
 		        "journal=%s id=%s rc=%d attempt=%u retry_in_ms=%lld", name, e.id, rc, attempt,

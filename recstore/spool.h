@@ -5,7 +5,7 @@
  *   - already in the index (a crash after the commit, before the journal was
  *     deleted): the journal is deleted;
  *   - rec_ingest_journal (recstore/ingest.h) muxes it into the blob folder,
- *     then the index entry is committed (expiry from the policy), then the
+ *     then rec_store_add commits the entry (expiry from the policy), then the
  *     journal is deleted;
  *   - a journal that can never become media (-EBADMSG, -ENOTSUP, bad ids) is
  *     moved to SPOOL/failed/ with the reason logged and written beside it in

@@ -1,5 +1,6 @@
 /* store: see store.h. */
 #include "recstore/store.h"
+#include "common/clock.h"
 #include "common/fsync.h"
 #include "common/log.h"
 
@@ -39,6 +40,7 @@ int rec_store_open(struct rec_store *st, const char *root, const struct duration
 		return rc;
 	st->keep = *keep;
 	st->keep_published = *keep_published;
+	pthread_mutex_init(&st->wake_lock, NULL);
 	return 0;
 }
 
@@ -46,6 +48,23 @@ void rec_store_close(struct rec_store *st)
 {
 	rec_index_close(st->idx);
 	st->idx = NULL;
+	pthread_mutex_destroy(&st->wake_lock);
+}
+
+void rec_store_set_waker(struct rec_store *st, void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&st->wake_lock);
+	st->wake = fn;
+	st->wake_arg = arg;
+	pthread_mutex_unlock(&st->wake_lock);
+}
+
+static void wake_reaper(struct rec_store *st)
+{
+	pthread_mutex_lock(&st->wake_lock);
+	if (st->wake)
+		st->wake(st->wake_arg);
+	pthread_mutex_unlock(&st->wake_lock);
 }
 
 int rec_store_blob_path(const struct rec_store *st, const struct rec_entry *e, char *buf, size_t len)
@@ -90,8 +109,9 @@ int rec_store_finish(struct rec_store *st, const struct rec_entry *tomb)
 	return rc;
 }
 
-int rec_store_delete(struct rec_store *st, const char *id, bool expired_only, const char *action,
-                     const struct rec_actor *who)
+/* The three steps of a deletion, counted and logged once done. */
+static int delete_steps(struct rec_store *st, const char *id, bool expired_only, const char *action,
+                        const struct rec_actor *who)
 {
 	struct rec_entry e;
 	int rc;
@@ -111,4 +131,129 @@ int rec_store_delete(struct rec_store *st, const char *id, bool expired_only, co
 		        who && who->by ? who->by : "");
 	}
 	return rc;
+}
+
+int rec_store_delete(struct rec_store *st, const char *id, const struct rec_actor *who,
+                     struct rec_entry *gone)
+{
+	struct rec_entry e;
+	int rc = rec_index_get(st->idx, id, &e);
+
+	if (rc == 0)
+		rc = delete_steps(st, id, false, "delete", who);
+	if (rc == 0 && gone)
+		*gone = e;
+	return rc;
+}
+
+int rec_store_expire_now(struct rec_store *st, const char *id, const struct rec_actor *who,
+                         struct rec_entry *gone)
+{
+	struct rec_entry e;
+	int rc = rec_index_get(st->idx, id, &e);
+
+	if (rc)
+		return rc;
+	if (e.legal_hold)
+		return -EPERM;
+	/* Visible and not held: now is before expires_at, so this shortens it. */
+	rc = rec_index_set_expiry(st->idx, id, amphi_now(), who);
+	if (rc == 0)
+		rc = delete_steps(st, id, true, "expire", who);
+	if (rc == 0 && gone)
+		*gone = e;
+	return rc;
+}
+
+int rec_store_expire(struct rec_store *st, const char *id, const struct rec_actor *who)
+{
+	return delete_steps(st, id, true, "expire", who);
+}
+
+int rec_store_drop_dangling(struct rec_store *st, const struct rec_entry *e, const struct rec_actor *who)
+{
+	bool expired = amphi_now() >= e->expires_at;
+	int rc = rec_index_tombstone(st->idx, e->id, expired, "fsck-dangling", who);
+
+	return rc ? rc : rec_store_finish(st, e);
+}
+
+int rec_store_add(struct rec_store *st, struct rec_entry *e, const struct rec_actor *who)
+{
+	char blob[PATH_MAX + REC_BLOB_MAX + 2];
+	int rc;
+
+	e->expires_at = rec_store_expiry_default(st, e->webinar_date);
+	rc = rec_index_put(st->idx, e, who);
+	if (rc && rec_store_blob_path(st, e, blob, sizeof blob) == 0)
+		unlink(blob);   /* a blob without its entry would be an orphan */
+	return rc;
+}
+
+int rec_store_hold(struct rec_store *st, const char *id, bool hold, const struct rec_actor *who)
+{
+	int rc = rec_index_set_hold(st->idx, id, hold, who);
+
+	if (rc == 0 && !hold)
+		wake_reaper(st);
+	return rc;
+}
+
+/* The policy rule for a new expires_at: later than both the current one and
+ * the maximum is refused (earlier, or up to the maximum, is fine). */
+static int expiry_check(const struct rec_entry *e, int64_t when, int64_t max)
+{
+	char a[32], b[32];
+
+	if (when <= e->expires_at || when <= max)
+		return 0;
+	log_msg(LOG_WARN, "expiry beyond policy refused", "id=%s asked=%s max=%s", e->id,
+	        amphi_time_iso(when, a, sizeof a), amphi_time_iso(max, b, sizeof b));
+	return -EPERM;
+}
+
+int rec_store_set_expiry(struct rec_store *st, const char *id, int64_t expires_at,
+                         const struct rec_actor *who, int64_t *max)
+{
+	struct rec_entry e;
+	int64_t m;
+	int rc = rec_index_get(st->idx, id, &e);
+
+	if (rc)
+		return rc;
+	m = rec_store_expiry_max(st, &e, e.published);
+	if (max)
+		*max = m;
+	if ((rc = expiry_check(&e, expires_at, m)))
+		return rc;
+	rc = rec_index_set_expiry(st->idx, id, expires_at, who);
+	if (rc == 0)
+		wake_reaper(st);
+	return rc;
+}
+
+int rec_store_publish(struct rec_store *st, const char *id, bool published, const int64_t *until,
+                      const struct rec_actor *who, int64_t *expires_at, int64_t *max)
+{
+	struct rec_entry e;
+	int64_t m, when;
+	int rc = rec_index_get(st->idx, id, &e);
+
+	if (rc)
+		return rc;
+	m = rec_store_expiry_max(st, &e, published);
+	if (max)
+		*max = m;
+	if (until)
+		when = *until;
+	else
+		when = published ? m : (e.expires_at < m ? e.expires_at : m);
+	if ((rc = expiry_check(&e, when, m)))
+		return rc;
+	rc = rec_index_set_published(st->idx, id, published, when, who);
+	if (rc)
+		return rc;
+	*expires_at = when;
+	wake_reaper(st);
+	return 0;
 }
