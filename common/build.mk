@@ -1,6 +1,6 @@
 # common/: code shared by several daemons (log, clock, durations, config,
 # retention policy, JSON-lines control sockets, journals, DTLS certificates,
-# directory fsync, periodic threads, ip:port addresses).
+# directory fsync, periodic threads, ip:port addresses, RTP headers).
 common_PKGS   := jansson libcrypto
 common_LDLIBS :=
 $(eval $(call lib,common))

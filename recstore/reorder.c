@@ -1,36 +1,23 @@
 /* reorder: RTP parsing, unwrapping and the reorder buffer, see reorder.h. */
 #include "recstore/reorder.h"
+#include "common/rtp.h"
 
 #include <errno.h>
 #include <string.h>
 
 int rec_rtp_parse(const uint8_t *p, size_t len, struct rec_rtp *out)
 {
-	size_t off, end = len;
+	struct rtp_hdr h;
 
-	if (len < 12 || (p[0] & 0xc0) != 0x80)
+	if (rtp_parse(p, len, &h) < 0)
 		return -EBADMSG;
-	off = 12 + 4 * (size_t)(p[0] & 0x0f);
-	if (p[0] & 0x10) {                         /* header extension, §5.3.1 */
-		if (off + 4 > len)
-			return -EBADMSG;
-		off += 4 + 4 * (size_t)(p[off + 2] << 8 | p[off + 3]);
-	}
-	if (off > len)
-		return -EBADMSG;
-	if (p[0] & 0x20) {                         /* padding: last byte counts it */
-		size_t pad = p[len - 1];
-		if (pad == 0 || pad > len - off)
-			return -EBADMSG;
-		end = len - pad;
-	}
-	out->marker = (p[1] & 0x80) != 0;
-	out->pt = p[1] & 0x7f;
-	out->seq = (uint16_t)(p[2] << 8 | p[3]);
-	out->ts = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
-	out->ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
-	out->payload = p + off;
-	out->len = end - off;
+	out->marker = h.marker;
+	out->pt = h.pt;
+	out->seq = h.seq;
+	out->ts = h.ts;
+	out->ssrc = h.ssrc;
+	out->payload = h.payload;
+	out->len = h.payload_len;
 	return 0;
 }
 

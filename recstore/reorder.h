@@ -1,6 +1,7 @@
-/* reorder: RTP header parsing (RFC 3550 §5.1), sequence and timestamp
- * unwrapping, and the jitter-window reorder buffer one track of a journal
- * goes through before its depacketizer (recstore/depack.h).
+/* reorder: a journal's RTP packets as the depacketizers see them (parsed by
+ * common/rtp.h), sequence and timestamp unwrapping, and the jitter-window
+ * reorder buffer one track of a journal goes through before its
+ * depacketizer (recstore/depack.h).
  *
  * The ingest owns one struct rec_reorder per track.  Packets are not copied:
  * the buffer keeps the caller's pointers (into the mapped journal), which
@@ -23,8 +24,9 @@ struct rec_rtp {
 	uint64_t arrival_ns;      /* carried through from the journal record */
 };
 
-/* 0, or -EBADMSG for anything that is not a whole RTP version 2 packet
- * (short, CSRC list or header extension past the end, bad padding). */
+/* 0, or -EBADMSG for anything rtp_parse refuses: not a whole RTP version 2
+ * packet (short, CSRC list or header extension past the end, bad padding),
+ * or a second byte of 192..223 (RTCP, which the relay journals as such). */
 int rec_rtp_parse(const uint8_t *pkt, size_t len, struct rec_rtp *out);
 
 /* Unwraps a 32-bit RTP timestamp into a 64-bit one: each value is placed

@@ -1,6 +1,6 @@
-/* Fuzz target: RTP header parsing and extension lookup (relay/rtp.c), the
- * first thing done to every decrypted packet a publisher sends.  Whatever
- * parses is rewritten the way the fan-out does and must parse back alike,
+/* Fuzz target: RTP header rewriting (relay/rtp.c) on what rtp_parse accepts
+ * (common/rtp.h, fuzzed alone by common_rtp).  Whatever parses is rewritten
+ * the way the fan-out does and must parse back alike,
  * and copied with its extension replaced as for a WebRTC viewer
  * (rtp_copy_one_ext): the copy must parse, carry exactly that element, and
  * the same payload. */
