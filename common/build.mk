@@ -1,6 +1,7 @@
 # common/: code shared by several daemons (log, clock, durations, config,
 # retention policy, JSON-lines control sockets, journals, DTLS certificates,
-# directory fsync, periodic threads, ip:port addresses, RTP headers).
+# directory fsync, periodic threads, ip:port addresses, RTP headers, RTCP
+# sender reports).
 common_PKGS   := jansson libcrypto
 common_LDLIBS :=
 $(eval $(call lib,common))

@@ -10,6 +10,7 @@
 #include "recstore/ingest.h"
 #include "common/err.h"
 #include "common/fsync.h"
+#include "common/rtcp.h"
 #include "recstore/depack.h"
 #include "recstore/mux.h"
 #include "recstore/reorder.h"
@@ -29,7 +30,6 @@
 #include <libavutil/mathematics.h>
 
 #define REORDER_WINDOW 256          /* packets held back for a missing one */
-#define NTP_UNIX_OFFSET 2208988800u /* seconds from 1900 to 1970 */
 
 struct trk {
 	unsigned jidx;               /* journal track index */
@@ -140,23 +140,19 @@ static void h264_size(struct trk *t, const struct rec_frame *f)
 /* RFC 3550 §6.4.1: the first sender report of a compound RTCP packet. */
 static void rtcp_sr(struct trk *t, const uint8_t *p, size_t len)
 {
-	while (len >= 8 && (p[0] & 0xc0) == 0x80) {
-		size_t plen = 4 * ((size_t)(p[2] << 8 | p[3]) + 1);
-		if (plen > len)
-			return;
-		if (p[1] == 200 && plen >= 28) {
-			uint32_t sec = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
-			uint32_t frac = (uint32_t)p[12] << 24 | (uint32_t)p[13] << 16 | (uint32_t)p[14] << 8 | p[15];
-			if (sec < NTP_UNIX_OFFSET)
-				return;   /* not a real wall clock: unusable for sync */
-			t->sr_ntp_ns = (int64_t)(sec - NTP_UNIX_OFFSET) * 1000000000 +
-			               (int64_t)(((uint64_t)frac * 1000000000) >> 32);
-			t->sr_rtp = (uint32_t)p[16] << 24 | (uint32_t)p[17] << 16 | (uint32_t)p[18] << 8 | p[19];
-			t->sr_pending = true;
-			return;
-		}
-		p += plen;
-		len -= plen;
+	struct rtcp_iter it;
+	struct rtcp_pkt pk;
+	struct rtcp_sr sr;
+
+	rtcp_iter_init(&it, p, len);
+	while (rtcp_next(&it, &pk) == 1) {
+		if (pk.type != RTCP_SR || rtcp_sr_read(&pk, &sr) < 0)
+			continue;
+		if (rtcp_ntp_to_unix_ns(sr.ntp_sec, sr.ntp_frac, &t->sr_ntp_ns) < 0)
+			return;   /* not a real wall clock: unusable for sync */
+		t->sr_rtp = sr.rtp_ts;
+		t->sr_pending = true;
+		return;
 	}
 }
 

@@ -1,58 +1,10 @@
-/* rtcp: compound RTCP walk, readers, SR rewrite, feedback builders (rtcp.h). */
+/* rtcp: the relay's RTCP readers, SR rewrite, feedback builders (rtcp.h). */
 #include "relay/rtcp.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include "common/bytes.h"
-
-void rtcp_iter_init(struct rtcp_iter *it, const uint8_t *buf, size_t len)
-{
-	it->buf = buf;
-	it->len = len;
-	it->off = 0;
-}
-
-int rtcp_next(struct rtcp_iter *it, struct rtcp_pkt *p)
-{
-	const uint8_t *h;
-	size_t left, plen, pad = 0;
-
-	if (it->off == it->len)
-		return 0;
-	left = it->len - it->off;
-	h = it->buf + it->off;
-	if (left < 4 || (h[0] >> 6) != 2)
-		return -EINVAL;
-	plen = 4 * ((size_t)rd16(h + 2) + 1);
-	if (plen > left)
-		return -EINVAL;
-	if (h[0] & 0x20) {
-		/* RFC 3550 §6.4.1: the last octet counts the padding. */
-		pad = h[plen - 1];
-		if (pad == 0 || pad > plen - 4)
-			return -EINVAL;
-	}
-	p->type = h[1];
-	p->count = h[0] & 0x1f;
-	p->data = h;
-	p->len = plen;
-	p->body_len = plen - 4 - pad;
-	it->off += plen;
-	return 1;
-}
-
-int rtcp_validate(const uint8_t *buf, size_t len)
-{
-	struct rtcp_iter it;
-	struct rtcp_pkt p;
-	int n = 0, r;
-
-	rtcp_iter_init(&it, buf, len);
-	while ((r = rtcp_next(&it, &p)) > 0)
-		n++;
-	return r < 0 ? r : n;
-}
 
 int rtcp_sender_ssrc(const struct rtcp_pkt *p, uint32_t *ssrc)
 {
@@ -66,21 +18,6 @@ int rtcp_sender_ssrc(const struct rtcp_pkt *p, uint32_t *ssrc)
 static size_t reports_at(const struct rtcp_pkt *p)
 {
 	return p->type == RTCP_SR ? 24 : p->type == RTCP_RR ? 4 : 0;
-}
-
-int rtcp_sr_read(const struct rtcp_pkt *p, struct rtcp_sr *sr)
-{
-	const uint8_t *b = p->data + 4;
-
-	if (p->type != RTCP_SR || p->body_len < 24 + 24 * (size_t)p->count)
-		return -EINVAL;
-	sr->ssrc = rd32(b);
-	sr->ntp_sec = rd32(b + 4);
-	sr->ntp_frac = rd32(b + 8);
-	sr->rtp_ts = rd32(b + 12);
-	sr->packets = rd32(b + 16);
-	sr->octets = rd32(b + 20);
-	return 0;
 }
 
 int rtcp_report_read(const struct rtcp_pkt *p, unsigned i, struct rtcp_report *rb)

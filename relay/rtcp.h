@@ -1,11 +1,9 @@
-/* rtcp: compound RTCP walking, typed readers, SR rewriting and feedback
- * builders (RFC 3550 §6, RFC 4585 §6 feedback, RFC 5104 §4.3.1 FIR,
- * draft-alvestrand-rmcat-remb REMB).
- *
- * Readers never copy: struct rtcp_pkt points into the caller's buffer.
- * rtcp_next validates each packet's header and length against the buffer;
- * the typed readers validate their own body.  Bad input gives -EINVAL and
- * leaves the output unspecified; nothing here allocates or logs.
+/* rtcp: the relay's RTCP beyond what common/rtcp.h reads (the compound
+ * walk, SRs, NTP time): report blocks, SDES, BYE and feedback readers, SR
+ * rewriting and feedback builders (RFC 3550 §6, RFC 4585 §6 feedback,
+ * RFC 5104 §4.3.1 FIR, draft-alvestrand-rmcat-remb REMB), with the same
+ * rules: readers never copy, bad input gives -EINVAL, nothing allocates or
+ * logs.
  *
  * The relay's use: walk a publisher's decrypted compound packet, forward its
  * SR to viewers with rtcp_sr_rewrite (viewer-facing SSRC and timestamp, no
@@ -15,53 +13,12 @@
 #ifndef AMPHI_RELAY_RTCP_H
 #define AMPHI_RELAY_RTCP_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-enum rtcp_type {
-	RTCP_SR = 200,
-	RTCP_RR = 201,
-	RTCP_SDES = 202,
-	RTCP_BYE = 203,
-	RTCP_APP = 204,
-	RTCP_RTPFB = 205,       /* transport feedback, FMT 1 = generic NACK */
-	RTCP_PSFB = 206,        /* payload-specific, FMT 1 PLI, 4 FIR, 15 AFB/REMB */
-};
+#include "common/rtcp.h"
 
 enum { RTCP_FMT_NACK = 1, RTCP_FMT_PLI = 1, RTCP_FMT_FIR = 4, RTCP_FMT_AFB = 15 };
 
-/* One packet of a compound packet. */
-struct rtcp_pkt {
-	uint8_t type;           /* enum rtcp_type, or another value to skip */
-	uint8_t count;          /* RC / SC / FMT: the 5 low bits of byte 0 */
-	const uint8_t *data;    /* the packet, from its header */
-	size_t len;             /* header + body, padding included */
-	size_t body_len;        /* after the 4-byte header, padding excluded */
-};
-
-struct rtcp_iter {
-	const uint8_t *buf;
-	size_t len, off;
-};
-
-void rtcp_iter_init(struct rtcp_iter *it, const uint8_t *buf, size_t len);
-/* 1 with *p set, 0 at the end, -EINVAL on a malformed packet (version not 2,
- * length past the buffer, bad padding).  A caller that wants RFC 3550's
- * compound rule (first packet SR or RR) checks p->type itself. */
-int rtcp_next(struct rtcp_iter *it, struct rtcp_pkt *p);
-/* The whole buffer walks cleanly; its packet count, or -EINVAL. */
-int rtcp_validate(const uint8_t *buf, size_t len);
-
 /* Sender SSRC (first word of the body) of any SR/RR/RTPFB/PSFB/BYE/APP. */
 int rtcp_sender_ssrc(const struct rtcp_pkt *p, uint32_t *ssrc);
-
-struct rtcp_sr {
-	uint32_t ssrc;
-	uint32_t ntp_sec, ntp_frac;
-	uint32_t rtp_ts;
-	uint32_t packets, octets;
-};
 
 struct rtcp_report {            /* RFC 3550 §6.4.1 report block */
 	uint32_t ssrc;
@@ -72,7 +29,6 @@ struct rtcp_report {            /* RFC 3550 §6.4.1 report block */
 	uint32_t lsr, dlsr;
 };
 
-int rtcp_sr_read(const struct rtcp_pkt *p, struct rtcp_sr *sr);
 /* Report block i (0 .. count-1) of an SR or RR. */
 int rtcp_report_read(const struct rtcp_pkt *p, unsigned i, struct rtcp_report *rb);
 

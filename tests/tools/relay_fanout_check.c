@@ -37,6 +37,7 @@
  * Exit 0 when it ran (the test script judges the numbers), 1 on setup errors. */
 #include "common/bytes.h"
 #include "common/ctl.h"
+#include "common/rtcp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -260,15 +261,11 @@ static void *publisher(void *arg)
 			perror("publisher send");
 		sent++;
 		if (feedback && i % 50 == 0) {
-			/* SR: V=2 SC=0, PT 200, length 6 words. */
+			/* SR, room left for the SRTCP trailer. */
+			struct rtcp_sr info = { .ssrc = ssrc, .ntp_sec = 0xe0000000u + (uint32_t)i,
+			                        .rtp_ts = ts, .packets = (uint32_t)sent };
 			uint8_t sr[64];
-			int slen = 28;
-			memset(sr, 0, sizeof sr);
-			sr[0] = 0x80; sr[1] = 200; sr[3] = 6;
-			wr32(sr + 4, ssrc);
-			wr32(sr + 8, 0xe0000000u + (uint32_t)i);   /* NTP seconds */
-			wr32(sr + 16, ts);
-			wr32(sr + 20, (uint32_t)sent);
+			int slen = rtcp_sr_build(sr, sizeof sr, &info);
 			if (srtp_protect_rtcp(p->srtp, sr, &slen) == srtp_err_status_ok &&
 			    send(p->fd, sr, (size_t)slen, 0) == slen)
 				sr_sent++;

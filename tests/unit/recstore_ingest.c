@@ -4,6 +4,7 @@
  * libavformat's demuxer.  (Real encoders: tests/integration/rec_ingest.sh.) */
 #include "tests/harness.h"
 #include "common/journal.h"
+#include "common/rtcp.h"
 #include "recstore/ingest.h"
 
 #include <dirent.h>
@@ -16,7 +17,6 @@
 #include <libavformat/avformat.h>
 
 #define T0_NS 1795000000000000000LL   /* arrival clock origin */
-#define NTP_UNIX 2208988800u
 
 static char dir[64], blobs[96], jpath[128];
 static uint8_t jbuf[1 << 20];
@@ -42,13 +42,11 @@ static void rtp_hdr(uint8_t *p, uint8_t pt, bool m, uint16_t seq, uint32_t ts)
 
 static void sr(uint8_t track, int64_t arrival, int64_t ntp_unix_ns, uint32_t rtp_ts)
 {
-	uint8_t p[28] = { 0x80, 200, 0, 6 };
-	uint64_t sec = (uint64_t)(ntp_unix_ns / 1000000000) + NTP_UNIX;
-	uint64_t frac = ((uint64_t)(ntp_unix_ns % 1000000000) << 32) / 1000000000;
-	p[8] = sec >> 24; p[9] = sec >> 16; p[10] = sec >> 8; p[11] = sec & 0xff;
-	p[12] = frac >> 24; p[13] = frac >> 16; p[14] = frac >> 8; p[15] = frac & 0xff;
-	p[16] = rtp_ts >> 24; p[17] = rtp_ts >> 16; p[18] = rtp_ts >> 8; p[19] = rtp_ts & 0xff;
-	put_rec(track | JOURNAL_TRACK_RTCP, arrival, p, sizeof p);
+	struct rtcp_sr r = { .rtp_ts = rtp_ts };
+	uint8_t p[28];
+
+	rtcp_ntp_from_unix_ns(ntp_unix_ns, &r.ntp_sec, &r.ntp_frac);
+	put_rec(track | JOURNAL_TRACK_RTCP, arrival, p, (size_t)rtcp_sr_build(p, sizeof p, &r));
 }
 
 /* Two seconds of Opus (track 0, 20 ms packets from arrival 0) and VP8 (track
