@@ -30,11 +30,11 @@ static int mkdir_p(const char *path)
 	for (char *p = buf + 1; *p; p++)
 		if (*p == '/') {
 			*p = 0;
-			if (mkdir(buf, 0750) < 0 && errno != EEXIST)
+			if (mkdir(buf, 0700) < 0 && errno != EEXIST)
 				return -errno;
 			*p = '/';
 		}
-	if (mkdir(buf, 0750) < 0 && errno != EEXIST)
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
 }
@@ -47,6 +47,9 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int rc, sig;
 
+	/* Journals hold decrypted media and the socket hands out keys: nothing
+	 * the relay creates is for other users (DESIGN.md §10, issue 11). */
+	umask(077);
 	log_init("relay");
 	rc = relay_opts_parse(&r.opts, argc, argv, err, sizeof err);
 	if (rc == 1)
@@ -68,6 +71,9 @@ int main(int argc, char **argv)
 	snprintf(ready, sizeof ready, "%s/ready", r.opts.spool);
 	if ((rc = mkdir_p(ready)) < 0)
 		fatal("cannot create the spool", "path=%s err=%s", ready, strerror(-rc));
+	/* A spool made by an older relay under a laxer umask is closed too. */
+	if (chmod(r.opts.spool, 0700) < 0 || chmod(ready, 0700) < 0)
+		fatal("cannot make the spool private", "path=%s err=%s", r.opts.spool, strerror(errno));
 	if ((rc = record_recover_spool(r.opts.spool)) < 0)
 		fatal("cannot read the spool", "path=%s err=%s", r.opts.spool, strerror(-rc));
 	if (srtp_layer_init() < 0)

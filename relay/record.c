@@ -179,7 +179,7 @@ int record_open(struct worker *w, struct stream *s, const struct stream_spec *sp
 		log_msg(LOG_ERROR, "a journal of that recording is already in spool/ready", "recording=%s", r->id);
 		goto fail;
 	}
-	r->fd = open(r->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	r->fd = open(r->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (r->fd < 0) {
 		rc = -errno;
 		log_msg(LOG_ERROR, "cannot create the journal", "path=%s err=%s", r->path, strerror(errno));
