@@ -1,7 +1,16 @@
 /* ctl: see ctl.h.  Requests are {"cmd": "...", ...}; the commands and their
- * fields are documented in docs/relay-control.md, keep the two in step. */
+ * fields are documented in docs/relay-control.md, keep the two in step.
+ *
+ * Each command is a line of `commands` below: its name, a parse that turns
+ * the request into the command's own payload (every check, each failure a
+ * clear error, nothing changed) and a run that places it, calls the workers
+ * (relay/command.h), records the result in the registry (relay/registry.h)
+ * and writes the answer.  Payloads live on the control thread's stack for
+ * one request and are wiped after it (they may hold keys). */
 #include "relay/ctl.h"
+#include "relay/command.h"
 #include "relay/dtls.h"
+#include "relay/registry.h"
 #include "relay/relay.h"
 #include "relay/worker.h"
 #include "common/addr.h"
@@ -16,40 +25,12 @@
 #include <strings.h>
 #include <sys/random.h>
 
-struct reg_viewer {
-	char id[STREAM_ID_MAX];
-	unsigned worker;
-	bool webrtc;                                 /* a WHEP viewer (webrtc.add), not viewer.add's */
-};
-
-struct reg_stream {
-	bool used;
-	uint32_t gen;
-	char id[STREAM_ID_MAX];
-	unsigned owner;
-	bool record;
-	char recording[STREAM_ID_MAX];               /* journal id, when recorded */
-	unsigned ntracks;
-	struct stream_track tracks[STREAM_MAX_TRACKS];
-	enum srtp_suite suite;
-	uint32_t ssrc[STREAM_MAX_TRACKS];            /* what every viewer receives per track */
-	bool has_pub;                                /* a WebRTC publisher (pub_id) is on the owner */
-	char pub_id[STREAM_ID_MAX];
-	unsigned nviewers, cap;
-	struct reg_viewer *viewers;                  /* owned */
-	unsigned per_worker[RELAY_MAX_WORKERS];      /* viewers of this stream on each worker */
-};
-
 struct relay_ctl {
 	struct relay *r;
 	struct ctl_server *srv;
 	pthread_t thread;
 	atomic_bool stop;
-	struct reg_stream *streams;                  /* [max_streams], by slot */
-	uint32_t next_gen;
-	unsigned total_viewers;
-	unsigned worker_streams[RELAY_MAX_WORKERS];
-	unsigned worker_viewers[RELAY_MAX_WORKERS];
+	struct registry reg;
 };
 
 int relay_base64_decode(const char *in, uint8_t *out, size_t cap)
@@ -95,23 +76,6 @@ static bool id_ok(const char *s)
 		if (!isalnum((unsigned char)s[i]) && !strchr("._:-", s[i]))
 			return false;
 	return true;
-}
-
-static int find_stream(struct relay_ctl *c, const char *id)
-{
-	for (unsigned i = 0; i < c->r->opts.max_streams; i++)
-		if (c->streams[i].used && !strcmp(c->streams[i].id, id))
-			return (int)i;
-	return -1;
-}
-
-static unsigned least_loaded(const unsigned *load, unsigned n)
-{
-	unsigned best = 0;
-	for (unsigned i = 1; i < n; i++)
-		if (load[i] < load[best])
-			best = i;
-	return best;
 }
 
 static json_t *endpoint(struct relay_ctl *c, unsigned worker)
@@ -207,177 +171,6 @@ static json_t *ssrcs_json(const struct reg_stream *rs)
 	return o;
 }
 
-static json_t *cmd_stream_create(struct relay_ctl *c, json_t *req)
-{
-	struct stream_spec sp;
-	struct relay_cmd cmd;
-	const char *id = json_string_value(json_object_get(req, "id"));
-	const char *webinar = json_string_value(json_object_get(req, "webinar"));
-	const char *org = json_string_value(json_object_get(req, "org"));
-	json_t *date = json_object_get(req, "webinar_date"), *rec = json_object_get(req, "record");
-	json_t *err, *resp;
-	struct reg_stream *rs;
-	int slot = -1, rc;
-	unsigned owner;
-
-	memset(&sp, 0, sizeof sp);
-	if (!id_ok(id))
-		return ctl_error("id: expected 1..63 characters of A-Z a-z 0-9 . _ : -");
-	if (find_stream(c, id) >= 0)
-		return ctl_error("stream %s exists", id);
-	if (rec && !json_is_boolean(rec))
-		return ctl_error("record: expected true or false");
-	sp.record = json_is_true(rec);
-	if ((webinar || sp.record) && !id_ok(webinar))
-		return ctl_error("webinar: expected an id (required when record is true)");
-	if ((org || sp.record) && !id_ok(org))
-		return ctl_error("org: expected an id (required when record is true)");
-	if (json_is_integer(date)) {
-		sp.webinar_date = json_integer_value(date);
-	} else if (json_is_string(date)) {
-		if (amphi_time_parse(json_string_value(date), &sp.webinar_date) < 0)
-			return ctl_error("webinar_date: expected unix seconds or 2026-11-23[T14:00:00Z]");
-	} else if (date || sp.record) {
-		return ctl_error("webinar_date: expected unix seconds or an ISO 8601 date (required when record is true)");
-	}
-	strcpy(sp.id, id);
-	if (sp.record) {
-		const char *recording = json_string_value(json_object_get(req, "recording"));
-		if (json_object_get(req, "recording") && (!id_ok(recording) || recording[0] == '.'))
-			return ctl_error("recording: expected an id (not starting with .)");
-		if (recording)
-			strcpy(sp.recording, recording);
-		else   /* <stream id>-<unix seconds>, the stream id cut to fit 63 characters */
-			snprintf(sp.recording, sizeof sp.recording, "%.48s-%lld", id, (long long)amphi_now());
-		if (sp.recording[0] == '.')
-			sp.recording[0] = '_';
-	}
-	if (webinar)
-		strcpy(sp.webinar, webinar);
-	if (org)
-		strcpy(sp.org, org);
-	if ((err = parse_tracks(json_object_get(req, "tracks"), &sp)))
-		return err;
-	if ((err = parse_keys(json_object_get(req, "ingest"), "ingest", &sp.suite, sp.key)))
-		return err;
-	draw_ssrcs(&sp);
-	for (unsigned i = 0; i < c->r->opts.max_streams; i++)
-		if (!c->streams[i].used) {
-			slot = (int)i;
-			break;
-		}
-	if (slot < 0) {
-		explicit_bzero(sp.key, sizeof sp.key);
-		return ctl_error("too many streams (limits.max_streams = %u)", c->r->opts.max_streams);
-	}
-	owner = least_loaded(c->worker_streams, c->r->nworkers);
-	memset(&cmd, 0, sizeof cmd);
-	cmd.op = CMD_STREAM_CREATE;
-	cmd.slot = (unsigned)slot;
-	cmd.gen = ++c->next_gen;
-	cmd.stream = &sp;
-	rc = worker_cmd_run(c->r->workers[owner], &cmd);
-	explicit_bzero(sp.key, sizeof sp.key);
-	if (rc < 0)
-		return ctl_error("stream %s: cannot set up ingress (%s)", id, strerror(-rc));
-	rs = &c->streams[slot];
-	memset(rs, 0, sizeof *rs);
-	rs->used = true;
-	rs->gen = cmd.gen;
-	strcpy(rs->id, id);
-	rs->owner = owner;
-	rs->record = sp.record;
-	memcpy(rs->recording, sp.recording, sizeof rs->recording);
-	rs->ntracks = sp.ntracks;
-	memcpy(rs->tracks, sp.tracks, sizeof rs->tracks);
-	rs->suite = sp.suite;
-	memcpy(rs->ssrc, sp.out_ssrc, sizeof rs->ssrc);
-	c->worker_streams[owner]++;
-	log_msg(LOG_INFO, "stream created", "stream=%s worker=%u tracks=%u suite=%s record=%d", id, owner,
-	        sp.ntracks, srtp_suite_name(sp.suite), sp.record);
-	resp = json_pack("{s:b,s:s,s:i,s:o,s:o}", "ok", 1, "stream", id, "worker", (int)owner,
-	                 "ingest", endpoint(c, owner), "ssrcs", ssrcs_json(rs));
-	if (sp.record)
-		json_object_set_new(resp, "recording", json_string(sp.recording));
-	return resp;
-}
-
-/* A viewer the worker w just set up enters the registry; the first one on
- * its worker starts the owner's hand-off to that worker. */
-static void viewer_note(struct relay_ctl *c, struct reg_stream *rs, unsigned slot, const char *id,
-                        unsigned w, bool webrtc)
-{
-	if (rs->per_worker[w]++ == 0) {
-		struct relay_cmd cmd;
-		memset(&cmd, 0, sizeof cmd);
-		cmd.op = CMD_SUBSCRIBE;
-		cmd.slot = slot;
-		cmd.gen = rs->gen;
-		cmd.arg = w;
-		worker_cmd_run(c->r->workers[rs->owner], &cmd);
-	}
-	strcpy(rs->viewers[rs->nviewers].id, id);
-	rs->viewers[rs->nviewers].webrtc = webrtc;
-	rs->viewers[rs->nviewers++].worker = w;
-	c->worker_viewers[w]++;
-	c->total_viewers++;
-}
-
-static void unsubscribe(struct relay_ctl *c, struct reg_stream *rs, unsigned slot, unsigned worker)
-{
-	struct relay_cmd cmd;
-	memset(&cmd, 0, sizeof cmd);
-	cmd.op = CMD_UNSUBSCRIBE;
-	cmd.slot = slot;
-	cmd.gen = rs->gen;
-	cmd.arg = worker;
-	worker_cmd_run(c->r->workers[rs->owner], &cmd);
-}
-
-static json_t *cmd_stream_delete(struct relay_ctl *c, json_t *req)
-{
-	const char *id = json_string_value(json_object_get(req, "id"));
-	struct relay_cmd cmd;
-	struct reg_stream *rs;
-	int slot = id ? find_stream(c, id) : -1;
-
-	if (slot < 0)
-		return ctl_error("no stream %s", id ? id : "(id missing)");
-	rs = &c->streams[slot];
-	/* Unsubscribe first so no packet is handed to a group being dropped. */
-	for (unsigned w = 0; w < c->r->nworkers; w++) {
-		if (!rs->per_worker[w])
-			continue;
-		unsubscribe(c, rs, (unsigned)slot, w);
-		memset(&cmd, 0, sizeof cmd);
-		cmd.op = CMD_VGROUP_DROP;
-		cmd.slot = (unsigned)slot;
-		worker_cmd_run(c->r->workers[w], &cmd);
-		c->worker_viewers[w] -= rs->per_worker[w];
-	}
-	c->total_viewers -= rs->nviewers;
-	memset(&cmd, 0, sizeof cmd);
-	cmd.op = CMD_STREAM_DELETE;
-	cmd.slot = (unsigned)slot;
-	worker_cmd_run(c->r->workers[rs->owner], &cmd);
-	c->worker_streams[rs->owner]--;
-	log_msg(LOG_INFO, "stream deleted", "stream=%s viewers=%u", rs->id, rs->nviewers);
-	free(rs->viewers);
-	memset(rs, 0, sizeof *rs);
-	return ctl_ok();
-}
-
-/* Viewer ids and the WebRTC publisher's share one name space per stream. */
-static bool id_taken(const struct reg_stream *rs, const char *id)
-{
-	if (rs->has_pub && !strcmp(rs->pub_id, id))
-		return true;
-	for (unsigned i = 0; i < rs->nviewers; i++)
-		if (!strcmp(rs->viewers[i].id, id))
-			return true;
-	return false;
-}
-
 static json_t *parse_addr(json_t *v, const char *what, struct sockaddr_in6 *out)
 {
 	socklen_t len;
@@ -386,141 +179,258 @@ static json_t *parse_addr(json_t *v, const char *what, struct sockaddr_in6 *out)
 	return NULL;
 }
 
-static json_t *cmd_viewer_add(struct relay_ctl *c, json_t *req)
-{
-	const char *sid = json_string_value(json_object_get(req, "stream"));
-	const char *id = json_string_value(json_object_get(req, "id"));
-	json_t *addr = json_object_get(req, "addr"), *addrs = json_object_get(req, "addrs");
-	json_t *pts = json_object_get(req, "pt"), *err;
-	struct viewer_spec vs;
-	struct relay_cmd cmd;
-	struct reg_stream *rs;
-	int slot = sid ? find_stream(c, sid) : -1, rc;
-	unsigned w;
-
-	if (slot < 0)
-		return ctl_error("no stream %s", sid ? sid : "(stream missing)");
-	rs = &c->streams[slot];
-	if (!id_ok(id))
-		return ctl_error("id: expected 1..63 characters of A-Z a-z 0-9 . _ : -");
-	if (id_taken(rs, id))
-		return ctl_error("viewer %s of stream %s exists", id, sid);
-	if (c->total_viewers >= c->r->opts.max_viewers)
-		return ctl_error("too many viewers (limits.max_viewers = %u)", c->r->opts.max_viewers);
-	memset(&vs, 0, sizeof vs);
-	strcpy(vs.id, id);
-	if (json_object_get(req, "latch") && !json_is_boolean(json_object_get(req, "latch")))
-		return ctl_error("latch: expected true or false");
-	vs.latch = json_is_true(json_object_get(req, "latch"));
-	if (vs.latch && (addr || addrs))
-		return ctl_error("latch: a latching viewer has no addr or addrs (its first SRTCP packet sets it)");
-	if (addr && (err = parse_addr(addr, "addr", &vs.dst[0])))
-		return err;
-	vs.dst[1] = vs.dst[0];
-	if (addrs) {
-		json_t *a = json_object_get(addrs, "audio"), *v = json_object_get(addrs, "video");
-		if (!json_is_object(addrs) || (!a && !v))
-			return ctl_error("addrs: expected {\"audio\": \"ip:port\", \"video\": \"ip:port\"}");
-		if (a && (err = parse_addr(a, "addrs.audio", &vs.dst[0])))
-			return err;
-		if (v && (err = parse_addr(v, "addrs.video", &vs.dst[1])))
-			return err;
-	}
-	if (!vs.latch && !vs.dst[0].sin6_family && !vs.dst[1].sin6_family)
-		return ctl_error("addr: expected \"ip:port\" (or addrs per kind, or latch: true)");
-	if (json_object_get(req, "rtcp_mux") && !json_is_boolean(json_object_get(req, "rtcp_mux")))
-		return ctl_error("rtcp_mux: expected true or false");
-	vs.rtcp_mux = json_is_true(json_object_get(req, "rtcp_mux"));
-	if (pts && !json_is_object(pts))
-		return ctl_error("pt: expected {\"audio\": 111, \"video\": 96}");
-	vs.ntracks = rs->ntracks;
-	for (unsigned i = 0; i < rs->ntracks; i++) {
-		const char *kind = rs->tracks[i].kind == TRACK_VIDEO ? "video" : "audio";
-		json_t *p = pts ? json_object_get(pts, kind) : NULL;
-		vs.kinds[i] = rs->tracks[i].kind;
-		vs.out_pt[i] = rs->tracks[i].pt;
-		if (p) {
-			if (!json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) > 127 ||
-			    (json_integer_value(p) >= 64 && json_integer_value(p) <= 95))
-				return ctl_error("pt.%s: expected 0..63 or 96..127", kind);
-			vs.out_pt[i] = (uint8_t)json_integer_value(p);
-		}
-	}
-	if ((err = parse_keys(req, "viewer", &vs.suite, vs.key)))
-		return err;
-	if (rs->nviewers == rs->cap) {
-		unsigned cap = rs->cap ? rs->cap * 2 : 16;
-		struct reg_viewer *nv = realloc(rs->viewers, cap * sizeof *nv);
-		if (!nv) {
-			explicit_bzero(vs.key, sizeof vs.key);
-			return ctl_error("out of memory");
-		}
-		rs->viewers = nv;
-		rs->cap = cap;
-	}
-	w = least_loaded(c->worker_viewers, c->r->nworkers);
-	memset(&cmd, 0, sizeof cmd);
-	vs.owner = rs->owner;
-	cmd.op = CMD_VIEWER_ADD;
-	cmd.slot = (unsigned)slot;
-	cmd.gen = rs->gen;
-	cmd.viewer = &vs;
-	rc = worker_cmd_run(c->r->workers[w], &cmd);
-	explicit_bzero(vs.key, sizeof vs.key);
-	if (rc < 0)
-		return ctl_error("viewer %s: cannot set up egress (%s)", id, strerror(-rc));
-	viewer_note(c, rs, (unsigned)slot, id, w, false);
-	log_msg(LOG_DEBUG, "viewer added", "stream=%s viewer=%s worker=%u", sid, id, w);
-	return json_pack("{s:b,s:s,s:i,s:o}", "ok", 1, "viewer", id, "worker", (int)w,
-	                 "egress", endpoint(c, w));
-}
-
-static json_t *cmd_viewer_remove(struct relay_ctl *c, json_t *req)
-{
-	const char *sid = json_string_value(json_object_get(req, "stream"));
-	const char *id = json_string_value(json_object_get(req, "id"));
-	struct relay_cmd cmd;
-	struct reg_stream *rs;
-	int slot = sid ? find_stream(c, sid) : -1;
-	unsigned i, w;
-
-	if (slot < 0)
-		return ctl_error("no stream %s", sid ? sid : "(stream missing)");
-	rs = &c->streams[slot];
-	for (i = 0; i < rs->nviewers; i++)
-		if (id && !strcmp(rs->viewers[i].id, id))
-			break;
-	if (i == rs->nviewers)
-		return ctl_error("no viewer %s on stream %s", id ? id : "(id missing)", sid);
-	if (rs->viewers[i].webrtc)
-		return ctl_error("viewer %s is a WebRTC peer: use webrtc.remove", id);
-	w = rs->viewers[i].worker;
-	/* Last viewer on that worker: stop the hand-off before the group goes. */
-	if (rs->per_worker[w] == 1)
-		unsubscribe(c, rs, (unsigned)slot, w);
-	memset(&cmd, 0, sizeof cmd);
-	cmd.op = CMD_VIEWER_REMOVE;
-	cmd.slot = (unsigned)slot;
-	cmd.name = id;
-	worker_cmd_run(c->r->workers[w], &cmd);
-	rs->per_worker[w]--;
-	rs->viewers[i] = rs->viewers[--rs->nviewers];
-	c->worker_viewers[w]--;
-	c->total_viewers--;
-	return ctl_ok();
-}
-
 static json_t *track_json(const struct stream_track *t)
 {
 	return json_pack("{s:s,s:s,s:i,s:i}", "kind", t->kind == TRACK_VIDEO ? "video" : "audio",
 	                 "codec", t->codec, "pt", (int)t->pt, "clock_rate", (int)t->clock_rate);
 }
 
-static json_t *cmd_stream_list(struct relay_ctl *c)
+/* ice-chars (RFC 8839 §5.4): ALPHA / DIGIT / "+" / "/". */
+static bool ice_chars_ok(const char *s, size_t min, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < min || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
+			return false;
+	return true;
+}
+
+/* "sha-256 AB:CD:..": a hash dtls.c checks and its number of hex pairs. */
+static bool fingerprint_ok(const char *s)
+{
+	static const struct { const char *name; size_t bytes; } hashes[] = {
+		{ "sha-1 ", 20 }, { "sha-256 ", 32 }, { "sha-384 ", 48 }, { "sha-512 ", 64 },
+	};
+	if (!s)
+		return false;
+	for (size_t h = 0; h < sizeof hashes / sizeof hashes[0]; h++) {
+		size_t nl = strlen(hashes[h].name);
+		const char *p = s + nl;
+		if (strncasecmp(s, hashes[h].name, nl))
+			continue;
+		for (size_t i = 0; i < hashes[h].bytes; i++, p += 3)
+			if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
+			    p[2] != (i + 1 == hashes[h].bytes ? 0 : ':'))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+static json_t *parse_ice(json_t *ice, char *ufrag, char *pwd)
+{
+	const char *u = json_string_value(json_object_get(ice, "ufrag"));
+	const char *p = json_string_value(json_object_get(ice, "pwd"));
+	if (!json_is_object(ice))
+		return ctl_error("ice: expected {\"ufrag\", \"pwd\"}");
+	if (!ice_chars_ok(u, 4, ICE_UFRAG_MAX))
+		return ctl_error("ice.ufrag: expected 4..%d ice-chars (A-Z a-z 0-9 + /)", ICE_UFRAG_MAX);
+	if (!ice_chars_ok(p, 22, ICE_PWD_MAX))
+		return ctl_error("ice.pwd: expected 22..%d ice-chars (A-Z a-z 0-9 + /)", ICE_PWD_MAX);
+	strcpy(ufrag, u);
+	strcpy(pwd, p);
+	return NULL;
+}
+
+
+/* --- payloads: one per command, filled by its parse --- */
+
+struct pl_stream_create {
+	struct stream_spec spec;
+};
+
+struct pl_stream {                /* stream.delete, webrtc.list */
+	struct reg_stream *rs;
+};
+
+struct pl_viewer_add {
+	struct reg_stream *rs;
+	struct viewer_spec vs;
+};
+
+struct pl_viewer_remove {
+	struct reg_stream *rs;
+	unsigned i;                   /* its registry entry */
+	const char *id;               /* borrowed from the request */
+};
+
+struct pl_webrtc_add {
+	struct reg_stream *rs;
+	struct webrtc_spec ws;
+};
+
+struct pl_webrtc_peer {           /* webrtc.remove, webrtc.restart */
+	struct reg_stream *rs;
+	const char *id;               /* borrowed from the request */
+	unsigned worker;
+	int vi;                       /* its viewer entry, -1: the publisher */
+	char ufrag[ICE_UFRAG_MAX + 1], pwd[ICE_PWD_MAX + 1];   /* webrtc.restart */
+};
+
+union payload {
+	struct pl_stream_create stream_create;
+	struct pl_stream stream;
+	struct pl_viewer_add viewer_add;
+	struct pl_viewer_remove viewer_remove;
+	struct pl_webrtc_add webrtc_add;
+	struct pl_webrtc_peer peer;
+};
+
+/* --- registry changes that need the workers too --- */
+
+/* A viewer the worker w has just set up enters the registry; the first one
+ * on its worker starts the owner's hand-off to that worker. */
+static void viewer_note(struct relay_ctl *c, struct reg_stream *rs, const char *id, unsigned w, bool webrtc)
+{
+	if (registry_viewer_add(&c->reg, rs, id, w, webrtc))
+		command_subscribe(c->r->workers[rs->owner], registry_stream_slot(&c->reg, rs), rs->gen, w, true);
+}
+
+/* The hand-off to worker w ends and its (empty) group of rs goes. */
+static void worker_leave(struct relay_ctl *c, struct reg_stream *rs, unsigned w)
+{
+	unsigned slot = registry_stream_slot(&c->reg, rs);
+	command_subscribe(c->r->workers[rs->owner], slot, rs->gen, w, false);
+	command_vgroup_drop(c->r->workers[w], slot);
+}
+
+/* Peers the workers removed on their own: the registry follows. */
+static void drain_gone(struct relay_ctl *c)
+{
+	struct relay_gone g[32];
+	unsigned n;
+	while ((n = relay_gone_take(c->r, g, 32)) > 0)
+		for (unsigned k = 0; k < n; k++)
+			if (registry_gone_apply(&c->reg, &g[k]) == 1)
+				worker_leave(c, &c->reg.streams[g[k].slot], g[k].worker);
+}
+
+/* The payload's stream, named by the request's `stream`. */
+static json_t *stream_field(struct relay_ctl *c, json_t *req, struct reg_stream **rs)
+{
+	const char *sid = json_string_value(json_object_get(req, "stream"));
+	if (!(*rs = registry_stream_find(&c->reg, sid)))
+		return ctl_error("no stream %s", sid ? sid : "(stream missing)");
+	return NULL;
+}
+
+/* --- stream.create --- */
+
+static json_t *parse_stream_create(struct relay_ctl *c, json_t *req, union payload *pl)
+{
+	struct stream_spec *sp = &pl->stream_create.spec;
+	const char *id = json_string_value(json_object_get(req, "id"));
+	const char *webinar = json_string_value(json_object_get(req, "webinar"));
+	const char *org = json_string_value(json_object_get(req, "org"));
+	json_t *date = json_object_get(req, "webinar_date"), *rec = json_object_get(req, "record");
+	json_t *err;
+
+	if (!id_ok(id))
+		return ctl_error("id: expected 1..63 characters of A-Z a-z 0-9 . _ : -");
+	if (registry_stream_find(&c->reg, id))
+		return ctl_error("stream %s exists", id);
+	if (rec && !json_is_boolean(rec))
+		return ctl_error("record: expected true or false");
+	sp->record = json_is_true(rec);
+	if ((webinar || sp->record) && !id_ok(webinar))
+		return ctl_error("webinar: expected an id (required when record is true)");
+	if ((org || sp->record) && !id_ok(org))
+		return ctl_error("org: expected an id (required when record is true)");
+	if (json_is_integer(date)) {
+		sp->webinar_date = json_integer_value(date);
+	} else if (json_is_string(date)) {
+		if (amphi_time_parse(json_string_value(date), &sp->webinar_date) < 0)
+			return ctl_error("webinar_date: expected unix seconds or 2026-11-23[T14:00:00Z]");
+	} else if (date || sp->record) {
+		return ctl_error("webinar_date: expected unix seconds or an ISO 8601 date (required when record is true)");
+	}
+	strcpy(sp->id, id);
+	if (sp->record) {
+		const char *recording = json_string_value(json_object_get(req, "recording"));
+		if (json_object_get(req, "recording") && (!id_ok(recording) || recording[0] == '.'))
+			return ctl_error("recording: expected an id (not starting with .)");
+		if (recording)
+			strcpy(sp->recording, recording);
+		else   /* <stream id>-<unix seconds>, the stream id cut to fit 63 characters */
+			snprintf(sp->recording, sizeof sp->recording, "%.48s-%lld", id, (long long)amphi_now());
+		if (sp->recording[0] == '.')
+			sp->recording[0] = '_';
+	}
+	if (webinar)
+		strcpy(sp->webinar, webinar);
+	if (org)
+		strcpy(sp->org, org);
+	if ((err = parse_tracks(json_object_get(req, "tracks"), sp)))
+		return err;
+	if ((err = parse_keys(json_object_get(req, "ingest"), "ingest", &sp->suite, sp->key)))
+		return err;
+	draw_ssrcs(sp);
+	return NULL;
+}
+
+static json_t *run_stream_create(struct relay_ctl *c, union payload *pl)
+{
+	const struct stream_spec *sp = &pl->stream_create.spec;
+	struct reg_stream *rs;
+	unsigned slot, owner;
+	uint32_t gen;
+	json_t *resp;
+	int rc;
+
+	if (registry_stream_place(&c->reg, &slot, &owner, &gen) < 0)
+		return ctl_error("too many streams (limits.max_streams = %u)", c->reg.max_streams);
+	rc = command_stream_create(c->r->workers[owner], slot, gen, sp);
+	if (rc < 0)
+		return ctl_error("stream %s: cannot set up ingress (%s)", sp->id, strerror(-rc));
+	rs = registry_stream_add(&c->reg, slot, gen, sp->id, owner);
+	rs->record = sp->record;
+	memcpy(rs->recording, sp->recording, sizeof rs->recording);
+	rs->ntracks = sp->ntracks;
+	memcpy(rs->tracks, sp->tracks, sizeof rs->tracks);
+	rs->suite = sp->suite;
+	memcpy(rs->ssrc, sp->out_ssrc, sizeof rs->ssrc);
+	log_msg(LOG_INFO, "stream created", "stream=%s worker=%u tracks=%u suite=%s record=%d", sp->id, owner,
+	        sp->ntracks, srtp_suite_name(sp->suite), sp->record);
+	resp = json_pack("{s:b,s:s,s:i,s:o,s:o}", "ok", 1, "stream", sp->id, "worker", (int)owner,
+	                 "ingest", endpoint(c, owner), "ssrcs", ssrcs_json(rs));
+	if (sp->record)
+		json_object_set_new(resp, "recording", json_string(sp->recording));
+	return resp;
+}
+
+/* --- stream.delete, stream.list --- */
+
+static json_t *parse_stream_delete(struct relay_ctl *c, json_t *req, union payload *pl)
+{
+	const char *id = json_string_value(json_object_get(req, "id"));
+	if (!(pl->stream.rs = registry_stream_find(&c->reg, id)))
+		return ctl_error("no stream %s", id ? id : "(id missing)");
+	return NULL;
+}
+
+static json_t *run_stream_delete(struct relay_ctl *c, union payload *pl)
+{
+	struct reg_stream *rs = pl->stream.rs;
+	unsigned slot = registry_stream_slot(&c->reg, rs);
+
+	/* Unsubscribe first so no packet is handed to a group being dropped. */
+	for (unsigned w = 0; w < c->r->nworkers; w++)
+		if (rs->per_worker[w])
+			worker_leave(c, rs, w);
+	command_stream_delete(c->r->workers[rs->owner], slot);
+	log_msg(LOG_INFO, "stream deleted", "stream=%s viewers=%u", rs->id, rs->nviewers);
+	registry_stream_remove(&c->reg, slot);
+	return ctl_ok();
+}
+
+static json_t *run_stream_list(struct relay_ctl *c, union payload *pl)
 {
 	json_t *arr = json_array();
-	for (unsigned i = 0; i < c->r->opts.max_streams; i++) {
-		struct reg_stream *rs = &c->streams[i];
+	(void)pl;
+	for (unsigned i = 0; i < c->reg.max_streams; i++) {
+		struct reg_stream *rs = &c->reg.streams[i];
 		json_t *tracks;
 		if (!rs->used)
 			continue;
@@ -535,30 +445,147 @@ static json_t *cmd_stream_list(struct relay_ctl *c)
 	return json_pack("{s:b,s:o}", "ok", 1, "streams", arr);
 }
 
+/* --- viewer.add, viewer.remove --- */
+
+static bool pt_ok(json_t *pt)
+{
+	/* 64..95 would collide with RTCP packet types (RFC 5761 §4). */
+	return json_is_integer(pt) && json_integer_value(pt) >= 0 && json_integer_value(pt) <= 127 &&
+	       (json_integer_value(pt) < 64 || json_integer_value(pt) > 95);
+}
+
+static json_t *parse_viewer_add(struct relay_ctl *c, json_t *req, union payload *pl)
+{
+	struct viewer_spec *vs = &pl->viewer_add.vs;
+	const char *id = json_string_value(json_object_get(req, "id"));
+	json_t *addr = json_object_get(req, "addr"), *addrs = json_object_get(req, "addrs");
+	json_t *pts = json_object_get(req, "pt"), *err;
+	struct reg_stream *rs;
+
+	if ((err = stream_field(c, req, &rs)))
+		return err;
+	pl->viewer_add.rs = rs;
+	if (!id_ok(id))
+		return ctl_error("id: expected 1..63 characters of A-Z a-z 0-9 . _ : -");
+	if (registry_id_taken(rs, id))
+		return ctl_error("viewer %s of stream %s exists", id, rs->id);
+	if (registry_full(&c->reg))
+		return ctl_error("too many viewers (limits.max_viewers = %u)", c->reg.max_viewers);
+	strcpy(vs->id, id);
+	if (json_object_get(req, "latch") && !json_is_boolean(json_object_get(req, "latch")))
+		return ctl_error("latch: expected true or false");
+	vs->latch = json_is_true(json_object_get(req, "latch"));
+	if (vs->latch && (addr || addrs))
+		return ctl_error("latch: a latching viewer has no addr or addrs (its first SRTCP packet sets it)");
+	if (addr && (err = parse_addr(addr, "addr", &vs->dst[0])))
+		return err;
+	vs->dst[1] = vs->dst[0];
+	if (addrs) {
+		json_t *a = json_object_get(addrs, "audio"), *v = json_object_get(addrs, "video");
+		if (!json_is_object(addrs) || (!a && !v))
+			return ctl_error("addrs: expected {\"audio\": \"ip:port\", \"video\": \"ip:port\"}");
+		if (a && (err = parse_addr(a, "addrs.audio", &vs->dst[0])))
+			return err;
+		if (v && (err = parse_addr(v, "addrs.video", &vs->dst[1])))
+			return err;
+	}
+	if (!vs->latch && !vs->dst[0].sin6_family && !vs->dst[1].sin6_family)
+		return ctl_error("addr: expected \"ip:port\" (or addrs per kind, or latch: true)");
+	if (json_object_get(req, "rtcp_mux") && !json_is_boolean(json_object_get(req, "rtcp_mux")))
+		return ctl_error("rtcp_mux: expected true or false");
+	vs->rtcp_mux = json_is_true(json_object_get(req, "rtcp_mux"));
+	if (pts && !json_is_object(pts))
+		return ctl_error("pt: expected {\"audio\": 111, \"video\": 96}");
+	vs->ntracks = rs->ntracks;
+	for (unsigned i = 0; i < rs->ntracks; i++) {
+		const char *kind = rs->tracks[i].kind == TRACK_VIDEO ? "video" : "audio";
+		json_t *p = pts ? json_object_get(pts, kind) : NULL;
+		vs->kinds[i] = rs->tracks[i].kind;
+		vs->out_pt[i] = rs->tracks[i].pt;
+		if (p) {
+			if (!pt_ok(p))
+				return ctl_error("pt.%s: expected 0..63 or 96..127", kind);
+			vs->out_pt[i] = (uint8_t)json_integer_value(p);
+		}
+	}
+	vs->owner = rs->owner;
+	return parse_keys(req, "viewer", &vs->suite, vs->key);
+}
+
+static json_t *run_viewer_add(struct relay_ctl *c, union payload *pl)
+{
+	struct reg_stream *rs = pl->viewer_add.rs;
+	const struct viewer_spec *vs = &pl->viewer_add.vs;
+	unsigned w;
+	int rc;
+
+	if (registry_viewer_reserve(rs) < 0)
+		return ctl_error("out of memory");
+	w = registry_viewer_place(&c->reg);
+	rc = command_viewer_add(c->r->workers[w], registry_stream_slot(&c->reg, rs), rs->gen, vs);
+	if (rc < 0)
+		return ctl_error("viewer %s: cannot set up egress (%s)", vs->id, strerror(-rc));
+	viewer_note(c, rs, vs->id, w, false);
+	log_msg(LOG_DEBUG, "viewer added", "stream=%s viewer=%s worker=%u", rs->id, vs->id, w);
+	return json_pack("{s:b,s:s,s:i,s:o}", "ok", 1, "viewer", vs->id, "worker", (int)w,
+	                 "egress", endpoint(c, w));
+}
+
+static json_t *parse_viewer_remove(struct relay_ctl *c, json_t *req, union payload *pl)
+{
+	const char *id = json_string_value(json_object_get(req, "id"));
+	struct reg_stream *rs;
+	json_t *err;
+	int i;
+
+	if ((err = stream_field(c, req, &rs)))
+		return err;
+	if ((i = registry_viewer_find(rs, id)) < 0)
+		return ctl_error("no viewer %s on stream %s", id ? id : "(id missing)", rs->id);
+	if (rs->viewers[i].webrtc)
+		return ctl_error("viewer %s is a WebRTC peer: use webrtc.remove", id);
+	pl->viewer_remove.rs = rs;
+	pl->viewer_remove.i = (unsigned)i;
+	pl->viewer_remove.id = id;
+	return NULL;
+}
+
+static json_t *run_viewer_remove(struct relay_ctl *c, union payload *pl)
+{
+	struct reg_stream *rs = pl->viewer_remove.rs;
+	unsigned slot = registry_stream_slot(&c->reg, rs), w = rs->viewers[pl->viewer_remove.i].worker;
+
+	/* Last viewer on that worker: stop the hand-off before the group goes. */
+	if (rs->per_worker[w] == 1)
+		command_subscribe(c->r->workers[rs->owner], slot, rs->gen, w, false);
+	command_viewer_remove(c->r->workers[w], slot, pl->viewer_remove.id);
+	registry_viewer_remove(&c->reg, rs, pl->viewer_remove.i);
+	return ctl_ok();
+}
+
+/* --- stats --- */
+
 #define U(x) json_integer((json_int_t)(x))
 
-static json_t *cmd_stats(struct relay_ctl *c)
+static json_t *run_stats(struct relay_ctl *c, union payload *pl)
 {
-	unsigned n = c->r->opts.max_streams;
+	unsigned n = c->reg.max_streams;
 	struct relay_stream_stats *st = calloc(n, sizeof *st);
 	json_t *workers = json_array(), *streams = json_array();
-	struct relay_cmd cmd;
 
+	(void)pl;
 	if (!st)
 		return ctl_error("out of memory");
 	for (unsigned w = 0; w < c->r->nworkers; w++) {
-		struct worker_counters *k = &cmd.out_counters;
-		struct webrtc_counters *wc = &cmd.out_webrtc;
+		struct worker_counters kc, *k = &kc;
+		struct webrtc_counters wcc, *wc = &wcc;
 		json_t *o = json_object();
-		memset(&cmd, 0, sizeof cmd);
-		cmd.op = CMD_STATS;
-		cmd.out_stats = st;
-		worker_cmd_run(c->r->workers[w], &cmd);
+		command_stats(c->r->workers[w], k, wc, st);
 		json_object_set_new(o, "worker", U(w));
 		json_object_set_new(o, "port", U(c->r->workers[w]->port));
 		json_object_set_new(o, "cpu", json_integer(c->r->workers[w]->cpu));
-		json_object_set_new(o, "streams", U(c->worker_streams[w]));
-		json_object_set_new(o, "viewers", U(c->worker_viewers[w]));
+		json_object_set_new(o, "streams", U(c->reg.worker_streams[w]));
+		json_object_set_new(o, "viewers", U(c->reg.worker_viewers[w]));
 		json_object_set_new(o, "pkts_in", U(k->pkts_in));
 		json_object_set_new(o, "bytes_in", U(k->bytes_in));
 		json_object_set_new(o, "pkts_out", U(k->pkts_out));
@@ -585,7 +612,7 @@ static json_t *cmd_stats(struct relay_ctl *c)
 		json_array_append_new(workers, o);
 	}
 	for (unsigned i = 0; i < n; i++) {
-		struct reg_stream *rs = &c->streams[i];
+		struct reg_stream *rs = &c->reg.streams[i];
 		struct relay_stream_stats *s = &st[i];
 		json_t *o;
 		if (!rs->used)
@@ -624,170 +651,59 @@ static json_t *cmd_stats(struct relay_ctl *c)
 
 /* --- WebRTC peers (docs/relay-control.md "WebRTC peers") --- */
 
-/* ice-chars (RFC 8839 §5.4): ALPHA / DIGIT / "+" / "/". */
-static bool ice_chars_ok(const char *s, size_t min, size_t max)
+static json_t *parse_webrtc_add(struct relay_ctl *c, json_t *req, union payload *pl)
 {
-	size_t n = s ? strlen(s) : 0;
-	if (n < min || n > max)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
-			return false;
-	return true;
-}
-
-/* "sha-256 AB:CD:..": a hash dtls.c checks and its number of hex pairs. */
-static bool fingerprint_ok(const char *s)
-{
-	static const struct { const char *name; size_t bytes; } hashes[] = {
-		{ "sha-1 ", 20 }, { "sha-256 ", 32 }, { "sha-384 ", 48 }, { "sha-512 ", 64 },
-	};
-	if (!s)
-		return false;
-	for (size_t h = 0; h < sizeof hashes / sizeof hashes[0]; h++) {
-		size_t nl = strlen(hashes[h].name);
-		const char *p = s + nl;
-		if (strncasecmp(s, hashes[h].name, nl))
-			continue;
-		for (size_t i = 0; i < hashes[h].bytes; i++, p += 3)
-			if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
-			    p[2] != (i + 1 == hashes[h].bytes ? 0 : ':'))
-				return false;
-		return true;
-	}
-	return false;
-}
-
-/* A viewer entry i of rs leaves the registry; the worker already dropped
- * it.  The last one on its worker ends the hand-off and the empty group. */
-static void viewer_forget(struct relay_ctl *c, struct reg_stream *rs, unsigned slot, unsigned i)
-{
-	unsigned w = rs->viewers[i].worker;
-	rs->viewers[i] = rs->viewers[--rs->nviewers];
-	c->worker_viewers[w]--;
-	c->total_viewers--;
-	if (--rs->per_worker[w] == 0) {
-		struct relay_cmd cmd;
-		unsubscribe(c, rs, slot, w);
-		memset(&cmd, 0, sizeof cmd);
-		cmd.op = CMD_VGROUP_DROP;
-		cmd.slot = slot;
-		worker_cmd_run(c->r->workers[w], &cmd);
-	}
-}
-
-/* Peers the workers removed on their own: the registry follows. */
-static void drain_gone(struct relay_ctl *c)
-{
-	struct relay_gone g[32];
-	unsigned n;
-	while ((n = relay_gone_take(c->r, g, 32)) > 0)
-		for (unsigned k = 0; k < n; k++) {
-			struct reg_stream *rs = g[k].slot < c->r->opts.max_streams ? &c->streams[g[k].slot] : NULL;
-			if (!rs || !rs->used || rs->gen != g[k].gen)
-				continue;   /* the stream went meanwhile */
-			if (g[k].role == WEBRTC_PUBLISHER) {
-				if (rs->has_pub && !strcmp(rs->pub_id, g[k].id))
-					rs->has_pub = false;
-				continue;
-			}
-			for (unsigned i = 0; i < rs->nviewers; i++)
-				if (rs->viewers[i].webrtc && rs->viewers[i].worker == g[k].worker &&
-				    !strcmp(rs->viewers[i].id, g[k].id)) {
-					viewer_forget(c, rs, g[k].slot, i);
-					break;
-				}
-		}
-}
-
-static json_t *parse_ice(json_t *ice, char *ufrag, char *pwd)
-{
-	const char *u = json_string_value(json_object_get(ice, "ufrag"));
-	const char *p = json_string_value(json_object_get(ice, "pwd"));
-	if (!json_is_object(ice))
-		return ctl_error("ice: expected {\"ufrag\", \"pwd\"}");
-	if (!ice_chars_ok(u, 4, ICE_UFRAG_MAX))
-		return ctl_error("ice.ufrag: expected 4..%d ice-chars (A-Z a-z 0-9 + /)", ICE_UFRAG_MAX);
-	if (!ice_chars_ok(p, 22, ICE_PWD_MAX))
-		return ctl_error("ice.pwd: expected 22..%d ice-chars (A-Z a-z 0-9 + /)", ICE_PWD_MAX);
-	strcpy(ufrag, u);
-	strcpy(pwd, p);
-	return NULL;
-}
-
-static struct reg_stream *stream_of(struct relay_ctl *c, json_t *req, int *slot)
-{
-	const char *sid = json_string_value(json_object_get(req, "stream"));
-	*slot = sid ? find_stream(c, sid) : -1;
-	return *slot < 0 ? NULL : &c->streams[*slot];
-}
-
-static json_t *cmd_webrtc_add(struct relay_ctl *c, json_t *req)
-{
+	struct webrtc_spec *ws = &pl->webrtc_add.ws;
 	const char *id = json_string_value(json_object_get(req, "id"));
 	const char *role = json_string_value(json_object_get(req, "role"));
 	const char *fp = json_string_value(json_object_get(req, "fingerprint"));
 	json_t *tracks = json_object_get(req, "tracks"), *extmap = json_object_get(req, "extmap"), *t, *err;
-	struct webrtc_spec *ws;
-	struct relay_cmd cmd;
 	struct reg_stream *rs;
-	int slot, rc, kpt[2] = { -1, -1 };
+	int kpt[2] = { -1, -1 };   /* the peer's payload type per kind (audio, video), -1: none */
 	size_t i;
-	unsigned w;
 
-	if (!(rs = stream_of(c, req, &slot)))
-		return ctl_error("no stream %s", json_string_value(json_object_get(req, "stream")) ?: "(stream missing)");
+	if ((err = stream_field(c, req, &rs)))
+		return err;
+	pl->webrtc_add.rs = rs;
 	if (!id_ok(id))
 		return ctl_error("id: expected 1..63 characters of A-Z a-z 0-9 . _ : -");
-	if (id_taken(rs, id))
+	if (registry_id_taken(rs, id))
 		return ctl_error("peer %s of stream %s exists", id, rs->id);
 	if (!role || (strcmp(role, "publisher") && strcmp(role, "viewer")))
 		return ctl_error("role: expected publisher or viewer");
 	if (!fingerprint_ok(fp))
 		return ctl_error("fingerprint: expected \"sha-256 AB:CD:...\" (sha-1, sha-256, sha-384 or sha-512)");
-	if (!(ws = calloc(1, sizeof *ws)))
-		return ctl_error("out of memory");
 	strcpy(ws->id, id);
 	snprintf(ws->fingerprint, sizeof ws->fingerprint, "%s", fp);
 	ws->role = strcmp(role, "publisher") ? WEBRTC_VIEWER : WEBRTC_PUBLISHER;
 	if ((err = parse_ice(json_object_get(req, "ice"), ws->ufrag, ws->pwd)))
-		goto out;
-	if (!json_is_array(tracks) || json_array_size(tracks) < 1 || json_array_size(tracks) > 2) {
-		err = ctl_error("tracks: expected 1..2 objects {\"kind\", \"pt\", \"mid\"}");
-		goto out;
-	}
+		return err;
+	if (!json_is_array(tracks) || json_array_size(tracks) < 1 || json_array_size(tracks) > 2)
+		return ctl_error("tracks: expected 1..2 objects {\"kind\", \"pt\", \"mid\"}");
 	json_array_foreach(tracks, i, t) {
 		const char *kind = json_string_value(json_object_get(t, "kind"));
 		const char *mid = json_string_value(json_object_get(t, "mid"));
-		json_t *pt = json_object_get(t, "pt");
 		int k = kind && !strcmp(kind, "audio") ? 0 : kind && !strcmp(kind, "video") ? 1 : -1;
-		if (k < 0 || kpt[k] >= 0) {
-			err = ctl_error("tracks[%zu].kind: expected audio or video, each once", i);
-			goto out;
-		}
-		if (!json_is_integer(pt) || json_integer_value(pt) < 0 || json_integer_value(pt) > 127 ||
-		    (json_integer_value(pt) >= 64 && json_integer_value(pt) <= 95)) {
-			err = ctl_error("tracks[%zu].pt: expected 0..63 or 96..127", i);
-			goto out;
-		}
+		if (k < 0 || kpt[k] >= 0)
+			return ctl_error("tracks[%zu].kind: expected audio or video, each once", i);
+		if (!pt_ok(json_object_get(t, "pt")))
+			return ctl_error("tracks[%zu].pt: expected 0..63 or 96..127", i);
 		/* RFC 8285 one-byte elements carry 1..16 bytes: the mid must fit. */
-		if (!mid || !*mid || strlen(mid) > 16) {
-			err = ctl_error("tracks[%zu].mid: expected the section's mid, 1..16 characters", i);
-			goto out;
-		}
-		kpt[k] = (int)json_integer_value(pt);
+		if (!mid || !*mid || strlen(mid) > 16)
+			return ctl_error("tracks[%zu].mid: expected the section's mid, 1..16 characters", i);
+		kpt[k] = (int)json_integer_value(json_object_get(t, "pt"));
 		strcpy(ws->viewer.mid[k], mid);
 		ws->viewer.kinds_on |= (uint8_t)(1u << k);
 	}
 	if (extmap) {
 		json_t *m = json_object_get(extmap, "mid");
 		if (!json_is_object(extmap) || (m && (!json_is_integer(m) || json_integer_value(m) < 1 ||
-		                                      json_integer_value(m) > 14))) {
-			err = ctl_error("extmap: expected {\"mid\": 1..14} (one-byte header extension ids)");
-			goto out;
-		}
+		                                      json_integer_value(m) > 14)))
+			return ctl_error("extmap: expected {\"mid\": 1..14} (one-byte header extension ids)");
 		ws->viewer.mid_ext = m ? (uint8_t)json_integer_value(m) : 0;
 	}
+	/* The stream's tracks in the peer's payload types: the first track of a
+	 * kind is the one the peer negotiated (pt), every track is sent with it. */
 	memset(ws->pt, 0xff, sizeof ws->pt);
 	for (unsigned k = 0; k < rs->ntracks; k++) {
 		unsigned kind = rs->tracks[k].kind == TRACK_VIDEO ? 1 : 0;
@@ -803,169 +719,122 @@ static json_t *cmd_webrtc_add(struct relay_ctl *c, json_t *req)
 	ws->viewer.owner = rs->owner;
 	ws->viewer.webrtc = true;
 	strcpy(ws->viewer.id, id);
-	if (ws->role == WEBRTC_PUBLISHER) {
-		if (rs->has_pub) {
-			err = ctl_error("stream already has a WebRTC publisher");
-			goto out;
-		}
-		w = rs->owner;
-	} else {
-		if (c->total_viewers >= c->r->opts.max_viewers) {
-			err = ctl_error("saturated: too many viewers (limits.max_viewers = %u)", c->r->opts.max_viewers);
-			goto out;
-		}
-		if (rs->nviewers == rs->cap) {
-			unsigned cap = rs->cap ? rs->cap * 2 : 16;
-			struct reg_viewer *nv = realloc(rs->viewers, cap * sizeof *nv);
-			if (!nv) {
-				err = ctl_error("out of memory");
-				goto out;
-			}
-			rs->viewers = nv;
-			rs->cap = cap;
-		}
-		w = least_loaded(c->worker_viewers, c->r->nworkers);
-	}
-	memset(&cmd, 0, sizeof cmd);
-	cmd.op = CMD_WEBRTC_ADD;
-	cmd.slot = (unsigned)slot;
-	cmd.gen = rs->gen;
-	cmd.webrtc = ws;
-	rc = worker_cmd_run(c->r->workers[w], &cmd);
+	if (ws->role == WEBRTC_PUBLISHER && rs->has_pub)
+		return ctl_error("stream already has a WebRTC publisher");
+	if (ws->role == WEBRTC_VIEWER && registry_full(&c->reg))
+		return ctl_error("saturated: too many viewers (limits.max_viewers = %u)", c->reg.max_viewers);
+	return NULL;
+}
+
+static json_t *run_webrtc_add(struct relay_ctl *c, union payload *pl)
+{
+	struct reg_stream *rs = pl->webrtc_add.rs;
+	const struct webrtc_spec *ws = &pl->webrtc_add.ws;
+	bool publisher = ws->role == WEBRTC_PUBLISHER;
+	unsigned w;
+	int rc;
+
+	if (!publisher && registry_viewer_reserve(rs) < 0)
+		return ctl_error("out of memory");
+	w = publisher ? rs->owner : registry_viewer_place(&c->reg);
+	rc = command_webrtc_add(c->r->workers[w], registry_stream_slot(&c->reg, rs), rs->gen, ws);
 	if (rc == -ENOSPC)
-		err = ctl_error("saturated: worker %u has no room for another WebRTC peer (table full or "
-		                "[webrtc] max_handshakes in progress)", w);
-	else if (rc == -EADDRINUSE)
-		err = ctl_error("ice.ufrag: %s is in use on worker %u", ws->ufrag, w);
-	else if (rc < 0)
-		err = ctl_error("peer %s: cannot set it up (%s)", id, strerror(-rc));
-	if (err)
-		goto out;
-	if (ws->role == WEBRTC_PUBLISHER) {
+		return ctl_error("saturated: worker %u has no room for another WebRTC peer (table full or "
+		                 "[webrtc] max_handshakes in progress)", w);
+	if (rc == -EADDRINUSE)
+		return ctl_error("ice.ufrag: %s is in use on worker %u", ws->ufrag, w);
+	if (rc < 0)
+		return ctl_error("peer %s: cannot set it up (%s)", ws->id, strerror(-rc));
+	if (publisher) {
 		rs->has_pub = true;
-		strcpy(rs->pub_id, id);
+		strcpy(rs->pub_id, ws->id);
 	} else {
-		viewer_note(c, rs, (unsigned)slot, id, (unsigned)w, true);
+		viewer_note(c, rs, ws->id, w, true);
 	}
-	err = json_pack("{s:b,s:s,s:i,s:s,s:i,s:s,s:o}", "ok", 1, "peer", id, "worker", (int)w,
-	                "host", c->r->opts.advertise, "port", (int)c->r->workers[w]->port,
-	                "fingerprint", dtls_ctx_fingerprint(c->r->dtls), "ssrcs", ssrcs_json(rs));
-out:
-	explicit_bzero(ws->pwd, sizeof ws->pwd);
-	free(ws);
-	return err;
+	return json_pack("{s:b,s:s,s:i,s:s,s:i,s:s,s:o}", "ok", 1, "peer", ws->id, "worker", (int)w,
+	                 "host", c->r->opts.advertise, "port", (int)c->r->workers[w]->port,
+	                 "fingerprint", dtls_ctx_fingerprint(c->r->dtls), "ssrcs", ssrcs_json(rs));
 }
 
-/* The worker of peer id of rs, or -1; *vi is its viewer entry (-1: the publisher). */
-static int peer_worker(const struct reg_stream *rs, const char *id, int *vi)
+/* webrtc.remove and webrtc.restart: a stream and one of its WebRTC peers. */
+static json_t *parse_peer(struct relay_ctl *c, json_t *req, struct pl_webrtc_peer *p)
 {
-	*vi = -1;
-	if (!id)
-		return -1;
-	if (rs->has_pub && !strcmp(rs->pub_id, id))
-		return (int)rs->owner;
-	for (unsigned i = 0; i < rs->nviewers; i++)
-		if (rs->viewers[i].webrtc && !strcmp(rs->viewers[i].id, id)) {
-			*vi = (int)i;
-			return (int)rs->viewers[i].worker;
-		}
-	return -1;
-}
-
-static json_t *cmd_webrtc_remove(struct relay_ctl *c, json_t *req)
-{
-	const char *id = json_string_value(json_object_get(req, "id"));
-	struct relay_cmd cmd;
-	struct reg_stream *rs;
-	int slot, vi, w, rc;
-
-	if (!(rs = stream_of(c, req, &slot)))
-		return ctl_error("no stream %s", json_string_value(json_object_get(req, "stream")) ?: "(stream missing)");
-	if ((w = peer_worker(rs, id, &vi)) < 0)
+	json_t *err;
+	int w;
+	if ((err = stream_field(c, req, &p->rs)))
+		return err;
+	p->id = json_string_value(json_object_get(req, "id"));
+	if ((w = registry_peer_worker(p->rs, p->id, &p->vi)) < 0)
 		return ctl_error("no such peer");
+	p->worker = (unsigned)w;
+	return NULL;
+}
+
+static json_t *parse_webrtc_remove(struct relay_ctl *c, json_t *req, union payload *pl)
+{
+	return parse_peer(c, req, &pl->peer);
+}
+
+static json_t *run_webrtc_remove(struct relay_ctl *c, union payload *pl)
+{
+	struct pl_webrtc_peer *p = &pl->peer;
+	struct reg_stream *rs = p->rs;
+	unsigned slot = registry_stream_slot(&c->reg, rs);
+
 	/* Last viewer on that worker: stop the hand-off before the group goes. */
-	if (vi >= 0 && rs->per_worker[w] == 1)
-		unsubscribe(c, rs, (unsigned)slot, (unsigned)w);
-	memset(&cmd, 0, sizeof cmd);
-	cmd.op = CMD_WEBRTC_REMOVE;
-	cmd.slot = (unsigned)slot;
-	cmd.gen = rs->gen;
-	cmd.name = id;
-	rc = worker_cmd_run(c->r->workers[w], &cmd);
-	if (rc == -ENOENT) {
+	if (p->vi >= 0 && rs->per_worker[p->worker] == 1)
+		command_subscribe(c->r->workers[rs->owner], slot, rs->gen, p->worker, false);
+	if (command_webrtc_remove(c->r->workers[p->worker], slot, rs->gen, p->id) == -ENOENT) {
 		drain_gone(c);   /* it left on its own just now: its report is queued */
 		return ctl_error("no such peer");
 	}
-	if (vi < 0) {
+	if (p->vi < 0)
 		rs->has_pub = false;
-	} else {
-		rs->viewers[vi] = rs->viewers[--rs->nviewers];
-		rs->per_worker[w]--;
-		c->worker_viewers[w]--;
-		c->total_viewers--;
-	}
+	else
+		registry_viewer_remove(&c->reg, rs, (unsigned)p->vi);
 	return ctl_ok();
 }
 
-static json_t *cmd_webrtc_restart(struct relay_ctl *c, json_t *req)
+static json_t *parse_webrtc_restart(struct relay_ctl *c, json_t *req, union payload *pl)
 {
-	const char *id = json_string_value(json_object_get(req, "id"));
-	char ufrag[ICE_UFRAG_MAX + 1], pwd[ICE_PWD_MAX + 1];
-	struct relay_cmd cmd;
-	struct reg_stream *rs;
-	json_t *err;
-	int slot, vi, w, rc;
+	json_t *err = parse_peer(c, req, &pl->peer);
+	return err ? err : parse_ice(json_object_get(req, "ice"), pl->peer.ufrag, pl->peer.pwd);
+}
 
-	if (!(rs = stream_of(c, req, &slot)))
-		return ctl_error("no stream %s", json_string_value(json_object_get(req, "stream")) ?: "(stream missing)");
-	if ((w = peer_worker(rs, id, &vi)) < 0)
-		return ctl_error("no such peer");
-	if ((err = parse_ice(json_object_get(req, "ice"), ufrag, pwd)))
-		return err;
-	memset(&cmd, 0, sizeof cmd);
-	cmd.op = CMD_WEBRTC_RESTART;
-	cmd.slot = (unsigned)slot;
-	cmd.gen = rs->gen;
-	cmd.name = id;
-	cmd.ufrag = ufrag;
-	cmd.pwd = pwd;
-	rc = worker_cmd_run(c->r->workers[w], &cmd);
-	explicit_bzero(pwd, sizeof pwd);
+static json_t *run_webrtc_restart(struct relay_ctl *c, union payload *pl)
+{
+	struct pl_webrtc_peer *p = &pl->peer;
+	int rc = command_webrtc_restart(c->r->workers[p->worker], registry_stream_slot(&c->reg, p->rs),
+	                                p->rs->gen, p->id, p->ufrag, p->pwd);
 	if (rc == -ENOENT) {
 		drain_gone(c);
 		return ctl_error("no such peer");
 	}
 	if (rc == -EADDRINUSE)
-		return ctl_error("ice.ufrag: %s is in use on worker %d", ufrag, w);
+		return ctl_error("ice.ufrag: %s is in use on worker %u", p->ufrag, p->worker);
 	if (rc < 0)
-		return ctl_error("peer %s: ICE restart failed (%s)", id, strerror(-rc));
+		return ctl_error("peer %s: ICE restart failed (%s)", p->id, strerror(-rc));
 	return ctl_ok();
 }
 
-static json_t *cmd_webrtc_list(struct relay_ctl *c, json_t *req)
+static json_t *parse_webrtc_list(struct relay_ctl *c, json_t *req, union payload *pl)
 {
-	struct reg_stream *rs;
-	struct webrtc_info *info;
-	struct relay_cmd cmd;
-	json_t *arr;
-	unsigned cap;
-	int slot;
+	return stream_field(c, req, &pl->stream.rs);
+}
 
-	if (!(rs = stream_of(c, req, &slot)))
-		return ctl_error("no stream %s", json_string_value(json_object_get(req, "stream")) ?: "(stream missing)");
-	cap = rs->nviewers + 1;
-	if (!(info = calloc(cap, sizeof *info)))
+static json_t *run_webrtc_list(struct relay_ctl *c, union payload *pl)
+{
+	struct reg_stream *rs = pl->stream.rs;
+	unsigned cap = rs->nviewers + 1, slot = registry_stream_slot(&c->reg, rs);
+	struct webrtc_info *info = calloc(cap, sizeof *info);
+	json_t *arr;
+
+	if (!info)
 		return ctl_error("out of memory");
 	arr = json_array();
 	for (unsigned w = 0; w < c->r->nworkers; w++) {
-		memset(&cmd, 0, sizeof cmd);
-		cmd.op = CMD_WEBRTC_LIST;
-		cmd.slot = (unsigned)slot;
-		cmd.gen = rs->gen;
-		cmd.out_info = info;
-		cmd.out_cap = cap;
-		worker_cmd_run(c->r->workers[w], &cmd);
-		for (unsigned i = 0; i < cmd.out_n; i++) {
+		unsigned n = command_webrtc_list(c->r->workers[w], slot, rs->gen, info, cap);
+		for (unsigned i = 0; i < n; i++) {
 			json_t *o = json_pack("{s:s,s:s,s:i,s:s}", "id", info[i].id, "role",
 			                      info[i].role == WEBRTC_PUBLISHER ? "publisher" : "viewer",
 			                      "worker", (int)info[i].worker, "state", info[i].state);
@@ -978,37 +847,56 @@ static json_t *cmd_webrtc_list(struct relay_ctl *c, json_t *req)
 	return json_pack("{s:b,s:o}", "ok", 1, "peers", arr);
 }
 
+static json_t *run_ping(struct relay_ctl *c, union payload *pl)
+{
+	(void)pl;
+	return json_pack("{s:b,s:s,s:i}", "ok", 1, "daemon", "amphi-relay", "workers", (int)c->r->nworkers);
+}
+
+/* --- the table --- */
+
+static const struct command {
+	const char *name;
+	/* Request -> payload: NULL, or an error answer with nothing changed.
+	 * NULL parse: the command takes no field. */
+	json_t *(*parse)(struct relay_ctl *c, json_t *req, union payload *pl);
+	/* Payload -> workers -> registry -> the answer. */
+	json_t *(*run)(struct relay_ctl *c, union payload *pl);
+} commands[] = {
+	{ "ping",           NULL,                 run_ping },
+	{ "stream.create",  parse_stream_create,  run_stream_create },
+	{ "stream.delete",  parse_stream_delete,  run_stream_delete },
+	{ "stream.list",    NULL,                 run_stream_list },
+	{ "viewer.add",     parse_viewer_add,     run_viewer_add },
+	{ "viewer.remove",  parse_viewer_remove,  run_viewer_remove },
+	{ "stats",          NULL,                 run_stats },
+	{ "webrtc.add",     parse_webrtc_add,     run_webrtc_add },
+	{ "webrtc.remove",  parse_webrtc_remove,  run_webrtc_remove },
+	{ "webrtc.restart", parse_webrtc_restart, run_webrtc_restart },
+	{ "webrtc.list",    parse_webrtc_list,    run_webrtc_list },
+};
+
 static json_t *handle(void *arg, json_t *req)
 {
 	struct relay_ctl *c = arg;
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	const char *name = json_string_value(json_object_get(req, "cmd"));
+	union payload pl;
+	json_t *resp;
+
 	drain_gone(c);
-	if (!cmd)
+	if (!name)
 		return ctl_error("cmd: expected a command name (see docs/relay-control.md)");
-	if (!strcmp(cmd, "stream.create"))
-		return cmd_stream_create(c, req);
-	if (!strcmp(cmd, "stream.delete"))
-		return cmd_stream_delete(c, req);
-	if (!strcmp(cmd, "stream.list"))
-		return cmd_stream_list(c);
-	if (!strcmp(cmd, "viewer.add"))
-		return cmd_viewer_add(c, req);
-	if (!strcmp(cmd, "viewer.remove"))
-		return cmd_viewer_remove(c, req);
-	if (!strcmp(cmd, "stats"))
-		return cmd_stats(c);
-	if (!strcmp(cmd, "webrtc.add"))
-		return cmd_webrtc_add(c, req);
-	if (!strcmp(cmd, "webrtc.remove"))
-		return cmd_webrtc_remove(c, req);
-	if (!strcmp(cmd, "webrtc.restart"))
-		return cmd_webrtc_restart(c, req);
-	if (!strcmp(cmd, "webrtc.list"))
-		return cmd_webrtc_list(c, req);
-	if (!strcmp(cmd, "ping"))
-		return json_pack("{s:b,s:s,s:i}", "ok", 1, "daemon", "amphi-relay", "workers",
-		                 (int)c->r->nworkers);
-	return ctl_error("unknown command %s (see docs/relay-control.md)", cmd);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(name, commands[i].name))
+			continue;
+		memset(&pl, 0, sizeof pl);
+		resp = commands[i].parse ? commands[i].parse(c, req, &pl) : NULL;
+		if (!resp)
+			resp = commands[i].run(c, &pl);
+		explicit_bzero(&pl, sizeof pl);   /* keys, ICE passwords */
+		return resp;
+	}
+	return ctl_error("unknown command %s (see docs/relay-control.md)", name);
 }
 
 static void *ctl_main(void *arg)
@@ -1028,28 +916,23 @@ static void *ctl_main(void *arg)
 struct relay_ctl *relay_ctl_start(struct relay *r, const char *path, char *err, size_t errlen)
 {
 	struct relay_ctl *c = calloc(1, sizeof *c);
-	if (!c) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	c->r = r;
-	atomic_init(&c->stop, false);
-	c->streams = calloc(r->opts.max_streams, sizeof *c->streams);
-	if (!c->streams) {
+	if (!c || registry_init(&c->reg, r->opts.max_streams, r->opts.max_viewers, r->nworkers) < 0) {
 		snprintf(err, errlen, "out of memory");
 		free(c);
 		return NULL;
 	}
+	c->r = r;
+	atomic_init(&c->stop, false);
 	c->srv = ctl_server_open(path, handle, c, err, errlen);
 	if (!c->srv) {
-		free(c->streams);
+		registry_free(&c->reg);
 		free(c);
 		return NULL;
 	}
 	if (pthread_create(&c->thread, NULL, ctl_main, c) != 0) {
 		snprintf(err, errlen, "cannot start the control thread");
 		ctl_server_close(c->srv);
-		free(c->streams);
+		registry_free(&c->reg);
 		free(c);
 		return NULL;
 	}
@@ -1063,8 +946,6 @@ void relay_ctl_stop(struct relay_ctl *c)
 	atomic_store(&c->stop, true);
 	pthread_join(c->thread, NULL);
 	ctl_server_close(c->srv);
-	for (unsigned i = 0; i < c->r->opts.max_streams; i++)
-		free(c->streams[i].viewers);
-	free(c->streams);
+	registry_free(&c->reg);
 	free(c);
 }

@@ -30,7 +30,7 @@ struct relay_pkt;
 
 enum webrtc_role { WEBRTC_PUBLISHER = 1, WEBRTC_VIEWER = 2 };
 
-/* Filled by the control thread for CMD_WEBRTC_ADD (worker.h). */
+/* Filled by the control thread for command_webrtc_add (command.h). */
 struct webrtc_spec {
 	char id[STREAM_ID_MAX];
 	enum webrtc_role role;
@@ -40,7 +40,7 @@ struct webrtc_spec {
 	struct viewer_spec viewer;          /* viewers: the vgroup entry (webrtc set, no key) */
 };
 
-/* One line of webrtc.list, filled by CMD_WEBRTC_LIST. */
+/* One line of webrtc.list, filled by command_webrtc_list. */
 struct webrtc_info {
 	char id[STREAM_ID_MAX];
 	enum webrtc_role role;

@@ -56,11 +56,10 @@ bool relay_addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 	return false;
 }
 
-int worker_cmd_run(struct worker *w, struct relay_cmd *cmd)
+int worker_cmd_run(struct worker *w, struct worker_cmd *cmd)
 {
 	uint64_t one = 1;
 	cmd->result = 0;
-	cmd->out_empty = 0;
 	sem_init(&cmd->done, 0, 0);
 	/* The control thread is the only producer; the queue holds far more
 	 * than the one command it has in flight at a time. */
@@ -74,191 +73,9 @@ int worker_cmd_run(struct worker *w, struct relay_cmd *cmd)
 	return cmd->result;
 }
 
-static void vgroup_drop(struct worker *w, unsigned slot)
+static void cmd_exec(struct worker *w, struct worker_cmd *cmd)
 {
-	webrtc_drop_slot(w, slot, WEBRTC_VIEWER);   /* their viewers live in the group */
-	for (unsigned i = 0; w->vgroups[slot] && i < w->vgroups[slot]->n; i++)
-		vindex_viewer_remove(&w->vidx, w->vgroups[slot]->v[i]);
-	vgroup_destroy(w->vgroups[slot]);
-	w->vgroups[slot] = NULL;
-	for (unsigned i = 0; i < w->nvslots; i++)
-		if (w->vslots[i] == slot) {
-			w->vslots[i] = w->vslots[--w->nvslots];
-			return;
-		}
-}
-
-static void owned_remove(struct worker *w, unsigned slot)
-{
-	for (unsigned i = 0; i < w->nowned; i++)
-		if (w->owned[i] == slot) {
-			w->owned[i] = w->owned[--w->nowned];
-			return;
-		}
-}
-
-static void stats_add(struct worker *w, struct relay_cmd *cmd)
-{
-	cmd->out_counters = w->c;
-	webrtc_counters_get(w, &cmd->out_webrtc);
-	if (!cmd->out_stats)
-		return;
-	for (unsigned slot = 0; slot < w->relay->opts.max_streams; slot++) {
-		struct relay_stream_stats *o = &cmd->out_stats[slot];
-		struct stream *s = w->streams[slot];
-		struct vgroup *g = w->vgroups[slot];
-		if (s) {
-			o->pkts_in += s->c.pkts_in;
-			o->bytes_in += s->c.bytes_in;
-			o->rtcp_in += s->c.rtcp_in;
-			o->srtp_fail += s->c.srtp_fail;
-			o->replayed += s->c.replayed;
-			o->unknown_pt += s->c.unknown_pt;
-			o->recorded += s->c.recorded;
-			o->record_drops += s->c.record_drops;
-			o->drops += s->c.handoff_drops;
-			o->sr_forwarded += s->c.sr_forwarded;
-			o->publisher_restarts += s->c.publisher_restarts;
-			o->keyframe_sent += s->c.keyframe_requests;
-			o->keyframe_suppressed += s->c.keyframe_suppressed;
-		}
-		if (g) {
-			o->pkts_out += g->pkts_out;
-			o->bytes_out += g->bytes_out;
-			o->drops += g->drops;
-			o->send_errors += g->send_errors;
-			o->viewers += g->n;
-			o->viewer_rtcp_in += g->rtcp_in;
-			o->srtp_fail += g->srtp_fail;
-			o->nacks += g->nacks;
-			o->retransmits += g->retransmits;
-			o->keyframe_requests += g->keyframe_requests;
-			o->keyframe_suppressed += g->keyframe_suppressed;
-		}
-	}
-}
-
-/* The slot's vgroup for a viewer about to be added (made when missing). */
-static struct vgroup *vgroup_for(struct worker *w, struct relay_cmd *cmd, const struct viewer_spec *vs)
-{
-	unsigned slot = cmd->slot;
-	struct vgroup *g = w->vgroups[slot];
-	if (g && g->gen != cmd->gen) {
-		/* Left over from a deleted stream whose drop was lost: replace. */
-		vgroup_drop(w, slot);
-		g = NULL;
-	}
-	if (!g) {
-		g = vgroup_create(slot, cmd->gen, vs->ntracks, vs->kinds, w->relay->opts.nack_cache);
-		if (!g)
-			return NULL;
-		g->owner = vs->owner;
-		w->vgroups[slot] = g;
-		w->vslots[w->nvslots++] = slot;
-	}
-	return g;
-}
-
-static void cmd_exec(struct worker *w, struct relay_cmd *cmd)
-{
-	unsigned slot = cmd->slot;
-	struct vgroup *g;
-	int rc = 0;
-
-	switch (cmd->op) {
-	case CMD_STREAM_CREATE:
-		if (w->streams[slot]) {
-			rc = -EEXIST;
-			break;
-		}
-		rc = stream_create(cmd->stream, slot, cmd->gen, &w->streams[slot]);
-		if (rc == 0 && cmd->stream->record) {
-			rc = record_open(w, w->streams[slot], cmd->stream, &w->streams[slot]->rec);
-			if (rc < 0) {
-				stream_destroy(w->streams[slot]);
-				w->streams[slot] = NULL;
-			}
-		}
-		if (rc == 0)
-			w->owned[w->nowned++] = slot;
-		break;
-	case CMD_STREAM_DELETE:
-		if (!w->streams[slot]) {
-			rc = -ENOENT;
-			break;
-		}
-		webrtc_drop_slot(w, slot, WEBRTC_PUBLISHER);
-		record_close(w, w->streams[slot]->rec);
-		stream_destroy(w->streams[slot]);
-		w->streams[slot] = NULL;
-		owned_remove(w, slot);
-		break;
-	case CMD_SUBSCRIBE:
-	case CMD_UNSUBSCRIBE:
-		if (!w->streams[slot] || w->streams[slot]->gen != cmd->gen) {
-			rc = -ENOENT;
-			break;
-		}
-		if (cmd->op == CMD_SUBSCRIBE)
-			w->streams[slot]->subscribers |= 1ULL << cmd->arg;
-		else
-			w->streams[slot]->subscribers &= ~(1ULL << cmd->arg);
-		break;
-	case CMD_VIEWER_ADD:
-		if (!(g = vgroup_for(w, cmd, cmd->viewer))) {
-			rc = -ENOMEM;
-			break;
-		}
-		rc = vgroup_viewer_add(g, cmd->viewer, NULL);
-		if (rc == 0 && vindex_viewer_add(&w->vidx, g, g->v[g->n - 1]) < 0) {
-			vgroup_viewer_remove(g, cmd->viewer->id);
-			rc = -ENOMEM;
-		}
-		if (rc < 0 && g->n == 0)
-			vgroup_drop(w, slot);
-		break;
-	case CMD_WEBRTC_ADD:
-		if (cmd->webrtc->role == WEBRTC_VIEWER && !(g = vgroup_for(w, cmd, &cmd->webrtc->viewer))) {
-			rc = -ENOMEM;
-			break;
-		}
-		rc = webrtc_peer_add(w, slot, cmd->gen, cmd->webrtc);
-		if (rc < 0 && cmd->webrtc->role == WEBRTC_VIEWER && w->vgroups[slot] && w->vgroups[slot]->n == 0)
-			vgroup_drop(w, slot);
-		break;
-	case CMD_WEBRTC_REMOVE:
-		rc = webrtc_peer_remove(w, slot, cmd->gen, cmd->name);
-		g = w->vgroups[slot];
-		if (g && g->n == 0) {
-			vgroup_drop(w, slot);
-			cmd->out_empty = 1;
-		}
-		break;
-	case CMD_WEBRTC_RESTART:
-		rc = webrtc_peer_restart(w, slot, cmd->gen, cmd->name, cmd->ufrag, cmd->pwd);
-		break;
-	case CMD_WEBRTC_LIST:
-		cmd->out_n = webrtc_list(w, slot, cmd->gen, cmd->out_info, cmd->out_cap);
-		break;
-	case CMD_VIEWER_REMOVE:
-		g = w->vgroups[slot];
-		for (unsigned i = 0; g && i < g->n; i++)
-			if (!strcmp(g->v[i]->id, cmd->name))
-				vindex_viewer_remove(&w->vidx, g->v[i]);
-		rc = g ? vgroup_viewer_remove(g, cmd->name) : -ENOENT;
-		if (g && g->n == 0) {
-			vgroup_drop(w, slot);
-			cmd->out_empty = 1;
-		}
-		break;
-	case CMD_VGROUP_DROP:
-		vgroup_drop(w, slot);
-		break;
-	case CMD_STATS:
-		stats_add(w, cmd);
-		break;
-	}
-	cmd->result = rc;
+	cmd->result = cmd->exec(w, cmd);
 	sem_post(&cmd->done);
 }
 
@@ -350,7 +167,7 @@ void worker_reclaim(struct worker *w)
 static void dispatch(struct worker *w, const struct worker_cqe *d)
 {
 	struct io_uring_cqe cqe = { .user_data = d->ud, .res = d->res, .flags = d->flags };
-	struct relay_cmd *cmd;
+	struct worker_cmd *cmd;
 
 	switch (LOOP_UD_TAG(d->ud)) {
 	case LOOP_RECV:

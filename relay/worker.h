@@ -4,10 +4,10 @@
  * thread except through its command queue (control thread -> worker) and the
  * xcore rings (worker -> worker).
  *
- * Commands: the control thread fills a relay_cmd, pushes it and writes the
- * worker's eventfd; the worker executes it between two packets and posts
- * `done`.  The command and what it points to belong to the control thread;
- * the worker only reads the inputs and writes result/err/outputs. */
+ * Commands (relay/command.h): the control thread pushes a worker_cmd and
+ * writes the worker's eventfd; the worker runs it between two packets and
+ * posts `done`.  The command and what it points to belong to the control
+ * thread; the worker only reads the inputs and writes the outputs. */
 #ifndef RELAY_WORKER_H
 #define RELAY_WORKER_H
 
@@ -39,47 +39,13 @@ struct worker_counters {
 	uint64_t nacks, plis_forwarded, plis_suppressed;
 };
 
-enum relay_cmd_op {
-	CMD_STREAM_CREATE,    /* owner: spec -> new stream in slot */
-	CMD_STREAM_DELETE,    /* owner: destroy the stream in slot */
-	CMD_SUBSCRIBE,        /* owner: worker `arg` has viewers of slot now */
-	CMD_UNSUBSCRIBE,      /* owner: worker `arg` has none any more */
-	CMD_VIEWER_ADD,       /* any: viewer spec into the slot's vgroup */
-	CMD_VIEWER_REMOVE,    /* any: viewer `name` out; out_empty when the group is gone */
-	CMD_VGROUP_DROP,      /* any: every viewer of slot here (stream deleted) */
-	CMD_STATS,            /* any: snapshot counters into out_stats */
-	CMD_WEBRTC_ADD,       /* any: webrtc spec; a viewer's vgroup is made as for CMD_VIEWER_ADD */
-	CMD_WEBRTC_REMOVE,    /* any: peer `name` out (close_notify); out_empty as CMD_VIEWER_REMOVE */
-	CMD_WEBRTC_RESTART,   /* any: peer `name` answers to ufrag/pwd from now on */
-	CMD_WEBRTC_LIST,      /* any: peers of slot into out_info[out_cap] */
-};
-
-struct relay_stream_stats {
-	uint64_t pkts_in, bytes_in, rtcp_in, srtp_fail, replayed, unknown_pt, recorded, record_drops;
-	uint64_t pkts_out, bytes_out, drops, send_errors;
-	uint64_t sr_forwarded, viewer_rtcp_in, nacks, retransmits, publisher_restarts;
-	uint64_t keyframe_requests, keyframe_sent, keyframe_suppressed;
-	unsigned viewers;
-};
-
-struct relay_cmd {
-	enum relay_cmd_op op;
-	unsigned slot;
-	uint32_t gen;
-	unsigned arg;
-	const char *name;
-	const struct stream_spec *stream;
-	const struct viewer_spec *viewer;
-	const struct webrtc_spec *webrtc;
-	const char *ufrag, *pwd;               /* CMD_WEBRTC_RESTART */
-	/* outputs */
-	int result;                            /* 0 or -errno */
-	int out_empty;
-	struct worker_counters out_counters;
-	struct relay_stream_stats *out_stats;  /* [max_streams], added to (not overwritten) */
-	struct webrtc_counters out_webrtc;
-	struct webrtc_info *out_info;          /* CMD_WEBRTC_LIST: [out_cap] */
-	unsigned out_cap, out_n;
+/* A command from the control thread: relay/command.c embeds one in each
+ * command's payload and sets exec, which the worker runs between two
+ * packets, storing its return (0 or -errno) in result before posting done.
+ * The payload stays the control thread's, on its stack, for the whole call. */
+struct worker_cmd {
+	int (*exec)(struct worker *w, struct worker_cmd *cmd);
+	int result;
 	sem_t done;
 };
 
@@ -92,7 +58,7 @@ struct worker {
 	unsigned port;
 	int evfd;                         /* the control thread's doorbell */
 	uint64_t evfd_buf;                /* target of the pending eventfd read */
-	struct xcore_ring cmdq;           /* relay_cmd pointers from the control thread */
+	struct xcore_ring cmdq;           /* worker_cmd pointers from the control thread */
 	struct loop loop;
 	struct stream **streams;          /* [max_streams]: streams owned here, by slot */
 	struct vgroup **vgroups;          /* [max_streams]: viewers here, by stream slot */
@@ -121,7 +87,8 @@ struct worker {
  * the completions that are ready, freeing their slots. */
 void worker_reclaim(struct worker *w);
 
-/* Control thread side: runs cmd on w and waits for it.  Returns cmd->result. */
-int worker_cmd_run(struct worker *w, struct relay_cmd *cmd);
+/* Control thread side (relay/command.c): runs cmd on w and waits for it.
+ * Returns cmd->result. */
+int worker_cmd_run(struct worker *w, struct worker_cmd *cmd);
 
 #endif
