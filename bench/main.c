@@ -704,23 +704,172 @@ out:
 	return out;
 }
 
-/* One fan-out run with nv viewers: the result object, or NULL. */
+/* What one fan-out run measured; fanout_report writes it as the JSON
+ * object docs/bench.md describes. */
+struct fanout_run {
+	unsigned nv;                    /* viewers */
+	struct ceiling_pair ceil;       /* the raw ceiling to the same sockets */
+	struct viewers_result vr;       /* what the viewers received */
+	struct proc_cpu cd;             /* the relay's CPU time while publishing */
+	uint64_t published;             /* packets the publisher sent */
+	double egress;                  /* the stream's pkts_out over the run */
+	double gso_sends;               /* the relay's GSO sends over the run */
+	double wall_s;                  /* from the first counters read to the last */
+	unsigned stride;                /* the viewers decrypted one packet in stride */
+	json_t *hs, *ws0, *ws1;         /* WebRTC: handshakes, the relay's counters before and
+	                                 * after; owned */
+};
+
+/* The stream a run publishes to: its id, key and the relay's ingest. */
+struct fanout_stream {
+	char id[64], b64[64], host[256];
+	uint8_t key[KEYS_MAX];
+	int port;
+};
+
+static int fanout_stream_create(const struct opts *o, struct relay *rl, unsigned step,
+                                struct fanout_stream *fs)
+{
+	json_t *resp, *ingest;
+	const char *host;
+
+	snprintf(fs->id, sizeof fs->id, "bench-%d-%u", (int)getpid(), step);
+	keys_random(o->gcm, fs->key, fs->b64, sizeof fs->b64);
+	resp = relay_call(rl->cl, json_pack(
+		"{s:s, s:s, s:[{s:s, s:s, s:i, s:i}], s:{s:s, s:s}}",
+		"cmd", "stream.create", "id", fs->id,
+		"tracks", "kind", "video", "codec", "VP8", "pt", 96, "clock_rate", 90000,
+		"ingest", "suite", keys_suite_name(o->gcm), "key", fs->b64));
+	if (!resp)
+		return -1;
+	ingest = json_object_get(resp, "ingest");
+	host = json_string_value(json_object_get(ingest, "host"));
+	snprintf(fs->host, sizeof fs->host, "%s", host ? host : "127.0.0.1");
+	fs->port = (int)json_integer_value(json_object_get(ingest, "port"));
+	json_decref(resp);
+	return 0;
+}
+
+/* Publishes for --seconds to viewers already attached and measures: the
+ * stream's egress, the relay's GSO sends and CPU time, what the viewers got.
+ * Decrypts about DECRYPT_BUDGET packets a second, spread over every viewer
+ * (viewers.h says why). */
+static int fanout_measure(const struct opts *o, struct relay *rl, const struct fanout_stream *fs,
+                          struct viewers *vs, struct fanout_run *m)
+{
+	struct publisher_cfg pc = {
+		.host = fs->host, .port = (uint16_t)fs->port, .gcm = o->gcm, .key = fs->key,
+		.packet_size = o->packet_size, .bitrate = o->bitrate, .seconds = o->seconds, .pt = 96,
+	};
+	struct proc_cpu c0, c1;
+	double out0, gso0, w0;
+
+	m->stride = (unsigned)((double)o->bitrate / 8 / (double)o->packet_size *
+	                       m->nv / DECRYPT_BUDGET) + 1;
+	if (viewers_start(vs, m->stride) < 0)
+		return -1;
+	out0 = stream_pkts_out(rl->cl, fs->id);
+	gso0 = relay_worker_sum(rl->cl, "gso_sends");
+	proc_cpu_read(rl->pid, &c0);
+	w0 = wall_s();
+	if (publisher_run(&pc, &m->published) < 0) {
+		fprintf(stderr, "amphi-bench: publisher failed\n");
+		viewers_stop(vs, &m->vr);
+		return -1;
+	}
+	sleep_s(0.3);           /* let the last packets arrive */
+	proc_cpu_read(rl->pid, &c1);
+	m->wall_s = wall_s() - w0;
+	m->egress = stream_pkts_out(rl->cl, fs->id) - out0;
+	m->gso_sends = relay_worker_sum(rl->cl, "gso_sends") - gso0;
+	viewers_stop(vs, &m->vr);
+	if (o->webrtc)
+		m->ws1 = relay_webrtc_stats(rl->cl);
+	proc_cpu_diff(&c0, &c1, &m->cd);
+	return 0;
+}
+
+/* The result object of one fan-out run (its keys are what bench tests and
+ * the .bench files in bench/ read: keep them). */
+static json_t *fanout_report(const struct opts *o, struct fanout_run *m)
+{
+	const struct ceiling_pair *ceil = &m->ceil;
+	const struct viewers_result *vr = &m->vr;
+	double expected = (double)m->published * m->nv;
+	double pps_cpu = m->cd.cpu_s > 0 ? m->egress / m->cd.cpu_s : 0;
+	double loss = expected > 0 ? 1.0 - (double)vr->datagrams / expected : 1;
+	json_t *threads = json_array(), *out;
+
+	if (loss < 0)
+		loss = 0;
+	for (unsigned i = 0; i < m->cd.nthreads; i++)
+		if (m->cd.threads[i].cpu_s > 0)
+			json_array_append_new(threads, json_pack("{s:s, s:f}",
+			                      "name", m->cd.threads[i].comm,
+			                      "cpu_s", m->cd.threads[i].cpu_s));
+	out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f,"
+	                " s:f, s:f, s:f, s:f, s:f, s:f,"
+	                " s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o,"
+	                " s:{s:I, s:f, s:f, s:s, s:i, s:f, s:f, s:f, s:f}, s:f}",
+	                "bench", "fanout", "transport", o->webrtc ? "webrtc" : "sdes",
+	                "suite", keys_suite_name(o->gcm),
+	                "viewers", (json_int_t)m->nv,
+	                "bitrate", (json_int_t)o->bitrate,
+	                "packet_size", (json_int_t)o->packet_size,
+	                "seconds", o->seconds,
+	                "egress_pps", m->egress / o->seconds,
+	                "relay_cpu_s", m->cd.cpu_s,
+	                "egress_pps_per_cpu_s", pps_cpu,
+	                "raw_ceiling_pps_per_cpu_s", ceil->best.pps_per_cpu_s,
+	                "ratio", ceil->best.pps_per_cpu_s > 0 ? pps_cpu / ceil->best.pps_per_cpu_s : 0,
+	                "loss", loss,
+	                "latency_us", "p50", (json_int_t)vr->p50_us,
+	                "p99", (json_int_t)vr->p99_us, "max", (json_int_t)vr->max_us,
+	                "published", (json_int_t)m->published,
+	                "relay_pkts_out", (json_int_t)m->egress,
+	                "relay_gso_sends", (json_int_t)m->gso_sends,
+	                "received", (json_int_t)vr->datagrams,
+	                "decrypted", (json_int_t)vr->decrypted,
+	                "decrypt_stride", (json_int_t)m->stride,
+	                "auth_fail", (json_int_t)vr->auth_fail,
+	                "replayed", (json_int_t)vr->replayed,
+	                "rtcp_received", (json_int_t)vr->rtcp,
+	                "min_received_per_viewer", (json_int_t)vr->min_per_viewer,
+	                "relay_threads", threads,
+	                "raw_ceiling", "sent", (json_int_t)ceil->best.sent,
+	                "cpu_s", ceil->best.cpu_s, "wall_s", ceil->best.wall_s,
+	                "used", ceil->best.pps_per_cpu_s == ceil->send.pps_per_cpu_s ? "send" : "io_uring",
+	                "batch", CEILING_BATCH,
+	                "io_uring_pps_per_cpu_s", ceil->uring.pps_per_cpu_s,
+	                "send_pps_per_cpu_s", ceil->send.pps_per_cpu_s,
+	                "io_uring_delivered", ceil->uring.sent ? (double)ceil->uring_rx / (double)ceil->uring.sent : 0,
+	                "send_delivered", ceil->send.sent ? (double)ceil->send_rx / (double)ceil->send.sent : 0,
+	                "relay_wall_s", m->wall_s);
+	if (o->webrtc) {
+		json_object_set_new(out, "handshake", m->hs);
+		m->hs = NULL;
+		json_object_set_new(out, "consent", json_pack("{s:I, s:I, s:I}",
+		                    "sent", (json_int_t)vr->consent_sent,
+		                    "ok", (json_int_t)vr->consent_ok,
+		                    "bad", (json_int_t)vr->consent_bad));
+		json_object_set_new(out, "relay_webrtc", m->ws0 && m->ws1 ? webrtc_stats_diff(m->ws0, m->ws1)
+		                                                          : json_object());
+	}
+	return out;
+}
+
+/* One fan-out run with nv viewers: the raw ceiling to the viewers' own
+ * sockets, then a stream and its viewers through the control socket, then
+ * publishing and measuring.  The result object, or NULL. */
 static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, unsigned step)
 {
-	char id[64], b64[64];
-	uint8_t key[KEYS_MAX];
+	struct fanout_run m = { .nv = nv };
+	struct fanout_stream fs;
 	struct viewers *vs = NULL;
-	struct ceiling_pair ceil;
-	struct viewers_result vr;
-	struct proc_cpu c0, c1, cd;
 	uint16_t *ports = NULL;
-	const char *host;
-	json_t *resp, *out = NULL, *threads, *hs = NULL, *ws0 = NULL, *ws1 = NULL;
-	uint64_t published = 0;
-	double out0, out1, gso0, gso1, expected, w0, w1;
-	int port, created = 0;
+	json_t *out = NULL;
 	size_t max_samples;
-	unsigned stride;
+	int created = 0;
 
 	max_samples = (size_t)((double)o->bitrate / 8 / (double)o->packet_size *
 	                       (o->seconds + 1) * nv);
@@ -733,139 +882,29 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 	}
 	for (unsigned i = 0; i < nv; i++)
 		ports[i] = viewers_port(vs, i);
-
-	/* 1. the raw ceiling, to the very sockets the viewers will use */
-	if (ceiling_best(o, vs, ports, nv, &ceil) < 0)
+	if (ceiling_best(o, vs, ports, nv, &m.ceil) < 0)
 		goto out;
-
-	/* 2. stream and viewers through the control socket */
-	snprintf(id, sizeof id, "bench-%d-%u", (int)getpid(), step);
-	keys_random(o->gcm, key, b64, sizeof b64);
-	resp = relay_call(rl->cl, json_pack(
-		"{s:s, s:s, s:[{s:s, s:s, s:i, s:i}], s:{s:s, s:s}}",
-		"cmd", "stream.create", "id", id,
-		"tracks", "kind", "video", "codec", "VP8", "pt", 96, "clock_rate", 90000,
-		"ingest", "suite", keys_suite_name(o->gcm), "key", b64));
-	if (!resp)
+	if (fanout_stream_create(o, rl, step, &fs) < 0)
 		goto out;
 	created = 1;
-	host = json_string_value(json_object_get(json_object_get(resp, "ingest"), "host"));
-	port = (int)json_integer_value(json_object_get(json_object_get(resp, "ingest"), "port"));
-	host = host ? strdupa(host) : "127.0.0.1";
-	json_decref(resp);
 	if (o->webrtc) {
-		ws0 = relay_webrtc_stats(rl->cl);
-		if (attach_webrtc(o, rl, id, vs, nv, &hs) < 0)
+		m.ws0 = relay_webrtc_stats(rl->cl);
+		if (attach_webrtc(o, rl, fs.id, vs, nv, &m.hs) < 0)
 			goto out;
-	} else if (attach_sdes(o, rl, id, vs, ports, nv) < 0) {
+	} else if (attach_sdes(o, rl, fs.id, vs, ports, nv) < 0) {
 		goto out;
 	}
-
-	/* 3. publish, receive, measure: decrypt about DECRYPT_BUDGET packets a
-	 * second, spread over every viewer (viewers.h says why) */
-	stride = (unsigned)((double)o->bitrate / 8 / (double)o->packet_size *
-	                    nv / DECRYPT_BUDGET) + 1;
-	if (viewers_start(vs, stride) < 0)
-		goto out;
-	out0 = stream_pkts_out(rl->cl, id);
-	gso0 = relay_worker_sum(rl->cl, "gso_sends");
-	proc_cpu_read(rl->pid, &c0);
-	w0 = wall_s();
-	{
-		struct publisher_cfg pc = {
-			.host = host, .port = (uint16_t)port, .gcm = o->gcm, .key = key,
-			.packet_size = o->packet_size, .bitrate = o->bitrate,
-			.seconds = o->seconds, .pt = 96,
-		};
-		if (publisher_run(&pc, &published) < 0) {
-			fprintf(stderr, "amphi-bench: publisher failed\n");
-			viewers_stop(vs, &vr);
-			goto out;
-		}
-	}
-	sleep_s(0.3);           /* let the last packets arrive */
-	proc_cpu_read(rl->pid, &c1);
-	w1 = wall_s();
-	out1 = stream_pkts_out(rl->cl, id);
-	gso1 = relay_worker_sum(rl->cl, "gso_sends");
-	viewers_stop(vs, &vr);
-	if (o->webrtc)
-		ws1 = relay_webrtc_stats(rl->cl);
-	proc_cpu_diff(&c0, &c1, &cd);
-
-	/* 4. the result */
-	expected = (double)published * nv;
-	{
-		double egress = out1 - out0;
-		double pps_cpu = cd.cpu_s > 0 ? egress / cd.cpu_s : 0;
-		double loss = expected > 0 ? 1.0 - (double)vr.datagrams / expected : 1;
-
-		if (loss < 0)
-			loss = 0;
-		threads = json_array();
-		for (unsigned i = 0; i < cd.nthreads; i++)
-			if (cd.threads[i].cpu_s > 0)
-				json_array_append_new(threads, json_pack("{s:s, s:f}",
-				                      "name", cd.threads[i].comm,
-				                      "cpu_s", cd.threads[i].cpu_s));
-		out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f,"
-		                " s:f, s:f, s:f, s:f, s:f, s:f,"
-		                " s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o,"
-		                " s:{s:I, s:f, s:f, s:s, s:i, s:f, s:f, s:f, s:f}, s:f}",
-		                "bench", "fanout", "transport", o->webrtc ? "webrtc" : "sdes",
-		                "suite", keys_suite_name(o->gcm),
-		                "viewers", (json_int_t)nv,
-		                "bitrate", (json_int_t)o->bitrate,
-		                "packet_size", (json_int_t)o->packet_size,
-		                "seconds", o->seconds,
-		                "egress_pps", egress / o->seconds,
-		                "relay_cpu_s", cd.cpu_s,
-		                "egress_pps_per_cpu_s", pps_cpu,
-		                "raw_ceiling_pps_per_cpu_s", ceil.best.pps_per_cpu_s,
-		                "ratio", ceil.best.pps_per_cpu_s > 0 ? pps_cpu / ceil.best.pps_per_cpu_s : 0,
-		                "loss", loss,
-		                "latency_us", "p50", (json_int_t)vr.p50_us,
-		                "p99", (json_int_t)vr.p99_us, "max", (json_int_t)vr.max_us,
-		                "published", (json_int_t)published,
-		                "relay_pkts_out", (json_int_t)egress,
-		                "relay_gso_sends", (json_int_t)(gso1 - gso0),
-		                "received", (json_int_t)vr.datagrams,
-		                "decrypted", (json_int_t)vr.decrypted,
-		                "decrypt_stride", (json_int_t)stride,
-		                "auth_fail", (json_int_t)vr.auth_fail,
-		                "replayed", (json_int_t)vr.replayed,
-		                "rtcp_received", (json_int_t)vr.rtcp,
-		                "min_received_per_viewer", (json_int_t)vr.min_per_viewer,
-		                "relay_threads", threads,
-		                "raw_ceiling", "sent", (json_int_t)ceil.best.sent,
-		                "cpu_s", ceil.best.cpu_s, "wall_s", ceil.best.wall_s,
-		                "used", ceil.best.pps_per_cpu_s == ceil.send.pps_per_cpu_s ? "send" : "io_uring",
-		                "batch", CEILING_BATCH,
-		                "io_uring_pps_per_cpu_s", ceil.uring.pps_per_cpu_s,
-		                "send_pps_per_cpu_s", ceil.send.pps_per_cpu_s,
-		                "io_uring_delivered", ceil.uring.sent ? (double)ceil.uring_rx / (double)ceil.uring.sent : 0,
-		                "send_delivered", ceil.send.sent ? (double)ceil.send_rx / (double)ceil.send.sent : 0,
-		                "relay_wall_s", w1 - w0);
-		if (o->webrtc) {
-			json_object_set_new(out, "handshake", hs);
-			hs = NULL;
-			json_object_set_new(out, "consent", json_pack("{s:I, s:I, s:I}",
-			                    "sent", (json_int_t)vr.consent_sent,
-			                    "ok", (json_int_t)vr.consent_ok,
-			                    "bad", (json_int_t)vr.consent_bad));
-			json_object_set_new(out, "relay_webrtc", ws0 && ws1 ? webrtc_stats_diff(ws0, ws1)
-			                                                    : json_object());
-		}
-	}
+	if (fanout_measure(o, rl, &fs, vs, &m) == 0)
+		out = fanout_report(o, &m);
 out:
 	if (created)
 		json_decref(relay_call(rl->cl, json_pack("{s:s, s:s}", "cmd", "stream.delete",
-		                                         "id", id)));
+		                                         "id", fs.id)));
 	viewers_close(vs);
 	free(ports);
-	json_decref(hs);
-	json_decref(ws0);
-	json_decref(ws1);
+	json_decref(m.hs);
+	json_decref(m.ws0);
+	json_decref(m.ws1);
 	return out;
 }
 
