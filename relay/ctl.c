@@ -308,17 +308,17 @@ static void drain_gone(struct relay_ctl *c)
 }
 
 /* The payload's stream, named by the request's `stream`. */
-static json_t *stream_field(struct relay_ctl *c, json_t *req, struct reg_stream **rs)
+static json_t *stream_field(const struct registry *reg, json_t *req, struct reg_stream **rs)
 {
 	const char *sid = json_string_value(json_object_get(req, "stream"));
-	if (!(*rs = registry_stream_find(&c->reg, sid)))
+	if (!(*rs = registry_stream_find(reg, sid)))
 		return ctl_error("no stream %s", sid ? sid : "(stream missing)");
 	return NULL;
 }
 
 /* --- stream.create --- */
 
-static json_t *parse_stream_create(struct relay_ctl *c, json_t *req, union payload *pl)
+static json_t *parse_stream_create(const struct registry *reg, json_t *req, union payload *pl)
 {
 	struct stream_spec *sp = &pl->stream_create.spec;
 	const char *id = json_string_value(json_object_get(req, "id"));
@@ -329,7 +329,7 @@ static json_t *parse_stream_create(struct relay_ctl *c, json_t *req, union paylo
 
 	if (!id_ok(id))
 		return ctl_error("id: expected 1..63 characters of A-Z a-z 0-9 . _ : -");
-	if (registry_stream_find(&c->reg, id))
+	if (registry_stream_find(reg, id))
 		return ctl_error("stream %s exists", id);
 	if (rec && !json_is_boolean(rec))
 		return ctl_error("record: expected true or false");
@@ -402,10 +402,10 @@ static json_t *run_stream_create(struct relay_ctl *c, union payload *pl)
 
 /* --- stream.delete, stream.list --- */
 
-static json_t *parse_stream_delete(struct relay_ctl *c, json_t *req, union payload *pl)
+static json_t *parse_stream_delete(const struct registry *reg, json_t *req, union payload *pl)
 {
 	const char *id = json_string_value(json_object_get(req, "id"));
-	if (!(pl->stream.rs = registry_stream_find(&c->reg, id)))
+	if (!(pl->stream.rs = registry_stream_find(reg, id)))
 		return ctl_error("no stream %s", id ? id : "(id missing)");
 	return NULL;
 }
@@ -454,7 +454,7 @@ static bool pt_ok(json_t *pt)
 	       (json_integer_value(pt) < 64 || json_integer_value(pt) > 95);
 }
 
-static json_t *parse_viewer_add(struct relay_ctl *c, json_t *req, union payload *pl)
+static json_t *parse_viewer_add(const struct registry *reg, json_t *req, union payload *pl)
 {
 	struct viewer_spec *vs = &pl->viewer_add.vs;
 	const char *id = json_string_value(json_object_get(req, "id"));
@@ -462,15 +462,15 @@ static json_t *parse_viewer_add(struct relay_ctl *c, json_t *req, union payload 
 	json_t *pts = json_object_get(req, "pt"), *err;
 	struct reg_stream *rs;
 
-	if ((err = stream_field(c, req, &rs)))
+	if ((err = stream_field(reg, req, &rs)))
 		return err;
 	pl->viewer_add.rs = rs;
 	if (!id_ok(id))
 		return ctl_error("id: expected 1..63 characters of A-Z a-z 0-9 . _ : -");
 	if (registry_id_taken(rs, id))
 		return ctl_error("viewer %s of stream %s exists", id, rs->id);
-	if (registry_full(&c->reg))
-		return ctl_error("too many viewers (limits.max_viewers = %u)", c->reg.max_viewers);
+	if (registry_full(reg))
+		return ctl_error("too many viewers (limits.max_viewers = %u)", reg->max_viewers);
 	strcpy(vs->id, id);
 	if (json_object_get(req, "latch") && !json_is_boolean(json_object_get(req, "latch")))
 		return ctl_error("latch: expected true or false");
@@ -531,14 +531,14 @@ static json_t *run_viewer_add(struct relay_ctl *c, union payload *pl)
 	                 "egress", endpoint(c, w));
 }
 
-static json_t *parse_viewer_remove(struct relay_ctl *c, json_t *req, union payload *pl)
+static json_t *parse_viewer_remove(const struct registry *reg, json_t *req, union payload *pl)
 {
 	const char *id = json_string_value(json_object_get(req, "id"));
 	struct reg_stream *rs;
 	json_t *err;
 	int i;
 
-	if ((err = stream_field(c, req, &rs)))
+	if ((err = stream_field(reg, req, &rs)))
 		return err;
 	if ((i = registry_viewer_find(rs, id)) < 0)
 		return ctl_error("no viewer %s on stream %s", id ? id : "(id missing)", rs->id);
@@ -651,7 +651,7 @@ static json_t *run_stats(struct relay_ctl *c, union payload *pl)
 
 /* --- WebRTC peers (docs/relay-control.md "WebRTC peers") --- */
 
-static json_t *parse_webrtc_add(struct relay_ctl *c, json_t *req, union payload *pl)
+static json_t *parse_webrtc_add(const struct registry *reg, json_t *req, union payload *pl)
 {
 	struct webrtc_spec *ws = &pl->webrtc_add.ws;
 	const char *id = json_string_value(json_object_get(req, "id"));
@@ -662,7 +662,7 @@ static json_t *parse_webrtc_add(struct relay_ctl *c, json_t *req, union payload 
 	int kpt[2] = { -1, -1 };   /* the peer's payload type per kind (audio, video), -1: none */
 	size_t i;
 
-	if ((err = stream_field(c, req, &rs)))
+	if ((err = stream_field(reg, req, &rs)))
 		return err;
 	pl->webrtc_add.rs = rs;
 	if (!id_ok(id))
@@ -721,8 +721,8 @@ static json_t *parse_webrtc_add(struct relay_ctl *c, json_t *req, union payload 
 	strcpy(ws->viewer.id, id);
 	if (ws->role == WEBRTC_PUBLISHER && rs->has_pub)
 		return ctl_error("stream already has a WebRTC publisher");
-	if (ws->role == WEBRTC_VIEWER && registry_full(&c->reg))
-		return ctl_error("saturated: too many viewers (limits.max_viewers = %u)", c->reg.max_viewers);
+	if (ws->role == WEBRTC_VIEWER && registry_full(reg))
+		return ctl_error("saturated: too many viewers (limits.max_viewers = %u)", reg->max_viewers);
 	return NULL;
 }
 
@@ -757,11 +757,11 @@ static json_t *run_webrtc_add(struct relay_ctl *c, union payload *pl)
 }
 
 /* webrtc.remove and webrtc.restart: a stream and one of its WebRTC peers. */
-static json_t *parse_peer(struct relay_ctl *c, json_t *req, struct pl_webrtc_peer *p)
+static json_t *parse_peer(const struct registry *reg, json_t *req, struct pl_webrtc_peer *p)
 {
 	json_t *err;
 	int w;
-	if ((err = stream_field(c, req, &p->rs)))
+	if ((err = stream_field(reg, req, &p->rs)))
 		return err;
 	p->id = json_string_value(json_object_get(req, "id"));
 	if ((w = registry_peer_worker(p->rs, p->id, &p->vi)) < 0)
@@ -770,9 +770,9 @@ static json_t *parse_peer(struct relay_ctl *c, json_t *req, struct pl_webrtc_pee
 	return NULL;
 }
 
-static json_t *parse_webrtc_remove(struct relay_ctl *c, json_t *req, union payload *pl)
+static json_t *parse_webrtc_remove(const struct registry *reg, json_t *req, union payload *pl)
 {
-	return parse_peer(c, req, &pl->peer);
+	return parse_peer(reg, req, &pl->peer);
 }
 
 static json_t *run_webrtc_remove(struct relay_ctl *c, union payload *pl)
@@ -795,9 +795,9 @@ static json_t *run_webrtc_remove(struct relay_ctl *c, union payload *pl)
 	return ctl_ok();
 }
 
-static json_t *parse_webrtc_restart(struct relay_ctl *c, json_t *req, union payload *pl)
+static json_t *parse_webrtc_restart(const struct registry *reg, json_t *req, union payload *pl)
 {
-	json_t *err = parse_peer(c, req, &pl->peer);
+	json_t *err = parse_peer(reg, req, &pl->peer);
 	return err ? err : parse_ice(json_object_get(req, "ice"), pl->peer.ufrag, pl->peer.pwd);
 }
 
@@ -817,9 +817,9 @@ static json_t *run_webrtc_restart(struct relay_ctl *c, union payload *pl)
 	return ctl_ok();
 }
 
-static json_t *parse_webrtc_list(struct relay_ctl *c, json_t *req, union payload *pl)
+static json_t *parse_webrtc_list(const struct registry *reg, json_t *req, union payload *pl)
 {
-	return stream_field(c, req, &pl->stream.rs);
+	return stream_field(reg, req, &pl->stream.rs);
 }
 
 static json_t *run_webrtc_list(struct relay_ctl *c, union payload *pl)
@@ -857,9 +857,9 @@ static json_t *run_ping(struct relay_ctl *c, union payload *pl)
 
 static const struct command {
 	const char *name;
-	/* Request -> payload: NULL, or an error answer with nothing changed.
-	 * NULL parse: the command takes no field. */
-	json_t *(*parse)(struct relay_ctl *c, json_t *req, union payload *pl);
+	/* Request -> payload, reading the registry only: NULL, or an error
+	 * answer.  NULL parse: the command takes no field. */
+	json_t *(*parse)(const struct registry *reg, json_t *req, union payload *pl);
 	/* Payload -> workers -> registry -> the answer. */
 	json_t *(*run)(struct relay_ctl *c, union payload *pl);
 } commands[] = {
@@ -876,27 +876,51 @@ static const struct command {
 	{ "webrtc.list",    parse_webrtc_list,    run_webrtc_list },
 };
 
+static const struct command *command_find(json_t *req, json_t **err)
+{
+	const char *name = json_string_value(json_object_get(req, "cmd"));
+	*err = NULL;
+	if (!name) {
+		*err = ctl_error("cmd: expected a command name (see docs/relay-control.md)");
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	*err = ctl_error("unknown command %s (see docs/relay-control.md)", name);
+	return NULL;
+}
+
+json_t *relay_ctl_check(const struct registry *reg, json_t *req)
+{
+	const struct command *cmd;
+	union payload pl;
+	json_t *err;
+
+	if (!(cmd = command_find(req, &err)))
+		return err;
+	memset(&pl, 0, sizeof pl);
+	err = cmd->parse ? cmd->parse(reg, req, &pl) : NULL;
+	explicit_bzero(&pl, sizeof pl);
+	return err;
+}
+
 static json_t *handle(void *arg, json_t *req)
 {
 	struct relay_ctl *c = arg;
-	const char *name = json_string_value(json_object_get(req, "cmd"));
+	const struct command *cmd;
 	union payload pl;
 	json_t *resp;
 
 	drain_gone(c);
-	if (!name)
-		return ctl_error("cmd: expected a command name (see docs/relay-control.md)");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-		if (strcmp(name, commands[i].name))
-			continue;
-		memset(&pl, 0, sizeof pl);
-		resp = commands[i].parse ? commands[i].parse(c, req, &pl) : NULL;
-		if (!resp)
-			resp = commands[i].run(c, &pl);
-		explicit_bzero(&pl, sizeof pl);   /* keys, ICE passwords */
+	if (!(cmd = command_find(req, &resp)))
 		return resp;
-	}
-	return ctl_error("unknown command %s (see docs/relay-control.md)", name);
+	memset(&pl, 0, sizeof pl);
+	resp = cmd->parse ? cmd->parse(&c->reg, req, &pl) : NULL;
+	if (!resp)
+		resp = cmd->run(c, &pl);
+	explicit_bzero(&pl, sizeof pl);   /* keys, ICE passwords */
+	return resp;
 }
 
 static void *ctl_main(void *arg)

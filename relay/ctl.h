@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
+struct registry;
 struct relay;
 struct relay_ctl;
 
@@ -18,6 +21,11 @@ struct relay_ctl;
 struct relay_ctl *relay_ctl_start(struct relay *r, const char *path, char *err, size_t errlen);
 /* Stops the thread, closes and unlinks the socket.  Call before relay_stop. */
 void relay_ctl_stop(struct relay_ctl *c);
+
+/* The parse stage alone of the command req names: NULL when the request
+ * would be run, else its error answer (the caller's).  Reads reg only and
+ * wipes what it parsed.  Exposed for tests (tests/fuzz/relay_ctlparse.c). */
+json_t *relay_ctl_check(const struct registry *reg, json_t *req);
 
 /* Strict base64 (RFC 4648 §4, padding required) into out; the decoded length
  * or -EINVAL.  Exposed for tests. */
