@@ -1,10 +1,13 @@
 /* control: the state amphi-control's modules share (one per process), and the
  * list of modules that register HTTP routes.
  *
- * main.c owns the struct: it fills it from the config and flags, and frees it
- * at exit.  Handlers reach it through req->app (the arg given to http_route).
- * Everything in it is read-only once the server runs, except the atomic
- * counters. */
+ * main.c owns the struct: it fills it from the config and flags, makes the
+ * live-webinar state (hub, limits, relay client, ingest keys, WebRTC
+ * sessions) once the database is open, and stops and frees it all at exit,
+ * after the HTTP server stopped.  Every handler reaches it as req->app (the
+ * arg every module gives http_route): one context type for all of them.
+ * The pointers are set before the server runs and never change; what they
+ * point at is thread-safe on its own, and the counters are atomic. */
 #ifndef AMPHI_CONTROL_CONTROL_H
 #define AMPHI_CONTROL_CONTROL_H
 
@@ -14,9 +17,14 @@
 #include "common/retention.h"
 
 struct db;
-struct mail;
-struct http_server;
+struct event_hub;
 struct http_router;
+struct http_server;
+struct ingest;
+struct mail;
+struct rate_limit;
+struct relay_client;
+struct whip;
 
 struct control {
 	struct db *db;
@@ -27,6 +35,11 @@ struct control {
 	const char *outbox;              /* folder for outgoing mail (*.eml) */
 	struct mail *mail;               /* outgoing mail: SMTP or the outbox (mail.h) */
 	int ctl_timeout_ms;              /* bound on every call to another daemon */
+	struct event_hub *hub;           /* live.c's SSE channels (events.h) */
+	struct rate_limit *limits;       /* per participant and kind of write (live.h) */
+	struct relay_client *relay;      /* amphi-relay's control socket (relay_client.h) */
+	struct ingest *ingest;           /* SRTP keys of live webinars (ingest.h) */
+	struct whip *whip;               /* WHIP/WHEP sessions and their sweeper (whip.h) */
 	/* login outcomes, for /metrics */
 	atomic_ullong logins_ok, logins_failed, logins_locked;
 };

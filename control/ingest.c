@@ -1,8 +1,9 @@
 /* ingest: see ingest.h. */
 #include "control/ingest.h"
+#include "control/control.h"
 #include "control/http.h"
 #include "control/relay_client.h"
-#include "control/webinars.h"
+#include "control/webinar.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -81,7 +82,7 @@ static json_t *track(const char *kind, const char *codec, int pt, int clock, int
 	return t;
 }
 
-int ingest_stream_create(struct webinars *ctx, const struct webinar *w, char *err, size_t errlen)
+int ingest_stream_create(struct control *app, const struct webinar *w, char *err, size_t errlen)
 {
 	struct ingest_key *k = calloc(1, sizeof *k);
 	char id[32], b64[sodium_base64_ENCODED_LEN(INGEST_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
@@ -113,10 +114,10 @@ int ingest_stream_create(struct webinars *ctx, const struct webinar *w, char *er
 	/* A stream left by an earlier run (control restarted while live) is
 	 * replaced: its key died with that process. */
 	del = json_pack("{s:s}", "id", id);
-	relay_client_cmd(ctx->relay, "stream.delete", del, &resp, err, errlen);
+	relay_client_cmd(app->relay, "stream.delete", del, &resp, err, errlen);
 	json_decref(resp);
 	json_decref(del);
-	r = relay_client_cmd(ctx->relay, "stream.create", args, &resp, err, errlen);
+	r = relay_client_cmd(app->relay, "stream.create", args, &resp, err, errlen);
 	/* The request held the key: wipe it before letting go of it. */
 	{
 		json_t *kv = json_object_get(json_object_get(args, "ingest"), "key");
@@ -137,51 +138,51 @@ int ingest_stream_create(struct webinars *ctx, const struct webinar *w, char *er
 		key_free(k);
 		return -EPROTO;
 	}
-	pthread_mutex_lock(&ctx->ingest->lock);
+	pthread_mutex_lock(&app->ingest->lock);
 	{
-		struct ingest_key *old = key_take(ctx->ingest, w->id);
+		struct ingest_key *old = key_take(app->ingest, w->id);
 		if (old)
 			key_free(old);
 	}
-	k->next = ctx->ingest->keys;
-	ctx->ingest->keys = k;
-	pthread_mutex_unlock(&ctx->ingest->lock);
+	k->next = app->ingest->keys;
+	app->ingest->keys = k;
+	pthread_mutex_unlock(&app->ingest->lock);
 	log_msg(LOG_INFO, "relay stream created", "webinar=%lld port=%d", (long long)w->id, k->port);
 	return 0;
 }
 
-int ingest_stream_ensure(struct webinars *ctx, const struct webinar *w, char *err, size_t errlen)
+int ingest_stream_ensure(struct control *app, const struct webinar *w, char *err, size_t errlen)
 {
 	static pthread_mutex_t ensure = PTHREAD_MUTEX_INITIALIZER;
 	struct ingest_key *k;
 	int r = 0;
 
 	pthread_mutex_lock(&ensure);
-	pthread_mutex_lock(&ctx->ingest->lock);
-	for (k = ctx->ingest->keys; k && k->webinar != w->id; k = k->next)
+	pthread_mutex_lock(&app->ingest->lock);
+	for (k = app->ingest->keys; k && k->webinar != w->id; k = k->next)
 		;
-	pthread_mutex_unlock(&ctx->ingest->lock);
+	pthread_mutex_unlock(&app->ingest->lock);
 	if (!k)
-		r = ingest_stream_create(ctx, w, err, errlen);
+		r = ingest_stream_create(app, w, err, errlen);
 	pthread_mutex_unlock(&ensure);
 	return r;
 }
 
-int ingest_stream_delete(struct webinars *ctx, int64_t webinar, char *err, size_t errlen)
+int ingest_stream_delete(struct control *app, int64_t webinar, char *err, size_t errlen)
 {
 	struct ingest_key *k;
 	json_t *args, *resp = NULL;
 	char id[32];
 	int r;
 
-	pthread_mutex_lock(&ctx->ingest->lock);
-	k = key_take(ctx->ingest, webinar);
-	pthread_mutex_unlock(&ctx->ingest->lock);
+	pthread_mutex_lock(&app->ingest->lock);
+	k = key_take(app->ingest, webinar);
+	pthread_mutex_unlock(&app->ingest->lock);
 	if (k)
 		key_free(k);
 	ingest_stream_id(webinar, id, sizeof id);
 	args = json_pack("{s:s}", "id", id);
-	r = relay_client_cmd(ctx->relay, "stream.delete", args, &resp, err, errlen);
+	r = relay_client_cmd(app->relay, "stream.delete", args, &resp, err, errlen);
 	json_decref(resp);
 	json_decref(args);
 	return r;
@@ -205,7 +206,7 @@ static void append(char *buf, size_t len, size_t *off, const char *fmt, ...)
 
 static void ingest_srtp(struct http_req *req)
 {
-	struct webinars *ctx = req->app;
+	struct control *app = req->app;
 	char b64[sodium_base64_ENCODED_LEN(INGEST_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
 	char host[64], cmd[2048], err[512], sid[32];
 	struct ingest_key *k;
@@ -214,7 +215,7 @@ static void ingest_srtp(struct http_req *req)
 	int port, vpt;
 	size_t off = 0;
 
-	if (webinars_access(req, AUTH_SPEAKER, &w))
+	if (webinar_access(req, AUTH_SPEAKER, &w))
 		return;
 	if (strcmp(w.state, "live") != 0) {
 		http_error(req, 409, "not_live", "the webinar is %s: publishing opens when the organizer starts it",
@@ -222,21 +223,21 @@ static void ingest_srtp(struct http_req *req)
 		return;
 	}
 	{
-		int r = ingest_stream_ensure(ctx, &w, err, sizeof err);
+		int r = ingest_stream_ensure(app, &w, err, sizeof err);
 		if (r) {
 			http_error(req, relay_client_http_status(r), "relay_unavailable", "%s", err);
 			return;
 		}
 	}
-	pthread_mutex_lock(&ctx->ingest->lock);
-	for (k = ctx->ingest->keys; k && k->webinar != w.id; k = k->next)
+	pthread_mutex_lock(&app->ingest->lock);
+	for (k = app->ingest->keys; k && k->webinar != w.id; k = k->next)
 		;
 	if (k) {
 		sodium_bin2base64(b64, sizeof b64, k->key, sizeof k->key, sodium_base64_VARIANT_ORIGINAL);
 		snprintf(host, sizeof host, "%s", k->host);
 		port = k->port;
 	}
-	pthread_mutex_unlock(&ctx->ingest->lock);
+	pthread_mutex_unlock(&app->ingest->lock);
 	if (!k) {
 		http_error(req, 409, "conflict", "the webinar ended meanwhile");
 		return;
@@ -267,7 +268,7 @@ static void ingest_srtp(struct http_req *req)
 	        (long long)req->principal.token_id);
 }
 
-int ingest_routes(struct http_router *r, struct webinars *ctx)
+int ingest_routes(struct http_router *r, struct control *app)
 {
-	return http_route(r, "POST", "/api/webinars/{id}/ingest/srtp", ingest_srtp, ctx, HTTP_JSON);
+	return http_route(r, "POST", "/api/webinars/{id}/ingest/srtp", ingest_srtp, app, HTTP_JSON);
 }

@@ -7,7 +7,7 @@
 #include "control/http.h"
 #include "control/ratelimit.h"
 #include "control/stats.h"
-#include "control/webinars.h"
+#include "control/webinar.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -27,9 +27,9 @@ struct who {
 	int64_t limit_id;    /* rate-limit identity; 0 for the organizer (not limited) */
 };
 
-void live_publish(struct webinars *ctx, int64_t webinar, const char *type, json_t *data)
+void live_publish(struct control *app, int64_t webinar, const char *type, json_t *data)
 {
-	int64_t r = event_hub_publish(ctx->hub, webinar, type, data);
+	int64_t r = event_hub_publish(app->hub, webinar, type, data);
 
 	if (r < 0 && r != -EPIPE)
 		log_msg(LOG_WARN, "event not published", "webinar=%lld type=%s err=%lld", (long long)webinar,
@@ -88,10 +88,10 @@ static void who_get(struct http_req *req, struct who *w)
 static int write_gate(struct http_req *req, unsigned roles, enum live_kind kind, struct webinar *w,
                       struct who *who)
 {
-	struct webinars *ctx = req->app;
+	struct control *app = req->app;
 	int64_t retry_ns = 0;
 
-	if (webinars_access(req, roles, w))
+	if (webinar_access(req, roles, w))
 		return -EACCES;
 	if (strcmp(w->state, "ended") == 0) {
 		http_error(req, 410, "ended", "the webinar has ended");
@@ -103,7 +103,7 @@ static int write_gate(struct http_req *req, unsigned roles, enum live_kind kind,
 	}
 	who_get(req, who);
 	if (who->limit_id &&
-	    rate_limit_take(ctx->limits, rate_limit_key(kind, w->id, who->limit_id), amphi_mono_ns(), &retry_ns)) {
+	    rate_limit_take(app->limits, rate_limit_key(kind, w->id, who->limit_id), amphi_mono_ns(), &retry_ns)) {
 		char secs[24];
 		snprintf(secs, sizeof secs, "%lld", (long long)((retry_ns + 999999999) / 1000000000));
 		http_set_header(req, "Retry-After", secs);
@@ -116,7 +116,7 @@ static int write_gate(struct http_req *req, unsigned roles, enum live_kind kind,
 /* Reads that need no live webinar but refuse an ended one (its data is gone). */
 static int read_gate(struct http_req *req, unsigned roles, struct webinar *w)
 {
-	if (webinars_access(req, roles, w))
+	if (webinar_access(req, roles, w))
 		return -EACCES;
 	if (strcmp(w->state, "ended") == 0) {
 		http_error(req, 410, "ended", "the webinar has ended: its chat, questions and polls are deleted");
@@ -221,7 +221,7 @@ static void text_list(struct http_req *req, const struct text_kind *k)
 
 static void text_post(struct http_req *req, const struct text_kind *k)
 {
-	struct webinars *ctx = req->app;
+	struct control *app = req->app;
 	json_t *errors = json_array(), *o;
 	const char *text;
 	struct webinar w;
@@ -231,8 +231,8 @@ static void text_post(struct http_req *req, const struct text_kind *k)
 	/* Validate before the gate takes a token from the bucket: a malformed
 	 * message costs nothing and changes nothing. */
 	if (forms_text_parse(req->json, k->max, &text, errors)) {
-		if (webinars_access(req, LIVE_ALL, &w) == 0)
-			webinars_invalid(req, errors);
+		if (webinar_access(req, LIVE_ALL, &w) == 0)
+			webinar_invalid(req, errors);
 		else
 			json_decref(errors);
 		return;
@@ -247,7 +247,7 @@ static void text_post(struct http_req *req, const struct text_kind *k)
 		return;
 	}
 	stats_count(req->db, w.id, k->counter);
-	live_publish(ctx, w.id, k->event, json_incref(o));
+	live_publish(app, w.id, k->event, json_incref(o));
 	http_json(req, 201, o);
 }
 
@@ -306,7 +306,7 @@ static void organizer_changed(struct http_req *req, const struct webinar *w, con
                               const char *target, int64_t id, json_t *detail, const char *event,
                               json_t *public_view, int status, json_t *own_view)
 {
-	webinars_audit(req, action, target, id, detail);
+	webinar_audit(req, action, target, id, detail);
 	live_publish(req->app, w->id, event, public_view);
 	http_json(req, status, own_view);
 }
@@ -440,7 +440,7 @@ static void poll_create(struct http_req *req)
 		return;
 	}
 	if (forms_poll_parse(req->json, &f, errors)) {
-		webinars_invalid(req, errors);
+		webinar_invalid(req, errors);
 		return;
 	}
 	json_decref(errors);
@@ -482,7 +482,7 @@ static int poll_of(struct http_req *req, const struct webinar *w, int64_t *pid, 
 
 static void poll_vote(struct http_req *req)
 {
-	struct webinars *ctx = req->app;
+	struct control *app = req->app;
 	json_t *errors = json_array();
 	struct webinar w;
 	struct who who;
@@ -496,7 +496,7 @@ static void poll_vote(struct http_req *req)
 		return;
 	}
 	if (forms_vote_parse(req->json, (unsigned)n_options, &option, errors)) {
-		webinars_invalid(req, errors);
+		webinar_invalid(req, errors);
 		return;
 	}
 	json_decref(errors);
@@ -508,7 +508,7 @@ static void poll_vote(struct http_req *req)
 	               pid, who.voter, (int64_t)option, NULL, "poll"))
 		return;
 	stats_count(req->db, w.id, STATS_VOTES);
-	live_publish(ctx, w.id, "poll", poll_json(req->db, pid, 0));
+	live_publish(app, w.id, "poll", poll_json(req->db, pid, 0));
 	http_json(req, 201, json_pack("{s:I,s:i}", "poll_id", (json_int_t)pid, "option", (int)option));
 }
 
@@ -539,7 +539,7 @@ static void poll_close(struct http_req *req)
 /* One open event stream.  Idle, it is this struct and the hub's cursor: the
  * frames it has to send live in a buffer only while they are being sent. */
 struct sse {
-	struct webinars *ctx;
+	struct control *app;
 	struct event_sub *sub;
 	struct http_stream *stream;   /* set once http_stream answered; see sse_wake */
 	int64_t webinar;
@@ -627,9 +627,9 @@ static void sse_done(void *arg)
 
 	event_sub_close(s->sub);   /* after this, sse_wake is never called */
 	if (s->viewer) {
-		sqlite3 *db = db_acquire(s->ctx->app->db);
+		sqlite3 *db = db_acquire(s->app->db);
 		stats_viewer_leave(db, s->webinar, (amphi_mono_ns() - s->since_ns) / 1000000000LL);
-		db_release(s->ctx->app->db, db);
+		db_release(s->app->db, db);
 	}
 	free(s->pending);
 	free(s);
@@ -637,7 +637,7 @@ static void sse_done(void *arg)
 
 static void events_stream(struct http_req *req)
 {
-	struct webinars *ctx = req->app;
+	struct control *app = req->app;
 	const char *last = http_header(req, "Last-Event-ID");
 	struct http_stream *hs;
 	struct webinar w;
@@ -650,13 +650,13 @@ static void events_stream(struct http_req *req)
 		http_error(req, 500, "internal", "out of memory");
 		return;
 	}
-	s->ctx = ctx;
+	s->app = app;
 	s->webinar = w.id;
 	s->viewer = req->principal.role == AUTH_PARTICIPANT;
 	s->since_ns = amphi_mono_ns();
 	if (!last)
 		last = http_query(req, "last_event_id");
-	s->sub = event_hub_subscribe(ctx->hub, w.id, last ? strtoll(last, NULL, 10) : 0, s->viewer, &err);
+	s->sub = event_hub_subscribe(app->hub, w.id, last ? strtoll(last, NULL, 10) : 0, s->viewer, &err);
 	if (!s->sub) {
 		free(s);
 		http_error(req, err == -EPIPE ? 410 : 500, err == -EPIPE ? "ended" : "internal",
@@ -664,7 +664,7 @@ static void events_stream(struct http_req *req)
 		return;
 	}
 	if (s->viewer)
-		stats_viewer_join(req->db, w.id, req->principal.token_id, event_hub_viewers(ctx->hub, w.id));
+		stats_viewer_join(req->db, w.id, req->principal.token_id, event_hub_viewers(app->hub, w.id));
 	/* The stream is not read before this handler returns (the connection
 	 * is suspended until then), so the hook may be set after the answer;
 	 * a frame published in between is read anyway: the cursor is set. */
@@ -675,20 +675,20 @@ static void events_stream(struct http_req *req)
 	}
 }
 
-int live_routes(struct http_router *r, struct webinars *ctx)
+int live_routes(struct http_router *r, struct control *app)
 {
 	int rc = 0;
 
-	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/chat", chat_list, ctx, 0);
-	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/chat", chat_post, ctx, HTTP_JSON);
-	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/questions", question_list, ctx, 0);
-	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/questions", question_post, ctx, HTTP_JSON);
-	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/questions/{q}/upvote", question_upvote, ctx, HTTP_JSON);
-	rc = rc ? rc : http_route(r, "PATCH", "/api/webinars/{id}/questions/{q}", question_patch, ctx, HTTP_JSON);
-	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/polls", poll_list, ctx, 0);
-	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/polls", poll_create, ctx, HTTP_JSON);
-	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/polls/{p}/votes", poll_vote, ctx, HTTP_JSON);
-	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/polls/{p}/close", poll_close, ctx, HTTP_JSON);
-	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/events", events_stream, ctx, 0);
+	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/chat", chat_list, app, 0);
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/chat", chat_post, app, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/questions", question_list, app, 0);
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/questions", question_post, app, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/questions/{q}/upvote", question_upvote, app, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "PATCH", "/api/webinars/{id}/questions/{q}", question_patch, app, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/polls", poll_list, app, 0);
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/polls", poll_create, app, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/polls/{p}/votes", poll_vote, app, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/polls/{p}/close", poll_close, app, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/events", events_stream, app, 0);
 	return rc;
 }

@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 struct http_router;
-struct webinars;
+struct control;
 
 #define LIVE_BURST 5                         /* writes at once */
 #define LIVE_REFILL_NS (2 * 1000000000LL)    /* one more write every 2 s: 30 a minute */
@@ -36,9 +36,9 @@ struct webinars;
 
 enum live_kind { LIVE_CHAT, LIVE_QUESTION, LIVE_VOTE };
 
-int live_routes(struct http_router *r, struct webinars *ctx);
+int live_routes(struct http_router *r, struct control *app);
 
 /* Publishes an event to the webinar's streams (data stolen). */
-void live_publish(struct webinars *ctx, int64_t webinar, const char *type, json_t *data);
+void live_publish(struct control *app, int64_t webinar, const char *type, json_t *data);
 
 #endif

@@ -8,11 +8,18 @@
 #include "control/auth.h"
 #include "control/control.h"
 #include "control/db.h"
+#include "control/events.h"
 #include "control/http.h"
+#include "control/ingest.h"
+#include "control/live.h"
 #include "control/mail.h"
+#include "control/ratelimit.h"
+#include "control/relay_client.h"
 #include "control/smtp.h"
+#include "control/stats.h"
 #include "control/sweep.h"
 #include "control/webinars.h"
+#include "control/whip.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/duration.h"
@@ -103,6 +110,37 @@ static int get_seconds(struct config *cfg, const char *key, const char *def, int
 	int64_t now = amphi_now();
 	*out = d.never ? INT64_MAX / 4 : duration_add(now, &d) - now;
 	return 0;
+}
+
+/* The live-webinar state every webinar module shares, made once the
+ * database is open and before any route can run; then what came due while
+ * the daemon was down goes. */
+static void live_state_start(struct control *app)
+{
+	app->hub = event_hub_create(EVENTS_RING_DEFAULT);
+	app->limits = rate_limit_create(LIVE_BURST, LIVE_REFILL_NS, 1 << 14);
+	app->relay = relay_client_create(app->relay_sock, app->ctl_timeout_ms);
+	app->ingest = ingest_create();
+	app->whip = whip_create(app);
+	if (!app->hub || !app->limits || !app->relay || !app->ingest || !app->whip)
+		fatal("cannot create the live-webinar state", "error=\"%s\"", strerror(ENOMEM));
+	stats_reset_current(app->db);
+	sqlite3 *c = db_acquire(app->db);
+	int n = webinars_purge(c, app, amphi_now());
+	db_release(app->db, c);
+	if (n > 0)
+		log_msg(LOG_INFO, "end-of-webinar data purged at start", "rows=%d", n);
+}
+
+/* After the HTTP server stopped (no handler, no stream left) and before the
+ * database closes: the WebRTC sweeper reads it. */
+static void live_state_stop(struct control *app)
+{
+	whip_destroy(app->whip);
+	ingest_destroy(app->ingest);
+	relay_client_destroy(app->relay);
+	rate_limit_destroy(app->limits);
+	event_hub_destroy(app->hub);
 }
 
 int main(int argc, char **argv)
@@ -298,6 +336,7 @@ int main(int argc, char **argv)
 	}
 
 
+	live_state_start(&app);
 	struct http_router *router = http_router_new();
 	if (!router || control_routes(router, &app) != 0)
 		fatal("cannot build the route table", NULL);
@@ -326,7 +365,7 @@ int main(int argc, char **argv)
 	http_server_stop(app.http);
 	sweep_stop(sweep);
 	mail_destroy(app.mail);
-	webinars_stop();
+	live_state_stop(&app);
 	db_close(app.db);
 	retention_free(&app.retention);
 	config_free(cfg);

@@ -4,7 +4,7 @@
 #include "control/forms.h"
 #include "control/http.h"
 #include "control/tokens.h"
-#include "control/webinars.h"
+#include "control/webinar.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -17,7 +17,7 @@ static int load_open(struct http_req *req, struct webinar *w)
 {
 	int64_t id;
 
-	if (http_param_id(req, "id", &id) || webinars_load(req->db, id, w)) {
+	if (http_param_id(req, "id", &id) || webinar_load(req->db, id, w)) {
 		http_error(req, 404, "not_found", "no such webinar");
 		return -ENOENT;
 	}
@@ -42,7 +42,7 @@ static void registration_create(struct http_req *req)
 		return;
 	}
 	if (forms_registration_parse(req->json, &f, errors)) {
-		webinars_invalid(req, errors);
+		webinar_invalid(req, errors);
 		return;
 	}
 	json_decref(errors);
@@ -80,7 +80,7 @@ static void registration_list(struct http_req *req)
 	json_t *list = json_array();
 	char t[32];
 
-	if (webinars_access(req, AUTH_ORGANIZER, &w)) {
+	if (webinar_access(req, AUTH_ORGANIZER, &w)) {
 		json_decref(list);
 		return;
 	}
@@ -119,12 +119,12 @@ static void public_join(struct http_req *req)
 	tokens_answer(req, 201, &w, "participant", 0, &t);
 }
 
-int registrations_routes(struct http_router *r, struct webinars *ctx)
+int registrations_routes(struct http_router *r, struct control *app)
 {
 	int rc = 0;
 
-	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/registrations", registration_create, ctx, HTTP_JSON);
-	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/registrations", registration_list, ctx, 0);
-	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/join", public_join, ctx, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/registrations", registration_create, app, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/registrations", registration_list, app, 0);
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/join", public_join, app, HTTP_JSON);
 	return rc;
 }

@@ -16,8 +16,8 @@
 #define AMPHI_CONTROL_REGISTRATIONS_H
 
 struct http_router;
-struct webinars;
+struct control;
 
-int registrations_routes(struct http_router *r, struct webinars *ctx);
+int registrations_routes(struct http_router *r, struct control *app);
 
 #endif

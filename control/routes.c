@@ -5,8 +5,14 @@
 #include "control/http.h"
 #include "control/accounts.h"
 #include "control/audit.h"
+#include "control/ingest.h"
+#include "control/live.h"
 #include "control/ops.h"
+#include "control/registrations.h"
+#include "control/stats.h"
+#include "control/tokens.h"
 #include "control/webinars.h"
+#include "control/whip.h"
 
 int control_routes(struct http_router *r, struct control *app)
 {
@@ -15,5 +21,11 @@ int control_routes(struct http_router *r, struct control *app)
 	rc = rc ? rc : accounts_routes(r, app);
 	rc = rc ? rc : audit_routes(r, app);
 	rc = rc ? rc : webinars_routes(r, app);
+	rc = rc ? rc : tokens_routes(r, app);
+	rc = rc ? rc : registrations_routes(r, app);
+	rc = rc ? rc : live_routes(r, app);
+	rc = rc ? rc : stats_routes(r, app);
+	rc = rc ? rc : ingest_routes(r, app);
+	rc = rc ? rc : whip_routes(r, app);
 	return rc;
 }

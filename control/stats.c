@@ -3,7 +3,7 @@
 #include "control/db.h"
 #include "control/forms.h"
 #include "control/http.h"
-#include "control/webinars.h"
+#include "control/webinar.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -60,7 +60,7 @@ static void stats_show(struct http_req *req)
 	json_t *o = NULL, *hist = json_object();
 	int64_t n = 0, sum = 0;
 
-	if (webinars_access(req, AUTH_ORGANIZER, &w)) {
+	if (webinar_access(req, AUTH_ORGANIZER, &w)) {
 		json_decref(hist);
 		return;
 	}
@@ -93,12 +93,12 @@ static void rating_post(struct http_req *req)
 	struct webinar w;
 	int rating = 0, r;
 
-	if (webinars_access(req, AUTH_PARTICIPANT, &w)) {
+	if (webinar_access(req, AUTH_PARTICIPANT, &w)) {
 		json_decref(errors);
 		return;
 	}
 	if (forms_rating_parse(req->json, &rating, errors)) {
-		webinars_invalid(req, errors);
+		webinar_invalid(req, errors);
 		return;
 	}
 	json_decref(errors);
@@ -126,11 +126,11 @@ static void rating_post(struct http_req *req)
 	http_empty(req, 204);
 }
 
-int stats_routes(struct http_router *r, struct webinars *ctx)
+int stats_routes(struct http_router *r, struct control *app)
 {
 	int rc = 0;
 
-	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/stats", stats_show, ctx, 0);
-	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/rating", rating_post, ctx, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/stats", stats_show, app, 0);
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/rating", rating_post, app, HTTP_JSON);
 	return rc;
 }

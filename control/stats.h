@@ -18,11 +18,11 @@
 struct db;
 struct http_router;
 struct sqlite3;
-struct webinars;
+struct control;
 
 enum stats_counter { STATS_MESSAGES, STATS_QUESTIONS, STATS_VOTES };
 
-int stats_routes(struct http_router *r, struct webinars *ctx);
+int stats_routes(struct http_router *r, struct control *app);
 
 void stats_count(struct sqlite3 *db, int64_t webinar, enum stats_counter c);
 /* viewers_now: the webinar's open viewer streams including this one. */

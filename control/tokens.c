@@ -2,7 +2,7 @@
 #include "control/tokens.h"
 #include "control/db.h"
 #include "control/http.h"
-#include "control/webinars.h"
+#include "control/webinar.h"
 #include "common/clock.h"
 
 #include <errno.h>
@@ -17,7 +17,7 @@ static int64_t expiry_for(const struct webinar *w)
 		base = w->started_at;
 	if (now > base)
 		base = now;
-	return base + WEBINARS_TOKEN_MAX_S;
+	return base + TOKENS_MAX_S;
 }
 
 int tokens_issue(sqlite3 *db, const struct webinar *w, const char *role, int64_t registration_id,
@@ -55,7 +55,7 @@ int tokens_reschedule(sqlite3 *db, int64_t webinar_id, int64_t start)
 	if (start < now)
 		start = now;
 	return db_exec(db, "UPDATE tokens SET expires_at = ? WHERE webinar_id = ? AND revoked_at IS NULL",
-	               "ii", start + WEBINARS_TOKEN_MAX_S, webinar_id);
+	               "ii", start + TOKENS_MAX_S, webinar_id);
 }
 
 int tokens_end(sqlite3 *db, int64_t webinar_id, int64_t now)
@@ -65,7 +65,7 @@ int tokens_end(sqlite3 *db, int64_t webinar_id, int64_t now)
 	if (r >= 0)
 		r = db_exec(db, "UPDATE tokens SET expires_at = MIN(expires_at, ?) WHERE webinar_id = ? "
 		            "AND role = 'participant' AND revoked_at IS NULL", "ii",
-		            now + WEBINARS_TOKEN_GRACE_S, webinar_id);
+		            now + TOKENS_GRACE_S, webinar_id);
 	return r < 0 ? r : 0;
 }
 
@@ -74,7 +74,7 @@ static void speaker_create(struct http_req *req)
 	struct token_issued t;
 	struct webinar w;
 
-	if (webinars_access(req, AUTH_ORGANIZER, &w))
+	if (webinar_access(req, AUTH_ORGANIZER, &w))
 		return;
 	if (strcmp(w.state, "ended") == 0) {
 		http_error(req, 410, "ended", "the webinar has ended");
@@ -84,7 +84,7 @@ static void speaker_create(struct http_req *req)
 		http_error(req, 500, "internal", "cannot issue a token");
 		return;
 	}
-	webinars_audit(req, "token.issue", "token", t.id, json_pack("{s:s,s:I}", "role", "speaker",
+	webinar_audit(req, "token.issue", "token", t.id, json_pack("{s:s,s:I}", "role", "speaker",
 	               "webinar", (json_int_t)w.id));
 	tokens_answer(req, 201, &w, "speaker", 0, &t);
 }
@@ -96,7 +96,7 @@ static void token_list(struct http_req *req)
 	json_t *list = json_array();
 	char t[32];
 
-	if (webinars_access(req, AUTH_ORGANIZER, &w)) {
+	if (webinar_access(req, AUTH_ORGANIZER, &w)) {
 		json_decref(list);
 		return;
 	}
@@ -124,7 +124,7 @@ static void token_revoke(struct http_req *req)
 	int64_t tid;
 	int r;
 
-	if (webinars_access(req, AUTH_ORGANIZER, &w))
+	if (webinar_access(req, AUTH_ORGANIZER, &w))
 		return;
 	if (http_param_id(req, "t", &tid) ||
 	    db_int(req->db, 0, "SELECT COUNT(*) FROM tokens WHERE id = ? AND webinar_id = ?", "ii", tid, w.id) != 1) {
@@ -140,16 +140,16 @@ static void token_revoke(struct http_req *req)
 		http_error(req, 500, "internal", "cannot revoke the token");
 		return;
 	}
-	webinars_audit(req, "token.revoke", "token", tid, json_pack("{s:I}", "webinar", (json_int_t)w.id));
+	webinar_audit(req, "token.revoke", "token", tid, json_pack("{s:I}", "webinar", (json_int_t)w.id));
 	http_empty(req, 204);
 }
 
-int tokens_routes(struct http_router *r, struct webinars *ctx)
+int tokens_routes(struct http_router *r, struct control *app)
 {
 	int rc = 0;
 
-	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/speakers", speaker_create, ctx, HTTP_JSON);
-	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/tokens", token_list, ctx, 0);
-	rc = rc ? rc : http_route(r, "DELETE", "/api/webinars/{id}/tokens/{t}", token_revoke, ctx, 0);
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/speakers", speaker_create, app, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/tokens", token_list, app, 0);
+	rc = rc ? rc : http_route(r, "DELETE", "/api/webinars/{id}/tokens/{t}", token_revoke, app, 0);
 	return rc;
 }

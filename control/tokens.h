@@ -6,9 +6,9 @@
  *   DELETE /api/webinars/{id}/tokens/{t}   owner   revoke (204)
  *
  * Lifetime: a token is scoped to one webinar and one role.  It is valid until
- * WEBINARS_TOKEN_MAX_S after the (re)scheduled or actual start; at the end
+ * TOKENS_MAX_S after the (re)scheduled or actual start; at the end
  * publish tokens are revoked at once and join tokens expire
- * WEBINARS_TOKEN_GRACE_S later (they may then only rate the webinar: every
+ * TOKENS_GRACE_S later (they may then only rate the webinar: every
  * other endpoint answers 410 for an ended webinar). */
 #ifndef AMPHI_CONTROL_TOKENS_H
 #define AMPHI_CONTROL_TOKENS_H
@@ -20,10 +20,15 @@
 struct http_req;
 struct http_router;
 struct sqlite3;
-struct webinars;
+struct control;
 struct webinar;
 
-int tokens_routes(struct http_router *r, struct webinars *ctx);
+/* Join tokens stay usable this long after the end, for the rating only. */
+#define TOKENS_GRACE_S (10 * 60)
+/* Tokens of a webinar that never ends die this long after its start. */
+#define TOKENS_MAX_S (2 * 24 * 3600)
+
+int tokens_routes(struct http_router *r, struct control *app);
 
 /* A token just issued; the text exists only here and in the answer. */
 struct token_issued {

@@ -8,7 +8,6 @@
  *   POST   /api/webinars/{id}/start   owner       scheduled -> live, creates the relay stream
  *   POST   /api/webinars/{id}/end     owner       scheduled|live -> ended, §9 deletions */
 #include "control/webinars.h"
-#include "control/audit.h"
 #include "control/control.h"
 #include "control/db.h"
 #include "control/events.h"
@@ -16,77 +15,15 @@
 #include "control/http.h"
 #include "control/ingest.h"
 #include "control/live.h"
-#include "control/ratelimit.h"
-#include "control/registrations.h"
 #include "control/relay_client.h"
-#include "control/stats.h"
 #include "control/tokens.h"
+#include "control/webinar.h"
 #include "control/whip.h"
 #include "common/clock.h"
 #include "common/log.h"
 
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-#define WEBINAR_COLS "id, organizer_id, starts_at, COALESCE(started_at, 0), COALESCE(ended_at, 0), " \
-                     "state, visibility, video_codec, recording"
-
-static void row_to_webinar(sqlite3_stmt *st, struct webinar *w)
-{
-	memset(w, 0, sizeof *w);
-	w->id = sqlite3_column_int64(st, 0);
-	w->organizer_id = sqlite3_column_int64(st, 1);
-	w->starts_at = sqlite3_column_int64(st, 2);
-	w->started_at = sqlite3_column_int64(st, 3);
-	w->ended_at = sqlite3_column_int64(st, 4);
-	snprintf(w->state, sizeof w->state, "%s", (const char *)sqlite3_column_text(st, 5));
-	snprintf(w->visibility, sizeof w->visibility, "%s", (const char *)sqlite3_column_text(st, 6));
-	snprintf(w->codec, sizeof w->codec, "%s", (const char *)sqlite3_column_text(st, 7));
-	w->recording = sqlite3_column_int(st, 8) != 0;
-}
-
-int webinars_load(sqlite3 *db, int64_t id, struct webinar *w)
-{
-	sqlite3_stmt *st = db_prepare(db, "SELECT " WEBINAR_COLS " FROM webinars WHERE id = ?", "i", id);
-	int r = -ENOENT;
-
-	if (st && sqlite3_step(st) == SQLITE_ROW) {
-		row_to_webinar(st, w);
-		r = 0;
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
-int webinars_access(struct http_req *req, unsigned roles, struct webinar *w)
-{
-	const struct auth_principal *p = &req->principal;
-	int64_t id;
-
-	if (auth_require(req, roles))
-		return -EACCES;
-	if (http_param_id(req, "id", &id) || webinars_load(req->db, id, w) ||
-	    (p->role == AUTH_ORGANIZER && w->organizer_id != p->account_id) ||
-	    ((p->role & AUTH_TOKEN) && p->webinar_id != id)) {
-		http_error(req, 404, "not_found", "no such webinar");
-		return -ENOENT;
-	}
-	return 0;
-}
-
-void webinars_audit(struct http_req *req, const char *action, const char *target_type,
-                    int64_t target_id, json_t *detail)
-{
-	if (audit_log(req->db, &req->principal, action, target_type, target_id, detail))
-		log_msg(LOG_ERROR, "audit write failed", "action=%s target=%lld", action, (long long)target_id);
-}
-
-void webinars_invalid(struct http_req *req, json_t *errors)
-{
-	http_error_json(req, 422, "invalid", errors);
-}
 
 /* The public face of a webinar row. */
 static json_t *webinar_json(sqlite3 *db, int64_t id)
@@ -138,7 +75,7 @@ static void webinar_create(struct http_req *req)
 		return;
 	}
 	if (forms_webinar_parse(req->json, true, &f, errors)) {
-		webinars_invalid(req, errors);
+		webinar_invalid(req, errors);
 		return;
 	}
 	json_decref(errors);
@@ -150,7 +87,7 @@ static void webinar_create(struct http_req *req)
 		http_error(req, 500, "internal", "cannot store the webinar");
 		return;
 	}
-	webinars_audit(req, "webinar.create", "webinar", id, NULL);
+	webinar_audit(req, "webinar.create", "webinar", id, NULL);
 	answer_webinar(req, 201, id);
 }
 
@@ -178,7 +115,7 @@ static void webinar_show(struct http_req *req)
 {
 	struct webinar w;
 
-	if (webinars_access(req, AUTH_ORGANIZER | AUTH_TOKEN, &w))
+	if (webinar_access(req, AUTH_ORGANIZER | AUTH_TOKEN, &w))
 		return;
 	answer_webinar(req, 200, w.id);
 }
@@ -191,10 +128,10 @@ static void webinar_patch(struct http_req *req)
 	int64_t now = amphi_now();
 	int r = 0;
 
-	if (webinars_access(req, AUTH_ORGANIZER, &w))
+	if (webinar_access(req, AUTH_ORGANIZER, &w))
 		goto out;
 	if (forms_webinar_parse(req->json, false, &f, errors)) {
-		webinars_invalid(req, errors);
+		webinar_invalid(req, errors);
 		errors = NULL;
 		goto out;
 	}
@@ -231,7 +168,7 @@ static void webinar_patch(struct http_req *req)
 		http_error(req, 500, "internal", "cannot update the webinar");
 		goto out;
 	}
-	webinars_audit(req, "webinar.update", "webinar", w.id, json_pack("{s:O}", "fields", changed));
+	webinar_audit(req, "webinar.update", "webinar", w.id, json_pack("{s:O}", "fields", changed));
 	answer_webinar(req, 200, w.id);
 out:
 	json_decref(errors);
@@ -240,10 +177,10 @@ out:
 
 static void webinar_delete(struct http_req *req)
 {
-	struct webinars *ctx = req->app;
+	struct control *app = req->app;
 	struct webinar w;
 
-	if (webinars_access(req, AUTH_ORGANIZER, &w))
+	if (webinar_access(req, AUTH_ORGANIZER, &w))
 		return;
 	if (strcmp(w.state, "live") == 0) {
 		http_error(req, 409, "conflict", "the webinar is live: end it first (POST /api/webinars/%lld/end)",
@@ -256,20 +193,20 @@ static void webinar_delete(struct http_req *req)
 		http_error(req, 500, "internal", "cannot delete the webinar");
 		return;
 	}
-	event_hub_close_webinar(ctx->hub, w.id);
-	webinars_audit(req, "webinar.delete", "webinar", w.id, NULL);
+	event_hub_close_webinar(app->hub, w.id);
+	webinar_audit(req, "webinar.delete", "webinar", w.id, NULL);
 	http_empty(req, 204);
 }
 
 static void webinar_start(struct http_req *req)
 {
-	struct webinars *ctx = req->app;
+	struct control *app = req->app;
 	struct webinar w;
 	char err[512];
 	int64_t now = amphi_now();
 	int r;
 
-	if (webinars_access(req, AUTH_ORGANIZER, &w))
+	if (webinar_access(req, AUTH_ORGANIZER, &w))
 		return;
 	if (strcmp(w.state, "scheduled") != 0) {
 		http_error(req, 409, "conflict", "the webinar is %s: only a scheduled webinar can start", w.state);
@@ -277,7 +214,7 @@ static void webinar_start(struct http_req *req)
 	}
 	/* The relay first: if it is down the webinar stays scheduled and the
 	 * organizer can try again, rather than being live with no stream. */
-	r = ingest_stream_create(ctx, &w, err, sizeof err);
+	r = ingest_stream_create(app, &w, err, sizeof err);
 	if (r) {
 		http_error(req, relay_client_http_status(r), "relay_unavailable", "%s", err);
 		return;
@@ -287,26 +224,26 @@ static void webinar_start(struct http_req *req)
 	            "WHERE id = ? AND state = 'scheduled'", "iii", now, now, w.id) != 1 ||
 	    tokens_reschedule(req->db, w.id, now) < 0 || db_commit(req->db)) {
 		db_rollback(req->db);
-		ingest_stream_delete(ctx, w.id, err, sizeof err);
+		ingest_stream_delete(app, w.id, err, sizeof err);
 		http_error(req, 409, "conflict", "the webinar changed state meanwhile");
 		return;
 	}
-	live_publish(ctx, w.id, "state", json_pack("{s:s}", "state", "live"));
-	webinars_audit(req, "webinar.start", "webinar", w.id, NULL);
+	live_publish(app, w.id, "state", json_pack("{s:s}", "state", "live"));
+	webinar_audit(req, "webinar.start", "webinar", w.id, NULL);
 	log_msg(LOG_INFO, "webinar live", "webinar=%lld", (long long)w.id);
 	answer_webinar(req, 200, w.id);
 }
 
 static void webinar_end(struct http_req *req)
 {
-	struct webinars *ctx = req->app;
+	struct control *app = req->app;
 	struct webinar w;
 	char err[512] = "";
 	int64_t now = amphi_now();
 	int relay_r = 0, purged;
 	json_t *o;
 
-	if (webinars_access(req, AUTH_ORGANIZER, &w))
+	if (webinar_access(req, AUTH_ORGANIZER, &w))
 		return;
 	if (strcmp(w.state, "ended") == 0) {
 		http_error(req, 409, "conflict", "the webinar has already ended");
@@ -316,7 +253,7 @@ static void webinar_end(struct http_req *req)
 	    db_exec(req->db, "UPDATE webinars SET state = 'ended', ended_at = ?, updated_at = ? "
 	            "WHERE id = ? AND state != 'ended'", "iii", now, now, w.id) != 1 ||
 	    tokens_end(req->db, w.id, now) < 0 ||
-	    (purged = webinars_purge(req->db, ctx->app, now)) < 0 ||
+	    (purged = webinars_purge(req->db, app, now)) < 0 ||
 	    db_commit(req->db)) {
 		db_rollback(req->db);
 		http_error(req, 500, "internal", "cannot end the webinar");
@@ -324,12 +261,12 @@ static void webinar_end(struct http_req *req)
 	}
 	/* Ending cannot wait for the relay: the deletions above are due now.
 	 * A relay that is down lost the stream anyway; the answer says so. */
-	whip_webinar_ended(ctx->whip, w.id);
+	whip_webinar_ended(app->whip, w.id);
 	if (strcmp(w.state, "live") == 0)
-		relay_r = ingest_stream_delete(ctx, w.id, err, sizeof err);
-	live_publish(ctx, w.id, "state", json_pack("{s:s}", "state", "ended"));
-	event_hub_close_webinar(ctx->hub, w.id);
-	webinars_audit(req, "webinar.end", "webinar", w.id, json_pack("{s:i}", "rows_deleted", purged));
+		relay_r = ingest_stream_delete(app, w.id, err, sizeof err);
+	live_publish(app, w.id, "state", json_pack("{s:s}", "state", "ended"));
+	event_hub_close_webinar(app->hub, w.id);
+	webinar_audit(req, "webinar.end", "webinar", w.id, json_pack("{s:i}", "rows_deleted", purged));
 	log_msg(LOG_INFO, "webinar ended", "webinar=%lld deleted=%d relay=%d", (long long)w.id, purged, relay_r);
 	o = webinar_json(req->db, w.id);
 	if (relay_r)
@@ -394,54 +331,16 @@ int webinars_purge(sqlite3 *db, const struct control *app, int64_t now)
 	return r < 0 ? -EIO : total;
 }
 
-/* Process lifetime: every route points at it until exit, so it is held here
- * (a root for leak checkers) rather than freed behind the routes' back. */
-static struct webinars *volatile g_webinars;   /* volatile: the store must stay */
-
 int webinars_routes(struct http_router *r, struct control *app)
 {
-	struct webinars *ctx = g_webinars = calloc(1, sizeof *ctx);
 	int rc = 0;
 
-	if (!ctx)
-		return -ENOMEM;
-	ctx->app = app;
-	ctx->hub = event_hub_create(EVENTS_RING_DEFAULT);
-	ctx->limits = rate_limit_create(LIVE_BURST, LIVE_REFILL_NS, 1 << 14);
-	ctx->relay = relay_client_create(app->relay_sock, app->ctl_timeout_ms);
-	ctx->ingest = ingest_create();
-	ctx->whip = whip_create(ctx);
-	if (!ctx->hub || !ctx->limits || !ctx->relay || !ctx->ingest || !ctx->whip)
-		return -ENOMEM;   /* start-up: the daemon exits */
-	stats_reset_current(app->db);
-	{
-		/* What came due while the daemon was down goes now. */
-		sqlite3 *c = db_acquire(app->db);
-		int n = webinars_purge(c, app, amphi_now());
-		db_release(app->db, c);
-		if (n > 0)
-			log_msg(LOG_INFO, "end-of-webinar data purged at start", "rows=%d", n);
-	}
-	rc = rc ? rc : http_route(r, "POST", "/api/webinars", webinar_create, ctx, HTTP_JSON);
-	rc = rc ? rc : http_route(r, "GET", "/api/webinars", webinar_list, ctx, 0);
-	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}", webinar_show, ctx, 0);
-	rc = rc ? rc : http_route(r, "PATCH", "/api/webinars/{id}", webinar_patch, ctx, HTTP_JSON);
-	rc = rc ? rc : http_route(r, "DELETE", "/api/webinars/{id}", webinar_delete, ctx, 0);
-	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/start", webinar_start, ctx, HTTP_JSON);
-	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/end", webinar_end, ctx, HTTP_JSON);
-	rc = rc ? rc : tokens_routes(r, ctx);
-	rc = rc ? rc : registrations_routes(r, ctx);
-	rc = rc ? rc : live_routes(r, ctx);
-	rc = rc ? rc : stats_routes(r, ctx);
-	rc = rc ? rc : ingest_routes(r, ctx);
-	rc = rc ? rc : whip_routes(r, ctx);
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars", webinar_create, app, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "GET", "/api/webinars", webinar_list, app, 0);
+	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}", webinar_show, app, 0);
+	rc = rc ? rc : http_route(r, "PATCH", "/api/webinars/{id}", webinar_patch, app, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "DELETE", "/api/webinars/{id}", webinar_delete, app, 0);
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/start", webinar_start, app, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/end", webinar_end, app, HTTP_JSON);
 	return rc;
-}
-
-void webinars_stop(void)
-{
-	if (g_webinars) {
-		whip_destroy(g_webinars->whip);
-		g_webinars->whip = NULL;
-	}
 }

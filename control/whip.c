@@ -8,7 +8,7 @@
 #include "control/relay_client.h"
 #include "control/sdp.h"
 #include "control/whip_offer.h"
-#include "control/webinars.h"
+#include "control/webinar.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/periodic.h"
@@ -49,7 +49,7 @@ struct session {
 };
 
 struct whip {
-	struct webinars *ctx;              /* borrowed: lives as long as the process */
+	struct control *app;               /* borrowed: main.c destroys this struct first */
 	pthread_mutex_t lock;              /* guards sessions, n_sessions */
 	struct session *sessions;
 	size_t n_sessions;
@@ -173,7 +173,7 @@ static void new_etag(char etag[24])
 	snprintf(etag, 24, "\"%s\"", hex);
 }
 
-static int relay_peer_cmd(struct webinars *ctx, const char *cmd, int64_t webinar, const char *peer,
+static int relay_peer_cmd(struct control *app, const char *cmd, int64_t webinar, const char *peer,
                           json_t *extra, json_t **resp, char *err, size_t errlen)
 {
 	char sid[32];
@@ -184,7 +184,7 @@ static int relay_peer_cmd(struct webinars *ctx, const char *cmd, int64_t webinar
 	args = json_pack("{s:s,s:s}", "stream", sid, "id", peer);
 	if (extra)
 		json_object_update(args, extra);
-	r = relay_client_cmd(ctx->relay, cmd, args, resp, err, errlen);
+	r = relay_client_cmd(app->relay, cmd, args, resp, err, errlen);
 	json_decref(args);
 	return r;
 }
@@ -200,11 +200,11 @@ static void wipe_ice_pwd(json_t *req)
 }
 
 /* Tells the relay a peer is gone; "no such peer" (it left on its own) is done too. */
-static void relay_peer_remove(struct webinars *ctx, int64_t webinar, const char *peer)
+static void relay_peer_remove(struct control *app, int64_t webinar, const char *peer)
 {
 	char err[512];
 	json_t *resp = NULL;
-	int r = relay_peer_cmd(ctx, "webrtc.remove", webinar, peer, NULL, &resp, err, sizeof err);
+	int r = relay_peer_cmd(app, "webrtc.remove", webinar, peer, NULL, &resp, err, sizeof err);
 
 	json_decref(resp);
 	if (r && !(r == -EPROTO && strstr(err, "no such peer")))
@@ -265,7 +265,7 @@ static int authorize(struct http_req *req, bool publish, struct webinar *w)
 	unsigned roles;
 	int64_t id;
 
-	if (http_param_id(req, "id", &id) || webinars_load(req->db, id, w)) {
+	if (http_param_id(req, "id", &id) || webinar_load(req->db, id, w)) {
 		http_error(req, 404, "not_found", "no such webinar");
 		return -ENOENT;
 	}
@@ -300,28 +300,28 @@ static int authorize(struct http_req *req, bool publish, struct webinar *w)
  * again; the webinar already has a WebRTC publisher that this process
  * knows -> the new POST replaces it (a speaker who reloads the page is
  * back at once instead of waiting 30 s for consent to expire). */
-static int relay_add(struct webinars *ctx, const struct webinar *w, bool publish, const char *peer,
+static int relay_add(struct control *app, const struct webinar *w, bool publish, const char *peer,
                      json_t *extra, json_t **resp, char *err, size_t errlen)
 {
 	int r = 0;
 
 	for (int attempt = 0; attempt < 3; attempt++) {
-		r = relay_peer_cmd(ctx, "webrtc.add", w->id, peer, extra, resp, err, errlen);
+		r = relay_peer_cmd(app, "webrtc.add", w->id, peer, extra, resp, err, errlen);
 		if (r != -EPROTO)
 			return r;
 		if (strstr(err, "no stream") || strstr(err, "no such stream")) {
 			char e2[512];
-			if (ingest_stream_create(ctx, w, e2, sizeof e2))
+			if (ingest_stream_create(app, w, e2, sizeof e2))
 				return r;
 			continue;
 		}
 		if (publish && strstr(err, "already has a WebRTC publisher")) {
-			struct session *old = publisher_take(ctx->whip, w->id);
+			struct session *old = publisher_take(app->whip, w->id);
 			if (!old)
 				return r;
 			log_msg(LOG_INFO, "whip publisher replaced", "webinar=%lld old=%s new=%s", (long long)w->id,
 			        old->peer, peer);
-			relay_peer_remove(ctx, w->id, old->peer);
+			relay_peer_remove(app, w->id, old->peer);
 			session_free(old);
 			continue;
 		}
@@ -332,8 +332,8 @@ static int relay_add(struct webinars *ctx, const struct webinar *w, bool publish
 
 static void post_offer(struct http_req *req, bool publish)
 {
-	struct webinars *ctx = req->app;
-	struct whip *wh = ctx->whip;
+	struct control *app = req->app;
+	struct whip *wh = app->whip;
 	struct whip_offer offer = { 0 };
 	struct whip_relay_peer rp;
 	struct session *s = NULL;
@@ -386,14 +386,14 @@ static void post_offer(struct http_req *req, bool publish)
 	}
 	/* After a restart of amphi-control the webinar is live but its stream
 	 * may be unknown here: make sure the relay has it. */
-	if ((r = ingest_stream_ensure(ctx, &w, err, sizeof err))) {
+	if ((r = ingest_stream_ensure(app, &w, err, sizeof err))) {
 		relay_failed(req, r, err);
 		goto out;
 	}
 	snprintf(s->peer, sizeof s->peer, "%s-%08x-%u", publish ? "whip" : "whep", wh->peer_salt,
 	         atomic_fetch_add(&wh->next_peer, 1));
 	extra = whip_offer_relay_args(&offer, s->local_ufrag, s->local_pwd);
-	r = relay_add(ctx, &w, publish, s->peer, extra, &resp, err, sizeof err);
+	r = relay_add(app, &w, publish, s->peer, extra, &resp, err, sizeof err);
 	wipe_ice_pwd(extra);
 	if (r) {
 		relay_failed(req, r, err);
@@ -433,7 +433,7 @@ static void post_offer(struct http_req *req, bool publish)
 out:
 	/* nothing half-created: a peer the answer could not use leaves the relay */
 	if (relay_has_peer)
-		relay_peer_remove(ctx, w.id, s->peer);
+		relay_peer_remove(app, w.id, s->peer);
 	if (s)
 		session_free(s);
 	json_decref(extra);
@@ -457,21 +457,21 @@ static int session_url(struct http_req *req, int64_t *webinar)
 
 static void session_delete(struct http_req *req, bool publish)
 {
-	struct webinars *ctx = req->app;
+	struct control *app = req->app;
 	struct session *s;
 	int64_t webinar;
 
 	cors(req);
 	if (session_url(req, &webinar))
 		return;
-	if (!(s = session_take(ctx->whip, http_param(req, "session"), webinar, publish))) {
+	if (!(s = session_take(app->whip, http_param(req, "session"), webinar, publish))) {
 		http_error(req, 404, "not_found", "no such session (ended, or never existed)");
 		return;
 	}
 	/* The session is gone here whatever the relay says: a relay that is
 	 * down lost the peer anyway, and one that fails to remove it drops it
 	 * when the browser stops its consent checks (30 s). */
-	relay_peer_remove(ctx, webinar, s->peer);
+	relay_peer_remove(app, webinar, s->peer);
 	log_msg(LOG_INFO, publish ? "whip session ended" : "whep session ended", "webinar=%lld peer=%s",
 	        (long long)webinar, s->peer);
 	session_free(s);
@@ -485,8 +485,8 @@ static void whep_delete(struct http_req *req) { session_delete(req, false); }
  * relay) or an ICE restart (200 with the relay's new credentials). */
 static void session_patch(struct http_req *req, bool publish)
 {
-	struct webinars *ctx = req->app;
-	struct whip *wh = ctx->whip;
+	struct control *app = req->app;
+	struct whip *wh = app->whip;
 	struct session **pp, copy;
 	struct sdp_frag f;
 	struct sdp_answer_params params = { 0 };
@@ -560,7 +560,7 @@ static void session_patch(struct http_req *req, bool publish)
 	}
 	ice_credentials(ufrag, pwd);
 	extra = json_pack("{s:{s:s,s:s}}", "ice", "ufrag", ufrag, "pwd", pwd);
-	r = relay_peer_cmd(ctx, "webrtc.restart", webinar, copy.peer, extra, &resp, err, sizeof err);
+	r = relay_peer_cmd(app, "webrtc.restart", webinar, copy.peer, extra, &resp, err, sizeof err);
 	wipe_ice_pwd(extra);
 	json_decref(extra);
 	json_decref(resp);
@@ -665,7 +665,7 @@ static bool listed(json_t *peers, const char *peer)
 static void sweep(void *arg)
 {
 	struct whip *w = arg;
-	struct webinars *ctx = w->ctx;
+	struct control *app = w->app;
 	struct snap { char id[SESSION_ID_CHARS + 1]; int64_t webinar, token_id, created_ns; bool publisher;
 	              char peer[32]; } *snap = NULL;
 	struct gone *gone = NULL;
@@ -689,7 +689,7 @@ static void sweep(void *arg)
 		goto out;
 	if (!(gone = calloc(n, sizeof *gone)))
 		goto out;
-	db = db_acquire(ctx->app->db);
+	db = db_acquire(app->db);
 	for (size_t i = 0; i < n; i++) {
 		const char *why = NULL;
 		if (db_int(db, 0, "SELECT COUNT(*) FROM webinars WHERE id = ? AND state = 'live'", "i",
@@ -704,7 +704,7 @@ static void sweep(void *arg)
 		if (why)
 			memcpy(gone[ngone - 1].peer, snap[i].peer, sizeof snap[i].peer);
 	}
-	db_release(ctx->app->db, db);
+	db_release(app->db, db);
 	/* Peers the relay dropped (consent expired, DTLS failed): one
 	 * webrtc.list per webinar; a relay that cannot answer proves nothing. */
 	for (size_t i = 0; i < n; i++) {
@@ -719,7 +719,7 @@ static void sweep(void *arg)
 		ingest_stream_id(snap[i].webinar, sid, sizeof sid);
 		args = json_pack("{s:s}", "stream", sid);
 		list_ns = (int64_t)amphi_mono_ns();
-		int r = relay_client_cmd(ctx->relay, "webrtc.list", args, &resp, err, sizeof err);
+		int r = relay_client_cmd(app->relay, "webrtc.list", args, &resp, err, sizeof err);
 		json_decref(args);
 		peers = json_object_get(resp, "peers");
 		if (!r && json_is_array(peers))
@@ -751,7 +751,7 @@ static void sweep(void *arg)
 		if (!s)
 			continue;   /* DELETEd meanwhile */
 		if (gone[g].tell_relay)
-			relay_peer_remove(ctx, gone[g].webinar, gone[g].peer);
+			relay_peer_remove(app, gone[g].webinar, gone[g].peer);
 		log_msg(LOG_INFO, "webrtc session swept", "webinar=%lld peer=%s reason=\"%s\"",
 		        (long long)gone[g].webinar, gone[g].peer, gone[g].why);
 		session_free(s);
@@ -763,13 +763,13 @@ out:
 	free(gone);
 }
 
-struct whip *whip_create(struct webinars *ctx)
+struct whip *whip_create(struct control *app)
 {
 	struct whip *w = calloc(1, sizeof *w);
 
 	if (!w)
 		return NULL;
-	w->ctx = ctx;
+	w->app = app;
 	randombytes_buf(&w->peer_salt, sizeof w->peer_salt);
 	pthread_mutex_init(&w->lock, NULL);
 	if (periodic_start(WHIP_SWEEP_MS * 1000000LL, sweep, w, &w->sweeper) != 0)
@@ -791,19 +791,19 @@ void whip_destroy(struct whip *w)
 	free(w);
 }
 
-int whip_routes(struct http_router *r, struct webinars *ctx)
+int whip_routes(struct http_router *r, struct control *app)
 {
 	int rc = 0;
 
-	rc = rc ? rc : http_route(r, "POST", "/whip/{id}", whip_post, ctx, 0);
-	rc = rc ? rc : http_route(r, "OPTIONS", "/whip/{id}", endpoint_options, ctx, 0);
-	rc = rc ? rc : http_route(r, "PATCH", "/whip/{id}/{session}", whip_patch, ctx, 0);
-	rc = rc ? rc : http_route(r, "DELETE", "/whip/{id}/{session}", whip_delete, ctx, 0);
-	rc = rc ? rc : http_route(r, "OPTIONS", "/whip/{id}/{session}", session_options, ctx, 0);
-	rc = rc ? rc : http_route(r, "POST", "/whep/{id}", whep_post, ctx, 0);
-	rc = rc ? rc : http_route(r, "OPTIONS", "/whep/{id}", endpoint_options, ctx, 0);
-	rc = rc ? rc : http_route(r, "PATCH", "/whep/{id}/{session}", whep_patch, ctx, 0);
-	rc = rc ? rc : http_route(r, "DELETE", "/whep/{id}/{session}", whep_delete, ctx, 0);
-	rc = rc ? rc : http_route(r, "OPTIONS", "/whep/{id}/{session}", session_options, ctx, 0);
+	rc = rc ? rc : http_route(r, "POST", "/whip/{id}", whip_post, app, 0);
+	rc = rc ? rc : http_route(r, "OPTIONS", "/whip/{id}", endpoint_options, app, 0);
+	rc = rc ? rc : http_route(r, "PATCH", "/whip/{id}/{session}", whip_patch, app, 0);
+	rc = rc ? rc : http_route(r, "DELETE", "/whip/{id}/{session}", whip_delete, app, 0);
+	rc = rc ? rc : http_route(r, "OPTIONS", "/whip/{id}/{session}", session_options, app, 0);
+	rc = rc ? rc : http_route(r, "POST", "/whep/{id}", whep_post, app, 0);
+	rc = rc ? rc : http_route(r, "OPTIONS", "/whep/{id}", endpoint_options, app, 0);
+	rc = rc ? rc : http_route(r, "PATCH", "/whep/{id}/{session}", whep_patch, app, 0);
+	rc = rc ? rc : http_route(r, "DELETE", "/whep/{id}/{session}", whep_delete, app, 0);
+	rc = rc ? rc : http_route(r, "OPTIONS", "/whep/{id}/{session}", session_options, app, 0);
 	return rc;
 }

@@ -28,20 +28,20 @@
 #include <stdint.h>
 
 struct http_router;
-struct webinars;
+struct control;
 struct whip;
 
 #define WHIP_SWEEP_MS 2000
 #define WHIP_RETRY_AFTER_S 5       /* Retry-After of 503 answers */
 #define WHIP_MAX_SESSIONS 20000    /* per process; beyond: 503 (the relay saturates long before) */
 
-/* The sweeper thread starts here; ctx must outlive the struct.  NULL on ENOMEM. */
-struct whip *whip_create(struct webinars *ctx);
+/* The sweeper thread starts here; app must outlive the struct.  NULL on ENOMEM. */
+struct whip *whip_create(struct control *app);
 /* Stops the sweeper (call before the database closes) and frees every
  * session without calling the relay: the relay's peers end with their
  * stream or by consent expiry. */
 void whip_destroy(struct whip *w);
-int whip_routes(struct http_router *r, struct webinars *ctx);
+int whip_routes(struct http_router *r, struct control *app);
 
 /* The webinar ended: forget its sessions (the caller deletes the relay
  * stream, which takes every peer with it).  Returns how many were dropped. */
