@@ -481,74 +481,84 @@ static void session_delete(struct http_req *req, bool publish)
 static void whip_delete(struct http_req *req) { session_delete(req, true); }
 static void whep_delete(struct http_req *req) { session_delete(req, false); }
 
-/* PATCH (RFC 9725 §4.3): trickle ICE (204, nothing to do for an ICE-lite
- * relay) or an ICE restart (200 with the relay's new credentials). */
-static void session_patch(struct http_req *req, bool publish)
-{
-	struct control *app = req->app;
-	struct whip *wh = app->whip;
-	struct session **pp, copy;
-	struct sdp_frag f;
-	struct sdp_answer_params params = { 0 };
-	struct sdp_candidate cand;
-	const char *if_match;
-	char err[512], ufrag[16], pwd[32], body[1024];
-	json_t *extra, *resp = NULL;
+/* A PATCH (RFC 9725 §4.3) once read and checked: trickle ICE (204, nothing
+ * to do for an ICE-lite relay) or an ICE restart (200 with the relay's new
+ * credentials).  Holds the browser's and the session's ICE passwords: wiped
+ * when the PATCH is answered. */
+struct patch {
+	struct session s;          /* a copy of the session, taken under the lock */
 	int64_t webinar;
-	bool mid_ok = false, busy;
-	int r, n;
+	bool publish;
+	struct sdp_frag f;         /* the body */
+};
 
-	cors(req);
-	if (session_url(req, &webinar))
-		return;
+/* Finds the session of the URL and checks the body (Content-Type, syntax),
+ * its If-Match and its mid.  0, or -errno after answering. */
+static int patch_parse(struct http_req *req, bool publish, struct patch *p)
+{
+	struct whip *wh = ((struct control *)req->app)->whip;
+	struct session **pp;
+	const char *if_match;
+	char err[512];
+	bool mid_ok = false;
+
+	p->publish = publish;
+	if (session_url(req, &p->webinar))
+		return -EINVAL;
 	pthread_mutex_lock(&wh->lock);
-	pp = session_find(wh, http_param(req, "session"), webinar, publish);
+	pp = session_find(wh, http_param(req, "session"), p->webinar, publish);
 	if (pp)
-		copy = **pp;
+		p->s = **pp;
 	pthread_mutex_unlock(&wh->lock);
 	if (!pp) {
 		http_error(req, 404, "not_found", "no such session (ended, or never existed)");
-		return;
+		return -ENOENT;
 	}
 	if (!content_type_is(req->content_type, "application/trickle-ice-sdpfrag")) {
 		http_error(req, 415, "unsupported_media_type", "PATCH takes application/trickle-ice-sdpfrag, got %s",
 		           req->content_type ? req->content_type : "no Content-Type");
-		goto out;
+		return -EINVAL;
 	}
-	if (sdp_frag_parse(req->body ? req->body : "", req->body_len, &f, err, sizeof err)) {
+	if (sdp_frag_parse(req->body ? req->body : "", req->body_len, &p->f, err, sizeof err)) {
 		http_error(req, 400, "malformed_fragment", "%s", err);
-		goto out;
+		return -EINVAL;
 	}
 	/* RFC 9725 §4.3.1: a PATCH names the ICE session it applies to by the
 	 * entity-tag; "*" (what ICE restarts send) matches any. */
 	if_match = http_header(req, "If-Match");
-	if (if_match && strcmp(if_match, "*") != 0 && strcmp(if_match, copy.etag) != 0) {
-		http_set_header(req, "ETag", copy.etag);
+	if (if_match && strcmp(if_match, "*") != 0 && strcmp(if_match, p->s.etag) != 0) {
+		http_set_header(req, "ETag", p->s.etag);
 		http_error(req, 412, "precondition_failed", "If-Match %s is not the session's current ETag",
 		           if_match);
-		goto out;
+		return -EINVAL;
 	}
 	for (int i = 0; i < WHIP_MAX_MIDS; i++)
-		mid_ok |= copy.mids[i][0] && strcmp(copy.mids[i], f.mid) == 0;
-	if (f.mid[0] && !mid_ok) {
-		http_error(req, 422, "unknown_mid", "a=mid:%s is not a media section of this session", f.mid);
-		goto out;
+		mid_ok |= p->s.mids[i][0] && strcmp(p->s.mids[i], p->f.mid) == 0;
+	if (p->f.mid[0] && !mid_ok) {
+		http_error(req, 422, "unknown_mid", "a=mid:%s is not a media section of this session", p->f.mid);
+		return -EINVAL;
 	}
-	if (!sdp_frag_is_restart(&f, copy.remote_ufrag, copy.remote_pwd)) {
-		/* ICE-lite: the browser's checks find the relay; its candidates
-		 * (syntax-checked above) are not needed. */
-		http_set_header(req, "ETag", copy.etag);
-		http_empty(req, 204);
-		goto out;
-	}
-	if (!f.ice_ufrag[0] || !f.ice_pwd[0]) {
-		http_error(req, 400, "malformed_fragment", "an ICE restart needs both a=ice-ufrag and a=ice-pwd");
-		goto out;
-	}
-	/* One restart at a time per session: two racing ones could leave the
-	 * relay with the credentials of one and the answer with the other's. */
+	return 0;
+}
+
+/* Trickle ICE: the browser's checks find the ICE-lite relay; its candidates
+ * (syntax-checked by patch_parse) are not needed. */
+static void patch_trickle(struct http_req *req, const struct patch *p)
+{
+	http_set_header(req, "ETag", p->s.etag);
+	http_empty(req, 204);
+}
+
+/* One restart at a time per session: two racing ones could leave the relay
+ * with the credentials of one and the answer with the other's.  0, or
+ * -errno after answering (409 while another runs, 404 once it ended). */
+static int restart_claim(struct http_req *req, struct whip *wh, const struct patch *p)
+{
+	struct session **pp;
+	bool busy;
+
 	pthread_mutex_lock(&wh->lock);
-	pp = session_find(wh, copy.id, webinar, publish);
+	pp = session_find(wh, p->s.id, p->webinar, p->publish);
 	busy = pp && (*pp)->restarting;
 	if (pp && !busy)
 		(*pp)->restarting = true;
@@ -556,31 +566,64 @@ static void session_patch(struct http_req *req, bool publish)
 	if (!pp || busy) {
 		http_error(req, pp ? 409 : 404, pp ? "conflict" : "not_found",
 		           pp ? "an ICE restart of this session is in progress" : "the session ended meanwhile");
-		goto out;
+		return pp ? -EBUSY : -ENOENT;
 	}
-	ice_credentials(ufrag, pwd);
-	extra = json_pack("{s:{s:s,s:s}}", "ice", "ufrag", ufrag, "pwd", pwd);
-	r = relay_peer_cmd(app, "webrtc.restart", webinar, copy.peer, extra, &resp, err, sizeof err);
-	wipe_ice_pwd(extra);
-	json_decref(extra);
-	json_decref(resp);
+	return 0;
+}
+
+/* Ends the claim; when the relay took the new credentials (relay_r 0) the
+ * session takes them too, with a new ETag (copied into p).  False when the
+ * session ended meanwhile. */
+static bool restart_commit(struct whip *wh, struct patch *p, int relay_r, const char *ufrag, const char *pwd)
+{
+	struct session **pp;
+
 	pthread_mutex_lock(&wh->lock);
-	pp = session_find(wh, copy.id, webinar, publish);
+	pp = session_find(wh, p->s.id, p->webinar, p->publish);
 	if (pp) {
 		(*pp)->restarting = false;
-		if (!r) {
+		if (!relay_r) {
 			snprintf((*pp)->local_ufrag, sizeof (*pp)->local_ufrag, "%s", ufrag);
 			snprintf((*pp)->local_pwd, sizeof (*pp)->local_pwd, "%s", pwd);
-			snprintf((*pp)->remote_ufrag, sizeof (*pp)->remote_ufrag, "%s", f.ice_ufrag);
-			snprintf((*pp)->remote_pwd, sizeof (*pp)->remote_pwd, "%s", f.ice_pwd);
+			snprintf((*pp)->remote_ufrag, sizeof (*pp)->remote_ufrag, "%s", p->f.ice_ufrag);
+			snprintf((*pp)->remote_pwd, sizeof (*pp)->remote_pwd, "%s", p->f.ice_pwd);
 			new_etag((*pp)->etag);
-			snprintf(copy.etag, sizeof copy.etag, "%s", (*pp)->etag);
+			snprintf(p->s.etag, sizeof p->s.etag, "%s", (*pp)->etag);
 		}
 	}
 	pthread_mutex_unlock(&wh->lock);
+	return pp != NULL;
+}
+
+/* ICE restart: new relay credentials for the browser's new ones, answered as
+ * a fragment with the relay's candidate. */
+static void patch_restart(struct http_req *req, struct patch *p)
+{
+	struct control *app = req->app;
+	struct whip *wh = app->whip;
+	struct sdp_answer_params params = { 0 };
+	struct sdp_candidate cand;
+	char err[512], ufrag[16], pwd[32], body[1024];
+	json_t *extra, *resp = NULL;
+	bool found;
+	int r, n;
+
+	if (!p->f.ice_ufrag[0] || !p->f.ice_pwd[0]) {
+		http_error(req, 400, "malformed_fragment", "an ICE restart needs both a=ice-ufrag and a=ice-pwd");
+		return;
+	}
+	if (restart_claim(req, wh, p))
+		return;
+	ice_credentials(ufrag, pwd);
+	extra = json_pack("{s:{s:s,s:s}}", "ice", "ufrag", ufrag, "pwd", pwd);
+	r = relay_peer_cmd(app, "webrtc.restart", p->webinar, p->s.peer, extra, &resp, err, sizeof err);
+	wipe_ice_pwd(extra);
+	json_decref(extra);
+	json_decref(resp);
+	found = restart_commit(wh, p, r, ufrag, pwd);
 	if (r == -EPROTO && strstr(err, "no such peer")) {
 		/* the relay dropped it (consent expired): the session is over */
-		struct session *s = session_take(wh, copy.id, webinar, publish);
+		struct session *s = session_take(wh, p->s.id, p->webinar, p->publish);
 		if (s)
 			session_free(s);
 		http_error(req, 404, "not_found", "the session ended: the relay no longer has its peer");
@@ -591,26 +634,41 @@ static void session_patch(struct http_req *req, bool publish)
 		relay_failed(req, r, err);
 		goto out;
 	}
-	if (!pp) {
+	if (!found) {
 		http_error(req, 404, "not_found", "the session ended meanwhile");
 		goto out;
 	}
-	cand = (struct sdp_candidate){ copy.host, copy.port };
+	cand = (struct sdp_candidate){ p->s.host, p->s.port };
 	params.ice_ufrag = ufrag;
 	params.ice_pwd = pwd;
 	params.candidates = &cand;
 	params.n_candidates = 1;
-	n = sdp_frag_answer_build(&params, f.mid[0] ? f.mid : copy.mids[0], body, sizeof body, err, sizeof err);
+	n = sdp_frag_answer_build(&params, p->f.mid[0] ? p->f.mid : p->s.mids[0], body, sizeof body,
+	                          err, sizeof err);
 	if (n < 0) {
 		http_error(req, 500, "internal", "cannot build the fragment: %s", err);
 		goto out;
 	}
-	http_set_header(req, "ETag", copy.etag);
+	http_set_header(req, "ETag", p->s.etag);
 	http_text(req, 200, "application/trickle-ice-sdpfrag", body, (size_t)n);
-	log_msg(LOG_INFO, "ice restart", "webinar=%lld peer=%s", (long long)webinar, copy.peer);
+	log_msg(LOG_INFO, "ice restart", "webinar=%lld peer=%s", (long long)p->webinar, p->s.peer);
 out:
-	sodium_memzero(&copy, sizeof copy);
 	sodium_memzero(pwd, sizeof pwd);
+}
+
+static void session_patch(struct http_req *req, bool publish)
+{
+	struct patch p;
+
+	cors(req);
+	memset(&p, 0, sizeof p);
+	if (patch_parse(req, publish, &p) == 0) {
+		if (sdp_frag_is_restart(&p.f, p.s.remote_ufrag, p.s.remote_pwd))
+			patch_restart(req, &p);
+		else
+			patch_trickle(req, &p);
+	}
+	sodium_memzero(&p, sizeof p);
 }
 
 static void whip_patch(struct http_req *req) { session_patch(req, true); }
