@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -310,10 +311,40 @@ static int migrate(sqlite3 *c, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The database holds password hashes and participants' identities: it and
+ * its -wal and -shm are for this user only.  New files are (the daemon runs
+ * with umask 077, and SQLite gives -wal and -shm the database's mode); this
+ * takes the group and other bits off files an older version left readable.
+ * 0, or -errno with err. */
+static int files_private(const char *path, char *err, size_t errlen)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char name[4096];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
+		if ((size_t)snprintf(name, sizeof name, "%s%s", path, suffix[i]) >= sizeof name) {
+			snprintf(err, errlen, "%s: path too long", path);
+			return -ENAMETOOLONG;
+		}
+		if (stat(name, &st) != 0 || !(st.st_mode & 077))
+			continue;
+		if (chmod(name, st.st_mode & 0700) != 0) {
+			int e = errno;
+			snprintf(err, errlen, "%s: cannot make it private: %s", name, strerror(e));
+			return -e;
+		}
+		log_msg(LOG_INFO, "file made private", "path=%s mode=%o", name, (unsigned)(st.st_mode & 0700));
+	}
+	return 0;
+}
+
 struct db *db_open(const char *path, int pool_size, char *err, size_t errlen)
 {
 	if (pool_size < 1)
 		pool_size = 1;
+	if (files_private(path, err, errlen) != 0)
+		return NULL;
 	struct db *db = calloc(1, sizeof *db);
 	if (!db || !(db->all = calloc((size_t)pool_size, sizeof(sqlite3 *))) ||
 	    !(db->free_ = calloc((size_t)pool_size, sizeof(sqlite3 *)))) {

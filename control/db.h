@@ -2,7 +2,8 @@
  * schema migrations and small statement helpers.
  *
  * One file (--db), WAL journal, foreign keys on, a busy timeout so concurrent
- * writers wait instead of failing.  The schema is versioned with
+ * writers wait instead of failing.  The file and its -wal and -shm are 0600:
+ * db_open makes an existing one private before opening it.  The schema is versioned with
  * PRAGMA user_version; db_open applies every migration above the file's
  * version in one transaction each, so a half-applied migration never exists.
  * The schema (db.c, docs/control.md) holds every table of the control plane,

@@ -79,8 +79,17 @@ static void mail_start(struct control *app, const struct control_opts *o)
 {
 	const struct smtp_config *sc = &o->smtp;
 
+	struct stat st;
+
+	/* The mails hold reset tokens and join links: the folder is this user's
+	 * only, also when an older version left it readable. */
 	if (mkdir(o->outbox, 0700) != 0 && errno != EEXIST)
 		fatal("cannot create the outbox", "path=%s error=\"%s\"", o->outbox, strerror(errno));
+	if (stat(o->outbox, &st) == 0 && (st.st_mode & 077)) {
+		if (chmod(o->outbox, st.st_mode & 0700) != 0)
+			fatal("cannot make the outbox private", "path=%s error=\"%s\"", o->outbox, strerror(errno));
+		log_msg(LOG_INFO, "file made private", "path=%s mode=%o", o->outbox, (unsigned)(st.st_mode & 0700));
+	}
 	app->mail = mail_create(o->outbox, sc->host ? sc : NULL);
 	if (!app->mail)
 		fatal("cannot start the mail sender", "error=\"%s\"", strerror(errno));
@@ -133,6 +142,9 @@ int main(int argc, char **argv)
 
 	if (rc)
 		return rc == 1 ? 0 : 2;
+	/* Everything this daemon creates (the database, its -wal and -shm, the
+	 * outbox and its mails) holds personal data or secrets: its user's only. */
+	umask(077);
 	/* Signals: blocked before any thread starts (every thread inherits the
 	 * mask: mail sender, HTTP, sweep), taken by sigwait at the end. */
 	sigset_t set;
