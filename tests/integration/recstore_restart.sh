@@ -60,4 +60,15 @@ wait "$intruder_pid"
 check "a second daemon on a live mount refuses" test $? != 0
 check "... saying why" grep -q "another amphi-recstore serves this mount" "$T/intruder.log"
 check "... and the first one still serves" test "$(served)" = "$want"
+
+# Nor is another file system's (root can mount a tmpfs to show it).
+mkdir "$T/other"
+if mount -t tmpfs amphi-test "$T/other" 2>/dev/null; then
+	spawn tmpfs "$AMPHI_BIN/amphi-recstore" --config "$T/recstore.conf" --control "$T/other.sock" \
+		--spool "$T/spool2" --store "$T/store2" --mount "$T/other" --retention "$AMPHI_TOP/etc/retention.conf"
+	wait "$tmpfs_pid"
+	check "a start on another file system's mount refuses" test $? != 0
+	check "... naming it" grep -q "a file system is mounted there already (tmpfs)" "$T/tmpfs.log"
+	umount "$T/other"
+fi
 finish
