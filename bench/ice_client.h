@@ -4,10 +4,12 @@
  * USE-CANDIDATE (the nomination; consent checks leave it out, RFC 7675),
  * MESSAGE-INTEGRITY and FINGERPRINT, and the check of the relay's answer.
  *
- * The bench is a client of the stack and links no relay code (DESIGN.md §4),
- * so this is its own small implementation of RFC 5389 §15; the relay's
- * parser is what judges it (its stats count stun_ok / stun_rejected) and
- * RFC 5769's sample messages judge the checker (tests/unit/bench_ice.c).
+ * The requests are built by common/stun.h (stun_binding_request_build, the
+ * writer the relay's answers use too).  The bench links no relay code
+ * (DESIGN.md §4), so the check of the answers is its own reading of
+ * RFC 5389 §15, independent of the relay's parser; the relay's parser judges
+ * the requests (its stats count stun_ok / stun_rejected) and RFC 5769's
+ * sample messages judge the checker (tests/unit/bench_ice.c).
  *
  * Nothing here allocates or keeps state; builders write into the caller's
  * buffer.  Thread-safe. */
@@ -22,14 +24,6 @@
 #define ICE_CLIENT_TXID_LEN 12
 /* A request with a 64-byte USERNAME fits (20 + 68 + 8 + 12 + 4 + 24 + 8). */
 #define ICE_CLIENT_REQUEST_MAX 160
-
-/* Writes a Binding request signed with the relay's ice-pwd: USERNAME
- * "<relay ufrag>:<own ufrag>", PRIORITY, ICE-CONTROLLING with tiebreaker,
- * USE-CANDIDATE when nominate, MESSAGE-INTEGRITY, FINGERPRINT.  Returns its
- * length, -ENOSPC (cap too small) or -EINVAL (USERNAME over 513 bytes). */
-int ice_client_request_build(uint8_t *out, size_t cap, const uint8_t txid[ICE_CLIENT_TXID_LEN],
-                             const char *username, const char *pwd, uint32_t priority,
-                             uint64_t tiebreaker, bool nominate);
 
 /* What the relay answered to the request with transaction id txid. */
 struct ice_client_answer {

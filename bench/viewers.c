@@ -21,6 +21,7 @@
 #include "bench/keys.h"
 
 #include "common/bytes.h"
+#include "common/stun.h"
 
 enum { BATCH = 32, DGRAM_MAX = 2048 };
 
@@ -201,8 +202,8 @@ static void consent_sweep(struct viewers *vs, uint64_t now)
 			continue;
 		v->next_check_ns = consent_next(v, now);
 		RAND_bytes(v->txid, sizeof v->txid);
-		len = ice_client_request_build(req, sizeof req, v->txid, v->username, v->pwd,
-		                               ice_client_priority(65535), 0, false);
+		len = stun_binding_request_build(req, sizeof req, v->txid, v->username, v->pwd,
+		                                 ice_client_priority(65535), 0, false);
 		if (len > 0 && send(v->fd, req, (size_t)len, MSG_DONTWAIT) == len)
 			vs->consent_sent++;
 	}

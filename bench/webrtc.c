@@ -14,6 +14,7 @@
 
 #include "bench/ice_client.h"
 #include "bench/keys.h"
+#include "common/stun.h"
 
 #define STUN_RTO_NS 200000000   /* a lost check is resent after 200 ms (loopback RTT is µs) */
 #define DTLS_RTO_MS 400         /* the first DTLS retransmission; the relay may defer a ClientHello */
@@ -51,8 +52,8 @@ void webrtc_ice_chars(char *out, size_t len)
 static void stun_send(struct webrtc_peer *p, struct hs *h, int fd, int64_t now, struct webrtc_result *r)
 {
 	uint8_t req[ICE_CLIENT_REQUEST_MAX];
-	int len = ice_client_request_build(req, sizeof req, h->txid, h->username, p->relay_pwd,
-	                                   ice_client_priority(65535), h->tiebreaker, true);
+	int len = stun_binding_request_build(req, sizeof req, h->txid, h->username, p->relay_pwd,
+	                                     ice_client_priority(65535), h->tiebreaker, true);
 
 	if (len > 0)
 		(void)send(fd, req, (size_t)len, MSG_DONTWAIT);

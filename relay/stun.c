@@ -1,4 +1,4 @@
-/* stun: STUN parse and build for ICE-lite; see stun.h. */
+/* stun: STUN parse and answers for ICE-lite; see stun.h. */
 #include "relay/stun.h"
 
 #include <arpa/inet.h>
@@ -7,14 +7,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "common/bytes.h"
-
-#define FINGERPRINT_XOR 0x5354554eu  /* RFC 5389 §15.5: "STUN" */
-#define HMAC_SHA1_LEN 20
-#define USERNAME_MAX 513             /* RFC 5389 §15.3: "MUST contain less than 513 bytes" */
 
 enum stun_demux stun_demux(const uint8_t *buf, size_t len)
 {
@@ -39,25 +33,6 @@ const char *stun_demux_name(enum stun_demux d)
 	case STUN_DEMUX_UNKNOWN: break;
 	}
 	return "unknown";
-}
-
-/* Nibble-at-a-time table for the reflected polynomial 0xEDB88320: 64 bytes
- * of table, fast enough for ~100-byte messages a few times a second. */
-static const uint32_t crc_nibble[16] = {
-	0x00000000, 0x1DB71064, 0x3B6E20C8, 0x26D930AC, 0x76DC4190, 0x6B6B51F4,
-	0x4DB26158, 0x5005713C, 0xEDB88320, 0xF00F9344, 0xD6D6A3E8, 0xCB61B38C,
-	0x9B64C2B0, 0x86D3D2D4, 0xA00AE278, 0xBDBDF21C,
-};
-
-uint32_t stun_crc32(const uint8_t *buf, size_t len)
-{
-	uint32_t crc = 0xFFFFFFFFu;
-	for (size_t i = 0; i < len; i++) {
-		crc ^= buf[i];
-		crc = (crc >> 4) ^ crc_nibble[crc & 0xF];
-		crc = (crc >> 4) ^ crc_nibble[crc & 0xF];
-	}
-	return ~crc;
 }
 
 /* XOR-MAPPED-ADDRESS value (RFC 5389 §15.2) to a sockaddr; 0 or -EINVAL. */
@@ -123,18 +98,18 @@ int stun_msg_parse(struct stun_msg *m, const uint8_t *buf, size_t len)
 		if (type == STUN_ATTR_FINGERPRINT) {
 			if (alen != 4)
 				return -EINVAL;
-			if ((stun_crc32(buf, off) ^ FINGERPRINT_XOR) != rd32(v))
+			if ((stun_crc32(buf, off) ^ STUN_FINGERPRINT_XOR) != rd32(v))
 				return -EBADMSG;
 			m->has_fingerprint = true;
 		} else if (m->integrity_off) {
 			/* RFC 5389 §15.4: attributes after MESSAGE-INTEGRITY other
 			 * than FINGERPRINT are ignored. */
 		} else if (type == STUN_ATTR_MESSAGE_INTEGRITY) {
-			if (alen != HMAC_SHA1_LEN)
+			if (alen != STUN_HMAC_LEN)
 				return -EINVAL;
 			m->integrity_off = (uint16_t)off;
 		} else if (type == STUN_ATTR_USERNAME) {
-			if (alen >= USERNAME_MAX)
+			if (alen >= STUN_USERNAME_MAX)
 				return -EINVAL;
 			if (!have_username) {
 				m->username = v;
@@ -183,35 +158,17 @@ int stun_msg_parse(struct stun_msg *m, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-/* HMAC-SHA1 over buf[0..mi_off) with the header length field set as if the
- * message ended right after a MESSAGE-INTEGRITY at mi_off (RFC 5389 §15.4). */
-static int integrity_compute(const uint8_t *buf, size_t mi_off, const char *key,
-                             size_t key_len, uint8_t mac[HMAC_SHA1_LEN])
-{
-	uint8_t copy[STUN_MAX_LEN];
-	unsigned int mac_len = 0;
-
-	if (mi_off > sizeof copy || mi_off < STUN_HEADER_LEN)
-		return -EINVAL;
-	memcpy(copy, buf, mi_off);
-	wr16(copy + 2, (uint16_t)(mi_off + 4 + HMAC_SHA1_LEN - STUN_HEADER_LEN));
-	if (!HMAC(EVP_sha1(), key, (int)key_len, copy, mi_off, mac, &mac_len) ||
-	    mac_len != HMAC_SHA1_LEN)
-		return -EIO;
-	return 0;
-}
-
 int stun_msg_check_integrity(const struct stun_msg *m, const uint8_t *buf,
                              const char *key, size_t key_len)
 {
-	uint8_t mac[HMAC_SHA1_LEN];
+	uint8_t mac[STUN_HMAC_LEN];
 
 	if (!m->integrity_off)
 		return -ENOENT;
-	int rc = integrity_compute(buf, m->integrity_off, key, key_len, mac);
+	int rc = stun_integrity_compute(buf, m->integrity_off, key, key_len, mac);
 	if (rc)
 		return rc;
-	rc = CRYPTO_memcmp(mac, buf + m->integrity_off + 4, HMAC_SHA1_LEN) ? -EACCES : 0;
+	rc = CRYPTO_memcmp(mac, buf + m->integrity_off + 4, STUN_HMAC_LEN) ? -EACCES : 0;
 	OPENSSL_cleanse(mac, sizeof mac);
 	return rc;
 }
@@ -253,76 +210,10 @@ int stun_binding_check(const struct stun_msg *m, const uint8_t *buf,
 	return 0;
 }
 
-/* The builders: a cursor over the caller's buffer; the first overflow sticks. */
-struct writer {
-	uint8_t *out;
-	size_t cap, pos;
-	int err;
-};
-
-static void w_header(struct writer *w, uint16_t type, const uint8_t txid[12])
-{
-	if (w->cap < STUN_HEADER_LEN) {
-		w->err = -ENOSPC;
-		return;
-	}
-	wr16(w->out, type);
-	wr16(w->out + 2, 0);
-	wr32(w->out + 4, STUN_MAGIC_COOKIE);
-	memcpy(w->out + 8, txid, 12);
-	w->pos = STUN_HEADER_LEN;
-}
-
-/* Appends an attribute with zero padding; returns its value pointer or NULL. */
-static uint8_t *w_attr(struct writer *w, uint16_t type, const void *val, size_t len)
-{
-	size_t padded = (len + 3) & ~(size_t)3;
-	if (w->err || len > 0xFFFF || w->cap - w->pos < 4 + padded) {
-		if (!w->err)
-			w->err = -ENOSPC;
-		return NULL;
-	}
-	uint8_t *p = w->out + w->pos;
-	wr16(p, type);
-	wr16(p + 2, (uint16_t)len);
-	if (val)
-		memcpy(p + 4, val, len);
-	memset(p + 4 + len, 0, padded - len);
-	w->pos += 4 + padded;
-	wr16(w->out + 2, (uint16_t)(w->pos - STUN_HEADER_LEN));
-	return p + 4;
-}
-
-static void w_integrity(struct writer *w, const char *pwd)
-{
-	uint8_t mac[HMAC_SHA1_LEN];
-	size_t at = w->pos;
-
-	if (w->err)
-		return;
-	if (integrity_compute(w->out, at, pwd, strlen(pwd), mac) != 0) {
-		w->err = -EIO;
-		return;
-	}
-	w_attr(w, STUN_ATTR_MESSAGE_INTEGRITY, mac, sizeof mac);
-}
-
-static void w_fingerprint(struct writer *w)
-{
-	uint8_t *v = w_attr(w, STUN_ATTR_FINGERPRINT, NULL, 4);
-	if (v)   /* the length field already counts this attribute, as §15.5 asks */
-		wr32(v, stun_crc32(w->out, w->pos - 8) ^ FINGERPRINT_XOR);
-}
-
-static int w_done(struct writer *w)
-{
-	return w->err ? w->err : (int)w->pos;
-}
-
 int stun_binding_success_build(uint8_t *out, size_t cap, const uint8_t txid[12],
                                const struct sockaddr *from, const char *pwd)
 {
-	struct writer w = { out, cap, 0, 0 };
+	struct stun_writer w;
 	uint8_t v[20], mask[16];
 	size_t vlen;
 
@@ -355,11 +246,11 @@ int stun_binding_success_build(uint8_t *out, size_t cap, const uint8_t txid[12],
 	} else {
 		return -EAFNOSUPPORT;
 	}
-	w_header(&w, STUN_BINDING_SUCCESS, txid);
-	w_attr(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, v, vlen);
-	w_integrity(&w, pwd);
-	w_fingerprint(&w);
-	return w_done(&w);
+	stun_writer_start(&w, out, cap, STUN_BINDING_SUCCESS, txid);
+	stun_writer_attr(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, v, vlen);
+	stun_writer_integrity(&w, pwd);
+	stun_writer_fingerprint(&w);
+	return stun_writer_done(&w);
 }
 
 static const char *reason_phrase(int code)
@@ -378,7 +269,7 @@ static const char *reason_phrase(int code)
 
 int stun_binding_error_build(uint8_t *out, size_t cap, const struct stun_msg *m, int code)
 {
-	struct writer w = { out, cap, 0, 0 };
+	struct stun_writer w;
 	uint8_t v[4 + 32];
 
 	if (code < 300 || code > 699)
@@ -389,38 +280,14 @@ int stun_binding_error_build(uint8_t *out, size_t cap, const struct stun_msg *m,
 	v[2] = (uint8_t)(code / 100);
 	v[3] = (uint8_t)(code % 100);
 	memcpy(v + 4, reason, rlen);
-	w_header(&w, STUN_BINDING_ERROR, m->txid);
-	w_attr(&w, STUN_ATTR_ERROR_CODE, v, 4 + rlen);
+	stun_writer_start(&w, out, cap, STUN_BINDING_ERROR, m->txid);
+	stun_writer_attr(&w, STUN_ATTR_ERROR_CODE, v, 4 + rlen);
 	if (code == 420 && m->n_unknown) {
 		uint8_t u[2 * sizeof m->unknown / sizeof m->unknown[0]];
 		for (unsigned i = 0; i < m->n_unknown; i++)
 			wr16(u + 2 * i, m->unknown[i]);
-		w_attr(&w, STUN_ATTR_UNKNOWN_ATTRIBUTES, u, 2u * m->n_unknown);
+		stun_writer_attr(&w, STUN_ATTR_UNKNOWN_ATTRIBUTES, u, 2u * m->n_unknown);
 	}
-	w_fingerprint(&w);
-	return w_done(&w);
-}
-
-int stun_binding_request_build(uint8_t *out, size_t cap, const uint8_t txid[12],
-                               const char *username, const char *pwd,
-                               uint32_t priority, uint64_t tiebreaker, bool nominate)
-{
-	struct writer w = { out, cap, 0, 0 };
-	uint8_t v[8];
-	size_t ulen = strlen(username);
-
-	if (ulen == 0 || ulen >= USERNAME_MAX)
-		return -EINVAL;
-	w_header(&w, STUN_BINDING_REQUEST, txid);
-	w_attr(&w, STUN_ATTR_USERNAME, username, ulen);
-	wr32(v, priority);
-	w_attr(&w, STUN_ATTR_PRIORITY, v, 4);
-	wr32(v, (uint32_t)(tiebreaker >> 32));
-	wr32(v + 4, (uint32_t)tiebreaker);
-	w_attr(&w, STUN_ATTR_ICE_CONTROLLING, v, 8);
-	if (nominate)
-		w_attr(&w, STUN_ATTR_USE_CANDIDATE, NULL, 0);
-	w_integrity(&w, pwd);
-	w_fingerprint(&w);
-	return w_done(&w);
+	stun_writer_fingerprint(&w);
+	return stun_writer_done(&w);
 }

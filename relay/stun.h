@@ -9,16 +9,18 @@
  * the caller (the worker owning the port) maps the local ufrag to its peer,
  * hands over that peer's password and decides what a valid check means.
  *
+ * Message building (the writer, MESSAGE-INTEGRITY, FINGERPRINT, the
+ * Binding requests tests send) is common/stun.h, shared with amphi-bench.
+ *
  * Ownership: struct stun_msg only points into the datagram it was parsed
  * from; it is valid while that buffer is.  Builders write into the caller's
  * buffer and never allocate.  Everything is thread-safe (no globals). */
 #ifndef AMPHI_RELAY_STUN_H
 #define AMPHI_RELAY_STUN_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <sys/socket.h>
+
+#include "common/stun.h"
 
 /* RFC 7983 §7: what the first byte of a datagram on a WebRTC port says it is.
  * 0..3 STUN, 20..63 DTLS, 128..191 RTP/RTCP; everything else (ZRTP 16..19,
@@ -32,34 +34,9 @@ enum stun_demux {
 enum stun_demux stun_demux(const uint8_t *buf, size_t len);
 const char *stun_demux_name(enum stun_demux d);   /* "stun", "dtls", "rtp-rtcp", "unknown" */
 
-#define STUN_HEADER_LEN 20
-#define STUN_MAGIC_COOKIE 0x2112A442u
-/* Largest message handled: checks from browsers are ~100 bytes; a message
- * larger than a UDP payload on a 1500-byte path is refused (-EMSGSIZE) so
- * the integrity check can work on a stack copy. */
-#define STUN_MAX_LEN 1472
 /* The longest success response stun_binding_success_build() writes
  * (IPv6 XOR-MAPPED-ADDRESS + MESSAGE-INTEGRITY + FINGERPRINT). */
 #define STUN_RESPONSE_MAX 80
-
-/* Message types (method | class bits, RFC 5389 §6). */
-#define STUN_BINDING_REQUEST  0x0001
-#define STUN_BINDING_SUCCESS  0x0101
-#define STUN_BINDING_ERROR    0x0111
-#define STUN_BINDING_INDICATION 0x0011
-
-/* Attribute types this module reads or writes. */
-#define STUN_ATTR_USERNAME           0x0006
-#define STUN_ATTR_MESSAGE_INTEGRITY  0x0008
-#define STUN_ATTR_ERROR_CODE         0x0009
-#define STUN_ATTR_UNKNOWN_ATTRIBUTES 0x000A
-#define STUN_ATTR_XOR_MAPPED_ADDRESS 0x0020
-#define STUN_ATTR_PRIORITY           0x0024
-#define STUN_ATTR_USE_CANDIDATE      0x0025
-#define STUN_ATTR_SOFTWARE           0x8022
-#define STUN_ATTR_FINGERPRINT        0x8028
-#define STUN_ATTR_ICE_CONTROLLED     0x8029
-#define STUN_ATTR_ICE_CONTROLLING    0x802A
 
 /* A parsed message.  Pointers point into the parsed datagram. */
 struct stun_msg {
@@ -128,16 +105,5 @@ int stun_binding_success_build(uint8_t *out, size_t cap, const uint8_t txid[12],
  * MESSAGE-INTEGRITY (RFC 5389 §10.1.2).  Returns its length or -ENOSPC /
  * -EINVAL (code outside 300..699). */
 int stun_binding_error_build(uint8_t *out, size_t cap, const struct stun_msg *m, int code);
-
-/* Writes a Binding request as a client (tests and amphi-bench's WebRTC
- * viewers): USERNAME, PRIORITY, ICE-CONTROLLING (tiebreaker), USE-CANDIDATE
- * when nominate, MESSAGE-INTEGRITY keyed with pwd, FINGERPRINT.
- * Returns its length or -ENOSPC / -EINVAL. */
-int stun_binding_request_build(uint8_t *out, size_t cap, const uint8_t txid[12],
-                               const char *username, const char *pwd,
-                               uint32_t priority, uint64_t tiebreaker, bool nominate);
-
-/* CRC-32 (ISO-HDLC, the one FINGERPRINT uses before its xor, RFC 5389 §15.5). */
-uint32_t stun_crc32(const uint8_t *buf, size_t len);
 
 #endif

@@ -3,6 +3,7 @@
  * checks.  Whatever the bytes, the checker returns; an answer it accepts as
  * a success verified under the password, and one it builds verifies. */
 #include "bench/ice_client.h"
+#include "common/stun.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		memcpy(user, data, size);
 		user[size] = 0;
-		r = ice_client_request_build(req, sizeof req, txid, user, pwd, 1, 2, size & 1);
+		r = stun_binding_request_build(req, sizeof req, txid, user, pwd, 1, 2, size & 1);
 		if (r > 0 && strlen(user) > 0 && ice_client_message_verify(req, (size_t)r, pwd) != 0)
 			abort();
 	}

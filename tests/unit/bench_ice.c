@@ -6,6 +6,7 @@
 #include "tests/harness.h"
 #include "bench/ice_client.h"
 #include "tests/stun_vectors.h"
+#include "common/stun.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -88,9 +89,9 @@ TEST(request_matches_an_independent_implementation)
 {
 	uint8_t want[200], got[ICE_CLIENT_REQUEST_MAX];
 	size_t n = unhex(independent_request, want, sizeof want);
-	int len = ice_client_request_build(got, sizeof got, sample_txid, "relayUfr0:benchUf",
-	                                   "abcdefghijklmnopqrstuvwx", ice_client_priority(65535),
-	                                   0x0102030405060708ull, true);
+	int len = stun_binding_request_build(got, sizeof got, sample_txid, "relayUfr0:benchUf",
+	                                     "abcdefghijklmnopqrstuvwx", ice_client_priority(65535),
+	                                     0x0102030405060708ull, true);
 
 	CHECK_INT(ice_client_priority(65535), ==, 0x7effffff);
 	CHECK_INT(len, ==, n);
@@ -101,15 +102,15 @@ TEST(request_matches_an_independent_implementation)
 TEST(consent_check_has_no_use_candidate_and_verifies)
 {
 	uint8_t got[ICE_CLIENT_REQUEST_MAX];
-	int with = ice_client_request_build(got, sizeof got, sample_txid, "a:b", "pppppppppppppppppppppp",
-	                                    1, 2, true);
-	int len = ice_client_request_build(got, sizeof got, sample_txid, "a:b", "pppppppppppppppppppppp",
-	                                   1, 2, false);
+	int with = stun_binding_request_build(got, sizeof got, sample_txid, "a:b", "pppppppppppppppppppppp",
+	                                      1, 2, true);
+	int len = stun_binding_request_build(got, sizeof got, sample_txid, "a:b", "pppppppppppppppppppppp",
+	                                     1, 2, false);
 
 	CHECK_INT(with - len, ==, 4);
 	CHECK_INT(ice_client_message_verify(got, (size_t)len, "pppppppppppppppppppppp"), ==, 0);
-	CHECK_INT(ice_client_request_build(got, 40, sample_txid, "a:b", "p", 1, 2, false), ==, -ENOSPC);
-	CHECK_INT(ice_client_request_build(got, sizeof got, sample_txid, "", "p", 1, 2, false), ==, -EINVAL);
+	CHECK_INT(stun_binding_request_build(got, 40, sample_txid, "a:b", "p", 1, 2, false), ==, -ENOSPC);
+	CHECK_INT(stun_binding_request_build(got, sizeof got, sample_txid, "", "p", 1, 2, false), ==, -EINVAL);
 }
 
 int main(void)
