@@ -31,7 +31,7 @@ struct route {
 	size_t seglen[MAX_SEGMENTS];
 	int nseg;
 	http_handler_fn fn;
-	void *arg;
+	struct control *app;             /* handed to the handler as req->app */
 	unsigned flags;
 };
 
@@ -125,9 +125,9 @@ static int split_path(const char *path, const char **seg, size_t *len, int max)
 }
 
 int http_route(struct http_router *r, const char *method, const char *pattern,
-               http_handler_fn fn, void *arg, unsigned flags)
+               http_handler_fn fn, struct control *app, unsigned flags)
 {
-	struct route rt = { .method = method, .pattern = pattern, .fn = fn, .arg = arg, .flags = flags };
+	struct route rt = { .method = method, .pattern = pattern, .fn = fn, .app = app, .flags = flags };
 	int n = split_path(pattern, rt.seg, rt.seglen, MAX_SEGMENTS);
 	if (n < 0 || !fn)
 		return -EINVAL;
@@ -669,7 +669,7 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 		return;
 	}
 	req->route = rt->pattern;
-	req->app = rt->arg;
+	req->app = rt->app;
 	if (req->body_too_big_) {
 		http_error(req, 413, "body_too_large", "the body exceeds %zu bytes", srv->max_body);
 		return;

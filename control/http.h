@@ -42,6 +42,7 @@
 
 #include "control/auth.h"
 
+struct control;
 struct sqlite3;
 struct http_server;
 struct http_router;
@@ -62,7 +63,7 @@ enum {
 
 struct http_req {
 	struct http_server *srv;
-	void *app;                 /* the route's arg (usually struct control *) */
+	struct control *app;       /* the route's app: amphi-control's one context (control.h) */
 	const char *method;        /* "GET", "POST", ... (MHD's, valid for the request) */
 	const char *path;          /* decoded path, no query */
 	const char *route;         /* the matched pattern ("/api/webinars/{id}"), for metrics */
@@ -114,9 +115,11 @@ struct http_config {
 
 struct http_router *http_router_new(void);
 /* Adds a route; the pattern and method must be static strings (kept by
- * pointer).  0, -EINVAL for a malformed pattern, -EEXIST for a duplicate. */
+ * pointer).  app is what the handler finds in req->app (borrowed: it must
+ * outlive the server).  0, -EINVAL for a malformed pattern, -EEXIST for a
+ * duplicate. */
 int http_route(struct http_router *r, const char *method, const char *pattern,
-               http_handler_fn fn, void *arg, unsigned flags);
+               http_handler_fn fn, struct control *app, unsigned flags);
 void http_router_free(struct http_router *r);
 
 /* Takes ownership of the router.  db is the pool handlers' connections come

@@ -496,7 +496,7 @@ struct patch {
  * its If-Match and its mid.  0, or -errno after answering. */
 static int patch_parse(struct http_req *req, bool publish, struct patch *p)
 {
-	struct whip *wh = ((struct control *)req->app)->whip;
+	struct whip *wh = req->app->whip;
 	struct session **pp;
 	const char *if_match;
 	char err[512];
