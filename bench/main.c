@@ -270,6 +270,35 @@ static void sleep_s(double s)
 	nanosleep(&ts, NULL);
 }
 
+/* Each viewer's loss after a run (viewers_loss: `expected` packets each,
+ * or 0 for its own sequence numbers): the worst, and how many lost any. */
+static void viewers_loss_spread(const struct viewers *vs, unsigned nv, uint64_t expected,
+                                double *worst, unsigned *with_loss)
+{
+	*worst = 0;
+	*with_loss = 0;
+	for (unsigned i = 0; i < nv; i++) {
+		double l = viewers_loss(vs, i, expected);
+
+		if (l > *worst)
+			*worst = l;
+		*with_loss += l > 0;
+	}
+}
+
+/* The relay's CPU over a phase must add up (bench/proc.h): a per-thread
+ * split that misses a thread would skew every number built on it. */
+static int relay_cpu_checked(const struct proc_cpu *d, const char *phase)
+{
+	char why[256];
+
+	if (proc_cpu_check(d, why, sizeof why) == 0)
+		return 0;
+	fprintf(stderr, "amphi-bench: the relay's CPU time over the %s does not add up: %s\n",
+	        phase, why);
+	return -1;
+}
+
 /* The relay under test: ours (started here) or the one behind --relay. */
 struct relay {
 	char tmpdir[32];
@@ -419,6 +448,8 @@ static int handshake_phase(const struct opts *o, struct relay *rl, struct viewer
 	}
 	proc_cpu_read(rl->pid, &c1);
 	proc_cpu_diff(&c0, &c1, &cd);
+	if (relay_cpu_checked(&cd, "handshakes") < 0)
+		return -1;
 	fprintf(stderr, "amphi-bench: %u WebRTC viewers connected, %u failed, in %.2f s\n",
 	        wr.connected, wr.failed, wr.wall_s);
 	*hs = json_pack("{s:I, s:I, s:I, s:f, s:f, s:{s:I, s:I, s:I}, s:I, s:I, s:f, s:I}",
@@ -640,17 +671,20 @@ static json_t *whep_step(const struct opts *o, struct relay *rl, unsigned nv)
 	viewers_stop(vs, &vr);
 	ws1 = relay_webrtc_stats(rl->cl);
 	proc_cpu_diff(&c0, &c1, &cd);
+	if (relay_cpu_checked(&cd, "run") < 0)
+		goto out;
 	per = json_array();
 	for (unsigned i = 0; i < nv; i++)
 		json_array_append_new(per, json_integer((json_int_t)viewers_received(vs, i)));
 	{
 		double egress = out1 - out0, pps_cpu = cd.cpu_s > 0 ? egress / cd.cpu_s : 0;
-		double loss = vr.expected_by_seq ? 1.0 - (double)vr.datagrams / (double)vr.expected_by_seq : 1;
+		double loss = vr.expected_by_seq ? 1.0 - (double)vr.unique / (double)vr.expected_by_seq : 1;
+		double worst;
+		unsigned with_loss;
 
-		if (loss < 0)
-			loss = 0;
-		out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f,"
-		                " s:{s:I, s:I, s:I}, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+		viewers_loss_spread(vs, nv, 0, &worst, &with_loss);
+		out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I,"
+		                " s:{s:I, s:I, s:I}, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
 		                " s:o, s:f, s:o, s:{s:I, s:I, s:I}, s:o, s:{s:s, s:I, s:o}}",
 		                "bench", "fanout", "transport", "webrtc", "suite", keys_suite_name(o->gcm),
 		                "viewers", (json_int_t)nv, "bitrate", (json_int_t)o->bitrate,
@@ -660,11 +694,14 @@ static json_t *whep_step(const struct opts *o, struct relay *rl, unsigned nv)
 		                "raw_ceiling_pps_per_cpu_s", ceil.best.pps_per_cpu_s,
 		                "ratio", ceil.best.pps_per_cpu_s > 0 ? pps_cpu / ceil.best.pps_per_cpu_s : 0,
 		                "loss", loss,
+		                "loss_worst_viewer", worst,
+		                "viewers_with_loss", (json_int_t)with_loss,
 		                "latency_us", "p50", (json_int_t)0, "p99", (json_int_t)0, "max", (json_int_t)0,
 		                "latency_measured", 0,
 		                "relay_pkts_out", (json_int_t)egress,
 		                "relay_pkts_in", (json_int_t)(in1 - in0),
 		                "received", (json_int_t)vr.datagrams,
+		                "duplicates", (json_int_t)vr.duplicates,
 		                "expected_by_seq", (json_int_t)vr.expected_by_seq,
 		                "decrypted", (json_int_t)vr.decrypted,
 		                "decrypt_stride", (json_int_t)stride,
@@ -710,12 +747,14 @@ struct fanout_run {
 	unsigned nv;                    /* viewers */
 	struct ceiling_pair ceil;       /* the raw ceiling to the same sockets */
 	struct viewers_result vr;       /* what the viewers received */
-	struct proc_cpu cd;             /* the relay's CPU time while publishing */
+	struct proc_cpu cd;             /* the relay's CPU time while publishing (checked) */
 	uint64_t published;             /* packets the publisher sent */
 	double egress;                  /* the stream's pkts_out over the run */
 	double gso_sends;               /* the relay's GSO sends over the run */
 	double wall_s;                  /* from the first counters read to the last */
 	unsigned stride;                /* the viewers decrypted one packet in stride */
+	double loss_worst;              /* the worst viewer's loss (of published) */
+	unsigned with_loss;             /* viewers that lost any */
 	json_t *hs, *ws0, *ws1;         /* WebRTC: handshakes, the relay's counters before and
 	                                 * after; owned */
 };
@@ -783,10 +822,11 @@ static int fanout_measure(const struct opts *o, struct relay *rl, const struct f
 	m->egress = stream_pkts_out(rl->cl, fs->id) - out0;
 	m->gso_sends = relay_worker_sum(rl->cl, "gso_sends") - gso0;
 	viewers_stop(vs, &m->vr);
+	viewers_loss_spread(vs, m->nv, m->published, &m->loss_worst, &m->with_loss);
 	if (o->webrtc)
 		m->ws1 = relay_webrtc_stats(rl->cl);
 	proc_cpu_diff(&c0, &c1, &m->cd);
-	return 0;
+	return relay_cpu_checked(&m->cd, "run");
 }
 
 /* The result object of one fan-out run (its keys are what bench tests and
@@ -797,19 +837,17 @@ static json_t *fanout_report(const struct opts *o, struct fanout_run *m)
 	const struct viewers_result *vr = &m->vr;
 	double expected = (double)m->published * m->nv;
 	double pps_cpu = m->cd.cpu_s > 0 ? m->egress / m->cd.cpu_s : 0;
-	double loss = expected > 0 ? 1.0 - (double)vr->datagrams / expected : 1;
+	double loss = expected > 0 ? 1.0 - (double)vr->unique / expected : 1;
 	json_t *threads = json_array(), *out;
 
-	if (loss < 0)
-		loss = 0;
 	for (unsigned i = 0; i < m->cd.nthreads; i++)
 		if (m->cd.threads[i].cpu_s > 0)
 			json_array_append_new(threads, json_pack("{s:s, s:f}",
 			                      "name", m->cd.threads[i].comm,
 			                      "cpu_s", m->cd.threads[i].cpu_s));
 	out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f,"
-	                " s:f, s:f, s:f, s:f, s:f, s:f,"
-	                " s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o,"
+	                " s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I,"
+	                " s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f,"
 	                " s:{s:I, s:f, s:f, s:s, s:i, s:f, s:f, s:f, s:f}, s:f}",
 	                "bench", "fanout", "transport", o->webrtc ? "webrtc" : "sdes",
 	                "suite", keys_suite_name(o->gcm),
@@ -823,12 +861,15 @@ static json_t *fanout_report(const struct opts *o, struct fanout_run *m)
 	                "raw_ceiling_pps_per_cpu_s", ceil->best.pps_per_cpu_s,
 	                "ratio", ceil->best.pps_per_cpu_s > 0 ? pps_cpu / ceil->best.pps_per_cpu_s : 0,
 	                "loss", loss,
+	                "loss_worst_viewer", m->loss_worst,
+	                "viewers_with_loss", (json_int_t)m->with_loss,
 	                "latency_us", "p50", (json_int_t)vr->p50_us,
 	                "p99", (json_int_t)vr->p99_us, "max", (json_int_t)vr->max_us,
 	                "published", (json_int_t)m->published,
 	                "relay_pkts_out", (json_int_t)m->egress,
 	                "relay_gso_sends", (json_int_t)m->gso_sends,
 	                "received", (json_int_t)vr->datagrams,
+	                "duplicates", (json_int_t)vr->duplicates,
 	                "decrypted", (json_int_t)vr->decrypted,
 	                "decrypt_stride", (json_int_t)m->stride,
 	                "auth_fail", (json_int_t)vr->auth_fail,
@@ -836,6 +877,7 @@ static json_t *fanout_report(const struct opts *o, struct fanout_run *m)
 	                "rtcp_received", (json_int_t)vr->rtcp,
 	                "min_received_per_viewer", (json_int_t)vr->min_per_viewer,
 	                "relay_threads", threads,
+	                "relay_exited_threads_cpu_s", m->cd.exited_s,
 	                "raw_ceiling", "sent", (json_int_t)ceil->best.sent,
 	                "cpu_s", ceil->best.cpu_s, "wall_s", ceil->best.wall_s,
 	                "used", ceil->best.pps_per_cpu_s == ceil->send.pps_per_cpu_s ? "send" : "io_uring",

@@ -79,8 +79,7 @@ int proc_cpu_read(pid_t pid, struct proc_cpu *out)
 	char path[96];
 	DIR *d;
 	struct dirent *de;
-	double sum = 0;
-	int r, fine = 1;
+	int r;
 
 	memset(out, 0, sizeof *out);
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -91,37 +90,36 @@ int proc_cpu_read(pid_t pid, struct proc_cpu *out)
 	d = opendir(path);
 	if (!d)
 		return -errno;
-	while ((de = readdir(d)) && out->nthreads < PROC_MAX_THREADS) {
+	while ((de = readdir(d))) {
 		struct proc_thread *t = &out->threads[out->nthreads];
+		double ss;
 
 		if (de->d_name[0] == '.')
 			continue;
+		if (out->nthreads == PROC_MAX_THREADS) {
+			out->truncated = 1;
+			break;
+		}
 		t->tid = (pid_t)atoi(de->d_name);
 		snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)t->tid);
-		if (stat_file(path, t->comm, sizeof t->comm, &t->cpu_s) == 0) {
-			double ss = schedstat_s(pid, t->tid);
-
-			if (ss >= 0)
-				t->cpu_s = ss;
-			else
-				fine = 0;
-			sum += t->cpu_s;
-			out->nthreads++;
-		}
+		if (stat_file(path, t->comm, sizeof t->comm, &t->cpu_s) < 0)
+			continue;       /* exited since the readdir: the process total has it */
+		ss = schedstat_s(pid, t->tid);
+		if (ss >= 0)
+			t->cpu_s = ss;
+		out->nthreads++;
 	}
 	closedir(d);
-	/* the sum of the live threads' run times when every one had it (a
-	 * thread that exits between two readings is lost, and none do in the
-	 * relay while it serves); else stat's ticks for the whole process */
-	if (fine && out->nthreads && !de)
-		out->cpu_s = sum;
 	return 0;
 }
 
 void proc_cpu_diff(const struct proc_cpu *a, const struct proc_cpu *b, struct proc_cpu *out)
 {
+	double sum = 0;
+
 	memset(out, 0, sizeof *out);
 	out->cpu_s = b->cpu_s - a->cpu_s;
+	out->truncated = a->truncated || b->truncated;
 	for (unsigned i = 0; i < b->nthreads; i++) {
 		struct proc_thread *t = &out->threads[out->nthreads++];
 
@@ -129,7 +127,36 @@ void proc_cpu_diff(const struct proc_cpu *a, const struct proc_cpu *b, struct pr
 		for (unsigned j = 0; j < a->nthreads; j++)
 			if (a->threads[j].tid == t->tid)
 				t->cpu_s -= a->threads[j].cpu_s;
+		sum += t->cpu_s;
 	}
+	for (unsigned j = 0; j < a->nthreads; j++) {
+		unsigned i = 0;
+
+		while (i < b->nthreads && b->threads[i].tid != a->threads[j].tid)
+			i++;
+		out->gone += i == b->nthreads;
+	}
+	out->exited_s = out->cpu_s - sum;
+}
+
+int proc_cpu_check(const struct proc_cpu *d, char *why, size_t why_len)
+{
+	/* every thread's ticks round down by less than one, and so do the
+	 * process's at each of the two readings */
+	double tol = (double)(d->nthreads + d->gone + 1) / (double)sysconf(_SC_CLK_TCK);
+
+	if (d->truncated) {
+		snprintf(why, why_len, "more than %d threads: the per-thread split is incomplete",
+		         PROC_MAX_THREADS);
+		return -EPROTO;
+	}
+	if (d->exited_s < -tol || (d->gone == 0 && d->exited_s > tol)) {
+		snprintf(why, why_len, "process CPU %.3f s, its %u threads %.3f s (%u exited): "
+		         "they differ by more than a tick per thread (%.3f s)", d->cpu_s, d->nthreads,
+		         d->cpu_s - d->exited_s, d->gone, tol);
+		return -EPROTO;
+	}
+	return 0;
 }
 
 pid_t proc_peer_pid(const char *sock_path)

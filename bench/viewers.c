@@ -23,7 +23,11 @@
 #include "common/bytes.h"
 #include "common/stun.h"
 
-enum { BATCH = 32, DGRAM_MAX = 2048 };
+/* SEQ_WINDOW: how far behind the highest sequence number a packet can
+ * arrive and still be told apart from a repeat (older ones count as new):
+ * 1024 packets is 10 s of a 1 Mbit/s stream in 1200-byte packets, far more
+ * than any reordering on loopback; 256 bytes per viewer for two SSRCs. */
+enum { BATCH = 32, DGRAM_MAX = 2048, SEQ_WINDOW = 1024 };
 
 struct viewer {
 	int fd;
@@ -37,12 +41,17 @@ struct viewer {
 	char pwd[72];           /* the relay's ice-pwd: signs requests and answers */
 	uint8_t txid[ICE_CLIENT_TXID_LEN];  /* of the check in flight */
 	uint64_t next_check_ns;
-	/* RFC 3550 A.1 sequence accounting for up to two SSRCs (audio, video) */
+	uint64_t unique;        /* RTP datagrams, each sequence number once */
+	uint64_t duplicates;    /* RTP datagrams whose sequence number it already had */
+	/* RFC 3550 A.1 sequence accounting for up to two SSRCs (audio, video):
+	 * extended sequence numbers, and which of the last SEQ_WINDOW arrived
+	 * (bit e % SEQ_WINDOW for extended number e) to tell a repeat */
 	struct seqs {
 		uint32_t ssrc;
 		uint16_t base, max;
 		uint32_t cycles;
 		bool used;
+		uint64_t seen[SEQ_WINDOW / 64];
 	} seq[2];
 };
 
@@ -56,7 +65,7 @@ struct viewers {
 	unsigned stride;        /* decrypt every stride-th packet; 0: none */
 	int unstamped;          /* the payloads carry no send time */
 	/* written by the receiver thread only, read after the join */
-	uint64_t datagrams, decrypted, auth_fail, replayed, rtcp;
+	uint64_t datagrams, unique, duplicates, decrypted, auth_fail, replayed, rtcp;
 	uint64_t consent_sent, consent_ok, consent_bad, other;
 	uint64_t next_sweep_ns; /* when the consent schedule is next looked at */
 	uint32_t *samples;
@@ -143,11 +152,6 @@ void viewers_set_stamped(struct viewers *vs, int stamped)
 	vs->unstamped = !stamped;
 }
 
-uint64_t viewers_received(const struct viewers *vs, unsigned i)
-{
-	return vs->v[i].datagrams;
-}
-
 int viewers_set_key(struct viewers *vs, unsigned i, int gcm, const uint8_t *key)
 {
 	if (vs->v[i].srtp)
@@ -209,33 +213,63 @@ static void consent_sweep(struct viewers *vs, uint64_t now)
 	}
 }
 
+static void seq_mark(struct seqs *s, uint64_t ext)
+{
+	s->seen[ext % SEQ_WINDOW / 64] |= 1ull << (ext % 64);
+}
+
+static bool seq_marked(const struct seqs *s, uint64_t ext)
+{
+	return s->seen[ext % SEQ_WINDOW / 64] >> (ext % 64) & 1;
+}
+
 /* The highest sequence number seen per SSRC, with wraps (RFC 3550 A.1,
- * without its probation: the relay is a known source). */
-static void seq_note(struct viewer *v, const uint8_t *p, size_t len)
+ * without its probation: the relay is a known source), and whether this
+ * packet's extended sequence number is new: false for a repeat. */
+static bool seq_note(struct viewer *v, const uint8_t *p, size_t len)
 {
 	uint32_t ssrc;
 	uint16_t sq;
 
 	if (len < 12)
-		return;
+		return true;
 	ssrc = rd32(p + 8);
 	sq = (uint16_t)(p[2] << 8 | p[3]);
 	for (int k = 0; k < 2; k++) {
 		struct seqs *s = &v->seq[k];
+		uint64_t top, ext;
+		uint16_t d;
 
 		if (!s->used) {
 			*s = (struct seqs){ .ssrc = ssrc, .base = sq, .max = sq, .used = true };
-			return;
+			seq_mark(s, sq);
+			return true;
 		}
 		if (s->ssrc != ssrc)
 			continue;
-		if ((uint16_t)(sq - s->max) < 0x8000) {
+		top = (uint64_t)s->cycles + s->max;
+		d = (uint16_t)(sq - s->max);
+		if (d == 0)
+			return false;
+		if (d < 0x8000) {       /* ahead: forget what falls out of the window */
+			for (uint64_t e = top + 1; e <= top + d && e <= top + SEQ_WINDOW; e++)
+				s->seen[e % SEQ_WINDOW / 64] &= ~(1ull << (e % 64));
 			if (sq < s->max)
 				s->cycles += 65536;
 			s->max = sq;
+			seq_mark(s, top + d);
+			return true;
 		}
-		return;
+		d = (uint16_t)(s->max - sq);    /* behind: late, or a repeat */
+		if (d >= SEQ_WINDOW || d > top)
+			return true;
+		ext = top - d;
+		if (seq_marked(s, ext))
+			return false;
+		seq_mark(s, ext);
+		return true;
 	}
+	return true;
 }
 
 static uint64_t seq_expected(const struct viewer *v)
@@ -246,6 +280,18 @@ static uint64_t seq_expected(const struct viewer *v)
 		if (v->seq[k].used)
 			n += (uint64_t)v->seq[k].cycles + v->seq[k].max - v->seq[k].base + 1;
 	return n;
+}
+
+uint64_t viewers_received(const struct viewers *vs, unsigned i)
+{
+	return vs->v[i].unique;
+}
+
+double viewers_loss(const struct viewers *vs, unsigned i, uint64_t expected)
+{
+	if (!expected)
+		expected = seq_expected(&vs->v[i]);
+	return expected ? 1.0 - (double)vs->v[i].unique / (double)expected : 1;
 }
 
 static void on_packet(struct viewers *vs, struct viewer *v, uint8_t *p, size_t len)
@@ -267,7 +313,13 @@ static void on_packet(struct viewers *vs, struct viewer *v, uint8_t *p, size_t l
 		return;
 	}
 	vs->datagrams++;
-	seq_note(v, p, len);
+	if (seq_note(v, p, len)) {
+		v->unique++;
+		vs->unique++;
+	} else {
+		v->duplicates++;
+		vs->duplicates++;
+	}
 	if (!vs->stride || v->datagrams++ % vs->stride)
 		return;
 	st = srtp_unprotect(v->srtp, p, &n);
@@ -331,7 +383,8 @@ int viewers_start(struct viewers *vs, unsigned stride)
 	for (unsigned i = 0; i < vs->n; i++)
 		while (recv(vs->v[i].fd, vs->bufs[0], DGRAM_MAX, MSG_DONTWAIT) >= 0)
 			;
-	vs->datagrams = vs->decrypted = vs->auth_fail = vs->replayed = vs->rtcp = 0;
+	vs->datagrams = vs->unique = vs->duplicates = 0;
+	vs->decrypted = vs->auth_fail = vs->replayed = vs->rtcp = 0;
 	vs->consent_sent = vs->consent_ok = vs->consent_bad = vs->other = 0;
 	vs->nsamples = 0;
 	vs->next_sweep_ns = 0;
@@ -341,6 +394,7 @@ int viewers_start(struct viewers *vs, unsigned stride)
 		if (stride && !vs->v[i].srtp)
 			return -EINVAL;
 		vs->v[i].decrypted = vs->v[i].datagrams = 0;
+		vs->v[i].unique = vs->v[i].duplicates = 0;
 		memset(vs->v[i].seq, 0, sizeof vs->v[i].seq);
 	}
 	atomic_store(&vs->stop, false);
@@ -387,6 +441,8 @@ void viewers_stop(struct viewers *vs, struct viewers_result *r)
 	pthread_join(vs->thread, NULL);
 	memset(r, 0, sizeof *r);
 	r->datagrams = vs->datagrams;
+	r->unique = vs->unique;
+	r->duplicates = vs->duplicates;
 	r->decrypted = vs->decrypted;
 	r->auth_fail = vs->auth_fail;
 	r->replayed = vs->replayed;
@@ -397,10 +453,10 @@ void viewers_stop(struct viewers *vs, struct viewers_result *r)
 	r->other = vs->other;
 	r->min_per_viewer = vs->n ? UINT64_MAX : 0;
 	for (unsigned i = 0; i < vs->n; i++) {
-		if (vs->v[i].datagrams < r->min_per_viewer)
-			r->min_per_viewer = vs->v[i].datagrams;
-		if (vs->v[i].datagrams > r->max_per_viewer)
-			r->max_per_viewer = vs->v[i].datagrams;
+		if (vs->v[i].unique < r->min_per_viewer)
+			r->min_per_viewer = vs->v[i].unique;
+		if (vs->v[i].unique > r->max_per_viewer)
+			r->max_per_viewer = vs->v[i].unique;
 		r->expected_by_seq += seq_expected(&vs->v[i]);
 	}
 	r->samples = vs->nsamples;

@@ -18,12 +18,15 @@
 struct viewers;
 
 struct viewers_result {
-	uint64_t datagrams;     /* every RTP datagram received */
+	uint64_t datagrams;     /* every RTP datagram received, repeats included */
+	uint64_t unique;        /* ... each viewer's sequence numbers once (per SSRC, RFC 3550
+	                         * extended), what loss is computed from */
+	uint64_t duplicates;    /* ... a sequence number the viewer already had */
 	uint64_t rtcp;          /* RTCP datagrams (not counted above) */
 	uint64_t decrypted;     /* SRTP mode: authenticated and decrypted */
 	uint64_t auth_fail;     /* SRTP mode: failed authentication */
 	uint64_t replayed;      /* SRTP mode: a repeat, or older than the window */
-	uint64_t min_per_viewer;/* fewest datagrams one viewer received */
+	uint64_t min_per_viewer;/* fewest unique datagrams one viewer received */
 	uint32_t p50_us, p99_us, max_us;
 	uint64_t samples;
 	uint64_t consent_sent;  /* WebRTC: consent checks sent (RFC 7675) */
@@ -57,8 +60,12 @@ int viewers_set_consent(struct viewers *v, unsigned i, const char *username, con
 /* Whether the publisher writes VIEWERS_STAMP_LEN send stamps (the bench's
  * own does; a WHEP run's real publisher does not: no latency then). */
 void viewers_set_stamped(struct viewers *v, int stamped);
-/* Datagrams each viewer received in the last run (after viewers_stop). */
+/* Unique datagrams viewer i received in the last run (after viewers_stop). */
 uint64_t viewers_received(const struct viewers *v, unsigned i);
+/* Viewer i's loss in the last run: 1 - unique / expected, or when expected
+ * is 0 from its own sequence numbers (first to highest per SSRC, RFC 3550
+ * A.3); 1 when it expected nothing. */
+double viewers_loss(const struct viewers *v, unsigned i, uint64_t expected);
 /* Clears the counters and starts the receiver thread; stride 0 counts
  * only, 1 decrypts everything, k every k-th packet of each viewer. */
 int viewers_start(struct viewers *v, unsigned stride);

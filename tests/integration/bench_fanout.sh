@@ -20,8 +20,12 @@ for suite in gcm cm; do
 	check "$suite: 100 viewers, something published" jq -e '.viewers == 100 and .published > 150' "$out"
 	check "$suite: the relay sent one packet per viewer per packet" \
 		jq -e '.relay_pkts_out == .published * 100' "$out"
-	check "$suite: every viewer received every packet" \
-		jq -e '.loss == 0 and .min_received_per_viewer == .published' "$out"
+	check "$suite: every viewer received every packet, once" \
+		jq -e '.loss == 0 and .min_received_per_viewer == .published and .loss_worst_viewer == 0
+		       and .viewers_with_loss == 0 and .duplicates == 0 and .received == .published * 100' "$out"
+	check "$suite: the relay's CPU is its process's, its threads' split beside it" \
+		jq -e '(.relay_threads | length) > 0 and has("relay_exited_threads_cpu_s")
+		       and ([.relay_threads[].cpu_s] | add) <= .relay_cpu_s + 0.1' "$out"
 	check "$suite: sampled packets decrypt under each viewer's key" \
 		jq -e '.decrypted > 0 and .auth_fail == 0' "$out"
 	check "$suite: ratios are measured, not zero" \
