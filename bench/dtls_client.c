@@ -15,8 +15,8 @@
 #include <openssl/x509.h>
 
 #include "common/dtls_cert.h"
+#include "common/dtls_srtp.h"
 
-#define EXPORTER_LABEL "EXTRACTOR-dtls_srtp"   /* RFC 5764 §4.2 */
 #define MTU 1200                               /* what browsers use */
 #define MAX_RETRANSMIT_US 8000000u             /* the bench gives up after 10 s anyway */
 
@@ -36,8 +36,7 @@ struct dtls_client {
 	char server_fp[128];       /* expected "sha-256 AB:.." */
 	int64_t deadline_ns;       /* next retransmission, -1 when none */
 	int done;                  /* 1 connected and checked, -1 failed */
-	int gcm;
-	uint8_t server_key[30], client_key[30];
+	struct dtls_srtp_keys keys;   /* valid when done == 1 */
 };
 
 static int send_bio_write(BIO *b, const char *buf, int len)
@@ -175,8 +174,7 @@ void dtls_client_destroy(struct dtls_client *c)
 	if (!c)
 		return;
 	SSL_free(c->ssl);
-	OPENSSL_cleanse(c->server_key, sizeof c->server_key);
-	OPENSSL_cleanse(c->client_key, sizeof c->client_key);
+	OPENSSL_cleanse(&c->keys, sizeof c->keys);
 	free(c);
 }
 
@@ -203,27 +201,15 @@ static int fail(struct dtls_client *c, int rc)
 static int handshake_done(struct dtls_client *c)
 {
 	X509 *peer = SSL_get1_peer_certificate(c->ssl);
-	const SRTP_PROTECTION_PROFILE *p = SSL_get_selected_srtp_profile(c->ssl);
 	char fp[128] = "";
-	uint8_t km[2 * 30];
-	size_t kl = 16, sl;
 
 	if (peer)
 		dtls_cert_fingerprint(peer, fp, sizeof fp);
 	X509_free(peer);
-	if (!peer || strcasecmp(fp, c->server_fp) != 0 || !p)
+	if (!peer || strcasecmp(fp, c->server_fp) != 0 || !SSL_get_selected_srtp_profile(c->ssl))
 		return fail(c, -EACCES);
-	c->gcm = p->id == SRTP_AEAD_AES_128_GCM;
-	sl = c->gcm ? 12 : 14;
-	if (SSL_export_keying_material(c->ssl, km, 2 * (kl + sl), EXPORTER_LABEL,
-	                               strlen(EXPORTER_LABEL), NULL, 0, 0) != 1)
+	if (dtls_srtp_keys_export(c->ssl, &c->keys) < 0)
 		return fail(c, -EPROTO);
-	/* client key | server key | client salt | server salt */
-	memcpy(c->client_key, km, kl);
-	memcpy(c->client_key + kl, km + 2 * kl, sl);
-	memcpy(c->server_key, km + kl, kl);
-	memcpy(c->server_key + kl, km + 2 * kl + sl, sl);
-	OPENSSL_cleanse(km, sizeof km);
 	c->done = 1;
 	c->deadline_ns = -1;
 	return 1;
@@ -282,9 +268,9 @@ int dtls_client_keys(const struct dtls_client *c, int *gcm, uint8_t server[30], 
 {
 	if (c->done != 1)
 		return -EAGAIN;
-	*gcm = c->gcm;
-	memcpy(server, c->server_key, c->gcm ? 28 : 30);
+	*gcm = c->keys.profile == DTLS_SRTP_AEAD_AES_128_GCM;
+	memcpy(server, c->keys.server, c->keys.master_len);
 	if (client)
-		memcpy(client, c->client_key, c->gcm ? 28 : 30);
+		memcpy(client, c->keys.client, c->keys.master_len);
 	return 0;
 }

@@ -25,7 +25,6 @@
 #define DEFAULT_HANDSHAKE_MS 10000
 #define DEFAULT_MTU 1200
 #define MAX_RETRANSMIT_US (60u * 1000000u)   /* RFC 6347 §4.2.4.1: at least 60 s */
-#define EXPORTER_LABEL "EXTRACTOR-dtls_srtp" /* RFC 5764 §4.2 */
 #define FINGERPRINT_MAX (8 + 64 * 3)         /* "sha-512 " + 64 hex pairs */
 
 struct dtls_ctx {
@@ -189,15 +188,6 @@ const char *dtls_state_name(enum dtls_state s)
 	return "?";
 }
 
-const char *dtls_srtp_profile_name(enum dtls_srtp_profile p)
-{
-	switch (p) {
-	case DTLS_SRTP_AES128_CM_SHA1_80: return "SRTP_AES128_CM_SHA1_80";
-	case DTLS_SRTP_AEAD_AES_128_GCM: return "SRTP_AEAD_AES_128_GCM";
-	}
-	return "?";
-}
-
 /* "sha-256 AB:CD:..." (RFC 8122 §5) into md + bytes; 0 or -EINVAL. */
 static int fingerprint_parse(const char *s, const EVP_MD **md, uint8_t *out, unsigned *len)
 {
@@ -314,30 +304,8 @@ static int handshake_done(struct dtls_conn *c)
 		return fail(c, -EACCES);
 	}
 
-	const SRTP_PROTECTION_PROFILE *p = SSL_get_selected_srtp_profile(c->ssl);
-	size_t key_len = 16, salt_len;
-	if (!p)
-		return fail(c, -EPROTO);   /* the client did not negotiate use_srtp */
-	if (p->id == SRTP_AEAD_AES_128_GCM)
-		salt_len = 12;
-	else if (p->id == SRTP_AES128_CM_SHA1_80)
-		salt_len = 14;
-	else
-		return fail(c, -EPROTO);
-
-	uint8_t km[2 * (16 + 14)];
-	size_t km_len = 2 * (key_len + salt_len);
-	if (SSL_export_keying_material(c->ssl, km, km_len, EXPORTER_LABEL,
-	                               strlen(EXPORTER_LABEL), NULL, 0, 0) != 1)
-		return fail(c, -EPROTO);
-	/* RFC 5764 §4.2: client key | server key | client salt | server salt */
-	c->keys.profile = (enum dtls_srtp_profile)p->id;
-	c->keys.master_len = key_len + salt_len;
-	memcpy(c->keys.client, km, key_len);
-	memcpy(c->keys.client + key_len, km + 2 * key_len, salt_len);
-	memcpy(c->keys.server, km + key_len, key_len);
-	memcpy(c->keys.server + key_len, km + 2 * key_len + salt_len, salt_len);
-	OPENSSL_cleanse(km, sizeof km);
+	if (dtls_srtp_keys_export(c->ssl, &c->keys) < 0)
+		return fail(c, -EPROTO);   /* no use_srtp, or the exporter failed */
 	c->state = DTLS_CONNECTED;
 	c->retransmit_ns = -1;
 	return 1;

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/dtls_srtp.h"
+
 struct dtls_ctx;
 struct dtls_conn;
 
@@ -84,25 +86,11 @@ int dtls_conn_tick(struct dtls_conn *c, int64_t now_ns);
 
 enum dtls_state dtls_conn_state(const struct dtls_conn *c);
 
-/* The negotiated SRTP protection profile and master keys, RFC 5764 §4.2:
- * the exporter's client_write_key | server_write_key | client_salt |
- * server_salt, rearranged into the key||salt form libsrtp takes.  The relay
- * is the DTLS server, so it protects what it sends with server[] and
- * unprotects what the browser sends with client[]. */
-enum dtls_srtp_profile {
-	DTLS_SRTP_AES128_CM_SHA1_80 = 0x0001,    /* 16-byte key + 14-byte salt */
-	DTLS_SRTP_AEAD_AES_128_GCM = 0x0007,     /* 16-byte key + 12-byte salt */
-};
-#define DTLS_SRTP_MASTER_MAX 30
-struct dtls_srtp_keys {
-	enum dtls_srtp_profile profile;
-	size_t master_len;                       /* 30 for CM, 28 for GCM */
-	uint8_t client[DTLS_SRTP_MASTER_MAX];    /* the browser's key||salt */
-	uint8_t server[DTLS_SRTP_MASTER_MAX];    /* the relay's key||salt */
-};
-/* 0, or -EAGAIN before the handshake completed, -EIO on exporter failure. */
+/* The negotiated SRTP protection profile and master keys (common/dtls_srtp.h).
+ * The relay is the DTLS server, so it protects what it sends with server[]
+ * and unprotects what the browser sends with client[].  0, or -EAGAIN before
+ * the handshake completed. */
 int dtls_conn_srtp_keys(const struct dtls_conn *c, struct dtls_srtp_keys *out);
-const char *dtls_srtp_profile_name(enum dtls_srtp_profile p);
 
 /* The handshake message type of a datagram's first record when that is a
  * plaintext (epoch 0) handshake record: 1 ClientHello, 11 Certificate,
