@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 #include <liburing.h>
+
+enum { CEILING_BUF = 65536 };
 
 static double thread_cpu(void)
 {
@@ -58,25 +61,53 @@ static int uring_round(struct io_uring *ring, const int *fds, unsigned n, const 
 	return 0;
 }
 
+/* One round of GSO sends, one per destination, each of whole runs whose
+ * average is `run`: *carry keeps the fraction from one send to the next. */
+static void gso_round(const int *fds, unsigned n, const uint8_t *buf, size_t size, double run,
+                      double *carry, uint64_t *sent)
+{
+	unsigned most = (unsigned)(65507 / size) < CEILING_GSO_MAX ? (unsigned)(65507 / size)
+	                                                            : CEILING_GSO_MAX;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k;
+
+		*carry += run;
+		k = (unsigned)*carry;
+		*carry -= k;
+		if (k < 1)
+			k = 1;
+		if (k > most)
+			k = most;
+		if (send(fds[i], buf, k * size, MSG_DONTWAIT) == (ssize_t)(k * size))
+			*sent += k;
+	}
+}
+
 int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,
-                enum ceiling_mode mode, struct ceiling_result *r)
+                enum ceiling_mode mode, double run, struct ceiling_result *r)
 {
 	struct io_uring ring;
 	int ring_ok = 0;
 	int *fds = calloc(n, sizeof *fds);
-	uint8_t buf[2048];
-	double c0, w0;
+	uint8_t *buf = malloc(CEILING_BUF);   /* one datagram, or a GSO run of them */
+	double c0, w0, carry = 0;
 	int rc = 0;
 
 	memset(r, 0, sizeof *r);
-	if (!fds)
-		return -ENOMEM;
-	if (size > sizeof buf || n == 0) {
+	if (!fds || !buf) {
 		free(fds);
+		free(buf);
+		return -ENOMEM;
+	}
+	if (size > 2048 || size < 12 || n == 0 || (mode == CEILING_GSO && run < 1)) {
+		free(fds);
+		free(buf);
 		return -EINVAL;
 	}
-	memset(buf, 0xa5, sizeof buf);
-	buf[0] = 0x80;
+	memset(buf, 0xa5, CEILING_BUF);
+	for (size_t off = 0; off + size <= CEILING_BUF; off += size)
+		buf[off] = 0x80;        /* every segment looks like RTP */
 	for (unsigned i = 0; i < n; i++)
 		fds[i] = -1;
 	for (unsigned i = 0; i < n; i++) {
@@ -87,6 +118,14 @@ int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,
 		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&sa, sizeof sa) < 0) {
 			rc = -errno;
 			goto out;
+		}
+		if (mode == CEILING_GSO) {
+			int seg = (int)size;
+
+			if (setsockopt(fds[i], SOL_UDP, UDP_SEGMENT, &seg, sizeof seg) < 0) {
+				rc = -errno;
+				goto out;
+			}
 		}
 	}
 	if (mode == CEILING_URING) {
@@ -102,6 +141,8 @@ int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,
 			rc = uring_round(&ring, fds, n, buf, size, &r->sent);
 			if (rc < 0)
 				goto out;
+		} else if (mode == CEILING_GSO) {
+			gso_round(fds, n, buf, size, run, &carry, &r->sent);
 		} else {
 			for (unsigned i = 0; i < n; i++)
 				if (send(fds[i], buf, size, MSG_DONTWAIT) == (ssize_t)size)
@@ -120,5 +161,6 @@ out:
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(fds);
+	free(buf);
 	return rc;
 }

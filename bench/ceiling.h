@@ -8,7 +8,13 @@
  * (docs/performance.md), and a ceiling must not be the slower way to send.
  * The result is datagrams per CPU-second of the sending thread
  * (getrusage RUSAGE_THREAD: user + system, which on loopback includes the
- * kernel's delivery to the receiving socket, as it does for the relay). */
+ * kernel's delivery to the receiving socket, as it does for the relay).
+ *
+ * The GSO ceiling (CEILING_GSO) sends the way the relay's fan-out does:
+ * runs of equal-sized datagrams to one destination in one send() with
+ * UDP_SEGMENT, the kernel cutting them apart.  Its run length is the
+ * relay's average over the same run (packets out per GSO send), so the
+ * relay is held against plain sends of its own shape. */
 #ifndef AMPHI_BENCH_CEILING_H
 #define AMPHI_BENCH_CEILING_H
 
@@ -22,12 +28,16 @@ struct ceiling_result {
 	double pps_per_cpu_s;
 };
 
-enum ceiling_mode { CEILING_URING, CEILING_SEND };
+enum ceiling_mode { CEILING_URING, CEILING_SEND, CEILING_GSO };
 #define CEILING_BATCH 64
+/* The most datagrams one GSO send carries (the kernel's UDP_MAX_SEGMENTS). */
+#define CEILING_GSO_MAX 64
 
 /* Destinations 127.0.0.1:ports[0..n-1]; runs for about `seconds` of wall
- * time.  0 or -errno. */
+ * time.  CEILING_GSO: `run` datagrams per send on average (1 to
+ * CEILING_GSO_MAX and at most 64 KiB; a fractional average alternates the
+ * two whole lengths around it); ignored otherwise.  0 or -errno. */
 int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,
-                enum ceiling_mode mode, struct ceiling_result *r);
+                enum ceiling_mode mode, double run, struct ceiling_result *r);
 
 #endif

@@ -14,9 +14,10 @@
  * publishes a synthetic
  * stream, receives and decrypts every viewer's packets with libsrtp, and
  * measures the relay's CPU time from /proc.  In the same run it measures the
- * raw send ceiling (bench/ceiling.h: batched connected sends) to the same
- * destinations with the same packet size, so the result is a ratio that
- * survives a noisy machine.
+ * raw send ceiling (bench/ceiling.h: connected sends, one datagram each) to
+ * the same destinations with the same packet size, and the GSO ceiling
+ * (runs of the relay's own average length per send), so the results are
+ * ratios that survive a noisy machine.
  * Without --relay it starts its own bin/amphi-relay.  It links no relay code. */
 #include <errno.h>
 #include <limits.h>
@@ -82,8 +83,10 @@ static void usage(FILE *f)
 	"SRTP packets, N SDES or WebRTC viewers that decrypt what they receive, the relay's CPU time\n"
 	"from /proc, and in the same run the raw ceiling (plain connected UDP sends to the\n"
 	"same N destinations, same packet size; the better of 64 per io_uring submit and\n"
-	"one send() each).  Prints one JSON object: viewers, egress_pps, relay_cpu_s,\n"
-	"egress_pps_per_cpu_s, raw_ceiling_pps_per_cpu_s, ratio, loss,\n"
+	"one send() each), and after it the GSO ceiling (runs of the relay's own length\n"
+	"per send, UDP_SEGMENT).  Prints one JSON object: viewers, egress_pps, relay_cpu_s,\n"
+	"egress_pps_per_cpu_s, raw_ceiling_pps_per_cpu_s, ratio, raw_ceiling_gso_pps_per_cpu_s,\n"
+	"ratio_gso, loss, loss_worst_viewer, viewers_with_loss,\n"
 	"latency_us {p50, p99}, and details.\n"
 	"\n"
 	"  --relay SOCKET   use the relay behind this control socket (default: start\n"
@@ -613,11 +616,11 @@ static int ceiling_best(const struct opts *o, struct viewers *vs, const uint16_t
 	double seconds = o->seconds < 3 ? o->seconds / 2 : 1.5;
 	struct viewers_result vr;
 
-	if (viewers_start(vs, 0) < 0 || ceiling_run(ports, nv, o->packet_size, seconds, CEILING_URING, &c->uring) < 0)
+	if (viewers_start(vs, 0) < 0 || ceiling_run(ports, nv, o->packet_size, seconds, CEILING_URING, 0, &c->uring) < 0)
 		goto fail;
 	viewers_stop(vs, &vr);
 	c->uring_rx = vr.datagrams;
-	if (viewers_start(vs, 0) < 0 || ceiling_run(ports, nv, o->packet_size, seconds, CEILING_SEND, &c->send) < 0)
+	if (viewers_start(vs, 0) < 0 || ceiling_run(ports, nv, o->packet_size, seconds, CEILING_SEND, 0, &c->send) < 0)
 		goto fail;
 	viewers_stop(vs, &vr);
 	c->send_rx = vr.datagrams;
@@ -626,6 +629,45 @@ static int ceiling_best(const struct opts *o, struct viewers *vs, const uint16_t
 fail:
 	fprintf(stderr, "amphi-bench: raw ceiling run failed\n");
 	return -1;
+}
+
+/* The GSO ceiling (bench/ceiling.h) after a fan-out run: runs of the
+ * relay's average length in that run (its packets out per GSO send; lone
+ * datagrams, which it sends when a frame is one packet, are counted into
+ * the runs, so the average errs long and the ceiling high) to as many
+ * fresh sockets as the run had viewers (a WebRTC viewer's socket only hears
+ * the relay by now), for as long as each plain ceiling. */
+struct ceiling_gso {
+	double run;                     /* packets per send */
+	struct ceiling_result r;
+	uint64_t rx;                    /* datagrams the receivers got */
+};
+
+static int ceiling_gso_run(const struct opts *o, unsigned nv, double pkts_out, double gso_sends,
+                           struct ceiling_gso *g)
+{
+	double seconds = o->seconds < 3 ? o->seconds / 2 : 1.5;
+	struct viewers *vs = NULL;
+	struct viewers_result vr;
+	uint16_t *ports = calloc(nv, sizeof *ports);
+	int rc = -1;
+
+	g->run = gso_sends > 0 && pkts_out > gso_sends ? pkts_out / gso_sends : 1;
+	if (!ports || viewers_open(&vs, nv, 0) < 0)
+		goto out;
+	for (unsigned i = 0; i < nv; i++)
+		ports[i] = viewers_port(vs, i);
+	if (viewers_start(vs, 0) < 0)
+		goto out;
+	rc = ceiling_run(ports, nv, o->packet_size, seconds, CEILING_GSO, g->run, &g->r);
+	viewers_stop(vs, &vr);
+	g->rx = vr.datagrams;
+out:
+	if (rc < 0)
+		fprintf(stderr, "amphi-bench: GSO ceiling run failed\n");
+	viewers_close(vs);
+	free(ports);
+	return rc < 0 ? -1 : 0;
 }
 
 /* One --whep run: the stack's own publisher feeds the webinar, so there is
@@ -746,6 +788,7 @@ out:
 struct fanout_run {
 	unsigned nv;                    /* viewers */
 	struct ceiling_pair ceil;       /* the raw ceiling to the same sockets */
+	struct ceiling_gso gso;         /* the GSO ceiling of the relay's run length */
 	struct viewers_result vr;       /* what the viewers received */
 	struct proc_cpu cd;             /* the relay's CPU time while publishing (checked) */
 	uint64_t published;             /* packets the publisher sent */
@@ -846,7 +889,7 @@ static json_t *fanout_report(const struct opts *o, struct fanout_run *m)
 			                      "name", m->cd.threads[i].comm,
 			                      "cpu_s", m->cd.threads[i].cpu_s));
 	out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f,"
-	                " s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I,"
+	                " s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I,"
 	                " s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f,"
 	                " s:{s:I, s:f, s:f, s:s, s:i, s:f, s:f, s:f, s:f}, s:f}",
 	                "bench", "fanout", "transport", o->webrtc ? "webrtc" : "sdes",
@@ -860,6 +903,8 @@ static json_t *fanout_report(const struct opts *o, struct fanout_run *m)
 	                "egress_pps_per_cpu_s", pps_cpu,
 	                "raw_ceiling_pps_per_cpu_s", ceil->best.pps_per_cpu_s,
 	                "ratio", ceil->best.pps_per_cpu_s > 0 ? pps_cpu / ceil->best.pps_per_cpu_s : 0,
+	                "raw_ceiling_gso_pps_per_cpu_s", m->gso.r.pps_per_cpu_s,
+	                "ratio_gso", m->gso.r.pps_per_cpu_s > 0 ? pps_cpu / m->gso.r.pps_per_cpu_s : 0,
 	                "loss", loss,
 	                "loss_worst_viewer", m->loss_worst,
 	                "viewers_with_loss", (json_int_t)m->with_loss,
@@ -887,6 +932,11 @@ static json_t *fanout_report(const struct opts *o, struct fanout_run *m)
 	                "io_uring_delivered", ceil->uring.sent ? (double)ceil->uring_rx / (double)ceil->uring.sent : 0,
 	                "send_delivered", ceil->send.sent ? (double)ceil->send_rx / (double)ceil->send.sent : 0,
 	                "relay_wall_s", m->wall_s);
+	json_object_set_new(json_object_get(out, "raw_ceiling"), "gso", json_pack(
+	                    "{s:f, s:I, s:f, s:f, s:f, s:f}", "run", m->gso.run,
+	                    "sent", (json_int_t)m->gso.r.sent, "cpu_s", m->gso.r.cpu_s,
+	                    "wall_s", m->gso.r.wall_s, "pps_per_cpu_s", m->gso.r.pps_per_cpu_s,
+	                    "delivered", m->gso.r.sent ? (double)m->gso.rx / (double)m->gso.r.sent : 0));
 	if (o->webrtc) {
 		json_object_set_new(out, "handshake", m->hs);
 		m->hs = NULL;
@@ -936,7 +986,8 @@ static json_t *fanout_step(const struct opts *o, struct relay *rl, unsigned nv, 
 	} else if (attach_sdes(o, rl, fs.id, vs, ports, nv) < 0) {
 		goto out;
 	}
-	if (fanout_measure(o, rl, &fs, vs, &m) == 0)
+	if (fanout_measure(o, rl, &fs, vs, &m) == 0 &&
+	    ceiling_gso_run(o, nv, m.egress, m.gso_sends, &m.gso) == 0)
 		out = fanout_report(o, &m);
 out:
 	if (created)

@@ -90,10 +90,12 @@ static void plot(FILE *f, const char *title, const char *unit, json_t *steps,
 int report_write(const char *path, const char *title, json_t *steps)
 {
 	static const struct series ratio[] = {
-		{ "egress / raw ceiling", "#1f77b4", "ratio", 1 } };
+		{ "egress / raw ceiling", "#1f77b4", "ratio", 1 },
+		{ "egress / GSO ceiling", "#ff7f0e", "ratio_gso", 1 } };
 	static const struct series rate[] = {
 		{ "egress pkt per relay CPU-s", "#1f77b4", "egress_pps_per_cpu_s", 1 },
-		{ "raw ceiling pkt per CPU-s", "#7f7f7f", "raw_ceiling_pps_per_cpu_s", 1 } };
+		{ "raw ceiling pkt per CPU-s", "#7f7f7f", "raw_ceiling_pps_per_cpu_s", 1 },
+		{ "GSO ceiling pkt per CPU-s", "#ff7f0e", "raw_ceiling_gso_pps_per_cpu_s", 1 } };
 	static const struct series lat[] = {
 		{ "p50", "#2ca02c", "latency_us.p50", 0.001 },
 		{ "p99", "#d62728", "latency_us.p99", 0.001 } };
@@ -109,20 +111,23 @@ int report_write(const char *path, const char *title, json_t *steps)
 	        "margin:1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
 	        "padding:2px 8px;text-align:right}</style></head><body>\n<h1>%s</h1>\n",
 	        title, title);
-	plot(f, "Egress packets per relay CPU-second / raw ceiling", "ratio", steps, ratio, 1);
-	plot(f, "Packets per CPU-second", "pkt/CPU-s", steps, rate, 2);
+	plot(f, "Egress packets per relay CPU-second / each ceiling", "ratio", steps, ratio, 2);
+	plot(f, "Packets per CPU-second", "pkt/CPU-s", steps, rate, 3);
 	plot(f, "Latency, publisher send to viewer decrypt", "ms", steps, lat, 2);
 	plot(f, "Loss", "%", steps, loss, 1);
 	fprintf(f, "<table><tr><th>viewers</th><th>suite</th><th>egress pkt/s</th>"
 	        "<th>relay CPU s</th><th>pkt/CPU-s</th><th>ceiling pkt/CPU-s</th><th>ratio</th>"
+	        "<th>GSO ceiling pkt/CPU-s</th><th>ratio_gso</th>"
 	        "<th>loss</th><th>p50 µs</th><th>p99 µs</th></tr>\n");
 	json_array_foreach(steps, i, st)
 		fprintf(f, "<tr><td>%.0f</td><td>%s</td><td>%.0f</td><td>%.2f</td><td>%.0f</td>"
-		        "<td>%.0f</td><td>%.3f</td><td>%.4f</td><td>%.0f</td><td>%.0f</td></tr>\n",
+		        "<td>%.0f</td><td>%.3f</td><td>%.0f</td><td>%.3f</td><td>%.4f</td><td>%.0f</td>"
+		        "<td>%.0f</td></tr>\n",
 		        value(st, "viewers"), json_string_value(json_object_get(st, "suite")),
 		        value(st, "egress_pps"), value(st, "relay_cpu_s"),
 		        value(st, "egress_pps_per_cpu_s"), value(st, "raw_ceiling_pps_per_cpu_s"),
-		        value(st, "ratio"), value(st, "loss"), value(st, "latency_us.p50"),
+		        value(st, "ratio"), value(st, "raw_ceiling_gso_pps_per_cpu_s"),
+		        value(st, "ratio_gso"), value(st, "loss"), value(st, "latency_us.p50"),
 		        value(st, "latency_us.p99"));
 	fprintf(f, "</table>\n</body></html>\n");
 	return fclose(f) == 0 ? 0 : -errno;

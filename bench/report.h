@@ -1,7 +1,7 @@
 /* report: the HTML page with SVG plots that amphi-bench writes next to its
  * JSON (DESIGN.md §8): one point per run, viewers on the x axis; plots of
- * the ratio to the raw ceiling, egress packets per relay CPU-second against
- * the ceiling, latency p50/p99 and loss.  Self-contained (no script, no
+ * the ratios to the raw and the GSO ceiling, egress packets per relay
+ * CPU-second against both ceilings, latency p50/p99 and loss.  Self-contained (no script, no
  * external file), so it opens from bench/results/ as is. */
 #ifndef AMPHI_BENCH_REPORT_H
 #define AMPHI_BENCH_REPORT_H

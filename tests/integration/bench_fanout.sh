@@ -16,6 +16,8 @@ for suite in gcm cm; do
 	check "$suite: every documented key is there" jq -e \
 		'has("viewers") and has("egress_pps") and has("relay_cpu_s") and
 		 has("egress_pps_per_cpu_s") and has("raw_ceiling_pps_per_cpu_s") and has("ratio")
+		 and has("raw_ceiling_gso_pps_per_cpu_s") and has("ratio_gso")
+		 and has("loss_worst_viewer") and has("viewers_with_loss")
 		 and has("loss") and (.latency_us | has("p50") and has("p99"))' "$out"
 	check "$suite: 100 viewers, something published" jq -e '.viewers == 100 and .published > 150' "$out"
 	check "$suite: the relay sent one packet per viewer per packet" \
@@ -30,6 +32,13 @@ for suite in gcm cm; do
 		jq -e '.decrypted > 0 and .auth_fail == 0' "$out"
 	check "$suite: ratios are measured, not zero" \
 		jq -e '.raw_ceiling_pps_per_cpu_s > 0 and .relay_cpu_s > 0 and .ratio > 0' "$out"
+	# the relay sends a frame's 3-4 packets per viewer as one GSO run: the
+	# GSO ceiling sends runs of that same average length
+	check "$suite: a GSO ceiling of the relay's run length, and ratio_gso" \
+		jq -e '.relay_gso_sends > 0 and (.raw_ceiling.gso.run - .relay_pkts_out / .relay_gso_sends
+		       | fabs) < 0.001 and .raw_ceiling.gso.run > 2 and .raw_ceiling.gso.delivered > 0.5
+		       and .raw_ceiling_gso_pps_per_cpu_s > 0
+		       and (.ratio_gso - .egress_pps_per_cpu_s / .raw_ceiling_gso_pps_per_cpu_s | fabs) < 1e-9' "$out"
 	check "$suite: latency measured" jq -e '.latency_us.p50 > 0 and .latency_us.p99 >= .latency_us.p50' "$out"
 done
 out=$T/ramp.json
