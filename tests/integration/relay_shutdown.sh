@@ -12,7 +12,7 @@
 # must be gone within 2 s, with status 0, after logging 'stopped', and the
 # recording's journal must be in spool/ready/.
 . "$(dirname "$0")/../lib.sh"
-for c in ffmpeg jq socat; do
+for c in ffmpeg jq python3 socat; do
 	command -v $c >/dev/null || skip "$c is not installed"
 done
 
@@ -59,10 +59,12 @@ spawn bench "$AMPHI_BIN/amphi-bench" fanout --viewers $NW --bitrate 300000 --pac
 
 # A control client that connected and says nothing, and one that stopped
 # in the middle of a request line.
-sleep 120 | socat - "UNIX-CONNECT:$sock" >/dev/null 2>&1 &
-_pids+=($!)
-(printf '{"cmd":"sta'; sleep 120) | socat - "UNIX-CONNECT:$sock" >/dev/null 2>&1 &
-_pids+=($!)
+spawn idle socat -u "UNIX-CONNECT:$sock" /dev/null
+spawn half python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"{\"cmd\":\"sta")
+time.sleep(120)' "$sock"
 
 webrtc_up() {
 	ctl '{"cmd":"stats"}' | jq -e "[.workers[].dtls_ok] | add >= $NW" >/dev/null
@@ -80,6 +82,8 @@ check "the spool is 0700 ($(mode "$spool"))" test "$(mode "$spool")" = 700
 check "spool/ready is 0700 ($(mode "$spool/ready"))" test "$(mode "$spool/ready")" = 700
 check "the open journal is 0600 ($(mode "$spool/rec-stop.amj"))" test "$(mode "$spool/rec-stop.amj")" = 600
 
+check "both control clients are still connected" kill -0 "$idle_pid" "$half_pid"
+
 t0=$(date +%s%N)
 kill -TERM "$relay_pid"
 for _ in $(seq 100); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.05; done
@@ -88,6 +92,7 @@ check "amphi-relay exits within 2 s of SIGTERM (${ms} ms)" test "$ms" -lt 2000
 wait "$relay_pid" 2>/dev/null
 rc=$?
 check "... with status 0, after logging 'stopped'" bash -c "[ $rc = 0 ] && grep -q ' stopped' '$T/relay.log'"
+check "the idle control client saw its connection closed" wait_for 2 bash -c "! kill -0 $idle_pid"
 check "the journal was closed into spool/ready/" test -f "$spool/ready/rec-stop.amj"
 check "... still 0600 there" test "$(mode "$spool/ready/rec-stop.amj")" = 600
 finish
