@@ -3,6 +3,7 @@
 #   . "$(dirname "$0")/../lib.sh"
 #   check "relay answers" test "$x" = y        # one named check, any command
 #   skip "chromium is not installed"          # the whole script: exit 77
+#   need_fuse                                 # fails the script without /dev/fuse
 #   finish                                    # "N passed, N failed", exit 0/1
 #
 # A script starts daemons with `spawn NAME CMD...` (logs in $T/NAME.log); they
@@ -37,6 +38,14 @@ check() {
 }
 
 skip() { echo "skipped: $*"; trap - EXIT; _cleanup; exit 77; }
+
+# need_fuse: the recording store's suites mount FUSE; without /dev/fuse the
+# script fails with how to get it (a suite that cannot run is not a pass).
+need_fuse() {
+	[ -e /dev/fuse ] && return 0
+	fail "no /dev/fuse: the recording store's FUSE suites need it (modprobe fuse; in a container, --device /dev/fuse --cap-add SYS_ADMIN)"
+	finish
+}
 
 # spawn NAME CMD...: starts a daemon in the background, remembers its PID in
 # the variable NAME_pid, its log in $T/NAME.log.

@@ -6,7 +6,7 @@
 # error exit 2, no daemon exit 3.
 . "$(dirname "$0")/../lib.sh"
 
-[ -e /dev/fuse ] || skip "no /dev/fuse"
+need_fuse
 for t in ffmpeg socat jq column getfattr fusermount3; do
 	command -v $t >/dev/null || skip "$t is not installed"
 done

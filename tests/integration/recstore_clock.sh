@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 SHIFT=${AMPHI_BUILD:-$AMPHI_TOP/build/default}/test-tools/clockshift.so
-[ -e /dev/fuse ] || skip "no /dev/fuse"
+need_fuse
 [ -f "$SHIFT" ] || skip "clockshift.so not built"
 for t in ffmpeg socat jq fusermount3; do
 	command -v $t >/dev/null || skip "$t is not installed"

@@ -11,7 +11,7 @@
 # developer's var/ is never touched.
 . "$(dirname "$0")/../lib.sh"
 
-[ -e /dev/fuse ] || skip "no /dev/fuse"
+need_fuse
 for t in curl socat fusermount3 setsid; do
 	command -v $t >/dev/null || skip "$t is not installed"
 done

@@ -15,7 +15,7 @@ fi
 TOOL=${AMPHI_BUILD:-$AMPHI_TOP/build/default}/test-tools/rectool
 [ -n "${RS_DISKFULL_NS:-}" ] || skip "needs root and unshare -m (a private tmpfs)"
 [ -x "$TOOL" ] || skip "rectool not built ($TOOL)"
-[ -e /dev/fuse ] || skip "no /dev/fuse"
+need_fuse
 for t in ffmpeg socat jq fusermount3; do
 	command -v $t >/dev/null || skip "$t is not installed"
 done

@@ -9,7 +9,7 @@
 #     mount is cleared): fsck finds no orphan, no dangling entry.
 . "$(dirname "$0")/../lib.sh"
 
-[ -e /dev/fuse ] || skip "no /dev/fuse"
+need_fuse
 for t in ffmpeg socat jq fusermount3; do
 	command -v $t >/dev/null || skip "$t is not installed"
 done

@@ -4,7 +4,7 @@
 # ordinary tools (ls, stat, cat, sha256sum, getfattr, setfattr, rm, df).
 . "$(dirname "$0")/../lib.sh"
 
-[ -e /dev/fuse ] || skip "no /dev/fuse"
+need_fuse
 for t in ffmpeg socat jq getfattr setfattr fusermount3; do
 	command -v $t >/dev/null || skip "$t is not installed"
 done

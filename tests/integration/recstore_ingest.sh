@@ -10,7 +10,7 @@
 
 TOOL=${AMPHI_BUILD:-$AMPHI_TOP/build/default}/test-tools/rectool
 [ -x "$TOOL" ] || skip "rectool not built ($TOOL)"
-[ -e /dev/fuse ] || skip "no /dev/fuse"
+need_fuse
 for t in ffmpeg ffprobe socat jq fusermount3; do
 	command -v $t >/dev/null || skip "$t is not installed"
 done

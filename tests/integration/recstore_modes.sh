@@ -6,7 +6,7 @@
 # Before the fix they were 0750/0644/0660.
 . "$(dirname "$0")/../lib.sh"
 
-[ -e /dev/fuse ] || skip "no /dev/fuse"
+need_fuse
 for t in ffmpeg socat jq fusermount3; do
 	command -v $t >/dev/null || skip "$t is not installed"
 done

@@ -7,7 +7,7 @@
 # check trusted a stat() the kernel answered from its attribute cache.
 . "$(dirname "$0")/../lib.sh"
 
-[ -e /dev/fuse ] || skip "no /dev/fuse"
+need_fuse
 for t in ffmpeg socat jq fusermount3; do
 	command -v $t >/dev/null || skip "$t is not installed"
 done

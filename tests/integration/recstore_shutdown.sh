@@ -6,7 +6,7 @@
 # daemon ignored SIGTERM for as long as the mount stayed idle.
 . "$(dirname "$0")/../lib.sh"
 
-[ -e /dev/fuse ] || skip "no /dev/fuse"
+need_fuse
 for t in ffmpeg socat jq fusermount3; do
 	command -v $t >/dev/null || skip "$t is not installed"
 done

@@ -8,7 +8,7 @@
 #  2. the control socket's unhold does the same.
 . "$(dirname "$0")/../lib.sh"
 
-[ -e /dev/fuse ] || skip "no /dev/fuse"
+need_fuse
 for t in ffmpeg socat jq getfattr setfattr fusermount3; do
 	command -v $t >/dev/null || skip "$t is not installed"
 done
