@@ -10,6 +10,7 @@
 #include "relay/ctl.h"
 #include "relay/command.h"
 #include "relay/dtls.h"
+#include "relay/gone.h"
 #include "relay/registry.h"
 #include "relay/relay.h"
 #include "relay/worker.h"

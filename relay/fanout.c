@@ -1,7 +1,9 @@
 /* fanout: see fanout.h. */
 #include "relay/fanout.h"
 #include "relay/feedback.h"
+#include "relay/addr.h"
 #include "relay/pkt.h"
+#include "relay/reap.h"
 #include "relay/record.h"
 #include "relay/rtp.h"
 #include "relay/webrtc.h"
@@ -267,7 +269,7 @@ static struct loop_send_slot *send_prepare(struct worker *w, struct vgroup *g, s
 
 	slot = loop_send_slot(l);
 	if (!slot) {
-		worker_reclaim(w);
+		reap_reclaim(w);
 		slot = loop_send_slot(l);
 	}
 	if (!slot) {
@@ -405,7 +407,7 @@ static void batch_send_viewer(struct worker *w, struct vgroup *g, struct viewer 
 			j++;
 		gs = j - i > 1 ? loop_gso_slot(l) : NULL;
 		if (j - i > 1 && !gs) {
-			worker_reclaim(w);
+			reap_reclaim(w);
 			gs = loop_gso_slot(l);
 		}
 		if (!gs) {

@@ -27,7 +27,7 @@ struct viewer;
 /* A worker's egress in the middle of a batch walk: AES-CM tags computed
  * many viewers at a time (srtp_tags), and the sends that wait for them.  A
  * pending send has no SQE until its tags are written, so no submit, not even
- * one in the middle of a turn (worker_reclaim, loop_sqe), can send a packet
+ * one in the middle of a turn (reap_reclaim, loop_sqe), can send a packet
  * without its tag.  A viewer's sends stay in order.  Empty outside a walk
  * (batch_send), so sends made elsewhere (RTCP, retransmissions) never
  * overtake a pending one. */

@@ -1,7 +1,9 @@
 /* feedback: see feedback.h. */
 #include "relay/feedback.h"
 #include "relay/fanout.h"
+#include "relay/addr.h"
 #include "relay/pkt.h"
+#include "relay/reap.h"
 #include "relay/rtcp.h"
 #include "relay/webrtc.h"
 #include "relay/worker.h"
@@ -298,7 +300,7 @@ void feedback_keyframe(struct worker *w, struct relay_pkt *req)
 		return;
 	slot = loop_send_slot(&w->loop);
 	if (!slot) {
-		worker_reclaim(w);
+		reap_reclaim(w);
 		if (!(slot = loop_send_slot(&w->loop)))
 			return;
 	}

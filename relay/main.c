@@ -9,6 +9,7 @@
 #include "relay/record.h"
 #include "relay/relay.h"
 #include "relay/srtp.h"
+#include "relay/start.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/retention.h"

@@ -1,7 +1,7 @@
 /* stream: see stream.h. */
 #include "relay/stream.h"
 #include "relay/pkt.h"
-#include "relay/relay.h"
+#include "relay/addr.h"
 
 #include <arpa/inet.h>
 #include <sys/random.h>

@@ -1,9 +1,12 @@
 /* webrtc: see webrtc.h. */
 #include "relay/webrtc.h"
+#include "relay/addr.h"
 #include "relay/dtls.h"
 #include "relay/fanout.h"
 #include "relay/feedback.h"
+#include "relay/gone.h"
 #include "relay/pkt.h"
+#include "relay/reap.h"
 #include "relay/rtcp.h"
 #include "relay/stun.h"
 #include "relay/worker.h"
@@ -66,7 +69,7 @@ static void send_raw(struct worker *w, const struct sockaddr *to, const uint8_t 
 		return;
 	slot = loop_send_slot(&w->loop);
 	if (!slot) {
-		worker_reclaim(w);
+		reap_reclaim(w);
 		slot = loop_send_slot(&w->loop);
 	}
 	if (!slot) {

@@ -1,11 +1,10 @@
-/* worker: see worker.h.  Also relay_start/relay_stop (relay.h): the workers
- * are the relay. */
+/* worker: see worker.h. */
 #include "relay/worker.h"
 #include "relay/dtls.h"
 #include "relay/fanout.h"
 #include "relay/pkt.h"
+#include "relay/reap.h"
 #include "relay/record.h"
-#include "common/addr.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -22,39 +21,6 @@
  * ~500 sends per worker per packet; a turn submits whenever the SQ fills. */
 #define WORKER_SQ_ENTRIES 4096
 #define WORKER_TICK_NS    100000000LL   /* housekeeping period: 100 ms */
-
-const char *relay_addr_format(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char h[INET6_ADDRSTRLEN];
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &in->sin_addr, h, sizeof h);
-		snprintf(buf, len, "%s:%u", h, ntohs(in->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &in6->sin6_addr, h, sizeof h);
-		snprintf(buf, len, "[%s]:%u", h, ntohs(in6->sin6_port));
-	} else {
-		snprintf(buf, len, "?");
-	}
-	return buf;
-}
-
-bool relay_addr_equal(const struct sockaddr *a, const struct sockaddr *b)
-{
-	if (a->sa_family != b->sa_family)
-		return false;
-	if (a->sa_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-		return x->sin6_port == y->sin6_port &&
-		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr);
-	}
-	return false;
-}
 
 int worker_cmd_run(struct worker *w, struct worker_cmd *cmd)
 {
@@ -113,57 +79,6 @@ static void on_recv(struct worker *w, const struct io_uring_cqe *cqe)
 		loop_recv_arm(&w->loop);
 }
 
-/* Handles a send or journal completion at once; defers the others. */
-static void reap_one(struct worker *w, const struct io_uring_cqe *cqe)
-{
-	uint64_t ud = io_uring_cqe_get_data64(cqe);
-	switch (LOOP_UD_TAG(ud)) {
-	case LOOP_SEND:
-		if (cqe->res < 0) {
-			w->c.send_errors++;
-			log_limited(&w->lim_send, LOG_WARN, "send failed", "worker=%u err=%d", w->idx, cqe->res);
-		}
-		loop_send_done(&w->loop, (unsigned)LOOP_UD_ID(ud));
-		return;
-	case LOOP_SEND_GSO:
-		if (cqe->res < 0) {
-			w->c.send_errors++;
-			log_limited(&w->lim_send, LOG_WARN, "GSO send failed", "worker=%u err=%d", w->idx, cqe->res);
-		}
-		loop_gso_done(&w->loop, (unsigned)LOOP_UD_ID(ud));
-		return;
-	case LOOP_JOURNAL:
-		record_on_completion(w, cqe);
-		return;
-	}
-	if (w->ndeferred == w->deferred_cap) {
-		unsigned cap = w->deferred_cap ? w->deferred_cap * 2 : 1024;
-		struct worker_cqe *nd = realloc(w->deferred, cap * sizeof *nd);
-		if (!nd)
-			fatal("out of memory for completions", "worker=%u", w->idx);
-		w->deferred = nd;
-		w->deferred_cap = cap;
-	}
-	w->deferred[w->ndeferred++] = (struct worker_cqe){ ud, cqe->res, cqe->flags };
-}
-
-static void reap(struct worker *w)
-{
-	struct io_uring_cqe *cqe;
-	unsigned head, n = 0;
-	io_uring_for_each_cqe(&w->loop.ring, head, cqe) {
-		reap_one(w, cqe);
-		n++;
-	}
-	io_uring_cq_advance(&w->loop.ring, n);
-}
-
-void worker_reclaim(struct worker *w)
-{
-	io_uring_submit(&w->loop.ring);
-	reap(w);
-}
-
 static void dispatch(struct worker *w, const struct worker_cqe *d)
 {
 	struct io_uring_cqe cqe = { .user_data = d->ud, .res = d->res, .flags = d->flags };
@@ -200,8 +115,8 @@ static void run(struct worker *w)
 			log_msg(LOG_ERROR, "io_uring wait failed", "worker=%u err=%d", w->idx, rc);
 			usleep(10000);
 		}
-		reap(w);
-		/* The array may grow while it is walked (worker_reclaim). */
+		reap_ring(w);
+		/* The array may grow while it is walked (reap_reclaim). */
 		for (unsigned i = 0; i < w->ndeferred; i++) {
 			struct worker_cqe d = w->deferred[i];
 			dispatch(w, &d);
@@ -226,7 +141,7 @@ static void run(struct worker *w)
 	record_shutdown(w);
 }
 
-static void *worker_main(void *arg)
+void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	if (w->cpu >= 0) {
@@ -241,7 +156,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static void worker_free(struct worker *w)
+void worker_destroy(struct worker *w)
 {
 	if (!w)
 		return;
@@ -278,7 +193,7 @@ static int nth_cpu(unsigned n)
 	return -1;
 }
 
-static int worker_create(struct relay *r, unsigned idx, struct worker **out)
+int worker_create(struct relay *r, unsigned idx, struct worker **out)
 {
 	struct worker *w = calloc(1, sizeof *w);
 	struct sockaddr_in6 a;
@@ -336,105 +251,7 @@ static int worker_create(struct relay *r, unsigned idx, struct worker **out)
 	*out = w;
 	return 0;
 fail:
-	worker_free(w);
+	worker_destroy(w);
 	return rc;
 }
 
-int relay_start(struct relay *r)
-{
-	char host[80];
-	int rc;
-
-	snprintf(host, sizeof host, strchr(r->opts.bind, ':') ? "[%s]:1" : "%s:1", r->opts.bind);
-	if (addr_parse(host, 0, &r->bind_addr, &r->bind_len) < 0) {
-		log_msg(LOG_ERROR, "bad bind address", "bind=%s", r->opts.bind);
-		return -EINVAL;
-	}
-	r->nworkers = r->opts.workers;
-	atomic_init(&r->stop, false);
-	pthread_mutex_init(&r->gone_lock, NULL);
-	r->gone = calloc(RELAY_GONE_MAX, sizeof *r->gone);
-	r->dtls = dtls_ctx_create(&(struct dtls_opts){ .handshake_timeout_ms = r->opts.handshake_timeout_ms });
-	if (!r->dtls) {
-		log_msg(LOG_ERROR, "cannot make the DTLS certificate", NULL);
-		return -EIO;
-	}
-	r->workers = calloc(r->nworkers, sizeof *r->workers);
-	if (!r->gone || !r->workers || xcore_create(&r->xcore, r->nworkers, r->opts.xcore_ring) < 0)
-		return -ENOMEM;
-	for (unsigned i = 0; i < r->nworkers; i++) {
-		rc = worker_create(r, i, &r->workers[i]);
-		if (rc < 0) {
-			for (unsigned j = 0; j < i; j++)
-				worker_free(r->workers[j]);
-			free(r->workers);
-			r->workers = NULL;
-			xcore_destroy(&r->xcore);
-			return rc;
-		}
-		r->xcore.ring_fds[i] = r->workers[i]->loop.ring.ring_fd;
-	}
-	pthread_barrier_init(&r->started, NULL, r->nworkers + 1);
-	for (unsigned i = 0; i < r->nworkers; i++)
-		if (pthread_create(&r->workers[i]->thread, NULL, worker_main, r->workers[i]) != 0)
-			fatal("cannot start a worker thread", "worker=%u", i);
-	pthread_barrier_wait(&r->started);
-	for (unsigned i = 0; i < r->nworkers; i++)
-		log_msg(LOG_INFO, "worker started", "worker=%u port=%u cpu=%d", i, r->workers[i]->port,
-		        r->workers[i]->cpu);
-	return 0;
-}
-
-void relay_stop(struct relay *r)
-{
-	uint64_t one = 1;
-	if (!r->workers)
-		return;
-	atomic_store(&r->stop, true);
-	for (unsigned i = 0; i < r->nworkers; i++)
-		if (write(r->workers[i]->evfd, &one, sizeof one) < 0)
-			log_msg(LOG_WARN, "eventfd write failed", "worker=%u", i);
-	for (unsigned i = 0; i < r->nworkers; i++)
-		pthread_join(r->workers[i]->thread, NULL);
-	/* Packets still queued between workers hold references: free them. */
-	for (unsigned from = 0; from < r->nworkers; from++)
-		for (unsigned to = 0; to < r->nworkers; to++) {
-			struct relay_pkt *pkt;
-			if (from == to)
-				continue;
-			while ((pkt = xcore_ring_pop(xcore_ring_at(&r->xcore, from, to))))
-				relay_pkt_unref(pkt);
-		}
-	for (unsigned i = 0; i < r->nworkers; i++)
-		worker_free(r->workers[i]);
-	free(r->workers);
-	r->workers = NULL;
-	xcore_destroy(&r->xcore);
-	pthread_barrier_destroy(&r->started);
-	dtls_ctx_destroy(r->dtls);
-	r->dtls = NULL;
-	free(r->gone);
-	r->gone = NULL;
-}
-
-void relay_gone_push(struct relay *r, const struct relay_gone *g)
-{
-	pthread_mutex_lock(&r->gone_lock);
-	if (r->ngone < RELAY_GONE_MAX)
-		r->gone[r->ngone++] = *g;
-	else
-		r->gone_lost++;
-	pthread_mutex_unlock(&r->gone_lock);
-}
-
-unsigned relay_gone_take(struct relay *r, struct relay_gone *out, unsigned cap)
-{
-	unsigned n;
-	pthread_mutex_lock(&r->gone_lock);
-	n = r->ngone < cap ? r->ngone : cap;
-	memcpy(out, r->gone, n * sizeof *out);
-	memmove(r->gone, r->gone + n, (r->ngone - n) * sizeof *out);
-	r->ngone -= n;
-	pthread_mutex_unlock(&r->gone_lock);
-	return n;
-}

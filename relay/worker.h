@@ -83,9 +83,14 @@ struct worker {
 	unsigned ndeferred, deferred_cap;
 };
 
-/* Worker side, out of send slots mid-turn: submits what is queued and reaps
- * the completions that are ready, freeing their slots. */
-void worker_reclaim(struct worker *w);
+/* Starter side (start.c): a worker with its socket bound and its ring made,
+ * not yet running; 0 or -errno (logged). */
+int worker_create(struct relay *r, unsigned idx, struct worker **out);
+/* The thread: pins itself, meets the others at r->started, runs the loop
+ * until r->stop, then closes its journals. */
+void *worker_main(void *arg);
+/* After the thread is joined (or never started): frees everything it owns. */
+void worker_destroy(struct worker *w);
 
 /* Control thread side (relay/command.c): runs cmd on w and waits for it.
  * Returns cmd->result. */

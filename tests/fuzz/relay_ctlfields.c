@@ -3,6 +3,7 @@
  * Both must reject or accept without reading past the string or the output
  * buffer; an accepted address must format and parse back to itself. */
 #include "relay/ctl.h"
+#include "relay/addr.h"
 #include "relay/relay.h"
 #include "common/addr.h"
 

@@ -3,6 +3,7 @@
 #include "tests/harness.h"
 #include "relay/ctl.h"
 #include "relay/opts.h"
+#include "relay/addr.h"
 #include "relay/relay.h"
 #include "relay/stream.h"
 #include "relay/xcore.h"

@@ -3,6 +3,7 @@
  * IPv4 and IPv6, shared addresses, separate RTCP ports; and the lookup cost
  * at 10,000 viewers against that scan. */
 #include "tests/harness.h"
+#include "relay/addr.h"
 #include "relay/relay.h"
 #include "relay/stream.h"
 #include "relay/vindex.h"
