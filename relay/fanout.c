@@ -1,218 +1,14 @@
 /* fanout: see fanout.h. */
 #include "relay/fanout.h"
-#include "relay/feedback.h"
-#include "relay/addr.h"
 #include "relay/pkt.h"
 #include "relay/reap.h"
-#include "relay/record.h"
 #include "relay/rtp.h"
-#include "relay/webrtc.h"
 #include "relay/worker.h"
-#include "common/clock.h"
 #include "common/log.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
-
-/* RFC 5761 §4: RTCP packet types 192..223 collide with no dynamic RTP
- * payload type once the marker bit is included in the byte. */
-static inline int is_rtcp(const uint8_t *d)
-{
-	return d[1] >= 192 && d[1] <= 223;
-}
-
-static void src_log(const struct sockaddr *src, char *buf, size_t len)
-{
-	relay_addr_format(src, buf, len);
-}
-
-/* Unprotects pkt->data in place with s's context; 0 or -errno. */
-static int unprotect(struct stream *s, struct relay_pkt *pkt, unsigned len, int rtcp, size_t *out)
-{
-	*out = len;
-	return rtcp ? srtp_rx_unprotect_rtcp(s->rx, pkt->data, out)
-	            : srtp_rx_unprotect(s->rx, pkt->data, out);
-}
-
-/* An unknown source: try every stream this worker owns.  Returns the stream
- * whose key authenticated the packet (then latched), or NULL. */
-static struct stream *trial(struct worker *w, const struct sockaddr *src, const uint8_t *data,
-                            unsigned len, int rtcp, struct relay_pkt *pkt, size_t *plain)
-{
-	for (unsigned i = 0; i < w->nowned; i++) {
-		struct stream *s = w->streams[w->owned[i]];
-		memcpy(pkt->data, data, len);
-		if (unprotect(s, pkt, len, rtcp, plain) == 0) {
-			char a[64];
-			src_log(src, a, sizeof a);
-			stream_source_latch(s, src, amphi_mono_ns());
-			log_msg(LOG_INFO, "ingest source latched", "stream=%s source=%s rtcp=%d worker=%u",
-			        s->id, a, rtcp, w->idx);
-			return s;
-		}
-	}
-	return NULL;
-}
-
-void fanout_handoff(struct worker *w, struct stream *s, struct relay_pkt *pkt)
-{
-	uint64_t others = s->subscribers & ~(1ULL << w->idx);
-	unsigned n = (unsigned)__builtin_popcountll(others);
-	if (n)
-		relay_pkt_ref(pkt, n);
-	while (others) {
-		unsigned to = (unsigned)__builtin_ctzll(others);
-		others &= others - 1;
-		if (!xcore_ring_push(xcore_ring_at(&w->relay->xcore, w->idx, to), pkt)) {
-			s->c.handoff_drops++;
-			w->c.drops++;
-			relay_pkt_unref(pkt);
-			log_limited(&w->lim_drop, LOG_WARN, "hand-off ring full", "stream=%s to=%u", s->id, to);
-			continue;
-		}
-		w->wake_mask |= 1ULL << to;
-	}
-	if (s->subscribers & (1ULL << w->idx))
-		fanout_deliver(w, pkt);    /* consumes our reference */
-	else
-		relay_pkt_unref(pkt);
-}
-
-void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t *data, unsigned len)
-{
-	struct stream *s = NULL;
-	struct relay_pkt *pkt;
-	size_t plain;
-	char a[64];
-	int rtcp, rc;
-
-	w->c.pkts_in++;
-	w->c.bytes_in += len;
-	if (len == 0 || (data[0] < 128 && data[0] > 63) || data[0] > 191) {
-		w->c.malformed++;
-		src_log(src, a, sizeof a);
-		log_limited(&w->lim_malformed, LOG_WARN, "malformed datagram", "source=%s len=%u first=%u",
-		            a, len, len ? data[0] : 0);
-		return;
-	}
-	/* STUN, DTLS, and SRTP from an address a WebRTC peer's check latched. */
-	if (webrtc_datagram(w, src, data, len))
-		return;
-	if (data[0] < 64) {
-		/* ZRTP (16..19) and the unassigned rest of RFC 7983's range. */
-		w->c.unsupported++;
-		src_log(src, a, sizeof a);
-		log_limited(&w->lim_unsupported, LOG_INFO, "datagram of no protocol served here",
-		            "source=%s first=%u", a, data[0]);
-		return;
-	}
-	rtcp = len >= 2 && is_rtcp(data);
-	if (len < (rtcp ? 8u : 12u) || len > RELAY_PKT_CAP) {
-		w->c.malformed++;
-		src_log(src, a, sizeof a);
-		log_limited(&w->lim_malformed, LOG_WARN, "malformed datagram", "source=%s len=%u", a, len);
-		return;
-	}
-	pkt = relay_pkt_new();
-	if (!pkt) {
-		w->c.drops++;
-		return;
-	}
-	for (unsigned i = 0; i < w->nowned && !s; i++)
-		if (stream_source_known(w->streams[w->owned[i]], src))
-			s = w->streams[w->owned[i]];
-	if (s) {
-		memcpy(pkt->data, data, len);
-		rc = unprotect(s, pkt, len, rtcp, &plain);
-		if (rc < 0 && s->nsrc) {
-			/* A source can move to another stream (a publisher restarted
-			 * with other keys): give the others a chance. */
-			struct stream *t = NULL;
-			if (rc == -EBADMSG && w->nowned > 1)
-				t = trial(w, src, data, len, rtcp, pkt, &plain);
-			if (t) {
-				s = t;
-				rc = 0;
-			}
-		}
-		if (rc < 0) {
-			if (rc == -EALREADY) {
-				s->c.replayed++;
-				w->c.replayed++;
-			} else {
-				s->c.srtp_fail++;
-				w->c.srtp_fail++;
-				src_log(src, a, sizeof a);
-				log_limited(&w->lim_srtp, LOG_WARN, "SRTP authentication failed",
-				            "stream=%s source=%s rtcp=%d err=%d", s->id, a, rtcp, rc);
-			}
-			relay_pkt_unref(pkt);
-			return;
-		}
-	} else if (feedback_viewer_datagram(w, src, data, len, rtcp)) {
-		relay_pkt_unref(pkt);
-		return;
-	} else {
-		s = trial(w, src, data, len, rtcp, pkt, &plain);
-		if (!s) {
-			w->c.unknown_source++;
-			src_log(src, a, sizeof a);
-			log_limited(&w->lim_unknown, LOG_WARN, "packet from an unknown source",
-			            "source=%s len=%u rtcp=%d", a, len, rtcp);
-			relay_pkt_unref(pkt);
-			return;
-		}
-	}
-	stream_source_latch(s, src, amphi_mono_ns());
-	if (rtcp)
-		memcpy(&s->rtcp_src, src, src->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-		                                                   : sizeof(struct sockaddr_in6));
-	fanout_ingest(w, s, pkt, (unsigned)plain, rtcp, len);
-}
-
-void fanout_ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, unsigned plain, int rtcp,
-                   unsigned wire_len)
-{
-	int rc;
-
-	pkt->slot = (uint16_t)s->slot;
-	pkt->gen = s->gen;
-	pkt->len = (uint16_t)plain;
-	pkt->type = RELAY_PKT_RTP;
-	pkt->rtcp = rtcp;
-	pkt->track = 0;
-	pkt->arrival_ns = amphi_now_ns();
-	if (rtcp) {
-		s->c.rtcp_in++;
-		if (s->rec)
-			record_append(w, s, pkt);
-		feedback_publisher_rtcp(w, s, pkt);
-		relay_pkt_unref(pkt);
-		return;
-	}
-	rc = stream_track_by_pt(s, pkt->data[1] & 0x7f);
-	if (rc < 0) {
-		s->c.unknown_pt++;
-		log_limited(&w->lim_malformed, LOG_WARN, "unknown payload type", "stream=%s pt=%u",
-		            s->id, pkt->data[1] & 0x7f);
-		relay_pkt_unref(pkt);
-		return;
-	}
-	pkt->track = (uint8_t)rc;
-	s->track_ssrc[rc] = (uint32_t)pkt->data[8] << 24 | (uint32_t)pkt->data[9] << 16 |
-	                    (uint32_t)pkt->data[10] << 8 | pkt->data[11];
-	if (stream_map_packet(s, (unsigned)rc, pkt->data, amphi_mono_ns())) {
-		s->c.publisher_restarts++;
-		log_msg(LOG_INFO, "publisher restarted, viewers' stream continues", "stream=%s track=%d",
-		        s->id, rc);
-	}
-	s->c.pkts_in++;
-	s->c.bytes_in += wire_len;
-	if (s->rec)
-		record_append(w, s, pkt);
-	fanout_handoff(w, s, pkt);
-}
 
 /* Copies pkt into buf (cap bytes) as viewer v receives it: its payload type
  * and, for a WebRTC viewer, only its own sdes:mid extension.  The length, or
@@ -452,6 +248,22 @@ static void batch_send_viewer(struct worker *w, struct vgroup *g, struct viewer 
 	}
 }
 
+/* Keeps pkt (consumed) in g's retransmission cache (feedback.c reads it
+ * for NACKs). */
+static void cache_put(struct vgroup *g, struct relay_pkt *pkt)
+{
+	struct relay_pkt **slot;
+	uint16_t seq = (uint16_t)(pkt->data[2] << 8 | pkt->data[3]);
+	if (!g->cache_cap) {
+		relay_pkt_unref(pkt);
+		return;
+	}
+	slot = &g->cache[(size_t)pkt->track * g->cache_cap + (seq & (g->cache_cap - 1))];
+	if (*slot)
+		relay_pkt_unref(*slot);
+	*slot = pkt;
+}
+
 /* Viewer i + PREFETCH_AHEAD is fetched while viewer i is protected, its
  * egress context one level deeper at each following viewer (srtp_tx_prefetch):
  * the walk touches every viewer's state once a frame, by then out of cache. */
@@ -487,7 +299,7 @@ static void batch_send(struct worker *w, struct vgroup *g)
 	}
 	egress_flush(w);
 	for (unsigned i = 0; i < g->nbatch; i++)
-		feedback_cache_put(g, g->batch[i]);
+		cache_put(g, g->batch[i]);
 	g->nbatch = 0;
 }
 
@@ -495,10 +307,6 @@ void fanout_deliver(struct worker *w, struct relay_pkt *pkt)
 {
 	struct vgroup *g;
 
-	if (pkt->type == RELAY_PKT_KEYFRAME) {
-		feedback_keyframe(w, pkt);
-		return;
-	}
 	g = w->vgroups[pkt->slot];
 	if (!g || g->gen != pkt->gen) {
 		relay_pkt_unref(pkt);
@@ -521,23 +329,9 @@ void fanout_deliver(struct worker *w, struct relay_pkt *pkt)
 	for (unsigned i = 0; i < g->n; i++)
 		fanout_send(w, g, g->v[i], pkt);
 	if (pkt->type == RELAY_PKT_RTP)
-		feedback_cache_put(g, pkt);   /* keeps our reference for NACKs */
+		cache_put(g, pkt);   /* keeps our reference for NACKs */
 	else
 		relay_pkt_unref(pkt);
-}
-
-void fanout_drain(struct worker *w)
-{
-	struct xcore *x = &w->relay->xcore;
-	for (unsigned from = 0; from < x->n; from++) {
-		struct relay_pkt *pkt;
-		if (from == w->idx)
-			continue;
-		while ((pkt = xcore_ring_pop(xcore_ring_at(x, from, w->idx)))) {
-			w->c.handoffs_in++;
-			fanout_deliver(w, pkt);
-		}
-	}
 }
 
 void fanout_flush(struct worker *w)

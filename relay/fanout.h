@@ -1,26 +1,22 @@
-/* fanout: the packet path.
+/* fanout: the send side of the packet path.
  *
- * Ingress, on the stream's owner: demultiplex a datagram (RFC 7983 first
- * byte, then source address; an unknown source is tried against the keys of
- * the streams this worker owns and latched on success), authenticate and
- * decrypt it once into a relay_pkt, record it, and hand one reference to each
- * worker with viewers of the stream.
- * Egress, on every worker: for each viewer of the packet's stream placed
- * here, copy the plaintext into a send slot, rewrite the payload type, protect
- * it under the viewer's key and queue the send.  The caller's reference to the
- * packet is consumed. */
+ * On every worker, for each viewer of a packet's stream placed here: copy the
+ * plaintext into a send slot, rewrite the payload type (and a WebRTC viewer's
+ * sdes:mid), protect it under the viewer's key and queue the send; a turn's
+ * packets of a stream go out per viewer as GSO runs with their AES-CM tags
+ * batched.  Each delivered RTP packet then stays in the vgroup's
+ * retransmission cache, which feedback.c reads for NACKs.  The packets come
+ * from ingress.c (the owner's hand-off to itself, the xcore rings) and
+ * feedback.c (retransmissions); this module calls neither. */
 #ifndef RELAY_FANOUT_H
 #define RELAY_FANOUT_H
 
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include "relay/srtp.h"
 
 struct worker;
 struct relay_pkt;
-
-struct stream;
 struct vgroup;
 struct viewer;
 
@@ -47,25 +43,15 @@ struct fanout_egress {
 	unsigned npend;
 };
 
-void fanout_ingress(struct worker *w, const struct sockaddr *src, const uint8_t *data, unsigned len);
-/* Owner: a publisher's packet, authenticated and decrypted into pkt (its one
- * reference, consumed), plain bytes long, wire_len on the wire; RTP carries
- * one of the stream's payload types.  Records it and hands it on (RTP) or
- * passes its SRs on (RTCP).  The SDES ingest and WebRTC publishers share it. */
-void fanout_ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, unsigned plain, int rtcp,
-                   unsigned wire_len);
-/* Owner: hands pkt (its one reference, consumed) to every subscribed worker. */
-void fanout_handoff(struct worker *w, struct stream *s, struct relay_pkt *pkt);
-/* Any worker: a packet for this worker (consumed): media or SR to its
- * viewers, or a keyframe request for a stream it owns. */
+/* Any worker: a media packet or SR for this worker's viewers of its stream
+ * (consumed; never a keyframe request: ingress_drain takes those). */
 void fanout_deliver(struct worker *w, struct relay_pkt *pkt);
 /* Protects pkt (borrowed) under v's key and queues it to v's media or RTCP
  * address.  0 when queued (or v takes no packets of that kind), -errno when
  * dropped (counted). */
 int fanout_send(struct worker *w, struct vgroup *g, struct viewer *v, const struct relay_pkt *pkt);
-/* Packets handed over by other workers: drains every inbound xcore ring. */
-void fanout_drain(struct worker *w);
-/* End of a loop turn: wake the workers that were handed packets. */
+/* End of a loop turn: the batches gathered by fanout_deliver go out, then
+ * the workers that were handed packets are woken. */
 void fanout_flush(struct worker *w);
 
 #endif

@@ -1,7 +1,7 @@
 /* feedback: see feedback.h. */
 #include "relay/feedback.h"
-#include "relay/fanout.h"
 #include "relay/addr.h"
+#include "relay/fanout.h"
 #include "relay/pkt.h"
 #include "relay/reap.h"
 #include "relay/rtcp.h"
@@ -13,65 +13,6 @@
 #include <string.h>
 
 #define NACK_MAX 64   /* sequence numbers served per NACK packet: bounds one viewer's burst */
-
-static int track_of(const uint32_t *ssrcs, unsigned n, uint32_t ssrc)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (ssrcs[i] == ssrc && ssrc)
-			return (int)i;
-	return -1;
-}
-
-void feedback_publisher_rtcp(struct worker *w, struct stream *s, const struct relay_pkt *cmp)
-{
-	struct rtcp_iter it;
-	struct rtcp_pkt p;
-
-	rtcp_iter_init(&it, cmp->data, cmp->len);
-	while (rtcp_next(&it, &p) == 1) {
-		struct rtcp_sr sr;
-		struct relay_pkt *out;
-		size_t len;
-		int track;
-		if (p.type != RTCP_SR || rtcp_sr_read(&p, &sr) < 0)
-			continue;
-		track = track_of(s->track_ssrc, s->ntracks, sr.ssrc);
-		if (track < 0)
-			continue;   /* no media seen for that SSRC yet: nothing to sync */
-		out = relay_pkt_new();
-		if (!out)
-			return;
-		memcpy(out->data, p.data, p.len);
-		len = p.len;
-		if (rtcp_sr_rewrite(out->data, &len, s->map[track].out_ssrc, s->map[track].ts_off) < 0) {
-			relay_pkt_unref(out);
-			continue;
-		}
-		out->type = RELAY_PKT_SR;
-		out->rtcp = true;
-		out->slot = (uint16_t)s->slot;
-		out->gen = s->gen;
-		out->track = (uint8_t)track;
-		out->len = (uint16_t)len;
-		out->arrival_ns = cmp->arrival_ns;
-		s->c.sr_forwarded++;
-		fanout_handoff(w, s, out);
-	}
-}
-
-void feedback_cache_put(struct vgroup *g, struct relay_pkt *pkt)
-{
-	struct relay_pkt **slot;
-	uint16_t seq = (uint16_t)(pkt->data[2] << 8 | pkt->data[3]);
-	if (!g->cache_cap) {
-		relay_pkt_unref(pkt);
-		return;
-	}
-	slot = &g->cache[(size_t)pkt->track * g->cache_cap + (seq & (g->cache_cap - 1))];
-	if (*slot)
-		relay_pkt_unref(*slot);
-	*slot = pkt;
-}
 
 void feedback_request_keyframe(struct worker *w, struct vgroup *g, uint32_t media_ssrc)
 {
@@ -172,7 +113,7 @@ static void viewer_rtcp_plain(struct worker *w, struct vgroup *g, struct viewer 
 		uint32_t sender, media;
 		if (p.type == RTCP_RTPFB && p.count == RTCP_FMT_NACK && rtcp_fb_read(&p, &sender, &media) == 0) {
 			uint16_t seqs[NACK_MAX];
-			int track = track_of(g->track_ssrc, g->ntracks, media);
+			int track = stream_track_of(g->track_ssrc, g->ntracks, media);
 			int cnt = rtcp_nack_expand(&p, seqs, NACK_MAX);
 			for (int i = 0; i < cnt && i < NACK_MAX; i++) {
 				struct relay_pkt *c;

@@ -1,11 +1,13 @@
 /* feedback: RTCP through the relay (DESIGN.md §5 "RTCP").
  *
- *   publisher SR    forwarded: each SR of the publisher's compound packet is
- *                   cut to its sender info (rtcp_sr_rewrite) and fanned out
- *                   like media, protected per viewer, to the viewer's RTCP
- *                   address (lip sync).  Publisher RRs are dropped here.
+ *   publisher SR    forwarded by ingress.c: each SR of the publisher's
+ *                   compound packet is cut to its sender info
+ *                   (rtcp_sr_rewrite) and fanned out like media, protected
+ *                   per viewer, to the viewer's RTCP address (lip sync).
+ *                   Publisher RRs are dropped there.
  *   viewer RR       terminated (counted as rtcp_in, never forwarded).
- *   viewer NACK     answered from the viewer worker's retransmission cache:
+ *   viewer NACK     answered from the viewer worker's retransmission cache
+ *                   (filled by fanout.c), re-sent with fanout_send:
  *                   the last [rtcp] nack_cache packets per track, held as
  *                   references to the shared plaintext (no copy); a packet
  *                   evicted from the cache cannot be re-sent.
@@ -16,7 +18,8 @@
  *
  * A viewer's RTCP arrives on its worker's port from the viewer's media or
  * RTCP address and is authenticated with the viewer's key (SDES: one key per
- * viewer for both directions). */
+ * viewer for both directions).  ingress.c hands this module what it
+ * received; it calls down only (fanout_send, webrtc_publisher_pli). */
 #ifndef RELAY_FEEDBACK_H
 #define RELAY_FEEDBACK_H
 
@@ -25,13 +28,10 @@
 #include <sys/socket.h>
 
 struct worker;
-struct stream;
 struct relay_pkt;
 struct vgroup;
 struct viewer;
 
-/* Owner: the publisher's decrypted compound RTCP (borrowed). */
-void feedback_publisher_rtcp(struct worker *w, struct stream *s, const struct relay_pkt *cmp);
 /* Any worker: if src is one of this worker's viewers, handles its datagram
  * and returns true; false leaves it to the other demultiplexing steps. */
 bool feedback_viewer_datagram(struct worker *w, const struct sockaddr *src, const uint8_t *data,
@@ -47,7 +47,5 @@ void feedback_viewer_rtcp(struct worker *w, struct vgroup *g, struct viewer *v, 
 void feedback_request_keyframe(struct worker *w, struct vgroup *g, uint32_t media_ssrc);
 /* Owner: a RELAY_PKT_KEYFRAME request (consumed). */
 void feedback_keyframe(struct worker *w, struct relay_pkt *req);
-/* Viewer worker: keeps pkt (consumed) in g's retransmission cache. */
-void feedback_cache_put(struct vgroup *g, struct relay_pkt *pkt);
 
 #endif

@@ -117,6 +117,15 @@ void stream_destroy(struct stream *s);
 bool stream_map_packet(struct stream *s, unsigned track, uint8_t *rtp, int64_t now_mono);
 /* The track whose viewer-facing SSRC is ssrc, or -1. */
 int stream_track_by_out_ssrc(const struct stream *s, uint32_t ssrc);
+/* The track whose SSRC in ssrcs[n] (a stream's or a vgroup's track_ssrc) is
+ * ssrc, or -1; SSRC 0 (no packet seen yet) matches nothing. */
+static inline int stream_track_of(const uint32_t *ssrcs, unsigned n, uint32_t ssrc)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (ssrcs[i] == ssrc && ssrc)
+			return (int)i;
+	return -1;
+}
 /* The track whose payload type is pt, or -1. */
 int stream_track_by_pt(const struct stream *s, uint8_t pt);
 /* Remembers src as a publisher address (re-latching replaces the stalest

@@ -2,8 +2,6 @@
 #include "relay/webrtc.h"
 #include "relay/addr.h"
 #include "relay/dtls.h"
-#include "relay/fanout.h"
-#include "relay/feedback.h"
 #include "relay/gone.h"
 #include "relay/pkt.h"
 #include "relay/reap.h"
@@ -310,8 +308,9 @@ void webrtc_counters_get(const struct worker *w, struct webrtc_counters *out)
 }
 
 /* The handshake just completed: SRTP contexts from the exporter's keys,
- * the same contexts SDES keys make. */
-static int connected(struct worker *w, struct webrtc_peer *p)
+ * the same contexts SDES keys make.  A viewer's vgroup goes into in->g: its
+ * first frame should not wait for the next periodic keyframe. */
+static int connected(struct worker *w, struct webrtc_peer *p, struct webrtc_in *in)
 {
 	struct webrtc_worker *wr = w->webrtc;
 	struct dtls_srtp_keys k;
@@ -343,10 +342,9 @@ static int connected(struct worker *w, struct webrtc_peer *p)
 	log_msg(LOG_INFO, "webrtc peer connected", "peer=%s role=%s worker=%u profile=%s", p->id,
 	        p->role == WEBRTC_PUBLISHER ? "publisher" : "viewer", w->idx, p->profile);
 	if (p->role == WEBRTC_VIEWER) {
-		/* Its first frame should not wait for the next periodic keyframe. */
 		struct vgroup *g = w->vgroups[p->slot];
 		if (g && g->gen == p->gen)
-			feedback_request_keyframe(w, g, 0);
+			in->g = g;
 	}
 	return 0;
 }
@@ -364,7 +362,8 @@ static bool costly(const struct webrtc_peer *p, const uint8_t *data, unsigned le
 	return dtls_conn_state(p->dtls) == DTLS_HANDSHAKE && (t == 11 || t == 16);
 }
 
-static void on_dtls(struct worker *w, struct webrtc_peer *p, const uint8_t *data, unsigned len, int64_t now)
+static enum webrtc_verdict on_dtls(struct worker *w, struct webrtc_peer *p, const uint8_t *data, unsigned len,
+                                   int64_t now, struct webrtc_in *in)
 {
 	struct webrtc_worker *wr = w->webrtc;
 	enum dtls_state st;
@@ -375,7 +374,7 @@ static void on_dtls(struct worker *w, struct webrtc_peer *p, const uint8_t *data
 		 * brings the rest back later. */
 		if (!wr->budget) {
 			wr->c.dtls_deferred++;
-			return;
+			return WEBRTC_IN_DONE;
 		}
 		wr->budget--;
 	}
@@ -384,12 +383,12 @@ static void on_dtls(struct worker *w, struct webrtc_peer *p, const uint8_t *data
 		if (!p->dtls) {
 			wr->c.dtls_failed++;
 			peer_drop(w, p, "cannot create the DTLS connection");
-			return;
+			return WEBRTC_IN_DONE;
 		}
 	}
 	rc = dtls_conn_input(p->dtls, data, len, now);
-	if (rc == 1 && (rc = connected(w, p)) == 0)
-		return;
+	if (rc == 1 && (rc = connected(w, p, in)) == 0)
+		return in->g ? WEBRTC_IN_VIEWER_READY : WEBRTC_IN_DONE;
 	st = dtls_conn_state(p->dtls);
 	if ((rc < 0 || st == DTLS_FAILED) && st != DTLS_CLOSED) {
 		wr->c.dtls_failed++;
@@ -398,9 +397,14 @@ static void on_dtls(struct worker *w, struct webrtc_peer *p, const uint8_t *data
 	} else if (st == DTLS_CLOSED) {
 		peer_drop(w, p, "DTLS closed by the peer");
 	}
+	return WEBRTC_IN_DONE;
 }
 
-static void on_srtp(struct worker *w, struct webrtc_peer *p, const uint8_t *data, unsigned len)
+/* SRTP or SRTCP from a latched peer: a viewer's is handed back for feedback
+ * (WEBRTC_IN_VIEWER_RTCP), a publisher's decrypted into a new relay_pkt whose
+ * payload type is the stream's (WEBRTC_IN_PUBLISHER). */
+static enum webrtc_verdict on_srtp(struct worker *w, struct webrtc_peer *p, const uint8_t *data, unsigned len,
+                                   struct webrtc_in *in)
 {
 	struct webrtc_worker *wr = w->webrtc;
 	int rtcp = len >= 2 && data[1] >= 192 && data[1] <= 223;
@@ -411,20 +415,23 @@ static void on_srtp(struct worker *w, struct webrtc_peer *p, const uint8_t *data
 
 	if (p->role == WEBRTC_VIEWER) {
 		struct vgroup *g = w->vgroups[p->slot];
-		if (p->v->rx && g && g->gen == p->gen)
-			feedback_viewer_rtcp(w, g, p->v, data, len, rtcp);
-		return;
+		if (!p->v->rx || !g || g->gen != p->gen)
+			return WEBRTC_IN_DONE;
+		in->g = g;
+		in->v = p->v;
+		in->rtcp = rtcp;
+		return WEBRTC_IN_VIEWER_RTCP;
 	}
 	if (!p->rx || !s || s->gen != p->gen)
-		return;
+		return WEBRTC_IN_DONE;
 	if (len < (rtcp ? 8u : 12u) || len > RELAY_PKT_CAP) {
 		w->c.malformed++;
-		return;
+		return WEBRTC_IN_DONE;
 	}
 	pkt = relay_pkt_new();
 	if (!pkt) {
 		w->c.drops++;
-		return;
+		return WEBRTC_IN_DONE;
 	}
 	memcpy(pkt->data, data, len);
 	rc = rtcp ? srtp_rx_unprotect_rtcp(p->rx, pkt->data, &plain) : srtp_rx_unprotect(p->rx, pkt->data, &plain);
@@ -441,7 +448,7 @@ static void on_srtp(struct worker *w, struct webrtc_peer *p, const uint8_t *data
 			            "peer=%s rtcp=%d err=%d", p->id, rtcp, rc);
 		}
 		relay_pkt_unref(pkt);
-		return;
+		return WEBRTC_IN_DONE;
 	}
 	if (!rtcp) {
 		/* Into the stream's own payload types: recording, SDES viewers and
@@ -455,11 +462,15 @@ static void on_srtp(struct worker *w, struct webrtc_peer *p, const uint8_t *data
 			log_limited(&w->lim_malformed, LOG_WARN, "unknown payload type from a WebRTC publisher",
 			            "peer=%s pt=%u", p->id, pt);
 			relay_pkt_unref(pkt);
-			return;
+			return WEBRTC_IN_DONE;
 		}
 		pkt->data[1] = (uint8_t)((pkt->data[1] & 0x80) | s->tracks[t].pt);
 	}
-	fanout_ingest(w, s, pkt, (unsigned)plain, rtcp, len);
+	in->s = s;
+	in->pkt = pkt;
+	in->plain = (unsigned)plain;
+	in->rtcp = rtcp;
+	return WEBRTC_IN_PUBLISHER;
 }
 
 /* A nomination may move the latched address: a connected viewer's media
@@ -473,7 +484,8 @@ static void viewer_follow(struct webrtc_worker *wr, struct webrtc_peer *p)
 		viewer_webrtc_move(p->v, (const struct sockaddr *)&at);
 }
 
-bool webrtc_datagram(struct worker *w, const struct sockaddr *src, const uint8_t *data, unsigned len)
+enum webrtc_verdict webrtc_datagram(struct worker *w, const struct sockaddr *src, const uint8_t *data, unsigned len,
+                                    struct webrtc_in *in)
 {
 	struct webrtc_worker *wr = w->webrtc;
 	struct webrtc_peer *p;
@@ -482,6 +494,7 @@ bool webrtc_datagram(struct worker *w, const struct sockaddr *src, const uint8_t
 	char a[64];
 	int n;
 
+	in->g = NULL;
 	switch (stun_demux(data, len)) {
 	case STUN_DEMUX_STUN:
 		n = ice_table_stun(wr->ice, data, len, src, amphi_mono_ns(), out, sizeof out, &user);
@@ -496,7 +509,7 @@ bool webrtc_datagram(struct worker *w, const struct sockaddr *src, const uint8_t
 		}
 		if (n > 0)
 			send_raw(w, src, out, (size_t)n);
-		return true;
+		return WEBRTC_IN_DONE;
 	case STUN_DEMUX_DTLS:
 		p = ice_table_lookup_addr(wr->ice, src);
 		if (!p) {
@@ -505,17 +518,15 @@ bool webrtc_datagram(struct worker *w, const struct sockaddr *src, const uint8_t
 			relay_addr_format(src, a, sizeof a);
 			log_limited(&w->lim_unknown, LOG_WARN, "DTLS from an address no ICE check latched",
 			            "source=%s", a);
-			return true;
+			return WEBRTC_IN_DONE;
 		}
-		on_dtls(w, p, data, len, amphi_mono_ns());
-		return true;
+		return on_dtls(w, p, data, len, amphi_mono_ns(), in);
 	case STUN_DEMUX_RTP:
 		if (!wr->n || !(p = ice_table_lookup_addr(wr->ice, src)))
-			return false;
-		on_srtp(w, p, data, len);
-		return true;
+			return WEBRTC_IN_NOT_MINE;
+		return on_srtp(w, p, data, len, in);
 	default:
-		return false;
+		return WEBRTC_IN_NOT_MINE;
 	}
 }
 

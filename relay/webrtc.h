@@ -5,10 +5,12 @@
  * Datagrams: webrtc_datagram() takes every STUN and DTLS datagram of the
  * port (RFC 7983) and the SRTP/SRTCP ones whose source address a peer's
  * valid ICE check latched; everything else stays with the SDES path
- * (fanout.c).  A publisher's media is unprotected with its DTLS client keys
- * and fed to its stream like the SDES ingest; a viewer is a struct viewer in
- * its stream's vgroup (stream.h) that gets its keys and address when its
- * handshake completes, so the fan-out serves it like any viewer.
+ * (ingress.c).  A publisher's media is unprotected with its DTLS client keys
+ * and returned to ingress, which feeds it to its stream like the SDES ingest;
+ * a viewer is a struct viewer in its stream's vgroup (stream.h) that gets its
+ * keys and address when its handshake completes, so the fan-out serves it
+ * like any viewer, and whose RTCP ingress hands to feedback.c.  This module
+ * calls neither: it returns what is left to do.
  *
  * Ownership: everything here belongs to the worker thread (struct
  * webrtc_worker hangs off struct worker).  The control thread adds, restarts
@@ -81,9 +83,26 @@ void webrtc_drop_slot(struct worker *w, unsigned slot, enum webrtc_role role);
 unsigned webrtc_list(struct worker *w, unsigned slot, uint32_t gen, struct webrtc_info *out, unsigned cap);
 void webrtc_counters_get(const struct worker *w, struct webrtc_counters *out);
 
-/* Packet path: true when the datagram was the WebRTC transport's (handled,
- * counted); false leaves it to the SDES path. */
-bool webrtc_datagram(struct worker *w, const struct sockaddr *src, const uint8_t *data, unsigned len);
+/* What webrtc_datagram() leaves to its caller (ingress.c). */
+enum webrtc_verdict {
+	WEBRTC_IN_NOT_MINE,       /* not the WebRTC transport's: the SDES path's */
+	WEBRTC_IN_DONE,           /* handled (or dropped) and counted */
+	WEBRTC_IN_PUBLISHER,      /* a publisher's packet: in->pkt for in->s to ingest */
+	WEBRTC_IN_VIEWER_RTCP,    /* viewer in->v of in->g sent it: its feedback, still protected */
+	WEBRTC_IN_VIEWER_READY,   /* a viewer of in->g just connected: ask for a keyframe */
+};
+struct webrtc_in {
+	struct stream *s;        /* WEBRTC_IN_PUBLISHER: the stream, owned here */
+	struct relay_pkt *pkt;   /* WEBRTC_IN_PUBLISHER: the plaintext (one reference, the caller's) */
+	unsigned plain;          /* WEBRTC_IN_PUBLISHER: its length */
+	int rtcp;                /* WEBRTC_IN_PUBLISHER, WEBRTC_IN_VIEWER_RTCP: RTCP (RFC 5761) */
+	struct vgroup *g;        /* WEBRTC_IN_VIEWER_RTCP, WEBRTC_IN_VIEWER_READY */
+	struct viewer *v;        /* WEBRTC_IN_VIEWER_RTCP */
+};
+/* Packet path: the WebRTC transport's part of a datagram; only the fields
+ * its verdict names are set in *in. */
+enum webrtc_verdict webrtc_datagram(struct worker *w, const struct sockaddr *src, const uint8_t *data,
+                                    unsigned len, struct webrtc_in *in);
 /* Owner worker: sends a PLI for media_ssrc (the publisher's own) to the
  * stream's connected WebRTC publisher.  0, or -ENOENT when it has none. */
 int webrtc_publisher_pli(struct worker *w, unsigned slot, uint32_t relay_ssrc, uint32_t media_ssrc);

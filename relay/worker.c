@@ -2,6 +2,7 @@
 #include "relay/worker.h"
 #include "relay/dtls.h"
 #include "relay/fanout.h"
+#include "relay/ingress.h"
 #include "relay/pkt.h"
 #include "relay/reap.h"
 #include "relay/record.h"
@@ -66,7 +67,7 @@ static void on_recv(struct worker *w, const struct io_uring_cqe *cqe)
 
 	rc = loop_recv_parse(&w->loop, cqe, &bid, &src, &srclen, &payload, &len);
 	if (rc == 0) {
-		fanout_ingress(w, src, payload, len);
+		ingress_datagram(w, src, payload, len);
 	} else if (rc == -EMSGSIZE) {
 		w->c.pkts_in++;
 		w->c.malformed++;
@@ -96,7 +97,7 @@ static void dispatch(struct worker *w, const struct worker_cqe *d)
 		break;
 	case LOOP_WAKE:
 		xcore_wake_clear(&w->relay->xcore, w->idx);
-		fanout_drain(w);
+		ingress_drain(w);
 		break;
 	default:
 		break;
@@ -122,7 +123,7 @@ static void run(struct worker *w)
 			dispatch(w, &d);
 		}
 		w->ndeferred = 0;
-		fanout_drain(w);
+		ingress_drain(w);
 		fanout_flush(w);
 		if (amphi_mono_ns() >= w->next_tick_ns) {
 			int64_t now = amphi_mono_ns();
