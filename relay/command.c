@@ -10,8 +10,49 @@
 
 /* --- worker side: the groups and stream lists the commands keep --- */
 
+/* g's egress counters added to o (not its viewers: they are counted live). */
+static void vgroup_stats_add(struct relay_stream_stats *o, const struct vgroup *g)
+{
+	o->pkts_out += g->pkts_out;
+	o->bytes_out += g->bytes_out;
+	o->drops += g->drops;
+	o->send_errors += g->send_errors;
+	o->viewer_rtcp_in += g->rtcp_in;
+	o->srtp_fail += g->srtp_fail;
+	o->nacks += g->nacks;
+	o->retransmits += g->retransmits;
+	o->keyframe_requests += g->keyframe_requests;
+	o->keyframe_suppressed += g->keyframe_suppressed;
+}
+
+/* What vgroup_stats_add put into p, added to o. */
+static void past_add(struct relay_stream_stats *o, const struct relay_stream_stats *p)
+{
+	o->pkts_out += p->pkts_out;
+	o->bytes_out += p->bytes_out;
+	o->drops += p->drops;
+	o->send_errors += p->send_errors;
+	o->viewer_rtcp_in += p->viewer_rtcp_in;
+	o->srtp_fail += p->srtp_fail;
+	o->nacks += p->nacks;
+	o->retransmits += p->retransmits;
+	o->keyframe_requests += p->keyframe_requests;
+	o->keyframe_suppressed += p->keyframe_suppressed;
+}
+
 static void vgroup_drop(struct worker *w, unsigned slot)
 {
+	struct vgroup *g = w->vgroups[slot];
+	struct relay_stream_stats *past = &w->past[slot];
+
+	if (g) {
+		/* Its counters outlive it: the stream's only grow. */
+		if (past->gen != g->gen) {
+			memset(past, 0, sizeof *past);
+			past->gen = g->gen;
+		}
+		vgroup_stats_add(past, g);
+	}
 	webrtc_drop_slot(w, slot, WEBRTC_VIEWER);   /* their viewers live in the group */
 	for (unsigned i = 0; w->vgroups[slot] && i < w->vgroups[slot]->n; i++)
 		vindex_viewer_remove(&w->vidx, w->vgroups[slot]->v[i]);
@@ -239,6 +280,7 @@ static int stats_exec(struct worker *w, struct worker_cmd *cmd)
 			o->unknown_pt += s->c.unknown_pt;
 			o->recorded += s->c.recorded;
 			o->record_drops += s->c.record_drops;
+			o->record_write_errors += s->c.record_write_errors;
 			o->drops += s->c.handoff_drops;
 			o->sr_forwarded += s->c.sr_forwarded;
 			o->publisher_restarts += s->c.publisher_restarts;
@@ -246,18 +288,11 @@ static int stats_exec(struct worker *w, struct worker_cmd *cmd)
 			o->keyframe_suppressed += s->c.keyframe_suppressed;
 		}
 		if (g) {
-			o->pkts_out += g->pkts_out;
-			o->bytes_out += g->bytes_out;
-			o->drops += g->drops;
-			o->send_errors += g->send_errors;
+			vgroup_stats_add(o, g);
 			o->viewers += g->n;
-			o->viewer_rtcp_in += g->rtcp_in;
-			o->srtp_fail += g->srtp_fail;
-			o->nacks += g->nacks;
-			o->retransmits += g->retransmits;
-			o->keyframe_requests += g->keyframe_requests;
-			o->keyframe_suppressed += g->keyframe_suppressed;
 		}
+		if (w->past[slot].gen && w->past[slot].gen == o->gen)
+			past_add(o, &w->past[slot]);
 	}
 	return 0;
 }

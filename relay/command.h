@@ -23,9 +23,14 @@
 struct worker;
 struct worker_counters;
 
-/* One stream's counters as the stats command adds them up over workers. */
+/* One stream's counters as the stats command adds them up over workers.
+ * gen is an input: the control thread sets the slot's generation, so a
+ * worker adds what the stream's dropped viewer groups left (worker.h
+ * `past`) to that tenant of the slot only. */
 struct relay_stream_stats {
+	uint32_t gen;
 	uint64_t pkts_in, bytes_in, rtcp_in, srtp_fail, replayed, unknown_pt, recorded, record_drops;
+	uint64_t record_write_errors;
 	uint64_t pkts_out, bytes_out, drops, send_errors;
 	uint64_t sr_forwarded, viewer_rtcp_in, nacks, retransmits, publisher_restarts;
 	uint64_t keyframe_requests, keyframe_sent, keyframe_suppressed;

@@ -577,6 +577,8 @@ static json_t *run_stats(struct relay_ctl *c, union payload *pl)
 	(void)pl;
 	if (!st)
 		return ctl_error("out of memory");
+	for (unsigned i = 0; i < n; i++)
+		st[i].gen = c->reg.streams[i].gen;   /* whose past viewer groups count (command.h) */
 	for (unsigned w = 0; w < c->r->nworkers; w++) {
 		struct worker_counters kc, *k = &kc;
 		struct webrtc_counters wcc, *wc = &wcc;
@@ -644,6 +646,7 @@ static json_t *run_stats(struct relay_ctl *c, union payload *pl)
 			json_object_set_new(o, "recording", json_string(rs->recording));
 		json_object_set_new(o, "recorded", U(s->recorded));
 		json_object_set_new(o, "record_drops", U(s->record_drops));
+		json_object_set_new(o, "record_write_errors", U(s->record_write_errors));
 		json_array_append_new(streams, o);
 	}
 	free(st);

@@ -24,6 +24,8 @@ struct record_buf {
 	struct record *rec;
 	uint8_t *data;        /* RECORD_BUF_SIZE bytes, owned */
 	size_t len;
+	size_t done;          /* bytes of it already written (a short write goes on from there) */
+	unsigned records;     /* records in it: lost together when its write fails */
 	uint64_t off;         /* file offset of data[0], fixed when submitted */
 	int inflight;
 };
@@ -43,7 +45,12 @@ struct record {
 	uint64_t unsynced;            /* bytes written since the last fsync was issued */
 	int closing;
 	uint64_t records, drops, write_errors;
-	struct log_limit lim;
+	/* The stream's counters while it is open (record_close detaches): a
+	 * failed write's records count as its record_drops. */
+	struct stream_counters *sc;
+	uint64_t lost_since;          /* records lost since the last write that succeeded */
+	bool failing;                 /* the last write failed: the next good one logs a resumption */
+	struct log_limit lim, lim_write;
 };
 
 static struct record **list_of(struct worker *w)
@@ -70,6 +77,7 @@ static void submit_buf(struct worker *w, struct record *r)
 	if (!sqe)
 		return;   /* retried at the next tick */
 	b->off = r->off;
+	b->done = 0;
 	r->off += b->len;
 	b->inflight = 1;
 	r->inflight++;
@@ -137,6 +145,8 @@ int record_open(struct worker *w, struct stream *s, const struct stream_spec *sp
 		return -ENOMEM;
 	r->fd = -1;
 	r->lim = (struct log_limit)LOG_LIMIT_INIT(10);
+	r->lim_write = (struct log_limit)LOG_LIMIT_INIT(10);
+	r->sc = &s->c;
 	memset(&h, 0, sizeof h);
 	snprintf(r->id, sizeof r->id, "%s", spec->recording);
 	memcpy(h.recording, spec->recording, sizeof h.recording);
@@ -228,6 +238,7 @@ void record_append(struct worker *w, struct stream *s, const struct relay_pkt *p
 		return;
 	}
 	b->len += (size_t)n;
+	b->records++;
 	r->records++;
 	s->c.recorded++;
 }
@@ -237,31 +248,73 @@ void record_close(struct worker *w, struct record *r)
 	if (!r)
 		return;
 	r->closing = 1;
+	r->sc = NULL;
 	submit_buf(w, r);
+}
+
+/* The rest of a short write, at its own offset; false when no SQE is free. */
+static bool write_rest(struct worker *w, struct record_buf *b)
+{
+	struct io_uring_sqe *sqe = loop_sqe(&w->loop);
+	if (!sqe)
+		return false;
+	io_uring_prep_write(sqe, b->rec->fd, b->data + b->done, (unsigned)(b->len - b->done), b->off + b->done);
+	io_uring_sqe_set_data64(sqe, LOOP_UD(LOOP_JOURNAL, (uintptr_t)b));
+	return true;
+}
+
+/* b's write failed (err: -errno): its records are lost; a hole the reader
+ * skips is left and the next buffers still land at their own offsets. */
+static void write_failed(struct record *r, struct record_buf *b, int err)
+{
+	r->write_errors++;
+	r->drops += b->records;
+	r->lost_since += b->records;
+	r->failing = true;
+	if (r->sc) {
+		r->sc->record_write_errors++;
+		r->sc->record_drops += b->records;
+	}
+	log_limited(&r->lim_write, LOG_ERROR, "journal write failed, records lost",
+	            "recording=%s err=\"%s\" written=%zu len=%zu lost=%u", r->id, strerror(-err), b->done,
+	            b->len, b->records);
 }
 
 void record_on_completion(struct worker *w, const struct io_uring_cqe *cqe)
 {
 	struct record_buf *b = (struct record_buf *)(uintptr_t)LOOP_UD_ID(io_uring_cqe_get_data64(cqe));
 	struct record *r = b->rec;
-	(void)w;
-	b->inflight = 0;
-	r->inflight--;
+
 	if (b == &r->fsync_tok) {
+		b->inflight = 0;
+		r->inflight--;
 		if (cqe->res < 0)
-			log_limited(&r->lim, LOG_ERROR, "journal fsync failed", "recording=%s err=%d", r->id, cqe->res);
+			log_limited(&r->lim_write, LOG_ERROR, "journal fsync failed", "recording=%s err=\"%s\"",
+			            r->id, strerror(-cqe->res));
 		return;
 	}
-	if (cqe->res < 0 || (size_t)cqe->res != b->len) {
-		/* A short or failed write leaves a hole the reader skips; the
-		 * next buffers still land at their own offsets. */
-		r->write_errors++;
-		log_limited(&r->lim, LOG_ERROR, "journal write failed", "recording=%s err=%d len=%zu",
-		            r->id, cqe->res, b->len);
+	if (cqe->res > 0 && b->done + (size_t)cqe->res < b->len) {
+		/* Short (a disk filling up): the rest goes on, and fails with
+		 * its errno if the space is gone. */
+		b->done += (size_t)cqe->res;
+		if (write_rest(w, b))
+			return;
+		write_failed(r, b, -EAGAIN);
+	} else if (cqe->res <= 0) {
+		write_failed(r, b, cqe->res < 0 ? cqe->res : -EIO);
 	} else {
 		r->unsynced += b->len;
+		if (r->failing) {
+			r->failing = false;
+			log_msg(LOG_INFO, "recording resumed", "recording=%s lost=%llu write_errors=%llu", r->id,
+			        (unsigned long long)r->lost_since, (unsigned long long)r->write_errors);
+			r->lost_since = 0;
+		}
 	}
+	b->inflight = 0;
+	r->inflight--;
 	b->len = 0;
+	b->records = 0;
 	if (r->cur < 0)
 		r->cur = next_free(r);
 }

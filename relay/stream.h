@@ -80,7 +80,9 @@ struct stream_counters {
 	uint64_t keyframe_requests;      /* PLI/FIR sent to the publisher */
 	uint64_t keyframe_suppressed;    /* viewer requests folded into one already sent */
 	uint64_t recorded;               /* packets appended to the journal */
-	uint64_t record_drops;           /* packets the journal could not take */
+	uint64_t record_drops;           /* packets not in the journal: no buffer free, or lost in a
+	                                  * failed write (then also counted in recorded) */
+	uint64_t record_write_errors;    /* journal writes that failed (a full disk: ENOSPC) */
 };
 
 struct record;

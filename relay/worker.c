@@ -1,5 +1,6 @@
 /* worker: see worker.h. */
 #include "relay/worker.h"
+#include "relay/command.h"
 #include "relay/dtls.h"
 #include "relay/fanout.h"
 #include "relay/ingress.h"
@@ -175,6 +176,7 @@ void worker_destroy(struct worker *w)
 	xcore_ring_free(&w->cmdq);
 	free(w->streams);
 	free(w->vgroups);
+	free(w->past);
 	free(w->owned);
 	free(w->vslots);
 	free(w->dirty);
@@ -209,10 +211,11 @@ int worker_create(struct relay *r, unsigned idx, struct worker **out)
 	w->cpu = r->opts.pin ? nth_cpu(idx % (unsigned)sysconf(_SC_NPROCESSORS_ONLN)) : -1;
 	w->streams = calloc(r->opts.max_streams, sizeof *w->streams);
 	w->vgroups = calloc(r->opts.max_streams, sizeof *w->vgroups);
+	w->past = calloc(r->opts.max_streams, sizeof *w->past);
 	w->owned = calloc(r->opts.max_streams, sizeof *w->owned);
 	w->vslots = calloc(r->opts.max_streams, sizeof *w->vslots);
 	w->dirty = calloc(r->opts.max_streams, sizeof *w->dirty);
-	if (!w->streams || !w->vgroups || !w->owned || !w->vslots || !w->dirty || xcore_ring_init(&w->cmdq, 64) < 0 ||
+	if (!w->streams || !w->vgroups || !w->past || !w->owned || !w->vslots || !w->dirty || xcore_ring_init(&w->cmdq, 64) < 0 ||
 	    vindex_init(&w->vidx) < 0 || webrtc_worker_init(w) < 0) {
 		rc = -ENOMEM;
 		goto fail;

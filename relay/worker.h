@@ -24,6 +24,8 @@
 #include "relay/webrtc.h"
 #include "relay/xcore.h"
 
+struct relay_stream_stats;   /* command.h */
+
 struct worker_counters {
 	uint64_t pkts_in, bytes_in;     /* every datagram received */
 	uint64_t pkts_out, bytes_out;   /* every datagram queued for sending */
@@ -62,6 +64,10 @@ struct worker {
 	struct loop loop;
 	struct stream **streams;          /* [max_streams]: streams owned here, by slot */
 	struct vgroup **vgroups;          /* [max_streams]: viewers here, by stream slot */
+	/* [max_streams]: by slot, the egress counters of the stream's vgroups
+	 * dropped here (their last viewer left) while the stream lived on, for
+	 * the generation in .gen (command.c): a stream's counters only grow. */
+	struct relay_stream_stats *past;
 	unsigned *owned;                  /* slots of streams owned here, for demultiplexing */
 	unsigned nowned;
 	unsigned *vslots;                 /* slots with viewers here, for viewers' RTCP */
