@@ -38,6 +38,7 @@
 #include "bench/keys.h"
 #include "bench/proc.h"
 #include "bench/publisher.h"
+#include "bench/ramp.h"
 #include "bench/report.h"
 #include "bench/viewers.h"
 #include "bench/webrtc.h"
@@ -110,8 +111,11 @@ static void usage(FILE *f)
 	"  --report FILE    also write an HTML page with SVG plots of the run(s)\n"
 	"  --ramp           start at N viewers and double until loss > --slo-loss\n"
 	"                   (default 0.01) or p99 latency > --slo-p99-ms (default 200)\n"
-	"                   or --max-viewers (default 8000); reports the capacity and\n"
-	"                   viewers per relay core, with every step in \"steps\"\n");
+	"                   or --max-viewers (default 8000), then bisect 3 more steps\n"
+	"                   between the last good and the first bad; reports the\n"
+	"                   largest step within the SLO (capacity_viewers), the relay\n"
+	"                   cores it used and viewers per core (viewers_per_core_projected:\n"
+	"                   true when under one core), with every step in \"steps\"\n");
 }
 
 static int parse_num(const char *s, double lo, double hi, double *out)
@@ -1008,46 +1012,54 @@ static int within_slo(const struct opts *o, json_t *r)
 	       o->slo_p99_ms * 1000;
 }
 
-/* --ramp: double the viewers until the SLO breaks; the summary object. */
+/* --ramp: double the viewers until the SLO breaks, then bisect between
+ * the last good and the first bad step (bench/ramp.h); the summary object:
+ * the largest step that met the SLO, with the cores the relay used in it. */
 static json_t *fanout_ramp(const struct opts *o, struct relay *rl, json_t *steps)
 {
-	json_t *best = NULL, *r;
-	unsigned v = o->viewers, step = 0;
+	json_t *best = NULL, *r = NULL, *out;
+	struct ramp rp;
+	unsigned step = 0;
+	double cores;
 
-	for (;;) {
-		r = fanout_step(o, rl, v, step++);
+	ramp_init(&rp, o->viewers, o->max_viewers);
+	while (rp.next) {
+		int ok;
+
+		r = fanout_step(o, rl, rp.next, step++);
 		if (!r)
 			return NULL;
 		json_array_append_new(steps, r);
-		fprintf(stderr, "amphi-bench: %u viewers: loss %.4f, p99 %lld us, ratio %.2f\n", v,
-		        json_number_value(json_object_get(r, "loss")),
+		ok = within_slo(o, r);
+		fprintf(stderr, "amphi-bench: %u viewers: loss %.4f, p99 %lld us, ratio %.2f, %s\n",
+		        rp.next, json_number_value(json_object_get(r, "loss")),
 		        (long long)json_integer_value(json_object_get(
 		                json_object_get(r, "latency_us"), "p99")),
-		        json_number_value(json_object_get(r, "ratio")));
-		if (!within_slo(o, r))
-			break;
-		best = r;
-		if (v >= o->max_viewers)
-			break;
-		v = v * 2 > o->max_viewers ? o->max_viewers : v * 2;
+		        json_number_value(json_object_get(r, "ratio")), ok ? "within the SLO" : "SLO broken");
+		if (ok)
+			best = r;       /* good only grows: the last one met is the largest */
+		ramp_note(&rp, ok);
 	}
-	{
-		/* Viewers per relay core: the passing load divided by the cores
-		 * it kept busy (relay CPU-seconds per second measured). */
-		double cores = best ? json_number_value(json_object_get(best, "relay_cpu_s")) /
-		                      json_number_value(json_object_get(best, "relay_wall_s")) : 0;
-		json_int_t cap = best ? json_integer_value(json_object_get(best, "viewers")) : 0;
-		json_t *out = json_deep_copy(best ? best : r);
-
-		json_object_set_new(out, "bench", json_string("fanout-ramp"));
-		json_object_set_new(out, "capacity_viewers", json_integer(cap));
+	out = json_deep_copy(best ? best : r);
+	json_object_set_new(out, "bench", json_string("fanout-ramp"));
+	json_object_set_new(out, "capacity_viewers", json_integer(rp.good));
+	json_object_set_new(out, "capacity_bound", json_string(rp.bad ? "slo" : "max_viewers"));
+	json_object_set_new(out, "refine_steps", json_integer(rp.refined));
+	if (best) {
+		/* the cores the relay kept busy serving that step (relay
+		 * CPU-seconds per second); per core is a division by them, a
+		 * projection when they were less than one */
+		cores = json_number_value(json_object_get(best, "relay_cpu_s")) /
+		        json_number_value(json_object_get(best, "relay_wall_s"));
+		json_object_set_new(out, "capacity_relay_cores", json_real(cores));
 		json_object_set_new(out, "viewers_per_core",
-		                    json_real(cores > 0 ? (double)cap / cores : 0));
-		json_object_set_new(out, "slo", json_pack("{s:f, s:f}", "loss", o->slo_loss,
-		                                          "p99_ms", o->slo_p99_ms));
-		json_object_set(out, "steps", steps);
-		return out;
+		                    json_real(cores > 0 ? (double)rp.good / cores : 0));
+		json_object_set_new(out, "viewers_per_core_projected", json_boolean(cores < 1));
 	}
+	json_object_set_new(out, "slo", json_pack("{s:f, s:f}", "loss", o->slo_loss,
+	                                          "p99_ms", o->slo_p99_ms));
+	json_object_set(out, "steps", steps);
+	return out;
 }
 
 static int fanout(struct opts *o)

@@ -49,7 +49,19 @@ check "amphi-bench fanout --ramp runs" "$AMPHI_BIN/amphi-bench" fanout --ramp --
 # an SLO a loaded test machine meets: both steps pass, the ramp stops at --max-viewers
 check "ramp: steps 50 and 100 viewers, capacity 100" jq -e \
 	'(.steps | map(.viewers)) == [50, 100] and .capacity_viewers == 100 and .viewers == 100
-	 and .viewers_per_core > 0 and .slo.loss == 0.5 and .bench == "fanout-ramp"' "$out"
+	 and .capacity_bound == "max_viewers" and .refine_steps == 0
+	 and (.capacity_relay_cores - .relay_cpu_s / .relay_wall_s | fabs) < 1e-9
+	 and (.viewers_per_core - 100 / .capacity_relay_cores | fabs) < 1e-6
+	 and .viewers_per_core_projected == (.capacity_relay_cores < 1)
+	 and .slo.loss == 0.5 and .bench == "fanout-ramp"' "$out"
 check "ramp: HTML report with the plots" grep -c "<svg" "$T/ramp.html"
+# an SLO no step meets (p99 within 0.1 ms): no capacity, no viewers per core
+out=$T/ramp-none.json
+check "amphi-bench fanout --ramp runs with an SLO no step meets" "$AMPHI_BIN/amphi-bench" fanout \
+	--ramp --viewers 20 --max-viewers 40 --bitrate 1000000 --packet-size 1200 --seconds 1 \
+	--suite gcm --slo-p99-ms 0.1 --port-base 43000 --workers 2 --json "$out"
+check "ramp: the first step failed, capacity 0, nothing per core" jq -e \
+	'(.steps | map(.viewers)) == [20] and .capacity_viewers == 0 and .capacity_bound == "slo"
+	 and (has("viewers_per_core") | not) and (has("capacity_relay_cores") | not)' "$out"
 check "bad arguments are refused" bash -c "! '$AMPHI_BIN/amphi-bench' fanout --viewers 0 --bitrate 1 2>/dev/null"
 finish
