@@ -5,6 +5,7 @@
 #include "control/control.h"
 #include "control/db.h"
 #include "control/http.h"
+#include "control/throttle.h"
 #include "control/mail.h"
 #include "control/password.h"
 #include "common/clock.h"
@@ -213,7 +214,7 @@ static json_t *account_json(sqlite3_stmt *st)
 	return o;
 }
 
-static json_t *account_get(sqlite3 *db, int64_t id)
+json_t *accounts_json(sqlite3 *db, int64_t id)
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id = ?", "i", id);
 	json_t *o = st && sqlite3_step(st) == SQLITE_ROW ? account_json(st) : NULL;
@@ -243,105 +244,6 @@ static int require_strings(struct http_req *req, const char *const keys[])
 	return 0;
 }
 
-static int64_t lock_delay(int lock_count)
-{
-	const struct auth_config *c = auth_config();
-	int64_t d = c->lock_base_s;
-	for (int i = 1; i < lock_count && d < c->lock_max_s; i++)
-		d *= 2;
-	return d < c->lock_max_s ? d : c->lock_max_s;
-}
-
-static void answer_locked(struct http_req *req, int64_t retry_after)
-{
-	char ra[32];
-	snprintf(ra, sizeof ra, "%lld", (long long)retry_after);
-	http_set_header(req, "Retry-After", ra);
-	http_error_json(req, 423, "locked",
-	                json_pack("{s:s,s:I}", "message", "too many wrong passwords: try again later",
-	                          "retry_after", (json_int_t)retry_after));
-}
-
-static void login(struct http_req *req)
-{
-	struct control *app = req->app;
-	static const char *const keys[] = { "email", "password", NULL };
-	if (require_strings(req, keys))
-		return;
-	const char *email = json_str(req->json, "email"), *pw = json_str(req->json, "password");
-	sqlite3_stmt *st = db_prepare(req->db,
-		"SELECT id, password_hash, locked_until, lock_count FROM accounts "
-		"WHERE email = ? AND deactivated_at IS NULL AND suspended_at IS NULL", "s", email);
-	int64_t id = 0, locked_until = 0;
-	int lock_count = 0;
-	char hash[crypto_pwhash_STRBYTES] = "";
-	if (st && sqlite3_step(st) == SQLITE_ROW) {
-		id = sqlite3_column_int64(st, 0);
-		snprintf(hash, sizeof hash, "%s", (const char *)sqlite3_column_text(st, 1));
-		locked_until = sqlite3_column_int64(st, 2);
-		lock_count = sqlite3_column_int(st, 3);
-	}
-	sqlite3_finalize(st);
-	int64_t now = amphi_now();
-	if (!id || locked_until > now) {
-		/* Same Argon2id cost whether or not the account exists or is locked. */
-		auth_password_dummy(pw);
-		audit_connection(req->db, id ? "login_locked" : "login_failed", id, 0, req->client_ip);
-		if (id) {
-			atomic_fetch_add(&app->logins_locked, 1);
-			answer_locked(req, locked_until - now);
-		} else {
-			atomic_fetch_add(&app->logins_failed, 1);
-			http_error(req, 401, "invalid_credentials", "wrong email or password");
-		}
-		return;
-	}
-	bool rehash = false;
-	if (auth_password_verify(hash, pw, &rehash) != 0) {
-		const struct auth_config *c = auth_config();
-		db_begin(req->db);
-		int64_t failed = db_int(req->db, 0, "UPDATE accounts SET failed_logins = failed_logins + 1 "
-		                                    "WHERE id = ? RETURNING failed_logins", "i", id);
-		bool locked = failed >= c->lock_threshold;
-		int64_t delay = 0;
-		if (locked) {
-			delay = lock_delay(lock_count + 1);
-			db_exec(req->db, "UPDATE accounts SET failed_logins = 0, lock_count = lock_count + 1, "
-			                 "locked_until = ? WHERE id = ?", "ii", now + delay, id);
-		}
-		audit_connection(req->db, "login_failed", id, 0, req->client_ip);
-		db_commit(req->db);
-		if (locked) {
-			log_msg(LOG_INFO, "account locked", "account=%lld seconds=%lld lock=%d", (long long)id,
-			        (long long)delay, lock_count + 1);
-			atomic_fetch_add(&app->logins_locked, 1);
-			answer_locked(req, delay);
-		} else {
-			atomic_fetch_add(&app->logins_failed, 1);
-			http_error(req, 401, "invalid_credentials", "wrong email or password");
-		}
-		return;
-	}
-	char newhash[crypto_pwhash_STRBYTES];
-	if (rehash && auth_password_hash(pw, newhash) == 0) {
-		db_exec(req->db, "UPDATE accounts SET password_hash = ? WHERE id = ?", "si", newhash, id);
-		log_msg(LOG_INFO, "password rehashed with the current limits", "account=%lld", (long long)id);
-	}
-	sodium_memzero(hash, sizeof hash);
-	db_exec(req->db, "UPDATE accounts SET failed_logins = 0, lock_count = 0, locked_until = 0, "
-	                 "last_login_at = ? WHERE id = ?", "ii", now, id);
-	if (auth_session_start(req, id) != 0) {
-		http_error(req, 500, "internal", "cannot create a session");
-		return;
-	}
-	audit_connection(req->db, "login", id, 0, req->client_ip);
-	atomic_fetch_add(&app->logins_ok, 1);
-	log_msg(LOG_INFO, "login", "account=%lld", (long long)id);
-	json_t *acc = account_get(req->db, id);
-	bool must = json_is_true(json_object_get(acc, "must_change_password"));
-	http_json(req, 200, json_pack("{s:o,s:b}", "account", acc, "must_change_password", must));
-}
-
 static void logout(struct http_req *req)
 {
 	if (auth_require(req, AUTH_ACCOUNT | AUTH_ALLOW_MUST_CHANGE))
@@ -355,7 +257,7 @@ static void session_show(struct http_req *req)
 {
 	if (auth_require(req, AUTH_ACCOUNT | AUTH_ALLOW_MUST_CHANGE))
 		return;
-	json_t *acc = account_get(req->db, req->principal.account_id);
+	json_t *acc = accounts_json(req->db, req->principal.account_id);
 	if (!acc) {
 		http_error(req, 401, "unauthenticated", "the account no longer exists");
 		return;
@@ -388,13 +290,26 @@ static int check_new_password(struct http_req *req, int64_t account_id, const ch
 	return rc;
 }
 
+/* A hash that could not be made: 503 when the hashing queue is full (the
+ * caller may retry), 500 otherwise. */
+static void answer_hash_failed(struct http_req *req, int rc, const char *what)
+{
+	if (rc == -EAGAIN) {
+		http_set_header(req, "Retry-After", "2");
+		http_error(req, 503, "busy", "too many passwords being checked: try again shortly");
+	} else {
+		http_error(req, 500, "internal", "cannot %s", what);
+	}
+}
+
 /* Stores a new hash, clears must_change and the lockout, ends every session
  * and every pending reset token of the account. */
 static int set_password(struct http_req *req, int64_t account_id, const char *pw)
 {
 	char hash[crypto_pwhash_STRBYTES];
-	if (auth_password_hash(pw, hash) != 0)
-		return -ENOMEM;
+	int hrc = auth_password_hash(pw, hash);
+	if (hrc != 0)
+		return hrc;
 	int64_t now = amphi_now();
 	int rc = db_exec(req->db, "UPDATE accounts SET password_hash = ?, must_change = 0, failed_logins = 0, "
 	                          "lock_count = 0, locked_until = 0, password_changed_at = ?, updated_at = ? "
@@ -418,8 +333,12 @@ static void password_change(struct http_req *req)
 	if (st && sqlite3_step(st) == SQLITE_ROW)
 		hash = strdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
-	int ok = hash ? auth_password_verify(hash, cur, NULL) : -EACCES;
+	int ok = hash ? auth_password_verify(hash, cur) : -EACCES;
 	free(hash);
+	if (ok == -EAGAIN) {
+		answer_hash_failed(req, ok, "check the password");
+		return;
+	}
 	if (ok != 0) {
 		http_error(req, 403, "wrong_password", "the current password is wrong");
 		return;
@@ -432,15 +351,16 @@ static void password_change(struct http_req *req)
 		                          "the new password must differ from the current one"));
 		return;
 	}
-	if (set_password(req, id, pw) != 0) {
-		http_error(req, 500, "internal", "cannot store the password");
+	int rc = set_password(req, id, pw);
+	if (rc != 0) {
+		answer_hash_failed(req, rc, "store the password");
 		return;
 	}
 	req->principal.session_id = 0;   /* ended by set_password; a fresh one follows */
 	auth_session_start(req, id);
 	audit_log(req->db, &req->principal, "password.change", "account", id, NULL);
 	log_msg(LOG_INFO, "password changed", "account=%lld", (long long)id);
-	json_t *acc = account_get(req->db, id);
+	json_t *acc = accounts_json(req->db, id);
 	http_json(req, 200, json_pack("{s:o,s:b}", "account", acc, "must_change_password", 0));
 }
 
@@ -494,6 +414,8 @@ static void reset_request(struct http_req *req)
 	if (require_strings(req, keys))
 		return;
 	const char *email = json_str(req->json, "email");
+	if (throttle_reset_allowed(req, email))
+		return;
 	int64_t id = db_int(req->db, 0, "SELECT id FROM accounts WHERE email = ? AND deactivated_at IS NULL "
 	                                "AND suspended_at IS NULL", "s", email);
 	/* Token work is done for unknown emails too, so both paths cost alike. */
@@ -552,8 +474,9 @@ static void reset(struct http_req *req)
 		http_error(req, 400, "invalid_token", "the reset token is unknown, expired or already used");
 		return;
 	}
-	if (set_password(req, id, pw) != 0) {
-		http_error(req, 500, "internal", "cannot store the password");
+	int rc = set_password(req, id, pw);
+	if (rc != 0) {
+		answer_hash_failed(req, rc, "store the password");
 		return;
 	}
 	audit_connection(req->db, "password_reset", id, 0, req->client_ip);
@@ -590,8 +513,9 @@ static void accounts_create(struct http_req *req)
 	do
 		password_generate(pw, sizeof pw);
 	while (password_check(pw, f.first_name, f.last_name, f.email, NULL) != 0);
-	if (auth_password_hash(pw, hash) != 0) {
-		http_error(req, 500, "internal", "cannot hash the password");
+	int hrc = auth_password_hash(pw, hash);
+	if (hrc != 0) {
+		answer_hash_failed(req, hrc, "hash the password");
 		return;
 	}
 	int64_t now = amphi_now();
@@ -615,7 +539,7 @@ static void accounts_create(struct http_req *req)
 	audit_log(req->db, &req->principal, "account.create", "account", id,
 	          json_pack("{s:s}", "role", f.role ? f.role : "organizer"));
 	db_commit(req->db);
-	json_t *acc = account_get(req->db, id);
+	json_t *acc = accounts_json(req->db, id);
 	json_object_set_new(acc, "initial_password", json_string(pw));
 	sodium_memzero(pw, sizeof pw);
 	char loc[64];
@@ -641,7 +565,7 @@ static void accounts_show(struct http_req *req)
 		return;
 	int64_t id = account_id_param(req);
 	if (id)
-		http_json(req, 200, account_get(req->db, id));
+		http_json(req, 200, accounts_json(req->db, id));
 }
 
 static void accounts_update(struct http_req *req)
@@ -677,8 +601,9 @@ static void accounts_update(struct http_req *req)
 			password_generate(pw, sizeof pw);
 		while (password_check(pw, f.first_name ? f.first_name : first, f.last_name ? f.last_name : last,
 		                      f.email ? f.email : mail, NULL) != 0);
-		if (auth_password_hash(pw, hash) != 0) {
-			http_error(req, 500, "internal", "cannot hash the password");
+		int hrc = auth_password_hash(pw, hash);
+		if (hrc != 0) {
+			answer_hash_failed(req, hrc, "hash the password");
 			return;
 		}
 	}
@@ -727,7 +652,7 @@ static void accounts_update(struct http_req *req)
 	}
 	audit_log(req->db, &req->principal, "account.update", "account", id, json_pack("{s:o}", "fields", changed));
 	db_commit(req->db);
-	json_t *acc = account_get(req->db, id);
+	json_t *acc = accounts_json(req->db, id);
 	if (f.reset_password)
 		json_object_set_new(acc, "initial_password", json_string(pw));
 	sodium_memzero(pw, sizeof pw);
@@ -819,7 +744,6 @@ int accounts_bootstrap(sqlite3 *db, const char *email, const char *password, cha
 int accounts_routes(struct http_router *r, struct control *app)
 {
 	int rc = 0;
-	rc = rc ? rc : http_route(r, "POST", "/api/login", login, app, HTTP_JSON);
 	rc = rc ? rc : http_route(r, "POST", "/api/logout", logout, app, HTTP_JSON);
 	rc = rc ? rc : http_route(r, "GET", "/api/session", session_show, app, 0);
 	rc = rc ? rc : http_route(r, "POST", "/api/password", password_change, app, HTTP_JSON);

@@ -1,16 +1,16 @@
 /* accounts: administrator and organizer accounts and how they log in
  * (DESIGN.md §7, issue 4).
  *
- *   POST /api/login, POST /api/logout, GET /api/session
+ *   POST /api/logout, GET /api/session (POST /api/login: login.h)
  *   POST /api/password                  change (current + new)
  *   POST /api/password/reset-request    always 202; mails a one-time token
  *   POST /api/password/reset            token + new password
  *   POST/GET /api/accounts, GET/PATCH/DELETE /api/accounts/{id}   (admin)
  *
- * Lockout: lock_threshold wrong passwords in a row lock the account for
- * lock_base_s, doubling with each further lock up to lock_max_s; a
- * successful login or a password reset clears the count.  Unknown emails cost
- * the same Argon2id verification as known ones and get the same answer.
+ * Lockout (login.c): lock_threshold wrong passwords in a row from untrusted
+ * clients lock the account for lock_base_s, doubling with each further lock
+ * up to lock_max_s; a successful untrusted login, a password reset or an
+ * administrator's unlock clears the count.
  * Reset tokens are 256-bit, stored as SHA-256, valid for the [reset_tokens]
  * period of etc/retention.conf (15 minutes), single use; the mail is written
  * to the outbox folder as an .eml file (mode 0600). */
@@ -20,12 +20,16 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct http_router;
 struct control;
 struct sqlite3;
 
 int accounts_routes(struct http_router *r, struct control *app);
+
+/* The account as the API shows it (GET /api/accounts/{id}), or NULL. */
+json_t *accounts_json(struct sqlite3 *db, int64_t id);
 
 /* On an empty accounts table creates the first admin with email and, when
  * password is NULL, a generated one-time password printed once to stderr

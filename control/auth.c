@@ -2,24 +2,20 @@
 #include "control/auth.h"
 #include "control/db.h"
 #include "control/http.h"
+#include "control/pwhash.h"
+#include "control/throttle.h"
 #include "common/clock.h"
 #include "common/log.h"
 
 #include <errno.h>
-#include <semaphore.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* Argon2id with 256 MiB (moderate) needs that much memory per hash: two at a
- * time bounds the daemon's peak at 512 MiB whatever the login rate. */
-#define PWHASH_CONCURRENCY 2
-
 static struct auth_config g_cfg;
 static char g_dummy_hash[crypto_pwhash_STRBYTES];   /* hash of a random password */
-static sem_t g_pwhash_sem;
 
 void auth_config_default(struct auth_config *cfg)
 {
@@ -31,6 +27,12 @@ void auth_config_default(struct auth_config *cfg)
 		.lock_max_s = 3600,
 		.pwhash_opslimit = crypto_pwhash_OPSLIMIT_MODERATE,
 		.pwhash_memlimit = crypto_pwhash_MEMLIMIT_MODERATE,
+		.pwhash_queue = 8,
+		.source_burst = 20,
+		.source_refill_s = 3,
+		.reset_burst = 3,
+		.reset_refill_s = 20 * 60,
+		.device_max_age_s = 183 * 86400,
 	};
 }
 
@@ -58,8 +60,17 @@ int auth_init(const struct auth_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "invalid session or lockout settings");
 		return -EINVAL;
 	}
+	if (cfg->pwhash_queue < 1 || cfg->source_burst < 1 || cfg->source_refill_s < 1 || cfg->reset_burst < 1 ||
+	    cfg->reset_refill_s < 1 || cfg->device_max_age_s < 1) {
+		snprintf(err, errlen, "invalid login limits");
+		return -EINVAL;
+	}
 	g_cfg = *cfg;
-	sem_init(&g_pwhash_sem, 0, PWHASH_CONCURRENCY);
+	if (throttle_init(cfg) != 0 ||
+	    pwhash_start(cfg->pwhash_queue, cfg->pwhash_opslimit, cfg->pwhash_memlimit) != 0) {
+		snprintf(err, errlen, "cannot start the password-hashing threads");
+		return -ENOMEM;
+	}
 	unsigned char rnd[32];
 	char pw[65];
 	randombytes_buf(rnd, sizeof rnd);
@@ -75,29 +86,33 @@ int auth_init(const struct auth_config *cfg, char *err, size_t errlen)
 
 /* --- passwords -------------------------------------------------------------------- */
 
+void auth_stop(void)
+{
+	pwhash_stop();
+}
+
 int auth_password_hash(const char *password, char out[128])
 {
-	sem_wait(&g_pwhash_sem);
-	int rc = crypto_pwhash_str(out, password, strlen(password), g_cfg.pwhash_opslimit,
-	                           g_cfg.pwhash_memlimit);
-	sem_post(&g_pwhash_sem);
-	return rc == 0 ? 0 : -ENOMEM;
+	struct pwhash_job job = { .op = PWHASH_HASH, .password = password };
+	int rc = pwhash_wait(&job);
+	if (rc == 0)
+		memcpy(out, job.hash, sizeof job.hash);
+	sodium_memzero(job.hash, sizeof job.hash);
+	return rc == -EAGAIN ? rc : rc == 0 ? 0 : -ENOMEM;
 }
 
-int auth_password_verify(const char *hash, const char *password, bool *rehash)
+int auth_password_verify(const char *hash, const char *password)
 {
-	sem_wait(&g_pwhash_sem);
-	int rc = crypto_pwhash_str_verify(hash, password, strlen(password));
-	sem_post(&g_pwhash_sem);
-	if (rehash)
-		*rehash = rc == 0 &&
-		          crypto_pwhash_str_needs_rehash(hash, g_cfg.pwhash_opslimit, g_cfg.pwhash_memlimit) != 0;
-	return rc == 0 ? 0 : -EACCES;
+	struct pwhash_job job = { .op = PWHASH_VERIFY, .password = password };
+	snprintf(job.hash, sizeof job.hash, "%s", hash);
+	int rc = pwhash_wait(&job);
+	sodium_memzero(job.rehash, sizeof job.rehash);
+	return rc == 0 || rc == -EAGAIN ? rc : -EACCES;
 }
 
-void auth_password_dummy(const char *password)
+const char *auth_password_dummy_hash(void)
 {
-	auth_password_verify(g_dummy_hash, password, NULL);
+	return g_dummy_hash;
 }
 
 /* --- tokens --------------------------------------------------------------------- */

@@ -72,15 +72,25 @@ struct auth_config {
 	int64_t lock_max_s;           /* cap: 3600 s */
 	unsigned long long pwhash_opslimit;   /* >= crypto_pwhash_OPSLIMIT_MODERATE */
 	size_t pwhash_memlimit;               /* >= crypto_pwhash_MEMLIMIT_MODERATE */
+	unsigned pwhash_queue;        /* hashes waiting before 503: 8 (pwhash.h) */
+	unsigned source_burst;        /* logins + reset requests per address at once: 20 */
+	int64_t source_refill_s;      /* ... then one more every 3 s (throttle.h) */
+	unsigned reset_burst;         /* reset requests per email at once: 3 */
+	int64_t reset_refill_s;       /* ... then one more every 20 min */
+	int64_t device_max_age_s;     /* device cookie lifetime: 6 months (devcookie.h) */
 	const char *public_origin;    /* "https://webinar.example" or NULL */
 	bool tls;                     /* cookies get Secure */
 };
 
 /* Fills defaults. */
 void auth_config_default(struct auth_config *cfg);
-/* Validates limits, precomputes the dummy hash used for unknown emails.
- * 0 or -EINVAL (message in err). */
+/* Validates limits, starts the password-hashing queue (pwhash.h) and the
+ * login limits (throttle.h), precomputes the dummy hash used for unknown
+ * emails.  0 or -EINVAL (message in err). */
 int auth_init(const struct auth_config *cfg, char *err, size_t errlen);
+/* Stops the hashing queue: waiting logins get their answer (503).  Call
+ * before http_server_stop. */
+void auth_stop(void);
 const struct auth_config *auth_config(void);
 
 /* The http hook: resolves the principal (cookie or Bearer), enforces CSRF.
@@ -109,14 +119,17 @@ int64_t auth_token_issue(struct sqlite3 *db, int64_t webinar_id, const char *rol
 int auth_token_revoke(struct sqlite3 *db, int64_t token_id);   /* 0, -ENOENT */
 
 /* --- passwords -------------------------------------------------------------- */
-/* Argon2id via crypto_pwhash_str with the configured limits; at most two
- * hashes run at once (each takes pwhash_memlimit of memory).  0 or -ENOMEM. */
+/* Argon2id via crypto_pwhash_str with the configured limits, through the
+ * hashing queue, waiting for the result (pwhash_wait: for callers holding a
+ * session or a valid reset token; a login never waits, see login.c).
+ * 0, -ENOMEM, or -EAGAIN when the queue is full. */
 int auth_password_hash(const char *password, char out[128]);
-/* 0 when password matches hash, -EACCES otherwise.  *rehash is set when the
- * hash was made with other limits than the configured ones. */
-int auth_password_verify(const char *hash, const char *password, bool *rehash);
-/* Spends the same time as a verification, for unknown emails. */
-void auth_password_dummy(const char *password);
+/* 0 when password matches hash, -EACCES when not, -EAGAIN when the queue is
+ * full. */
+int auth_password_verify(const char *hash, const char *password);
+/* The hash of a random password made at start: unknown emails are verified
+ * against it, so they cost what a known one does. */
+const char *auth_password_dummy_hash(void);
 
 /* --- sessions ------------------------------------------------------------------ */
 /* Creates a session for the account, adds its Set-Cookie header to req.

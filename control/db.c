@@ -24,8 +24,9 @@ struct db {
 /* Migration N brings the schema from version N-1 to N.  Never edit a shipped
  * migration: add the next one.
  *
- * Who fills what: accounts, sessions, reset_tokens, audit, connection_logs
- * and access_logs belong to control/accounts.c and control/auth.c;
+ * Who fills what: accounts, sessions, reset_tokens, audit, connection_logs,
+ * access_logs and server_keys belong to control/accounts.c, control/auth.c
+ * and control/devcookie.c;
  * webinars, tokens, registrations, chat_messages, questions, question_votes,
  * polls, poll_votes, webinar_stats and rating_counts to the live-webinar
  * modules (control/webinars.c and friends).
@@ -257,6 +258,15 @@ static const char *const migrations[] = {
 	 * rating_counts with no link back). */
 	"ALTER TABLE tokens ADD COLUMN joined_at INTEGER;"
 	"ALTER TABLE tokens ADD COLUMN rated_at INTEGER;",
+
+	/* 3 (control-auth): the server's own secrets, made on first use; today
+	 * the key that signs device cookies (control/devcookie.c).  No personal
+	 * data. */
+	"CREATE TABLE server_keys ("
+	"  name TEXT PRIMARY KEY,"
+	"  value BLOB NOT NULL,"
+	"  created_at INTEGER NOT NULL"
+	");",
 };
 
 static int conn_open(const char *path, sqlite3 **out, char *err, size_t errlen)

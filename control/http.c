@@ -652,6 +652,16 @@ static void access_log(struct http_req *req)
 	        req->route ? req->route : "-", (int64_t)req->status_);
 }
 
+static void run_handler(struct http_req *req, http_handler_fn fn)
+{
+	req->deferred_ = false;
+	fn(req);
+	if (!req->resp_ && !req->deferred_) {
+		log_msg(LOG_ERROR, "handler gave no answer", "route=%s", req->route);
+		http_error(req, 500, "internal", "the handler gave no answer");
+	}
+}
+
 static void dispatch(struct http_server *srv, struct http_req *req)
 {
 	bool mismatch;
@@ -679,13 +689,28 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 	req->db = db_acquire(srv->db);
 	if (srv->hook && srv->hook(srv->hook_arg, req) != 0)
 		goto out;
-	rt->fn(req);
-	if (!req->resp_) {
-		log_msg(LOG_ERROR, "handler gave no answer", "route=%s", rt->pattern);
-		http_error(req, 500, "internal", "the handler gave no answer");
+	run_handler(req, rt->fn);
+	if (req->deferred_) {
+		db_release(srv->db, req->db);
+		req->db = NULL;
+		return;
 	}
 out:
 	access_log(req);
+	db_release(srv->db, req->db);
+	req->db = NULL;
+}
+
+/* A deferred request's next step (http_continue), on a worker. */
+static void dispatch_continued(struct http_server *srv, struct http_req *req)
+{
+	http_handler_fn fn = req->cont_;
+
+	req->cont_ = NULL;
+	req->db = db_acquire(srv->db);
+	run_handler(req, fn);
+	if (!req->deferred_)
+		access_log(req);
 	db_release(srv->db, req->db);
 	req->db = NULL;
 }
@@ -708,25 +733,67 @@ static enum MHD_Result send_answer(struct http_server *srv, struct MHD_Connectio
 
 /* --- the worker pool ------------------------------------------------------------- */
 
+/* Appends req to the work queue; the caller holds qmu. */
+static void work_append(struct http_server *srv, struct http_req *req)
+{
+	req->qnext_ = NULL;
+	if (srv->qtail)
+		srv->qtail->qnext_ = req;
+	else
+		srv->qhead = req;
+	srv->qtail = req;
+	pthread_cond_signal(&srv->qcond);
+}
+
 /* 0, or -ESHUTDOWN once the pool is stopping. */
 static int work_push(struct http_server *srv, struct http_req *req)
 {
 	int r = 0;
 
 	pthread_mutex_lock(&srv->qmu);
-	if (srv->qstop) {
+	if (srv->qstop)
 		r = -ESHUTDOWN;
-	} else {
-		req->qnext_ = NULL;
-		if (srv->qtail)
-			srv->qtail->qnext_ = req;
-		else
-			srv->qhead = req;
-		srv->qtail = req;
-		pthread_cond_signal(&srv->qcond);
-	}
+	else
+		work_append(srv, req);
 	pthread_mutex_unlock(&srv->qmu);
 	return r;
+}
+
+void http_defer(struct http_req *req)
+{
+	req->deferred_ = true;
+}
+
+/* A continued request goes back to the queue even while the pool stops:
+ * workers drain the queue before they exit, and the deferred work's owner
+ * stops before the server (http.h). */
+void http_continue(struct http_req *req, http_handler_fn fn)
+{
+	struct http_server *srv = req->srv;
+
+	pthread_mutex_lock(&srv->qmu);
+	req->cont_ = fn;
+	if (req->parked_) {
+		req->parked_ = false;
+		work_append(srv, req);
+	} else {
+		req->cont_early_ = true;   /* its worker is still finishing the handler */
+	}
+	pthread_mutex_unlock(&srv->qmu);
+}
+
+/* After a handler deferred: park the request, or queue it at once when
+ * http_continue already came. */
+static void work_park(struct http_server *srv, struct http_req *req)
+{
+	pthread_mutex_lock(&srv->qmu);
+	if (req->cont_early_) {
+		req->cont_early_ = false;
+		work_append(srv, req);
+	} else {
+		req->parked_ = true;
+	}
+	pthread_mutex_unlock(&srv->qmu);
 }
 
 static void *worker_main(void *arg)
@@ -749,7 +816,14 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&srv->qmu);
 		if (!req)
 			return NULL;   /* stopping and drained */
-		dispatch(srv, req);
+		if (req->cont_)
+			dispatch_continued(srv, req);
+		else
+			dispatch(srv, req);
+		if (req->deferred_) {
+			work_park(srv, req);   /* req is http_continue's from here */
+			continue;
+		}
 		/* req belongs to MHD's thread again from here: it may be freed. */
 		conn = req->conn_;
 		MHD_resume_connection(conn);

@@ -3,9 +3,10 @@
  * Threads: MHD's I/O threads (epoll, `io_threads`, default 1) read requests
  * and write answers; they never run a handler.  Once a request's headers and
  * body are in, its connection is suspended and the request queued to a pool
- * of `workers` threads (default 16): a handler may block on SQLite, Argon2id
- * or another daemon's socket without stalling any other connection, and at
- * most `workers` handlers run at once.  The worker resumes the connection and
+ * of `workers` threads (default 16): a handler may block on SQLite or
+ * another daemon's socket without stalling any other connection, and at most
+ * `workers` handlers run at once; what takes longer (Argon2id) runs elsewhere
+ * while the request is deferred (http_defer).  The worker resumes the connection and
  * MHD sends the answer.  A Server-Sent Events stream costs no thread at all:
  * its reader runs on the I/O thread, never blocks, and when it has nothing to
  * send the connection is suspended until http_stream_wake (or the once-a-
@@ -27,8 +28,8 @@
  * Ownership: the server owns every struct http_req and frees it (with its
  * body, parsed JSON and captures) after the response is sent.  A handler
  * answers by calling exactly one of http_json / http_error / http_text /
- * http_empty / http_stream before it returns; a handler that answers nothing
- * produces a 500.  The request's SQLite connection (req->db) is checked out of
+ * http_empty / http_stream before it returns, or defers (http_defer); a
+ * handler that does neither produces a 500.  The request's SQLite connection (req->db) is checked out of
  * the pool for the handler's duration only: a stream callback that needs the
  * database acquires its own (db_acquire). */
 #ifndef AMPHI_CONTROL_HTTP_H
@@ -61,6 +62,9 @@ enum {
 	HTTP_JSON = 1 << 0,
 };
 
+struct http_req;
+typedef void (*http_handler_fn)(struct http_req *req);
+
 struct http_req {
 	struct http_server *srv;
 	struct control *app;       /* the route's app: amphi-control's one context (control.h) */
@@ -78,6 +82,7 @@ struct http_req {
 	bool tls;                  /* the server runs TLS (cookies get Secure) */
 	struct auth_principal principal;   /* filled by the auth hook before the handler */
 	struct sqlite3 *db;        /* checked-out connection, valid during the handler */
+	void *defer_arg;           /* the handler's state while deferred (http_defer); it frees it */
 
 	/* private to http.c */
 	void *conn_;               /* struct MHD_Connection * */
@@ -89,9 +94,11 @@ struct http_req {
 	bool body_too_big_;
 	bool queued_;              /* handed to a worker */
 	struct http_req *qnext_;   /* in the work queue */
+	http_handler_fn cont_;     /* set by http_continue: what the next worker runs */
+	bool deferred_;            /* the handler called http_defer */
+	bool parked_;              /* deferred and its worker done: http_continue queues it */
+	bool cont_early_;          /* http_continue came before the worker was done */
 };
-
-typedef void (*http_handler_fn)(struct http_req *req);
 
 /* Called before every routed handler (after the body is complete).  Returns 0
  * to run the handler, or non-zero when it already answered (401, 403 ...). */
@@ -151,7 +158,7 @@ bool http_req_is_write(const struct http_req *req);
 
 /* --- responses (exactly one per request) ------------------------------------ */
 /* Adds a response header (copied); up to HTTP_MAX_HEADERS.  Call before the
- * answering function.  Set-Cookie may be added once. */
+ * answering function.  Set-Cookie may be added once per cookie. */
 int http_set_header(struct http_req *req, const char *name, const char *value);
 /* Sends body (stolen: the reference is consumed, even on error) as JSON. */
 int http_json(struct http_req *req, int status, json_t *body);
@@ -162,6 +169,19 @@ int http_error(struct http_req *req, int status, const char *error, const char *
 int http_error_json(struct http_req *req, int status, const char *error, json_t *detail);
 int http_text(struct http_req *req, int status, const char *content_type, const char *text, size_t len);
 int http_empty(struct http_req *req, int status);   /* 204, 202 ... without body */
+
+/* Deferred answers.  A handler that must wait for work done elsewhere (the
+ * password-hashing queue, pwhash.h) calls http_defer, hands the work off and
+ * returns without answering: the connection stays suspended, and the request
+ * holds no worker and no database connection while it waits.  When the work
+ * is done, whoever finished it calls http_continue (any thread, once per
+ * http_defer): fn then runs on a worker like a handler (req->db checked out
+ * again, req->principal as the hook left it, the hook not run again) and
+ * answers, or defers again.  The handler keeps its state in req->defer_arg.
+ * Every deferred request must be continued before http_server_stop (the
+ * work's owner stops first and continues what it cancels). */
+void http_defer(struct http_req *req);
+void http_continue(struct http_req *req, http_handler_fn fn);
 
 /* Streaming (SSE).  read is called on an MHD I/O thread whenever the socket
  * can take more, and at least every HTTP_STREAM_TICK_NS while the stream is

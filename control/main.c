@@ -8,6 +8,7 @@
  * requests finish) and the database closes. */
 #include "control/accounts.h"
 #include "control/auth.h"
+#include "control/breach.h"
 #include "control/control.h"
 #include "control/db.h"
 #include "control/events.h"
@@ -167,6 +168,8 @@ int main(int argc, char **argv)
 	if (retention_load(o.retention, &app.retention, err, sizeof err) != 0)
 		fatal("cannot load the retention policy", "error=\"%s\"", err);
 	mail_start(&app, &o);
+	if (breach_load(o.breached_passwords, err, sizeof err) != 0)
+		fatal("cannot read the list of breached passwords", "error=\"%s\"", err);
 	if (auth_init(&o.auth, err, sizeof err) != 0)
 		fatal("bad authentication settings", "error=\"%s\"", err);
 	db_start(&app, &o);
@@ -182,12 +185,14 @@ int main(int argc, char **argv)
 	int sig = 0;
 	sigwait(&set, &sig);
 	log_msg(LOG_INFO, "stopping", "signal=%d", sig);
+	auth_stop();   /* logins waiting for a hash get their 503 before the server stops */
 	http_server_stop(app.http);
 	sweep_stop(sweep);
 	mail_destroy(app.mail);
 	live_state_stop(&app);
 	db_close(app.db);
 	retention_free(&app.retention);
+	breach_free();
 	control_opts_free(&o);
 	log_msg(LOG_INFO, "stopped", NULL);
 	return 0;

@@ -45,7 +45,8 @@ static const char *const smtp_keys[] = {
 };
 static const char *const auth_keys[] = {
 	"session_idle", "session_absolute", "lock_threshold", "lock_base", "lock_max",
-	"pwhash_opslimit", "pwhash_memlimit", NULL,
+	"pwhash_opslimit", "pwhash_memlimit", "pwhash_queue", "source_burst", "source_refill",
+	"reset_burst", "reset_refill", "device_cookie_lifetime", "breached_passwords", NULL,
 };
 
 /* A flag that names a config key; given twice, the last one wins (as it
@@ -155,6 +156,7 @@ static int load_main(struct control_opts *o, struct config *cfg, const char **wh
 {
 	const char *relay, *recstore, *web, *origin, *cert, *key;
 	long long max_body, pool, opslimit, memlimit, threshold, workers, io_threads, max_conn;
+	long long pwqueue, source_burst, reset_burst;
 	struct duration ctl_timeout, sweep_every;
 	struct auth_config *ac = &o->auth;
 
@@ -184,7 +186,14 @@ static int load_main(struct control_opts *o, struct config *cfg, const char **wh
 	    config_get_int(cfg, "auth", "pwhash_opslimit", (long long)crypto_pwhash_OPSLIMIT_MODERATE,
 	                   (long long)crypto_pwhash_OPSLIMIT_MODERATE, 1000, &opslimit) ||
 	    config_get_int(cfg, "auth", "pwhash_memlimit", (long long)crypto_pwhash_MEMLIMIT_MODERATE,
-	                   (long long)crypto_pwhash_MEMLIMIT_MODERATE, 1LL << 34, &memlimit))
+	                   (long long)crypto_pwhash_MEMLIMIT_MODERATE, 1LL << 34, &memlimit) ||
+	    config_get_int(cfg, "auth", "pwhash_queue", ac->pwhash_queue, 1, 4096, &pwqueue) ||
+	    config_get_int(cfg, "auth", "source_burst", ac->source_burst, 1, 1000000, &source_burst) ||
+	    get_seconds(cfg, "source_refill", "3s", &ac->source_refill_s) ||
+	    config_get_int(cfg, "auth", "reset_burst", ac->reset_burst, 1, 1000000, &reset_burst) ||
+	    get_seconds(cfg, "reset_refill", "20m", &ac->reset_refill_s) ||
+	    get_seconds(cfg, "device_cookie_lifetime", "6mo", &ac->device_max_age_s) ||
+	    config_get_str(cfg, "auth", "breached_passwords", "etc/breached-passwords.txt", &o->breached_passwords))
 		return fail(what, "bad configuration", err, errlen, config_error(cfg));
 	if (sweep_every.never || sweep_every.months || sweep_every.seconds < 1 || sweep_every.seconds > 3600)
 		return fail(what, "bad configuration", err, errlen, "retention_sweep must be between 1s and 1h");
@@ -203,6 +212,9 @@ static int load_main(struct control_opts *o, struct config *cfg, const char **wh
 	ac->lock_threshold = (int)threshold;
 	ac->pwhash_opslimit = (unsigned long long)opslimit;
 	ac->pwhash_memlimit = (size_t)memlimit;
+	ac->pwhash_queue = (unsigned)pwqueue;
+	ac->source_burst = (unsigned)source_burst;
+	ac->reset_burst = (unsigned)reset_burst;
 	ac->tls = cert != NULL;
 	if (!origin) {
 		snprintf(o->origin_, sizeof o->origin_, "%s://%s", ac->tls ? "https" : "http", o->listen);

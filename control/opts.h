@@ -35,6 +35,7 @@ struct control_opts {
 	const char *web;             /* static pages; NULL when configured empty */
 	const char *outbox;          /* outgoing mail folder (*.eml) */
 	const char *retention;       /* retention policy path */
+	const char *breached_passwords;   /* the breach list (breach.h) */
 	size_t max_body;             /* request body limit, bytes */
 	unsigned db_connections;     /* SQLite pool size */
 	unsigned http_workers, http_io_threads, max_connections;

@@ -1,5 +1,6 @@
 /* password: see password.h. */
 #include "control/password.h"
+#include "control/breach.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -130,6 +131,12 @@ int password_check(const char *pw, const char *first_name, const char *last_name
 		if (strchr(pw, ' '))
 			unmet_add(unmet, "passphrase_words", "a passphrase needs at least %d words (this one has %d)",
 			          PASSWORD_MIN_WORDS, words);
+	}
+	if (breach_listed(pw)) {
+		unmet_add(unmet, "breached", "this password (or one that differs only in case, look-alike "
+		          "characters or digits and symbols at its ends) is in lists of passwords leaked in "
+		          "data breaches, which attackers try first");
+		ok = false;
 	}
 	const char *names[2] = { first_name, last_name };
 	for (int i = 0; i < 2; i++) {

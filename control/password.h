@@ -8,6 +8,7 @@
  *   - at least 14 characters with three of those four classes;
  *   - a passphrase of at least 7 words (words: runs of 2+ letters or digits
  *     separated by spaces or punctuation);
+ * it is not in the breach list (breach.h: "Password123!", "Azerty123456!"),
  * and none of the person's own identifiers appears in it (case-insensitive):
  * first name, last name (each when 3+ characters), the email address, its
  * local part (when 3+ characters).  At most PASSWORD_MAX_BYTES bytes, valid
@@ -26,7 +27,7 @@
  * {"rule": "...", "message": "..."} object per unmet rule to unmet (a JSON
  * array owned by the caller; may be NULL).  Rules: "min_length",
  * "character_classes", "passphrase_words", "max_length", "invalid_characters",
- * "contains_name", "contains_email". */
+ * "breached", "contains_name", "contains_email". */
 int password_check(const char *pw, const char *first_name, const char *last_name,
                    const char *email, json_t *unmet);
 

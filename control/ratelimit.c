@@ -106,3 +106,23 @@ int rate_limit_take(struct rate_limit *rl, uint64_t key, int64_t now_ns, int64_t
 	pthread_mutex_unlock(&rl->lock);
 	return r;
 }
+
+unsigned rate_limit_left(struct rate_limit *rl, uint64_t key, int64_t now_ns)
+{
+	int64_t tokens_ns = rl->cap_ns;
+
+	if (key == 0)
+		key = 1;
+	pthread_mutex_lock(&rl->lock);
+	for (unsigned i = 0; i < PROBE; i++) {
+		const struct bucket *c = &rl->b[(mix(key) + i) & rl->mask];
+		if (c->key == key) {
+			tokens_ns = c->tokens_ns + (now_ns > c->seen_ns ? now_ns - c->seen_ns : 0);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&rl->lock);
+	if (tokens_ns > rl->cap_ns)
+		tokens_ns = rl->cap_ns;
+	return (unsigned)(tokens_ns / rl->refill_ns);
+}

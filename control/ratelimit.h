@@ -24,6 +24,9 @@ void rate_limit_destroy(struct rate_limit *rl);
  * *retry_ns (may be NULL) set to the wait until the next token. */
 int rate_limit_take(struct rate_limit *rl, uint64_t key, int64_t now_ns, int64_t *retry_ns);
 
+/* Whole tokens key has left now (burst for a key never seen); takes none. */
+unsigned rate_limit_left(struct rate_limit *rl, uint64_t key, int64_t now_ns);
+
 /* Key of (kind, webinar, participant): kind separates chat from questions. */
 uint64_t rate_limit_key(unsigned kind, int64_t webinar, int64_t participant);
 

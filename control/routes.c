@@ -7,6 +7,7 @@
 #include "control/audit.h"
 #include "control/ingest.h"
 #include "control/live.h"
+#include "control/login.h"
 #include "control/ops.h"
 #include "control/registrations.h"
 #include "control/stats.h"
@@ -19,6 +20,7 @@ int control_routes(struct http_router *r, struct control *app)
 	int rc = 0;
 	rc = rc ? rc : ops_routes(r, app);
 	rc = rc ? rc : accounts_routes(r, app);
+	rc = rc ? rc : login_routes(r, app);
 	rc = rc ? rc : audit_routes(r, app);
 	rc = rc ? rc : webinars_routes(r, app);
 	rc = rc ? rc : tokens_routes(r, app);

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Password security of amphi-control over real HTTP: lockout with the
 # doubling delay (short configured delays), reset through the outbox (single
-# use, expiring, unlocks), no account enumeration by status, body or time.
+# use, expiring, unlocks), no account enumeration by status, body or time,
+# also after repeated failures (unknown emails lock like accounts), and no
+# lock-out of others: a browser holding a device cookie logs in while failures
+# from elsewhere keep the account locked, and its own failures lock it alone.
 # Cookies, CSRF, bad bodies and sessions: control_http.sh.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/control.inc"
@@ -16,6 +19,7 @@ cat >"$T/c1.conf" <<CONF
 [auth]
 lock_base = 4s
 lock_max = 10s
+source_burst = 200
 CONF
 ADMIN='Sentinel-Harbor-99!x'
 AMPHI_ADMIN_PASSWORD=$ADMIN ctl_start c1 --config "$T/c1.conf" || { fail "amphi-control starts"; finish; }
@@ -50,13 +54,35 @@ check "reset-request for an unknown email: 202, no mail" is "$status/$(ls "$T/ou
 req POST /api/password/reset-request '{"email":"not even an address"}'
 check "reset-request for garbage: 202" is "$status" 202
 
+# After N failures: an existing account and an unknown email go through the
+# same statuses (401, 401, then 423 with the same first lock), bodies and time.
+req POST /api/accounts '{"email":"bea@example.org","first_name":"Bea","last_name":"Costa"}'
+ks='' us='' kt3='' ut3=''
+for i in 1 2 3; do
+	k=$(t_login bea@example.org); cp "$T/tl" "$T/k$i"; ks="$ks ${k% *}" kt3="${kt3:+$kt3 + }${k#* }"
+	u=$(t_login nobody2@example.org); cp "$T/tl" "$T/u$i"; us="$us ${u% *}" ut3="${ut3:+$ut3 + }${u#* }"
+done
+check "3 failures, known email: 401 401 423" is "$ks" " 401 401 423"
+check "3 failures, unknown email: the same statuses" is "$us" "$ks"
+check "... the same bodies, lock included" sh -c "cmp -s '$T/k1' '$T/u1' && cmp -s '$T/k2' '$T/u2' && cmp -s '$T/k3' '$T/u3'"
+k=$(t_login bea@example.org); u=$(t_login nobody2@example.org)
+check "... and both stay locked" is "${k% *} ${u% *}" "423 423"
+echo "  3 failures: known $(awk "BEGIN {print $kt3}") s, unknown $(awk "BEGIN {print $ut3}") s"
+check "... in comparable time" awk "BEGIN { a = $kt3; b = $ut3; exit !(a / b > 0.33 && a / b < 3) }"
+
 req PATCH "/api/accounts/$AID" '{"unlock":true}'
 check "the timing tries locked the account; admin unlocks it" is "$status/$(jqo .locked_until)" 200/null
 
 # --- lockout: 4 s, 8 s, then capped at 10 s ------------------------------------------
 login ana@example.org "$APW" "$T/ajar"
 check "the organizer's first login works" is "$status" 200
-bad() { login ana@example.org 'Wrong-password-123' "$T/ajar"; }
+check "... and gives this browser a device cookie (HttpOnly, Path=/api/login, 75 characters)" \
+	grep -Eq '^#HttpOnly_127\.0\.0\.1	FALSE	/api/login	FALSE	[0-9]+	amphi_device	[A-Za-z0-9_-]{75}$' "$T/ajar"
+curl -s -D "$T/h" -o /dev/null -H 'Content-Type: application/json' \
+	--data-binary "$(jq -nc --arg p "$APW" '{email:"ana@example.org",password:$p}')" "$URL/api/login"
+check "... SameSite=Strict, no personal data in it" \
+	grep -Eq '^Set-Cookie: amphi_device=[A-Za-z0-9_-]{75}; Path=/api/login; HttpOnly; SameSite=Strict; Max-Age=[0-9]+' "$T/h"
+bad() { login ana@example.org 'Wrong-password-123' "$T/xjar"; }   # a client that never logged in
 bad; b1=$status; bad; b2=$status; bad
 check "two wrong passwords: 401, the third: 423" is "$b1 $b2 $status" "401 401 423"
 check "first lock: 4 s" is "$(jqo .detail.retry_after)" 4
@@ -64,12 +90,21 @@ st=$(curl -s -D "$T/h" -o "$T/out" -w '%{http_code}' -H 'Content-Type: applicati
 	--data-binary "$(jq -nc --arg p "$APW" '{email:"ana@example.org",password:$p}')" "$URL/api/login")
 check "the right password while locked: 423" is "$st" 423
 check "... with a Retry-After header" grep -qi '^retry-after: [1-4]' "$T/h"
+login ana@example.org "$APW" "$T/ajar"
+check "the browser with the device cookie still logs in (not locked out by others)" is "$status" 200
+req POST /api/logout '' "$T/ajar"
 sleep 4.1
 bad; bad; bad
 check "second lock doubles: 8 s" is "$status/$(jqo .detail.retry_after)" 423/8
 sleep 8.1
 bad; bad; bad
 check "third lock is capped: 10 s" is "$status/$(jqo .detail.retry_after)" 423/10
+dbad() { login ana@example.org 'Wrong-password-123' "$T/ajar"; }
+dbad; d1=$status; dbad; d2=$status; dbad
+check "the device cookie's own failures: 401 401 423 (the CNIL limit holds for it too)" \
+	is "$d1 $d2 $status/$(jqo .detail.retry_after)" "401 401 423/4"
+login ana@example.org "$APW" "$T/ajar"
+check "... a locked device cookie counts as none: the account's lock applies" is "$status" 423
 check "the connection log records the failures" test "$(sqlite3 "$T/c1.db" "SELECT count(*) FROM connection_logs WHERE account_id = $AID AND event = 'login_failed'")" -ge 9
 check "the lock is counted in /metrics" sh -c "curl -s '$URL/metrics' | grep -q 'amphi_logins_total{outcome=\"locked\"} [1-9]'"
 
@@ -90,7 +125,7 @@ req POST /api/password/reset "$(jq -nc --arg t "$TOK" --arg p "$NEW" '{token:$t,
 check "reset with the mailed token: 204" is "$status" 204
 req POST /api/password/reset "$(jq -nc --arg t "$TOK" '{token:$t,new_password:"Another-Moonlit-77-kite"}')"
 check "the token is single use: 400" is "$status/$(jqo .error)" 400/invalid_token
-login ana@example.org "$NEW" "$T/ajar"
+login ana@example.org "$NEW" "$T/ajar3"
 check "reset unlocked the account and set the password" is "$status/$(jqo .must_change_password)" 200/false
 login ana@example.org "$APW" "$T/ajar2"
 check "the old password is dead" is "$status" 401
