@@ -98,7 +98,7 @@ int auth_password_hash(const char *password, char out[128])
 	if (rc == 0)
 		memcpy(out, job.hash, sizeof job.hash);
 	sodium_memzero(job.hash, sizeof job.hash);
-	return rc == -EAGAIN ? rc : rc == 0 ? 0 : -ENOMEM;
+	return rc == -EAGAIN || rc == -ESHUTDOWN ? -EAGAIN : rc == 0 ? 0 : -ENOMEM;
 }
 
 int auth_password_verify(const char *hash, const char *password)
@@ -107,7 +107,9 @@ int auth_password_verify(const char *hash, const char *password)
 	snprintf(job.hash, sizeof job.hash, "%s", hash);
 	int rc = pwhash_wait(&job);
 	sodium_memzero(job.rehash, sizeof job.rehash);
-	return rc == 0 || rc == -EAGAIN ? rc : -EACCES;
+	if (rc == -EAGAIN || rc == -ESHUTDOWN || rc == -ECANCELED)
+		return -EAGAIN;
+	return rc == 0 ? 0 : -EACCES;
 }
 
 const char *auth_password_dummy_hash(void)

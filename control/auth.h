@@ -122,10 +122,10 @@ int auth_token_revoke(struct sqlite3 *db, int64_t token_id);   /* 0, -ENOENT */
 /* Argon2id via crypto_pwhash_str with the configured limits, through the
  * hashing queue, waiting for the result (pwhash_wait: for callers holding a
  * session or a valid reset token; a login never waits, see login.c).
- * 0, -ENOMEM, or -EAGAIN when the queue is full. */
+ * 0, -ENOMEM, or -EAGAIN when the queue is full or stopping. */
 int auth_password_hash(const char *password, char out[128]);
 /* 0 when password matches hash, -EACCES when not, -EAGAIN when the queue is
- * full. */
+ * full or stopping. */
 int auth_password_verify(const char *hash, const char *password);
 /* The hash of a random password made at start: unknown emails are verified
  * against it, so they cost what a known one does. */

@@ -10,7 +10,7 @@
 
 /* Hashing threads run this much nicer than the process: on a machine with as
  * many cores as hashing threads, request handling still gets the CPU first. */
-#define PWHASH_NICE 5
+#define PWHASH_NICE 3
 
 static struct {
 	pthread_mutex_t mu;              /* guards everything below */

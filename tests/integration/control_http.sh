@@ -17,8 +17,9 @@ check "admin logs in" is "$status" 200
 # --- cookie attributes --------------------------------------------------------
 curl -s -D "$T/h" -o /dev/null -H 'Content-Type: application/json' \
 	--data-binary "$(jq -nc --arg p "$ADMIN" '{email:"admin@localhost",password:$p}')" "$URL/api/login"
-SC=$(grep -i '^set-cookie:' "$T/h" | tr -d '\r')
-check "exactly one cookie is set" is "$(grep -ci '^set-cookie:' "$T/h")" 1
+SC=$(grep -i '^set-cookie: amphi_session=' "$T/h" | tr -d '\r')
+check "two cookies are set: the session and the device cookie (docs/control.md)" \
+	is "$(grep -i '^set-cookie:' "$T/h" | sed 's/^[^:]*: *\([a-z_]*\)=.*/\1/' | sort | tr '\n' ' ')" "amphi_device amphi_session "
 check "cookie: HttpOnly, SameSite=Strict, Path=/" sh -c "echo '$SC' | grep -q 'amphi_session=[A-Za-z0-9_-]\{43\}; Path=/; HttpOnly; SameSite=Strict'"
 check "cookie: no Secure over plain HTTP" sh -c "! echo '$SC' | grep -qi secure"
 check "session ids are stored hashed" is "$(sqlite3 "$T/c1.db" "SELECT count(*) FROM sessions WHERE hash = '$(echo "$SC" | sed 's/.*amphi_session=\([^;]*\).*/\1/')'")" 0
@@ -65,6 +66,7 @@ if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.
 	curl -sk -D "$T/h" -o /dev/null -H 'Content-Type: application/json' \
 		--data-binary "$(jq -nc --arg p "$ADMIN" '{email:"admin@localhost",password:$p}')" "https://127.0.0.1:$PORT/api/login"
 	check "under TLS the cookie is Secure" grep -qi '^set-cookie: amphi_session=.*; Secure' "$T/h"
+	check "under TLS the device cookie is Secure too" grep -qi '^set-cookie: amphi_device=.*; Secure' "$T/h"
 fi
 
 # --- session timeouts and rehash (second daemon) ----------------------------------------
