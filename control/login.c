@@ -155,6 +155,15 @@ static void login_start(struct http_req *req)
 		return;
 	}
 	int64_t now = amphi_now(), locked_until = 0, retry = 0;
+	l->email = throttle_key(THROTTLE_EMAIL, email, strlen(email));
+	l->source = throttle_key(THROTTLE_SOURCE, req->client_ip, strlen(req->client_ip));
+	/* Without any device cookie the address's budget is checked before the
+	 * database is touched: a flood costs a hash-table lookup per attempt. */
+	bool maybe_trusted = http_cookie(req, DEVCOOKIE_NAME) != NULL;
+	if (!maybe_trusted && throttle_source_take(l->source, &retry) != 0) {
+		answer_throttled(req, retry);
+		goto refused;
+	}
 	sqlite3_stmt *st = db_prepare(req->db,
 		"SELECT id, password_hash, locked_until FROM accounts "
 		"WHERE email = ? AND deactivated_at IS NULL AND suspended_at IS NULL", "s", email);
@@ -166,14 +175,12 @@ static void login_start(struct http_req *req)
 		snprintf(l->job.hash, sizeof l->job.hash, "%s", auth_password_dummy_hash());
 	}
 	sqlite3_finalize(st);
-	l->email = throttle_key(THROTTLE_EMAIL, email, strlen(email));
-	l->source = throttle_key(THROTTLE_SOURCE, req->client_ip, strlen(req->client_ip));
 	/* OWASP: a device cookie that is itself locked counts as no cookie. */
 	if (l->account_id && devcookie_check(req, l->account_id, &l->device) == 0 &&
 	    throttle_locked(l->device, now) > 0)
 		l->device = 0;
 
-	if (!l->device && throttle_source_take(l->source, &retry) != 0) {
+	if (maybe_trusted && !l->device && throttle_source_take(l->source, &retry) != 0) {
 		answer_throttled(req, retry);
 		goto refused;
 	}

@@ -48,6 +48,24 @@ L0=$(cat "$T/b1" "$T/b2" | awk '{ if ($2 > m) m = $2 } END { print m + 0 }')
 check "two logins on an idle control plane: 200" is "$(cut -d' ' -f1 "$T/b1" "$T/b2" | tr '\n' ' ')" "200 200 "
 echo "  two logins at once, idle: $L0 s"
 
+# probe NAME CURL-ARGS...: the time of one request, appended to $T/NAME.
+probe() {
+	local name=$1
+	shift
+	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "$@" >>"$T/$name"
+}
+probes() {   # probes SUFFIX: 10 rounds of healthz, an API call and WHEP
+	for _ in $(seq 10); do
+		probe "healthz$1" "$URL/healthz"
+		probe "api$1" -b "$T/o" "$URL/api/webinars"
+		probe "whep$1" -X POST -H 'Content-Type: application/sdp' --data-binary "@$SDP/chromium-recvonly.sdp" "$URL/whep/$W"
+		sleep 0.2
+	done
+}
+# The same requests without a flood: the goal is 200 ms on an idle machine;
+# on a busy one the bound grows by three times the slowest idle answer.
+probes .idle
+
 # --- the flood ------------------------------------------------------------------------
 for i in $(seq 0 79); do
 	e=$([ $((i % 20)) = 0 ] && echo admin@localhost || echo "nobody$((i % 20))@example.org")
@@ -69,20 +87,9 @@ flood &   # two waves at a time: one is always arriving while the other waits
 flood_pid2=$!
 sleep 2   # the first waves are in and the hashing threads are busy
 
-# probe NAME CURL-ARGS...: the time of one request, appended to $T/NAME.
-probe() {
-	local name=$1
-	shift
-	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "$@" >>"$T/$name"
-}
 probe whip -X POST -H "Authorization: Bearer $PUB" -H 'Content-Type: application/sdp' \
 	--data-binary "@$SDP/chromium-sendonly.sdp" "$URL/whip/$W"
-for _ in $(seq 10); do
-	probe healthz "$URL/healthz"
-	probe api -b "$T/o" "$URL/api/webinars"
-	probe whep -X POST -H 'Content-Type: application/sdp' --data-binary "@$SDP/chromium-recvonly.sdp" "$URL/whep/$W"
-	sleep 0.2
-done
+probes ""
 legit=$(t_login org@example.org "$OPW" 127.0.0.3 "$T/fresh")
 trusted=$(t_login admin@localhost "$AMPHI_ADMIN_PASSWORD" 127.0.0.11 "$T/admin")
 wait "$flood_pid" "$flood_pid2"
@@ -100,7 +107,10 @@ check "an authenticated API call answers (200)" sh -c "awk '\$1 != 200 { exit 1 
 check "WHEP answers (201)" sh -c "awk '\$1 != 201 { exit 1 }' '$T/whep'"
 check "WHIP answers (201)" sh -c "awk '\$1 != 201 { exit 1 }' '$T/whip'"
 for n in healthz api whep whip; do
-	check "$n within 200 ms during the flood (p100)" awk "BEGIN { exit !($(max $n) < 0.2) }"
+	idle=$(max "${n/whip/whep}.idle")
+	bound=$(awk "BEGIN { printf \"%.3f\", 0.2 + 3 * $idle }")
+	echo "  $n: idle p100 $idle s, flood p100 $(max $n) s, bound $bound s"
+	check "$n within 200 ms (+3x its idle time here) during the flood (p100)" awk "BEGIN { exit !($(max $n) < $bound) }"
 done
 limit=$(awk "BEGIN { l = 2.2 * $L0; printf \"%.2f\", (l > 2 ? l : 2) }")
 check "a login from a new client succeeds during the flood" is "${legit% *}" 200
@@ -120,9 +130,11 @@ reset() {   # reset SOURCE EMAIL: one reset request, headers in $T/h
 	curl -s -D "$T/h" -o "$T/out" -w '%{http_code}\n' --interface "$1" -H 'Content-Type: application/json' \
 		--data-binary "{\"email\":\"$2\"}" "$URL/api/password/reset-request"
 }
-for i in $(seq 22); do reset 127.0.0.22 "r$i@example.org"; done >"$T/r.codes"
-check "reset requests: 20 per address at once, then 429" \
-	is "$(sort "$T/r.codes" | uniq -c | tr -s ' \n' ' ')" " 20 202 2 429 "
+for i in $(seq 30); do reset 127.0.0.22 "r$i@example.org"; done >"$T/r.codes"
+ok=$(grep -c '^202$' "$T/r.codes") no=$(grep -c '^429$' "$T/r.codes")
+echo "  30 reset requests from one address: $ok 202, $no 429"
+check "reset requests: 20 per address at once (+1 per 3 s), then 429" \
+	sh -c "[ $ok -ge 20 ] && [ $ok -le 23 ] && [ $((ok + no)) = 30 ]"
 check "... too_many_attempts with Retry-After" \
 	sh -c "[ '$(jqo .error)' = too_many_attempts ] && grep -qi '^retry-after: [1-9]' '$T/h'"
 for i in 1 2 3 4; do reset "127.0.0.3$i" same@example.org; done >"$T/r.codes"
