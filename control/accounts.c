@@ -366,7 +366,8 @@ static void password_change(struct http_req *req)
 
 /* The reset mail, handed to mail.c (SMTP when configured, the outbox
  * otherwise).  The text holds the token: wiped once handed over. */
-static int write_reset_mail(struct control *app, const char *email, const char *token, int64_t expires_at)
+static int write_reset_mail(struct control *app, const char *origin, const char *email, const char *token,
+                            int64_t expires_at)
 {
 	char when[32], date[64], *text = NULL;
 	size_t len = 0;
@@ -379,7 +380,6 @@ static int write_reset_mail(struct control *app, const char *email, const char *
 		return -ENOMEM;
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	const char *origin = auth_config()->public_origin ? auth_config()->public_origin : "";
 	fprintf(f, "From: amphi <%s>\r\n"
 	           "To: <%s>\r\n"
 	           "Subject: Password reset for amphi\r\n"
@@ -433,7 +433,7 @@ static void reset_request(struct http_req *req)
 		sqlite3_finalize(st);
 		int64_t rid = db_insert(req->db, "INSERT INTO reset_tokens (account_id, hash, created_at, expires_at) "
 		                                 "VALUES (?, ?, ?, ?)", "ixii", id, hash, sizeof hash, now, exp);
-		int rc = rid > 0 ? write_reset_mail(app, addr, tok, exp) : (int)rid;
+		int rc = rid > 0 ? write_reset_mail(app, auth_public_origin(req), addr, tok, exp) : (int)rid;
 		if (rc)
 			log_msg(LOG_ERROR, "reset mail not written", "account=%lld error=%d", (long long)id, rc);
 		else

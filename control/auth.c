@@ -274,20 +274,17 @@ static void resolve_cookie(struct http_req *req, const char *value)
 	req->principal = p;
 }
 
-/* Same origin: the Origin header equals the configured public origin, or
- * scheme://Host of this very request. */
+const char *auth_public_origin(const struct http_req *req)
+{
+	return g_cfg.public_origin ? g_cfg.public_origin : http_server_origin(req->srv);
+}
+
+/* Same origin: the Origin header equals the public origin.  Never the
+ * request's own Host: a page of a rebound DNS name (evil.example resolving
+ * to this server) names its own host there and would pass. */
 static bool origin_ok(const struct http_req *req, const char *origin)
 {
-	if (!origin)
-		return false;
-	if (g_cfg.public_origin && strcmp(origin, g_cfg.public_origin) == 0)
-		return true;
-	const char *host = http_header(req, "Host");
-	if (!host)
-		return false;
-	char own[300];
-	snprintf(own, sizeof own, "%s://%s", req->tls ? "https" : "http", host);
-	return strcasecmp(origin, own) == 0;
+	return origin && strcmp(origin, auth_public_origin(req)) == 0;
 }
 
 int auth_hook(void *arg, struct http_req *req)

@@ -78,7 +78,7 @@ struct auth_config {
 	unsigned reset_burst;         /* reset requests per email at once: 3 */
 	int64_t reset_refill_s;       /* ... then one more every 20 min */
 	int64_t device_max_age_s;     /* device cookie lifetime: 6 months (devcookie.h) */
-	const char *public_origin;    /* "https://webinar.example" or NULL */
+	const char *public_origin;    /* "https://webinar.example"; NULL: http_server_origin */
 	bool tls;                     /* cookies get Secure */
 };
 
@@ -92,6 +92,8 @@ int auth_init(const struct auth_config *cfg, char *err, size_t errlen);
  * before http_server_stop. */
 void auth_stop(void);
 const struct auth_config *auth_config(void);
+/* The origin of the pages: CSRF checks and links in mails. */
+const char *auth_public_origin(const struct http_req *req);
 
 /* The http hook: resolves the principal (cookie or Bearer), enforces CSRF.
  * Returns 0 to go on, 1 when it answered (403 csrf). */

@@ -1,6 +1,7 @@
 /* http: see http.h. */
 #include "control/http.h"
 #include "control/db.h"
+#include "control/http_head.h"
 #include "common/addr.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -18,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -56,9 +59,12 @@ struct stream {
 	http_stream_read_fn read;
 	http_stream_done_fn done;
 	void *arg;
-	pthread_mutex_t mu;     /* guards suspended and wake: suspend and resume pair up under it */
+	uint64_t id;            /* its key in srv->hup_fd (never 0: the stop event's) */
+	pthread_mutex_t mu;     /* guards suspended, wake and gone: suspend and resume pair up under it */
 	bool suspended;         /* MHD_suspend_connection called, MHD_resume_connection not yet */
 	bool wake;              /* a wake came while the reader ran: do not stay suspended */
+	bool gone;              /* the client hung up: the next read ends the connection */
+	bool ended;             /* a read ended the stream (MHD's thread only) */
 	struct stream *prev, *next;   /* in srv->streams, under srv->smu */
 };
 
@@ -73,6 +79,7 @@ struct http_server {
 	bool tls;
 	atomic_bool closing;
 	int port;
+	char origin[160];             /* scheme://<listen host>:<port bound> */
 	pthread_mutex_t mu;           /* guards counters */
 	struct counter *counters;
 	size_t ncounters, capcounters;
@@ -88,12 +95,96 @@ struct http_server {
 	bool qstop;                   /* workers drain the queue and exit */
 
 	/* Open streams, woken once a second by the ticker (keep-alives,
-	 * viewer counts) and all at once at shutdown. */
-	pthread_mutex_t smu;          /* guards streams */
+	 * viewer counts), at once when their client hangs up (the watcher
+	 * thread sees their sockets in hup_fd), and all at once at shutdown. */
+	pthread_mutex_t smu;          /* guards streams, next_id, lingering and wstop */
 	struct stream *streams;
 	unsigned nstreams;
+	uint64_t next_id;             /* the last stream id given */
 	struct periodic *ticker;
+	int hup_fd;                   /* epoll: EPOLLRDHUP of each stream's socket, stop_fd, lingering sockets */
+	int stop_fd;                  /* eventfd: the watcher stops */
+	struct linger_sock *lingering;   /* refused early, their unread bodies being drained */
+	unsigned nlingering;
+	pthread_t watcher;
+	bool watcher_running, wstop;
 };
+
+/* --- lingering close ---------------------------------------------------------- */
+
+/* A connection whose request was refused from its head alone (head_check)
+ * while its body may be on the way: libmicrohttpd sends the answer, shuts
+ * the socket down for writing and closes its descriptor; this duplicate keeps
+ * the socket open so that the watcher reads and drops what the client still
+ * sends.  Closed with unread bytes, the socket would answer them with a
+ * reset, and a client still sending its body could lose the 413 before it
+ * read it (RFC 9112 §9.6, "lingering close").  Under srv->smu. */
+struct linger_sock {
+	int fd;                  /* our duplicate of the connection's socket */
+	int64_t until_ns;        /* monotonic: closed then, drained or not */
+	struct linger_sock *next;
+};
+
+#define LINGER_MAX 64                      /* sockets drained at once; beyond, plain close */
+#define LINGER_NS (2 * 1000000000LL)      /* a client sending at any sane speed is done by then */
+#define HUP_LINGER_BIT (1ULL << 63)        /* hup_fd event key: a lingering fd, not a stream id */
+
+/* Keeps conn's socket open past libmicrohttpd's close to drain it.  Best
+ * effort: without a place or a descriptor, MHD's plain close it is. */
+static void linger_start(struct http_server *srv, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct linger_sock *l;
+
+	if (!ci || srv->tls)
+		return;   /* under TLS MHD ends the session, not the socket */
+	pthread_mutex_lock(&srv->smu);
+	if (srv->nlingering < LINGER_MAX && (l = malloc(sizeof *l))) {
+		l->fd = fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0);
+		l->until_ns = amphi_mono_ns() + LINGER_NS;
+		if (l->fd >= 0 && epoll_ctl(srv->hup_fd, EPOLL_CTL_ADD, l->fd,
+		                            &(struct epoll_event){ .events = EPOLLIN | EPOLLRDHUP,
+		                                                   .data.u64 = HUP_LINGER_BIT | (uint64_t)l->fd }) == 0) {
+			l->next = srv->lingering;
+			srv->lingering = l;
+			srv->nlingering++;
+		} else {
+			if (l->fd >= 0)
+				close(l->fd);
+			free(l);
+		}
+	}
+	pthread_mutex_unlock(&srv->smu);
+}
+
+/* Under srv->smu: reads and drops what lingering socket fd holds; closes it
+ * at its end, on an error, past its time, or always when `all`. */
+static void linger_drain(struct http_server *srv, int fd, bool all)
+{
+	int64_t now = amphi_mono_ns();
+
+	for (struct linger_sock **p = &srv->lingering; *p;) {
+		struct linger_sock *l = *p;
+		bool done = all || now >= l->until_ns;
+
+		if (l->fd == fd && !done) {
+			char sink[16384];
+			ssize_t n;
+
+			while ((n = read(l->fd, sink, sizeof sink)) > 0)
+				;
+			done = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+		}
+		if (!done) {
+			p = &l->next;
+			continue;
+		}
+		close(l->fd);   /* leaves hup_fd with it */
+		*p = l->next;
+		srv->nlingering--;
+		free(l);
+	}
+}
 
 /* --- router -------------------------------------------------------------------- */
 
@@ -349,12 +440,23 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	struct stream *s = cls;
 	ssize_t n;
 
+	bool gone;
+
 	pthread_mutex_lock(&s->mu);
 	s->wake = false;   /* what was pending is about to be read */
+	gone = s->gone;
 	pthread_mutex_unlock(&s->mu);
-	if (atomic_load(&s->srv->closing))
+	if (gone)
+		return MHD_CONTENT_READER_END_WITH_ERROR;   /* MHD closes the socket now */
+	if (atomic_load(&s->srv->closing)) {
+		s->ended = true;
 		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
 	n = s->read(s->arg, pos, buf, max);
+	if (n == HTTP_STREAM_END || n < 0)
+		s->ended = true;
+	if (n == HTTP_STREAM_ERROR)
+		log_msg(LOG_WARN, "event stream aborted by its reader", NULL);
 	if (n == HTTP_STREAM_END)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (n == HTTP_STREAM_WAIT) {
@@ -396,12 +498,18 @@ static void wake_all_streams(struct http_server *srv)
 	pthread_mutex_unlock(&srv->smu);
 }
 
+static void hup_watch(struct http_server *srv, struct stream *s);
+
 /* MHD drops the response: the connection is over (or never started). */
 static void stream_free(void *cls)
 {
 	struct stream *s = cls;
 	struct http_server *srv = s->srv;
 
+	/* Not ended by a read: the client hung up, or a write to it failed.
+	 * Routine for a viewer (a tab closed): a debug line, not a warning. */
+	if (!s->ended)
+		log_msg(LOG_DEBUG, "event stream client left", "hangup=%s", s->gone ? "yes" : "no");
 	if (s->done)
 		s->done(s->arg);
 	pthread_mutex_lock(&srv->smu);
@@ -433,6 +541,7 @@ struct http_stream *http_stream(struct http_req *req, int status, const char *co
 	*s = (struct stream){ .srv = srv, .conn = req->conn_, .read = read, .done = done, .arg = arg };
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_lock(&srv->smu);
+	s->id = ++srv->next_id;
 	s->next = srv->streams;
 	if (s->next)
 		s->next->prev = s;
@@ -449,6 +558,7 @@ struct http_stream *http_stream(struct http_req *req, int status, const char *co
 	MHD_add_response_header(r, "Content-Type", content_type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	hup_watch(srv, s);
 	if (answer(req, status, r) != 0)
 		return NULL;   /* answered twice: MHD_destroy_response freed s */
 	return (struct http_stream *)s;
@@ -465,16 +575,74 @@ unsigned http_server_streams(struct http_server *srv)
 }
 
 /* Wakes every stream once a second: readers send keep-alives and viewer
- * counts on their own schedule, and a client that vanished is noticed by the
- * failing write. */
+ * counts on their own schedule.  Also closes the lingering sockets past
+ * their time. */
 static void ticker_run(void *arg)
 {
 	struct http_server *srv = arg;
 
 	pthread_mutex_lock(&srv->smu);
+	linger_drain(srv, -1, false);
 	for (struct stream *s = srv->streams; s; s = s->next)
 		http_stream_wake((struct http_stream *)s);
 	pthread_mutex_unlock(&srv->smu);
+}
+
+/* Watches the stream's socket for the client's hang-up (its FIN or a
+ * reset), once: EPOLLONESHOT, keyed by the stream's id.  Nothing removes the
+ * watch: closing the socket does, and a later stream on the same connection
+ * re-arms it with its own id; an event for an id no longer open is dropped. */
+static void hup_watch(struct http_server *srv, struct stream *s)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(s->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLONESHOT, .data.u64 = s->id };
+
+	if (!ci)
+		return;   /* then the failing write of a keep-alive notices */
+	if (epoll_ctl(srv->hup_fd, EPOLL_CTL_ADD, ci->connect_fd, &ev) != 0 && errno == EEXIST)
+		epoll_ctl(srv->hup_fd, EPOLL_CTL_MOD, ci->connect_fd, &ev);
+}
+
+/* Under srv->smu: the client of stream id hung up. */
+static void hup_seen(struct http_server *srv, uint64_t id)
+{
+	for (struct stream *s = srv->streams; s; s = s->next) {
+		if (s->id != id)
+			continue;
+		pthread_mutex_lock(&s->mu);
+		s->gone = true;
+		pthread_mutex_unlock(&s->mu);
+		http_stream_wake((struct http_stream *)s);
+		return;
+	}
+}
+
+/* The watcher thread: a stream whose client hangs up is woken at once, so
+ * its socket is closed now rather than at the next keep-alive (up to 5 s in
+ * CLOSE-WAIT); lingering sockets are drained as their bytes come. */
+static void *watcher_main(void *arg)
+{
+	struct http_server *srv = arg;
+
+	for (;;) {
+		struct epoll_event ev[64];
+		int n = epoll_wait(srv->hup_fd, ev, 64, -1);
+
+		pthread_mutex_lock(&srv->smu);
+		if (srv->wstop) {
+			pthread_mutex_unlock(&srv->smu);
+			return NULL;
+		}
+		for (int i = 0; i < n; i++) {
+			uint64_t key = ev[i].data.u64;
+
+			if (key & HUP_LINGER_BIT)
+				linger_drain(srv, (int)(key & ~HUP_LINGER_BIT), false);
+			else if (key)
+				hup_seen(srv, key);
+		}
+		pthread_mutex_unlock(&srv->smu);
+	}
 }
 
 /* --- metrics ------------------------------------------------------------------- */
@@ -830,6 +998,81 @@ static void *worker_main(void *arg)
 	}
 }
 
+/* Per connection (MHD's socket_context): what on_unescape saw of the
+ * current request's target, read and cleared by head_check. */
+struct conn_note {
+	bool target_ctl;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = calloc(1, sizeof(struct conn_note));
+	} else {
+		free(*socket_context);
+		*socket_context = NULL;
+	}
+}
+
+/* MHD's unescaper for the path and the query arguments, which notes a
+ * control byte first: decoded, a %00 would cut the path short. */
+static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	if (http_head_target_ctl(s, strlen(s))) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		struct conn_note *note = ci ? ci->socket_context : NULL;
+
+		if (note)
+			note->target_ctl = true;
+	}
+	return MHD_http_unescape(s);
+}
+
+static enum MHD_Result head_field(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                  const char *value, size_t value_size)
+{
+	(void)kind;
+	http_head_field(cls, key, key_size, value ? value : "", value ? value_size : 0);
+	return MHD_YES;
+}
+
+/* The first call for a request, headers in, body unread: refuses what
+ * http_head refuses, at once and once (no "100 Continue" before it), and
+ * closes the connection after the answer, its body unread. */
+static enum MHD_Result head_check(struct http_server *srv, struct MHD_Connection *conn, struct http_req *req,
+                                  const char *version)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_note *note = ci ? ci->socket_context : NULL;
+	struct http_head_refusal no;
+	struct http_head h;
+
+	if (!note)
+		return MHD_NO;   /* no memory for the note when the connection came */
+	http_head_init(&h, version, strlen(version));
+	h.target_ctl = note->target_ctl;
+	note->target_ctl = false;
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, head_field, &h);
+	no = http_head_verdict(&h, srv->max_body);
+	if (!no.status)
+		return MHD_YES;
+	req->route = no.error;
+	if (no.status == 413)
+		http_error(req, 413, no.error, "the body exceeds %zu bytes", srv->max_body);
+	else
+		http_error(req, no.status, no.error, "%s", no.detail);
+	if (!req->resp_)
+		return MHD_NO;
+	MHD_add_response_header(req->resp_, "Connection", "close");
+	if (h.lengths || h.codings)
+		linger_start(srv, conn);
+	return send_answer(srv, conn, req);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -857,11 +1100,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*con_cls = req;
 		if (!req->path)
 			return MHD_NO;
-		/* A declared length beyond the limit is refused before reading it. */
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > srv->max_body)
-			req->body_too_big_ = true;
-		return MHD_YES;
+		return head_check(srv, conn, req, version);
 	}
 	if (*upload_size) {
 		size_t n = *upload_size;
@@ -913,6 +1152,26 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* libmicrohttpd's messages that a client causes, not the server: one that
+ * leaves (a viewer closing a tab ends its event stream this way: stream_read
+ * refuses to go on, or a write fails) or sends a malformed request.  Debug
+ * lines: they come by the thousand under churn and need no operator. */
+static bool mhd_log_is_client(const char *msg)
+{
+	static const char *const client[] = {
+		"application error generating response",   /* stream_read: the client hung up */
+		"forcibly closed by remote peer",
+		"no longer available for sending",
+		"Connection reset by peer",
+		"HTTP response code is 4",                 /* its own 400, 413, 414, 431 answers */
+	};
+
+	for (size_t i = 0; i < sizeof client / sizeof *client; i++)
+		if (strstr(msg, client[i]))
+			return true;
+	return false;
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
@@ -921,7 +1180,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	size_t n = strlen(buf);
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = 0;
-	log_msg(LOG_WARN, "libmicrohttpd", "detail=%s", log_quote(q, sizeof q, buf));
+	log_msg(mhd_log_is_client(buf) ? LOG_DEBUG : LOG_WARN, "libmicrohttpd", "detail=%s",
+	        log_quote(q, sizeof q, buf));
 }
 
 /* Each connection is a descriptor: lift the soft limit towards the hard one
@@ -937,6 +1197,19 @@ static void raise_fd_limit(unsigned max_conn)
 	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
 		log_msg(LOG_WARN, "open file limit below max_connections", "nofile=%llu max_connections=%u",
 		        (unsigned long long)rl.rlim_cur, max_conn);
+}
+
+/* The origin a browser sees when it reaches the listen address directly:
+ * the host as written in `listen` ("*" or nothing: 0.0.0.0) and the port
+ * actually bound. */
+static void set_origin(struct http_server *srv, const char *listen)
+{
+	const char *colon = strrchr(listen, ':');
+	int hl = colon ? (int)(colon - listen) : 0;
+
+	if (hl == 0 || (hl == 1 && listen[0] == '*'))
+		listen = "0.0.0.0", hl = 7;
+	snprintf(srv->origin, sizeof srv->origin, "%s://%.*s:%d", srv->tls ? "https" : "http", hl, listen, srv->port);
 }
 
 struct http_server *http_server_start(const struct http_config *cfg, struct http_router *r,
@@ -967,6 +1240,14 @@ struct http_server *http_server_start(const struct http_config *cfg, struct http
 	pthread_mutex_init(&srv->qmu, NULL);
 	pthread_cond_init(&srv->qcond, NULL);
 	pthread_mutex_init(&srv->smu, NULL);
+	srv->hup_fd = epoll_create1(EPOLL_CLOEXEC);
+	srv->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (srv->hup_fd < 0 || srv->stop_fd < 0 ||
+	    epoll_ctl(srv->hup_fd, EPOLL_CTL_ADD, srv->stop_fd,
+	              &(struct epoll_event){ .events = EPOLLIN, .data.u64 = 0 }) != 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		goto fail;
+	}
 
 	/* Bind ourselves so errors are precise and ":0" works (tests). */
 	int fd = socket(((struct sockaddr *)&sa)->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -984,6 +1265,8 @@ struct http_server *http_server_start(const struct http_config *cfg, struct http
 	srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
 	                                              : ((struct sockaddr_in *)&bound)->sin_port);
 
+	set_origin(srv, cfg->listen);
+
 	unsigned max_conn = cfg->max_connections ? cfg->max_connections : HTTP_MAX_CONNECTIONS_DEFAULT;
 	unsigned io_threads = cfg->io_threads ? cfg->io_threads : 1;
 	raise_fd_limit(max_conn);
@@ -992,11 +1275,13 @@ struct http_server *http_server_start(const struct http_config *cfg, struct http
 	if (srv->tls)
 		flags |= MHD_USE_TLS;
 	/* MHD_OPTION_ARRAY: function pointers go in `value`, their closure in `ptr_value`. */
-	struct MHD_OptionItem opts[10];
+	struct MHD_OptionItem opts[12];
 	size_t k = 0;
 	opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, srv };
 	opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL };
 	opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv };
+	opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv };
+	opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)on_unescape, srv };
 	opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
 	                                     cfg->conn_timeout_s ? cfg->conn_timeout_s : 60u, NULL };
 	opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, max_conn, NULL };
@@ -1019,11 +1304,17 @@ struct http_server *http_server_start(const struct http_config *cfg, struct http
 	for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
 		if (pthread_create(&srv->workers[i], NULL, worker_main, srv) != 0)
 			fatal("cannot start an HTTP worker thread", "error=\"%s\"", strerror(errno));
-	if (!srv->workers || periodic_start(HTTP_STREAM_TICK_NS, ticker_run, srv, &srv->ticker) != 0)
+	if (!srv->workers || periodic_start(HTTP_STREAM_TICK_NS, ticker_run, srv, &srv->ticker) != 0 ||
+	    pthread_create(&srv->watcher, NULL, watcher_main, srv) != 0)
 		fatal("cannot start the HTTP threads", NULL);   /* start-up only */
+	srv->watcher_running = true;
 	return srv;
 fail:
 	http_router_free(r);
+	if (srv->stop_fd >= 0)
+		close(srv->stop_fd);
+	if (srv->hup_fd >= 0)
+		close(srv->hup_fd);
 	free(srv->web_dir);
 	pthread_mutex_destroy(&srv->mu);
 	free(srv);
@@ -1038,6 +1329,11 @@ bool http_server_closing(const struct http_server *srv)
 int http_server_port(const struct http_server *srv)
 {
 	return srv->port;
+}
+
+const char *http_server_origin(const struct http_server *srv)
+{
+	return srv->origin;
 }
 
 void http_server_stop(struct http_server *srv)
@@ -1060,6 +1356,14 @@ void http_server_stop(struct http_server *srv)
 	 * suspend after this: stream_read checks `closing` under the
 	 * stream's lock, which this wake takes too. */
 	periodic_stop(srv->ticker);
+	if (srv->watcher_running) {
+		pthread_mutex_lock(&srv->smu);
+		srv->wstop = true;
+		pthread_mutex_unlock(&srv->smu);
+		if (eventfd_write(srv->stop_fd, 1) != 0)
+			log_msg(LOG_ERROR, "cannot stop the stream watcher", "error=\"%s\"", strerror(errno));
+		pthread_join(srv->watcher, NULL);
+	}
 	wake_all_streams(srv);
 	/* 4. MHD closes every connection, half-sent requests included (no
 	 * connection thread to wait for: MHD's I/O threads poll). */
@@ -1070,6 +1374,9 @@ void http_server_stop(struct http_server *srv)
 	free(srv->workers);
 	free(srv->counters);
 	free(srv->web_dir);
+	linger_drain(srv, -1, true);
+	close(srv->stop_fd);
+	close(srv->hup_fd);
 	pthread_mutex_destroy(&srv->smu);
 	pthread_cond_destroy(&srv->qcond);
 	pthread_mutex_destroy(&srv->qmu);

@@ -144,6 +144,9 @@ void http_server_stop(struct http_server *srv);
 bool http_server_closing(const struct http_server *srv);
 /* The port actually bound (useful with ":0"). */
 int http_server_port(const struct http_server *srv);
+/* "http://127.0.0.1:8080": the scheme, the host of `listen` as written and
+ * the port bound.  The origin of the pages when no public_origin is set. */
+const char *http_server_origin(const struct http_server *srv);
 
 /* --- request accessors ---------------------------------------------------- */
 const char *http_param(const struct http_req *req, const char *name);

@@ -216,11 +216,7 @@ static int load_main(struct control_opts *o, struct config *cfg, const char **wh
 	ac->source_burst = (unsigned)source_burst;
 	ac->reset_burst = (unsigned)reset_burst;
 	ac->tls = cert != NULL;
-	if (!origin) {
-		snprintf(o->origin_, sizeof o->origin_, "%s://%s", ac->tls ? "https" : "http", o->listen);
-		origin = o->origin_;
-	}
-	ac->public_origin = origin;
+	ac->public_origin = origin;   /* NULL: the server's own (http_server_origin) */
 	if (cert && (!(o->tls_cert_pem = read_file(cert, 1 << 20, err, errlen)) ||
 	             !(o->tls_key_pem = read_file(key, 1 << 20, err, errlen))))
 		return fail(what, "cannot read the TLS certificate or key", err, errlen, NULL);

@@ -41,7 +41,7 @@ struct control_opts {
 	unsigned http_workers, http_io_threads, max_connections;
 	int ctl_timeout_ms;          /* bound on every call to another daemon */
 	int64_t sweep_s;             /* retention sweep period, 1 s .. 1 h */
-	struct auth_config auth;     /* [auth], tls and public_origin (given, or made from listen) */
+	struct auth_config auth;     /* [auth], tls and public_origin (as given, or NULL) */
 	struct smtp_config smtp;     /* [smtp]; smtp.host NULL: mail goes to the outbox only */
 	char *tls_cert_pem;          /* owned PEM text of tls_cert / tls_key, or both NULL */
 	char *tls_key_pem;
@@ -55,7 +55,6 @@ struct control_opts {
 	int nflags_;
 	struct config *cfg_;
 	char *smtp_password_;
-	char origin_[300];
 };
 
 /* Reads argv.  0: go on; 1: --help was printed to stdout (exit 0); 2: a usage
