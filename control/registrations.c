@@ -1,8 +1,11 @@
 /* registrations: see registrations.h. */
 #include "control/registrations.h"
+#include "control/auth.h"
+#include "control/control.h"
 #include "control/db.h"
 #include "control/forms.h"
 #include "control/http.h"
+#include "control/mail.h"
 #include "control/tokens.h"
 #include "control/webinar.h"
 #include "common/clock.h"
@@ -10,7 +13,10 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A public webinar id that does not exist and one that does must look alike. */
 static int load_open(struct http_req *req, struct webinar *w)
@@ -28,6 +34,55 @@ static int load_open(struct http_req *req, struct webinar *w)
 	return 0;
 }
 
+/* The join mail to the registration's address: the link to the watch page
+ * carries the token in its fragment (a browser never sends a fragment, so
+ * the token stays out of access logs and Referer headers); scripts read the
+ * X-Amphi-Join-Token header.  The text is wiped once handed to mail.c. */
+static int join_mail(struct http_req *req, const struct webinar *w, const char *email, const struct token_issued *t)
+{
+	struct control *app = req->app;
+	char when[32], date[64], *text = NULL;
+	size_t len = 0;
+	time_t now = (time_t)amphi_now();
+	struct tm tm;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	fprintf(f, "From: amphi <%s>\r\n"
+	           "To: <%s>\r\n"
+	           "Subject: Your link to the webinar\r\n"
+	           "Date: %s\r\n"
+	           "Message-ID: <%lld.join@amphi>\r\n"
+	           "MIME-Version: 1.0\r\n"
+	           "Content-Type: text/plain; charset=utf-8\r\n"
+	           "X-Amphi-Join-Token: %s\r\n"
+	           "\r\n"
+	           "This address was registered for a webinar. Your personal link to it,\r\n"
+	           "valid until %s:\r\n"
+	           "\r\n"
+	           "  %s/watch/%lld#token=%s\r\n"
+	           "\r\n"
+	           "Keep it to yourself: whoever opens it takes part under your name.\r\n"
+	           "If you did not register, ignore this message.\r\n",
+	        mail_from(app->mail), email, date, (long long)amphi_now_ns(), t->text,
+	        amphi_time_iso(t->expires_at, when, sizeof when), auth_public_origin(req), (long long)w->id, t->text);
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	rc = mail_send(app->mail, email, "join", text, len);
+	explicit_bzero(text, len);
+	free(text);
+	return rc;
+}
+
+/* New or known, the answer is the same (202) and the join link goes to the
+ * registration's address: whoever types someone's email learns nothing and
+ * gets no token that would speak under that person's name. */
 static void registration_create(struct http_req *req)
 {
 	json_t *errors = json_array();
@@ -35,7 +90,9 @@ static void registration_create(struct http_req *req)
 	struct token_issued t;
 	struct webinar w;
 	int64_t reg, now = amphi_now();
-	int status = 201;
+	const char *to;
+	char *stored = NULL;
+	bool again;
 
 	if (load_open(req, &w)) {
 		json_decref(errors);
@@ -53,9 +110,8 @@ static void registration_create(struct http_req *req)
 	/* registrations.email is COLLATE NOCASE: Zoe@x and zoe@x are one person. */
 	reg = db_int(req->db, 0, "SELECT id FROM registrations WHERE webinar_id = ? AND email = ?", "is",
 	             w.id, f.email);
-	if (reg > 0) {
-		status = 200;
-	} else {
+	again = reg > 0;
+	if (!again) {
 		reg = db_insert(req->db, "INSERT INTO registrations (webinar_id, first_name, last_name, email, "
 		                "job_title, organization, phone, consent_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		                "issssssii", w.id, f.first_name, f.last_name, f.email, f.job_title,
@@ -67,10 +123,30 @@ static void registration_create(struct http_req *req)
 		http_error(req, 500, "internal", "cannot store the registration");
 		return;
 	}
+	/* The address as first stored ("ZOE@x" registering again writes to zoe@x). */
+	to = f.email;
+	if (again) {
+		sqlite3_stmt *st = db_prepare(req->db, "SELECT email FROM registrations WHERE id = ?", "i", reg);
+
+		if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+			stored = strdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		to = stored;
+	}
+	int rc = to ? join_mail(req, &w, to, &t) : -ENOMEM;
+	free(stored);
+	sodium_memzero(&t, sizeof t);
+	if (rc) {
+		log_msg(LOG_ERROR, "cannot send the join mail", "webinar=%lld registration=%lld error=\"%s\"",
+		        (long long)w.id, (long long)reg, strerror(-rc));
+		http_error(req, 500, "internal", "the registration is stored but its mail could not be sent");
+		return;
+	}
 	/* Ids only: the connection log has the rest (no personal data here). */
-	log_msg(LOG_INFO, status == 201 ? "registered" : "registered again", "webinar=%lld registration=%lld",
+	log_msg(LOG_INFO, again ? "registered again" : "registered", "webinar=%lld registration=%lld",
 	        (long long)w.id, (long long)reg);
-	tokens_answer(req, status, &w, "participant", reg, &t);
+	http_json(req, 202, json_pack("{s:I,s:s}", "webinar_id", (json_int_t)w.id, "detail",
+	                              "the join link was sent to the email address given"));
 }
 
 static void registration_list(struct http_req *req)

@@ -26,7 +26,7 @@ WID=$(jqo .id)
 req POST "/api/webinars/$WID/speakers" "" "$T/org"
 SPEAKER=$(jqo .token)
 req POST "/api/webinars/$WID/registrations" '{"first_name":"Pia","last_name":"Part","email":"pia@example.org","job_title":"Dev","organization":"ACME","consent":true}' "$T/anon"
-PARTICIPANT=$(jqo .token)
+PARTICIPANT=$(join_token pia@example.org)
 check "setup: speaker and participant tokens" test ${#SPEAKER} = 43 -a ${#PARTICIPANT} = 43
 
 # as WHO METHOD PATH [BODY]: prints "status" or "status:error".

@@ -23,7 +23,7 @@ req POST /api/password "$(jq -nc --arg c "$OPW" '{current_password:$c,new_passwo
 req POST /api/webinars '{"title":"Modes","start_time":"2030-01-01T09:00:00Z","visibility":"registration","recording":false,"video_codec":"vp8"}' "$T/olga"
 W=$(jqo .id)
 req POST "/api/webinars/$W/registrations" '{"first_name":"Mia","last_name":"Moreau","email":"mia@example.org","job_title":"CFO","organization":"Acme","phone":"+33 1 23 45 67 89","consent":true}' "$T/anon"
-check "a registration is stored" is "$status" 201
+check "a registration is stored (202, its join mail in the outbox)" is "$status" 202
 req POST /api/password/reset-request '{"email":"admin@localhost"}' "$T/anon"
 check "a reset is requested" is "$status" 202
 wait_for 10 sh -c "ls '$T'/outbox/*.eml >/dev/null 2>&1" || fail "the reset mail is written"

@@ -51,10 +51,10 @@ webinar() {
 	WID=$(jqo .id)
 	treq "" POST "/api/webinars/$WID/registrations" \
 		'{"first_name":"Zoé","last_name":"Martin","email":"zoe@example.org","job_title":"CTO","organization":"ACME","phone":"+33 1 23 45 67 89","consent":true}'
-	p1=$(jqo .token)
+	p1=$(join_token zoe@example.org)
 	treq "" POST "/api/webinars/$WID/registrations" \
 		'{"first_name":"Paul","last_name":"Durand","email":"paul@example.org","job_title":"Dev","organization":"Initech","consent":true}'
-	p2=$(jqo .token)
+	p2=$(join_token paul@example.org)
 	req POST "/api/webinars/$WID/start" '{}' "$T/a"
 	[ "$status" = 200 ] || return 1
 	treq "$p1" POST "/api/webinars/$WID/chat" '{"text":"Bonjour"}'

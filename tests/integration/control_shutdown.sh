@@ -28,7 +28,7 @@ for i in $(seq $NSSE); do
 	curl -s -o "$T/reg$i" -H 'Content-Type: application/json' --data-binary \
 		"{\"first_name\":\"P\",\"last_name\":\"N$i\",\"email\":\"p$i@example.org\",\"job_title\":\"j\",\"organization\":\"o\",\"consent\":true}" \
 		"$URL/api/webinars/$W/registrations"
-	curl -sN -H "Authorization: Bearer $(jq -r .token "$T/reg$i")" "$URL/api/webinars/$W/events" >"$T/sse$i" 2>/dev/null &
+	curl -sN -H "Authorization: Bearer $(join_token "p$i@example.org")" "$URL/api/webinars/$W/events" >"$T/sse$i" 2>/dev/null &
 	_pids+=($!)
 	eval "sse${i}_pid=$!"
 done

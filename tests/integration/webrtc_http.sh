@@ -56,7 +56,7 @@ req POST "/api/webinars/$W/speakers" '{}' "$T/o"; PUB=$(jqo .token)
 req POST "/api/webinars/$W2/speakers" '{}' "$T/o"; PUB2=$(jqo .token)
 REG='{"first_name":"Zoé","last_name":"Martin","email":"zoe@example.org","job_title":"CTO","organization":"ACME","consent":true}'
 curl -s -o "$T/out" -H 'Content-Type: application/json' --data-binary "$REG" "$URL/api/webinars/$W/registrations"
-JOIN=$(jqo .token)
+JOIN=$(join_token zoe@example.org)
 check "tokens issued" test ${#PUB} = 43 -a ${#PUB2} = 43 -a ${#JOIN} = 43
 
 # --- before the webinar is live -------------------------------------------------------
@@ -177,7 +177,9 @@ check "the relay let the viewer go" \
 curl -s -o "$T/out" -H 'Content-Type: application/json' --data-binary \
 	'{"first_name":"Léa","last_name":"Petit","email":"lea@example.org","job_title":"CEO","organization":"ACME","consent":true}' \
 	"$URL/api/webinars/$W/registrations"
-JOIN2=$(jqo .token) JOIN2_ID=$(jqo .token_id)
+JOIN2=$(join_token lea@example.org)
+req GET "/api/webinars/$W/tokens" "" "$T/o"
+JOIN2_ID=$(jqo '[.tokens[] | select(.role == "participant")] | last | .id')
 sreq "$JOIN2" POST "/whep/$W" application/sdp "$SDP/chromium-recvonly.sdp"
 RLOC=$(hdr Location)
 check "a second viewer's WHEP session (201)" is "$status" 201
