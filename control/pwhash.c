@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -21,22 +23,35 @@ static struct {
 	unsigned long long opslimit;
 	size_t memlimit;
 	pthread_t threads[PWHASH_THREADS];
+	struct pwhash_job *running[PWHASH_THREADS];   /* hashed now; NULL once pwhash_stop answered it */
 } g = { .mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
-static void job_run(struct pwhash_job *job)
+/* A running job's inputs and outputs, copied out of the caller's job: a
+ * hash takes seconds on a busy machine, and pwhash_stop answers a running
+ * job at once instead of waiting for it, after which the caller may free
+ * the job while its hash still runs here. */
+struct work {
+	enum pwhash_op op;
+	char *password;                       /* owned copy, wiped */
+	char hash[crypto_pwhash_STRBYTES];
+	char rehash[crypto_pwhash_STRBYTES];
+	int result;
+};
+
+static void work_run(struct work *w)
 {
-	const char *pw = job->password;
+	const char *pw = w->password;
 	size_t len = strlen(pw);
 
-	job->rehash[0] = 0;
-	if (job->op == PWHASH_HASH) {
-		job->result = crypto_pwhash_str(job->hash, pw, len, g.opslimit, g.memlimit) == 0 ? 0 : -ENOMEM;
+	w->rehash[0] = 0;
+	if (w->op == PWHASH_HASH) {
+		w->result = crypto_pwhash_str(w->hash, pw, len, g.opslimit, g.memlimit) == 0 ? 0 : -ENOMEM;
 		return;
 	}
-	job->result = crypto_pwhash_str_verify(job->hash, pw, len) == 0 ? 0 : -EACCES;
-	if (job->result == 0 && crypto_pwhash_str_needs_rehash(job->hash, g.opslimit, g.memlimit) != 0 &&
-	    crypto_pwhash_str(job->rehash, pw, len, g.opslimit, g.memlimit) != 0)
-		job->rehash[0] = 0;
+	w->result = crypto_pwhash_str_verify(w->hash, pw, len) == 0 ? 0 : -EACCES;
+	if (w->result == 0 && crypto_pwhash_str_needs_rehash(w->hash, g.opslimit, g.memlimit) != 0 &&
+	    crypto_pwhash_str(w->rehash, pw, len, g.opslimit, g.memlimit) != 0)
+		w->rehash[0] = 0;
 }
 
 /* The waiting job with the most credit (the oldest of those), or with
@@ -79,7 +94,8 @@ static void queue_remove(struct pwhash_job *job)
 
 static void *thread_main(void *arg)
 {
-	(void)arg;
+	unsigned slot = (unsigned)(uintptr_t)arg;
+
 	errno = 0;
 	int base = getpriority(PRIO_PROCESS, (id_t)gettid());
 	if (errno == 0)
@@ -92,11 +108,31 @@ static void *thread_main(void *arg)
 			break;
 		unsigned c;
 		struct pwhash_job *job = queue_pick(true, &c);
+		struct work w = { .op = job->op, .password = strdup(job->password) };
+
 		queue_remove(job);
+		memcpy(w.hash, job->hash, sizeof w.hash);
+		g.running[slot] = job;
 		pthread_mutex_unlock(&g.mu);
-		job_run(job);
-		job->done(job);   /* the job is the caller's again */
+		if (w.password)
+			work_run(&w);
+		else
+			w.result = -ENOMEM;
 		pthread_mutex_lock(&g.mu);
+		if (g.running[slot] == job) {   /* else pwhash_stop answered it: the job may be gone */
+			g.running[slot] = NULL;
+			job->result = w.result;
+			memcpy(job->hash, w.hash, sizeof w.hash);
+			memcpy(job->rehash, w.rehash, sizeof w.rehash);
+			pthread_mutex_unlock(&g.mu);
+			job->done(job);   /* the job is the caller's again */
+			pthread_mutex_lock(&g.mu);
+		}
+		if (w.password) {
+			sodium_memzero(w.password, strlen(w.password));
+			free(w.password);
+		}
+		sodium_memzero(&w, sizeof w);
 	}
 	pthread_mutex_unlock(&g.mu);
 	return NULL;
@@ -111,7 +147,7 @@ int pwhash_start(unsigned queue_max, unsigned long long opslimit, size_t memlimi
 	g.memlimit = memlimit;
 	g.stop = false;
 	for (unsigned i = 0; i < PWHASH_THREADS; i++) {
-		int rc = pthread_create(&g.threads[i], NULL, thread_main, NULL);
+		int rc = pthread_create(&g.threads[i], NULL, thread_main, (void *)(uintptr_t)i);
 		if (rc != 0) {
 			pthread_mutex_lock(&g.mu);
 			g.stop = true;
@@ -135,6 +171,15 @@ void pwhash_stop(void)
 	cancelled = g.head;
 	g.head = g.tail = NULL;
 	g.queued = 0;
+	/* Running jobs are answered now too: their threads hash on copies
+	 * (struct work) and drop the result. */
+	for (unsigned i = 0; i < PWHASH_THREADS; i++) {
+		if (!g.running[i])
+			continue;
+		g.running[i]->next_ = cancelled;
+		cancelled = g.running[i];
+		g.running[i] = NULL;
+	}
 	pthread_cond_broadcast(&g.cond);
 	pthread_mutex_unlock(&g.mu);
 	while (cancelled) {
@@ -143,9 +188,11 @@ void pwhash_stop(void)
 		job->result = -ECANCELED;
 		job->done(job);
 	}
+	/* Not joined: a thread in the middle of a hash (seconds on a busy
+	 * machine) would hold the daemon's exit; each ends after its hash. */
 	if (g.started)
 		for (unsigned i = 0; i < PWHASH_THREADS; i++)
-			pthread_join(g.threads[i], NULL);
+			pthread_detach(g.threads[i]);
 	g.started = false;
 }
 

@@ -22,8 +22,10 @@
  * pwhash_submit until `done` runs the queue may read and write it, and the
  * caller must not touch it.  `done` runs exactly once, on a hashing thread
  * (or in pwhash_stop for a job it cancels): it must not block, and usually
- * calls http_continue.  The password is the caller's buffer: the queue never
- * copies it; the caller wipes it once `done` has run. */
+ * calls http_continue.  The password is the caller's buffer; the thread
+ * that hashes it works on a copy (wiped after), so that pwhash_stop can
+ * answer a running job at once; the caller wipes its own once `done` has
+ * run. */
 #ifndef AMPHI_CONTROL_PWHASH_H
 #define AMPHI_CONTROL_PWHASH_H
 
@@ -60,8 +62,10 @@ struct pwhash_job {
 /* Starts the hashing threads with the limits every new hash uses.
  * 0, -EINVAL (queue_max 0) or -errno from pthread_create. */
 int pwhash_start(unsigned queue_max, unsigned long long opslimit, size_t memlimit);
-/* Cancels every waiting job (done runs with -ECANCELED), lets the running
- * hashes finish, joins the threads.  Later submissions get -ESHUTDOWN. */
+/* Cancels every waiting and running job at once (done runs with
+ * -ECANCELED), without waiting for a hash in progress: its thread drops the
+ * result and ends (the threads are detached, not joined).  Later
+ * submissions get -ESHUTDOWN.  For the end of the process only. */
 void pwhash_stop(void);
 
 /* Queues job.  0; -EAGAIN when queue_max jobs already wait; -ESHUTDOWN. */

@@ -3,9 +3,11 @@
 # more than 5 s to exit with a client stuck in the middle of a request body
 # and Server-Sent Events streams open.  Here: event streams of participants,
 # a request that sent half its body and waits, one that sent half its
-# headers, an idle keep-alive connection; then SIGTERM must end the process
-# within 2 s, end the streams, and leave a clean database (integrity check,
-# no WAL left over, no viewer still counted).
+# headers, an idle keep-alive connection, and requests in flight (logins:
+# Argon2id, two at a time, some running and more queued behind them); then
+# SIGTERM must end the process within 2 s, answer every request in flight
+# (its result or 503), end the streams, and leave a clean database
+# (integrity check, no WAL left over, no viewer still counted).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/control.inc"
 command -v jq >/dev/null || skip "jq is not installed"
@@ -51,6 +53,17 @@ printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' >&5
 # suspended streams once a second, which is also how a vanished client is noticed.
 check "silent streams get keep-alives" wait_for 8 bash -c "[ \$(grep -l ': keep-alive' '$T'/sse* | wc -l) = $NSSE ]"
 
+# Requests in flight: logins of unknown addresses (the same Argon2id work as
+# known ones, and no lockout to disturb the checks below).
+NFLIGHT=8
+for i in $(seq $NFLIGHT); do
+	curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H "Origin: $URL" \
+		--data-binary "{\"email\":\"nobody$i@example.org\",\"password\":\"Wrong-Password-$i!\"}" \
+		"$URL/api/login" >"$T/flight$i" 2>/dev/null &
+	eval "flight${i}_pid=$!"
+done
+sleep 1.5   # their heads and bodies are in: hashing, queued behind the hashes, or refused
+
 t0=$(date +%s%N)
 kill -TERM "$c1_pid"
 for _ in $(seq 100); do kill -0 "$c1_pid" 2>/dev/null || break; sleep 0.05; done
@@ -65,6 +78,14 @@ for i in $(seq $NSSE); do
 	wait_for 2 bash -c "! kill -0 ${!p}" && ended=$((ended + 1))
 done
 check "every event stream ended ($ended of $NSSE)" test "$ended" = "$NSSE"
+answered=0
+for i in $(seq $NFLIGHT); do
+	p=flight${i}_pid
+	wait "${!p}"
+	case $(cat "$T/flight$i") in 401|429|503) answered=$((answered + 1)) ;; esac
+done
+echo "  in-flight logins answered: $(for i in $(seq $NFLIGHT); do printf '%s ' "$(cat "$T/flight$i")"; done)"
+check "every request in flight was answered, 401 or 503 ($answered of $NFLIGHT)" test "$answered" = "$NFLIGHT"
 check "the database passes its integrity check" is "$(sqlite3 "$DB" 'pragma integrity_check')" ok
 check "no viewer is still counted" is "$(sqlite3 "$DB" "select current_viewers from webinar_stats where webinar_id=$W")" 0
 check "the half-sent login changed nothing (no connection log row for it)" \
