@@ -9,17 +9,11 @@
 #include "relay/webrtc.h"
 #include "relay/worker.h"
 #include "common/clock.h"
+#include "common/rtp.h"
 #include "common/log.h"
 
 #include <errno.h>
 #include <string.h>
-
-/* RFC 5761 §4: RTCP packet types 192..223 collide with no dynamic RTP
- * payload type once the marker bit is included in the byte. */
-static inline int is_rtcp(const uint8_t *d)
-{
-	return d[1] >= 192 && d[1] <= 223;
-}
 
 static void src_log(const struct sockaddr *src, char *buf, size_t len)
 {
@@ -210,7 +204,7 @@ void ingress_datagram(struct worker *w, const struct sockaddr *src, const uint8_
 		            "source=%s first=%u", a, data[0]);
 		return;
 	}
-	rtcp = len >= 2 && is_rtcp(data);
+	rtcp = rtp_is_rtcp(data, len);
 	if (len < (rtcp ? 8u : 12u) || len > RELAY_PKT_CAP) {
 		w->c.malformed++;
 		src_log(src, a, sizeof a);
