@@ -712,54 +712,101 @@ int rec_index_get_ino(struct rec_index *idx, uint64_t ino, struct rec_entry *out
 	return rc;
 }
 
-int rec_index_list(struct rec_index *idx, enum rec_view view, const char *key, bool all,
-                   rec_index_visit_fn fn, void *arg)
+/* ---- walks ------------------------------------------------------------------- */
+
+/* A walk's step: 0 goes on to the next key, WALK_DONE ends the walk with 0,
+ * any other value ends it and is what the walk returns (the callers' own
+ * "stop" values pass through unchanged). */
+#define WALK_DONE (-100002)
+typedef int (*walk_fn)(struct rec_index *idx, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+                       void *arg);
+
+/* Visits dbi's keys in order in one read transaction, from the first key at
+ * or after *from (from NULL: from the first key). */
+static int walk(struct rec_index *idx, MDB_dbi dbi, const MDB_val *from, walk_fn step, void *arg)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
-	MDB_val k, v;
-	struct rec_entry e;
-	char prefix[REC_NAME_MAX + 1], id[REC_NAME_MAX];
-	size_t plen = 0;
-	int64_t now = amphi_now();
+	MDB_val k = from ? *from : (MDB_val){ 0, NULL }, v;
 	int rc, stop = 0;
 
-	if (key) {
-		plen = strlen(key);
-		if (plen >= REC_NAME_MAX)
-			return 0;
-		memcpy(prefix, key, plen + 1);
-		plen++;   /* the '\0' separator is part of the prefix */
-	}
 	if ((rc = rd_begin(idx, &txn)))
 		return rc;
-	rc = lm(mdb_cursor_open(txn, key ? idx->view[view] : idx->recs, &cur));
-	if (rc)
-		goto out;
-	k.mv_size = plen;
-	k.mv_data = prefix;
-	rc = mdb_cursor_get(cur, &k, &v, key ? MDB_SET_RANGE : MDB_FIRST);
-	for (; rc == 0 && !stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (key) {
-			if (k.mv_size <= plen || memcmp(k.mv_data, prefix, plen) != 0)
-				break;
-			if (k.mv_size - plen >= REC_NAME_MAX)
-				continue;
-			memcpy(id, (char *)k.mv_data + plen, k.mv_size - plen);
-			id[k.mv_size - plen] = '\0';
-			if (get_rec(idx, txn, id, &e))
-				continue;
-		} else if (decode(&v, &e)) {
-			continue;
-		}
-		if (all || rec_entry_visible(&e, now))
-			stop = fn(arg, &e);
+	rc = lm(mdb_cursor_open(txn, dbi, &cur));
+	if (rc == 0) {
+		for (rc = mdb_cursor_get(cur, &k, &v, from ? MDB_SET_RANGE : MDB_FIRST); rc == 0 && !stop;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+			stop = step(idx, txn, &k, &v, arg);
+		mdb_cursor_close(cur);
+		rc = stop == WALK_DONE ? 0 : stop ? stop : (rc == MDB_NOTFOUND || rc == 0) ? 0 : lm(rc);
 	}
-	mdb_cursor_close(cur);
-	rc = stop ? stop : (rc == MDB_NOTFOUND || rc == 0) ? 0 : lm(rc);
-out:
 	rd_end(idx, txn);
 	return rc;
+}
+
+/* The recording id that ends key k after skip bytes, into id; -EINVAL when
+ * there is none or it is too long. */
+static int key_id(const MDB_val *k, size_t skip, char id[REC_NAME_MAX])
+{
+	if (k->mv_size <= skip || k->mv_size - skip >= REC_NAME_MAX)
+		return -EINVAL;
+	memcpy(id, (const char *)k->mv_data + skip, k->mv_size - skip);
+	id[k->mv_size - skip] = '\0';
+	return 0;
+}
+
+struct visit {
+	rec_index_visit_fn fn;
+	void *arg;
+	int64_t now;
+	bool all;              /* list: tombstoned and expired entries too */
+	size_t plen;           /* list: the view key's length, with its '\0' */
+	const char *prefix;
+};
+
+static int list_view_step(struct rec_index *idx, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+                          void *varg)
+{
+	struct visit *w = varg;
+	struct rec_entry e;
+	char id[REC_NAME_MAX];
+
+	(void)v;
+	if (k->mv_size <= w->plen || memcmp(k->mv_data, w->prefix, w->plen) != 0)
+		return WALK_DONE;
+	if (key_id(k, w->plen, id) || get_rec(idx, txn, id, &e))
+		return 0;
+	return w->all || rec_entry_visible(&e, w->now) ? w->fn(w->arg, &e) : 0;
+}
+
+static int list_all_step(struct rec_index *idx, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+                         void *varg)
+{
+	struct visit *w = varg;
+	struct rec_entry e;
+
+	(void)idx, (void)txn, (void)k;
+	if (decode(v, &e))
+		return 0;
+	return w->all || rec_entry_visible(&e, w->now) ? w->fn(w->arg, &e) : 0;
+}
+
+int rec_index_list(struct rec_index *idx, enum rec_view view, const char *key, bool all,
+                   rec_index_visit_fn fn, void *arg)
+{
+	char prefix[REC_NAME_MAX + 1];
+	struct visit w = { fn, arg, amphi_now(), all, 0, prefix };
+	MDB_val from;
+
+	if (!key)
+		return walk(idx, idx->recs, NULL, list_all_step, &w);
+	w.plen = strlen(key);
+	if (w.plen >= REC_NAME_MAX)
+		return 0;
+	memcpy(prefix, key, w.plen + 1);
+	w.plen++;   /* the '\0' separator is part of the prefix */
+	from = (MDB_val){ w.plen, prefix };
+	return walk(idx, idx->view[view], &from, list_view_step, &w);
 }
 
 int rec_index_keys(struct rec_index *idx, enum rec_view view, rec_index_key_fn fn, void *arg)
@@ -808,106 +855,84 @@ out:
 	return rc;
 }
 
-int rec_index_expired(struct rec_index *idx, int64_t now, rec_index_visit_fn fn, void *arg)
+static int expired_step(struct rec_index *idx, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+                        void *varg)
 {
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
+	struct visit *w = varg;
 	struct rec_entry e;
 	char id[REC_NAME_MAX];
-	int rc, stop = 0;
 
-	if ((rc = rd_begin(idx, &txn)))
-		return rc;
-	rc = lm(mdb_cursor_open(txn, idx->expiry, &cur));
-	if (rc)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size <= 8 || k.mv_size - 8 >= REC_NAME_MAX)
-			continue;
-		if ((int64_t)be64_get(k.mv_data) > now)
-			break;
-		memcpy(id, (char *)k.mv_data + 8, k.mv_size - 8);
-		id[k.mv_size - 8] = '\0';
-		if (get_rec(idx, txn, id, &e) == 0 && !e.tombstone && !e.legal_hold)
-			stop = fn(arg, &e);
+	(void)v;
+	if (key_id(k, 8, id))
+		return 0;
+	if ((int64_t)be64_get(k->mv_data) > w->now)
+		return WALK_DONE;
+	if (get_rec(idx, txn, id, &e) == 0 && !e.tombstone && !e.legal_hold)
+		return w->fn(w->arg, &e);
+	return 0;
+}
+
+int rec_index_expired(struct rec_index *idx, int64_t now, rec_index_visit_fn fn, void *arg)
+{
+	struct visit w = { fn, arg, now, false, 0, NULL };
+
+	return walk(idx, idx->expiry, NULL, expired_step, &w);
+}
+
+static int tombstones_step(struct rec_index *idx, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+                           void *varg)
+{
+	struct visit *w = varg;
+	struct rec_entry e;
+	char id[REC_NAME_MAX];
+
+	(void)v;
+	if (key_id(k, 0, id))
+		return 0;
+	if (get_rec(idx, txn, id, &e) != 0) {
+		/* Purged but the tombstone key survived: hand out the id alone. */
+		memset(&e, 0, sizeof e);
+		memcpy(e.id, id, k->mv_size + 1);
+		e.tombstone = true;
 	}
-	mdb_cursor_close(cur);
-	rc = stop ? stop : (rc == MDB_NOTFOUND || rc == 0) ? 0 : lm(rc);
-out:
-	rd_end(idx, txn);
-	return rc;
+	return w->fn(w->arg, &e);
 }
 
 int rec_index_tombstones(struct rec_index *idx, rec_index_visit_fn fn, void *arg)
 {
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	struct rec_entry e;
-	char id[REC_NAME_MAX];
-	int rc, stop = 0;
+	struct visit w = { fn, arg, 0, false, 0, NULL };
 
-	if ((rc = rd_begin(idx, &txn)))
-		return rc;
-	rc = lm(mdb_cursor_open(txn, idx->tombs, &cur));
-	if (rc)
-		goto out;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size == 0 || k.mv_size >= REC_NAME_MAX)
-			continue;
-		memcpy(id, k.mv_data, k.mv_size);
-		id[k.mv_size] = '\0';
-		if (get_rec(idx, txn, id, &e) == 0) {
-			stop = fn(arg, &e);
-		} else {
-			/* Purged but the tombstone key survived: hand out the id alone. */
-			memset(&e, 0, sizeof e);
-			memcpy(e.id, id, k.mv_size + 1);
-			e.tombstone = true;
-			stop = fn(arg, &e);
-		}
-	}
-	mdb_cursor_close(cur);
-	rc = stop ? stop : (rc == MDB_NOTFOUND || rc == 0) ? 0 : lm(rc);
-out:
-	rd_end(idx, txn);
-	return rc;
+	return walk(idx, idx->tombs, NULL, tombstones_step, &w);
+}
+
+struct audit_visit {
+	rec_index_audit_fn fn;
+	void *arg;
+};
+
+static int audit_step(struct rec_index *idx, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+                      void *varg)
+{
+	struct audit_visit *w = varg;
+	char *text = strndup(v->mv_data, v->mv_size);
+	int stop;
+
+	(void)idx, (void)txn;
+	if (!text)
+		return -ENOMEM;
+	stop = w->fn(w->arg, be64_get(k->mv_data), text);
+	free(text);
+	return stop;
 }
 
 int rec_index_audit_list(struct rec_index *idx, uint64_t after, rec_index_audit_fn fn, void *arg)
 {
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
+	struct audit_visit w = { fn, arg };
 	unsigned char kb[8];
-	int rc, stop = 0;
+	MDB_val from = { sizeof kb, kb };
 
-	if ((rc = rd_begin(idx, &txn)))
-		return rc;
-	rc = lm(mdb_cursor_open(txn, idx->audit, &cur));
-	if (rc)
-		goto out;
 	be64_put(kb, after + 1);
-	k.mv_size = 8;
-	k.mv_data = kb;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !stop;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		char *text = strndup(v.mv_data, v.mv_size);
-		if (!text) {
-			stop = -ENOMEM;
-			break;
-		}
-		stop = fn(arg, be64_get(k.mv_data), text);
-		free(text);
-	}
-	mdb_cursor_close(cur);
-	rc = stop ? stop : (rc == MDB_NOTFOUND || rc == 0) ? 0 : lm(rc);
-out:
-	rd_end(idx, txn);
-	return rc;
+	return walk(idx, idx->audit, &from, audit_step, &w);
 }
 
 int rec_index_stats(struct rec_index *idx, struct rec_index_stats *out)
