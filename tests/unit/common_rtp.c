@@ -1,36 +1,15 @@
 /* RTP header parsing (RFC 3550 §5.1, RFC 8285 extensions), common/rtp.h. */
 #include "tests/harness.h"
+#include "tests/rtp_fixture.h"
 
 #include <errno.h>
 
 #include "common/rtp.h"
 
-/* V=2, X=1, CC=2, M=1, PT=111, seq 0xfffe, ts 0x01020304, SSRC 0xcafebabe,
- * two CSRCs, a one-byte extension (id 1 len 1, padding, id 3 len 3), payload
- * "hello" and, when padded, 3 bytes of padding. */
-static size_t sample(uint8_t *p, int padded)
-{
-	static const uint8_t hdr[] = {
-		0x92, 0xef, 0xff, 0xfe, 0x01, 0x02, 0x03, 0x04, 0xca, 0xfe, 0xba, 0xbe,
-		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02,
-		0xbe, 0xde, 0x00, 0x02,
-		0x10, 0xaa, 0x00, 0x32, 0x11, 0x22, 0x33, 0x00,
-		'h', 'e', 'l', 'l', 'o',
-	};
-	size_t n = sizeof hdr;
-
-	memcpy(p, hdr, n);
-	if (padded) {
-		p[0] |= 0x20;
-		p[n++] = 0; p[n++] = 0; p[n++] = 3;
-	}
-	return n;
-}
-
 TEST(parses_every_field)
 {
 	uint8_t p[64];
-	size_t n = sample(p, 1);
+	size_t n = rtp_fixture_sample(p, 1);
 	struct rtp_hdr h;
 	const uint8_t *d;
 	size_t dl;
@@ -84,7 +63,7 @@ TEST(two_byte_extension)
 TEST(refuses_malformed)
 {
 	uint8_t p[64];
-	size_t n = sample(p, 1);
+	size_t n = rtp_fixture_sample(p, 1);
 	struct rtp_hdr h;
 
 	CHECK_INT(rtp_parse(p, 11, &h), ==, -EINVAL);          /* short */
@@ -99,10 +78,10 @@ TEST(refuses_malformed)
 	CHECK_INT(h.payload_len, ==, 0);
 	p[0] = (uint8_t)((p[0] & 0x3f) | 0x40);
 	CHECK_INT(rtp_parse(p, n, &h), ==, -EINVAL);           /* version 1 */
-	n = sample(p, 0);
+	n = rtp_fixture_sample(p, 0);
 	p[0] = 0x8f;                                           /* 15 CSRCs */
 	CHECK_INT(rtp_parse(p, n, &h), ==, -EINVAL);
-	n = sample(p, 0);
+	n = rtp_fixture_sample(p, 0);
 	p[1] = 200;                                            /* an SR on a muxed port */
 	CHECK(rtp_is_rtcp(p, n));
 	CHECK_INT(rtp_parse(p, n, &h), ==, -EINVAL);
@@ -111,7 +90,7 @@ TEST(refuses_malformed)
 TEST(reads_fields)
 {
 	uint8_t p[64];
-	size_t n = sample(p, 0);
+	size_t n = rtp_fixture_sample(p, 0);
 	struct rtp_hdr h;
 
 	CHECK_INT(rtp_parse(p, n, &h), ==, 0);

@@ -1,37 +1,16 @@
 /* RTP header rewriting for the fan-out (relay/rtp.h); parsing is
  * tests/unit/common_rtp.c. */
 #include "tests/harness.h"
+#include "tests/rtp_fixture.h"
 
 #include <errno.h>
 
 #include "relay/rtp.h"
 
-/* V=2, X=1, CC=2, M=1, PT=111, seq 0xfffe, ts 0x01020304, SSRC 0xcafebabe,
- * two CSRCs, a one-byte extension (id 1 len 1, padding, id 3 len 3), payload
- * "hello" and, when padded, 3 bytes of padding. */
-static size_t sample(uint8_t *p, int padded)
-{
-	static const uint8_t hdr[] = {
-		0x92, 0xef, 0xff, 0xfe, 0x01, 0x02, 0x03, 0x04, 0xca, 0xfe, 0xba, 0xbe,
-		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02,
-		0xbe, 0xde, 0x00, 0x02,
-		0x10, 0xaa, 0x00, 0x32, 0x11, 0x22, 0x33, 0x00,
-		'h', 'e', 'l', 'l', 'o',
-	};
-	size_t n = sizeof hdr;
-
-	memcpy(p, hdr, n);
-	if (padded) {
-		p[0] |= 0x20;
-		p[n++] = 0; p[n++] = 0; p[n++] = 3;
-	}
-	return n;
-}
-
 TEST(rewrites_in_place)
 {
 	uint8_t p[64], before[64];
-	size_t n = sample(p, 0);
+	size_t n = rtp_fixture_sample(p, 0);
 	struct rtp_hdr h;
 
 	memcpy(before, p, n);
