@@ -22,7 +22,7 @@
 
 struct dtls_client_ctx {
 	SSL_CTX *ssl_ctx;
-	BIO_METHOD *send_method;   /* write = send(2) on the viewer's socket */
+	BIO_METHOD *send_method;   /* dtls_srtp_out_method_new: each client's out is its socket */
 	char fingerprint[128];
 	int gcm;
 };
@@ -32,6 +32,7 @@ struct dtls_client {
 	SSL *ssl;
 	BIO *rbio;                 /* memory BIO: one received datagram at a time */
 	int fd;
+	struct dtls_srtp_out out;  /* send_datagram on fd */
 	unsigned retransmit_us;
 	char server_fp[128];       /* expected "sha-256 AB:.." */
 	int64_t deadline_ns;       /* next retransmission, -1 when none */
@@ -39,25 +40,12 @@ struct dtls_client {
 	struct dtls_srtp_keys keys;   /* valid when done == 1 */
 };
 
-static int send_bio_write(BIO *b, const char *buf, int len)
+static void send_datagram(void *arg, const uint8_t *datagram, size_t len)
 {
-	struct dtls_client *c = BIO_get_data(b);
+	struct dtls_client *c = arg;
 
 	/* a refused or full socket is a lost datagram: the timer resends */
-	(void)send(c->fd, buf, (size_t)len, MSG_DONTWAIT);
-	return len;
-}
-
-static long send_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
-{
-	(void)b; (void)num; (void)ptr;
-	return cmd == BIO_CTRL_FLUSH ? 1 : 0;   /* MTU from SSL_set_mtu, nothing pending */
-}
-
-static int send_bio_create(BIO *b)
-{
-	BIO_set_init(b, 1);
-	return 1;
+	(void)send(c->fd, datagram, len, MSG_DONTWAIT);
 }
 
 static int verify_later(int ok, X509_STORE_CTX *store)
@@ -96,11 +84,7 @@ struct dtls_client_ctx *dtls_client_ctx_create(int gcm)
 	    /* 0 is success here (OpenSSL's inverted convention for this call) */
 	    SSL_CTX_set_tlsext_use_srtp(ctx->ssl_ctx, gcm ? "SRTP_AEAD_AES_128_GCM"
 	                                                  : "SRTP_AES128_CM_SHA1_80") != 0 ||
-	    !(ctx->send_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
-	                                      "amphi-bench-dtls")) ||
-	    !BIO_meth_set_write(ctx->send_method, send_bio_write) ||
-	    !BIO_meth_set_ctrl(ctx->send_method, send_bio_ctrl) ||
-	    !BIO_meth_set_create(ctx->send_method, send_bio_create)) {
+	    !(ctx->send_method = dtls_srtp_out_method_new("amphi-bench-dtls"))) {
 		fprintf(stderr, "amphi-bench: DTLS client context: %s\n",
 		        ERR_reason_error_string(ERR_peek_last_error()) ?: "out of memory");
 		ERR_clear_error();
@@ -136,7 +120,6 @@ struct dtls_client *dtls_client_create(struct dtls_client_ctx *ctx, const char *
                                        int fd, unsigned retransmit_ms)
 {
 	struct dtls_client *c;
-	BIO *wbio = NULL;
 
 	if (!server_fingerprint || strncasecmp(server_fingerprint, "sha-256 ", 8) != 0 ||
 	    strlen(server_fingerprint) != 8 + 32 * 3 - 1) {
@@ -150,20 +133,12 @@ struct dtls_client *dtls_client_create(struct dtls_client_ctx *ctx, const char *
 	c->retransmit_us = (retransmit_ms ? retransmit_ms : 1000) * 1000u;
 	c->deadline_ns = -1;
 	snprintf(c->server_fp, sizeof c->server_fp, "%s", server_fingerprint);
-	if (!(c->ssl = SSL_new(ctx->ssl_ctx)) || !(c->rbio = BIO_new(BIO_s_mem())) ||
-	    !(wbio = BIO_new(ctx->send_method))) {
-		BIO_free(c->rbio);
-		SSL_free(c->ssl);
+	c->out = (struct dtls_srtp_out){ send_datagram, c };
+	if (!(c->ssl = dtls_srtp_ssl_new(ctx->ssl_ctx, ctx->send_method, &c->out, MTU, &c->rbio))) {
 		free(c);
-		ERR_clear_error();
-		errno = ENOMEM;
 		return NULL;
 	}
-	BIO_set_mem_eof_return(c->rbio, -1);   /* empty means "wait", not EOF */
-	BIO_set_data(wbio, c);
-	SSL_set_bio(c->ssl, c->rbio, wbio);    /* the SSL owns both from here */
 	SSL_set_app_data(c->ssl, c);
-	SSL_set_mtu(c->ssl, MTU);
 	DTLS_set_timer_cb(c->ssl, timer_cb);
 	SSL_set_connect_state(c->ssl);
 	return c;

@@ -1,9 +1,6 @@
-/* dtls: DTLS 1.2 server for DTLS-SRTP on OpenSSL; see dtls.h.
- *
- * Datagram boundaries: OpenSSL writes each DTLS datagram with one BIO_write,
- * so the write side is a tiny BIO whose write hands the bytes straight to the
- * connection's send callback (no copy, no queue).  The read side is a memory
- * BIO holding exactly the one datagram being fed, drained after each call. */
+/* dtls: DTLS 1.2 server for DTLS-SRTP on OpenSSL; see dtls.h.  Datagrams in
+ * and out go as common/dtls_srtp.h says: the read side's memory BIO holds
+ * exactly the one datagram being fed, drained after each call. */
 #include "relay/dtls.h"
 
 #include <ctype.h>
@@ -19,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "common/dtls_cert.h"
+#include "common/dtls_srtp.h"
 #include "common/log.h"
 
 #define DEFAULT_RETRANSMIT_MS 1000
@@ -29,7 +27,7 @@
 
 struct dtls_ctx {
 	SSL_CTX *ssl_ctx;          /* shared by every connection, read-only after create */
-	BIO_METHOD *send_method;   /* the write BIO type below */
+	BIO_METHOD *send_method;   /* the write BIO type: dtls_srtp_out_method_new */
 	struct dtls_opts opts;     /* defaults filled in */
 	char fingerprint[FINGERPRINT_MAX];  /* "sha-256 AB:..." of our certificate */
 };
@@ -38,8 +36,7 @@ struct dtls_conn {
 	struct dtls_ctx *ctx;
 	SSL *ssl;                  /* owns both BIOs */
 	BIO *rbio;                 /* memory BIO: the datagram being fed */
-	dtls_send_fn send;
-	void *send_arg;
+	struct dtls_srtp_out out;  /* the send callback and its argument */
 	enum dtls_state state;
 	int64_t handshake_deadline_ns;  /* the handshake fails past this */
 	int64_t retransmit_ns;     /* OpenSSL's retransmission timer, -1 when not running */
@@ -48,37 +45,6 @@ struct dtls_conn {
 	unsigned remote_fp_len;
 	struct dtls_srtp_keys keys;  /* valid in DTLS_CONNECTED */
 };
-
-/* --- the write BIO: one BIO_write = one datagram to the send callback ----- */
-
-static int send_bio_write(BIO *b, const char *buf, int len)
-{
-	struct dtls_conn *c = BIO_get_data(b);
-	if (len > 0 && c && c->send)
-		c->send(c->send_arg, (const uint8_t *)buf, (size_t)len);
-	return len;
-}
-
-static long send_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
-{
-	(void)b; (void)num; (void)ptr;
-	switch (cmd) {
-	case BIO_CTRL_FLUSH:
-		return 1;
-	case BIO_CTRL_WPENDING:
-	case BIO_CTRL_PENDING:
-	case BIO_CTRL_DGRAM_QUERY_MTU:       /* SSL_OP_NO_QUERY_MTU: SSL_set_mtu rules */
-	case BIO_CTRL_DGRAM_GET_MTU_OVERHEAD:
-		return 0;
-	}
-	return 0;
-}
-
-static int send_bio_create(BIO *b)
-{
-	BIO_set_init(b, 1);
-	return 1;
-}
 
 /* --- the process certificate --------------------------------------------- */
 
@@ -143,10 +109,7 @@ struct dtls_ctx *dtls_ctx_create(const struct dtls_opts *opts)
 	SSL_CTX_set_app_data(ctx->ssl_ctx, ctx);
 
 	what = "BIO method";
-	if (!(ctx->send_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "amphi-dtls-send")) ||
-	    !BIO_meth_set_write(ctx->send_method, send_bio_write) ||
-	    !BIO_meth_set_ctrl(ctx->send_method, send_bio_ctrl) ||
-	    !BIO_meth_set_create(ctx->send_method, send_bio_create))
+	if (!(ctx->send_method = dtls_srtp_out_method_new("amphi-dtls-send")))
 		goto fail;
 	X509_free(cert);   /* the SSL_CTX holds its own references */
 	EVP_PKEY_free(pkey);
@@ -228,7 +191,6 @@ struct dtls_conn *dtls_conn_create(struct dtls_ctx *ctx, const char *remote_fing
                                    dtls_send_fn send, void *send_arg, int64_t now_ns)
 {
 	struct dtls_conn *c = calloc(1, sizeof *c);
-	BIO *wbio = NULL;
 
 	if (!c) {
 		errno = ENOMEM;
@@ -240,24 +202,15 @@ struct dtls_conn *dtls_conn_create(struct dtls_ctx *ctx, const char *remote_fing
 		return NULL;
 	}
 	c->ctx = ctx;
-	c->send = send;
-	c->send_arg = send_arg;
+	c->out = (struct dtls_srtp_out){ send, send_arg };
 	c->state = DTLS_HANDSHAKE;
 	c->handshake_deadline_ns = now_ns + (int64_t)ctx->opts.handshake_timeout_ms * 1000000;
 	c->retransmit_ns = -1;
-	if (!(c->ssl = SSL_new(ctx->ssl_ctx)) || !(c->rbio = BIO_new(BIO_s_mem())) ||
-	    !(wbio = BIO_new(ctx->send_method))) {
-		BIO_free(c->rbio);
-		SSL_free(c->ssl);
+	if (!(c->ssl = dtls_srtp_ssl_new(ctx->ssl_ctx, ctx->send_method, &c->out, (long)ctx->opts.mtu,
+	                                 &c->rbio))) {
 		free(c);
-		ERR_clear_error();
-		errno = ENOMEM;
 		return NULL;
 	}
-	BIO_set_mem_eof_return(c->rbio, -1);   /* empty means "wait", not EOF */
-	BIO_set_data(wbio, c);
-	SSL_set_bio(c->ssl, c->rbio, wbio);    /* the SSL owns both from here */
-	SSL_set_mtu(c->ssl, (long)ctx->opts.mtu);
 	DTLS_set_timer_cb(c->ssl, timer_cb);
 	SSL_set_accept_state(c->ssl);
 	return c;
