@@ -557,6 +557,20 @@ static int in_bundle(const struct sdp_offer *o, const char *mid)
 	return 0;
 }
 
+/* The payload type the served audio and video sections share, -1 when they
+ * differ: a publisher's packets are routed to the stream's tracks by payload
+ * type (relay/webrtc.c), whether or not sdes:mid was offered, so a payload
+ * type named twice could not be routed. */
+static int pt_shared(const struct sdp_offer *o, const struct sdp_choice *ch)
+{
+	int seen[2] = { -1, -1 };
+
+	for (unsigned i = 0; i < o->n_media; i++)
+		if (ch[i].accepted)
+			seen[ch[i].kind == SDP_KIND_VIDEO] = ch[i].pt;
+	return seen[0] >= 0 && seen[0] == seen[1] ? seen[0] : -1;
+}
+
 /* Chooses, for each m-section, whether and how it is answered; 0 or -errno. */
 static int choose(const struct sdp_offer *o, const struct sdp_answer_params *p,
                   struct sdp_choice *ch, char plid[7], char *err, size_t err_len)
@@ -616,16 +630,14 @@ static int choose(const struct sdp_offer *o, const struct sdp_answer_params *p,
 			set_err(err, err_len, "no common video codec: m-section %s does not offer H264 with packetization-mode=1, this webinar's codec", m->mid);
 			return -ENOTSUP;
 		}
-		unsigned mid_ext = sdp_media_extmap(m, SDP_EXT_MID);
-		if (!mid_ext) {
-			set_err(err, err_len, "m-section %s has no %s extmap, needed with BUNDLE", m->mid, SDP_EXT_MID);
-			return -EPROTO;
-		}
 		*have = true;
 		accepted++;
 		ch[i].accepted = true;
 		ch[i].pt = k->pt;
-		ch[i].mid_ext = (uint8_t)mid_ext;
+		/* Without sdes:mid (libdatachannel, webrtcbin) the bundle is
+		 * demultiplexed by SSRC and payload type (RFC 8843 §9.2): the
+		 * answer then carries no MID extension either. */
+		ch[i].mid_ext = (uint8_t)sdp_media_extmap(m, SDP_EXT_MID);
 		unsigned fb_ok = m->kind == SDP_KIND_VIDEO
 			? SDP_FB_NACK | SDP_FB_NACK_PLI | SDP_FB_CCM_FIR | SDP_FB_TRANSPORT_CC | SDP_FB_GOOG_REMB
 			: SDP_FB_NACK | SDP_FB_TRANSPORT_CC;
@@ -636,6 +648,11 @@ static int choose(const struct sdp_offer *o, const struct sdp_answer_params *p,
 		if (ch[i].fb & SDP_FB_GOOG_REMB &&
 		    !(ch[i].abs_send_time_ext = (uint8_t)sdp_media_extmap(m, SDP_EXT_ABS_SEND_TIME)))
 			ch[i].fb &= ~(unsigned)SDP_FB_GOOG_REMB;
+	}
+	if (p->role == SDP_ROLE_WHIP && pt_shared(o, ch) >= 0) {
+		set_err(err, err_len, "payload type %d is offered for both audio and video; amphi tells a "
+		        "publisher's tracks apart by payload type", pt_shared(o, ch));
+		return -EPROTO;
 	}
 	if (!accepted) {
 		set_err(err, err_len, p->role == SDP_ROLE_WHIP
@@ -666,7 +683,8 @@ static void put_media(struct out *o, const struct sdp_media *m, const struct sdp
 		    (126u << 24) | ((65535u - i) << 8) | 255u, p->candidates[i].address,
 		    p->candidates[i].port);
 	put(o, "a=end-of-candidates\r\n");
-	put(o, "a=extmap:%u %s\r\n", c->mid_ext, SDP_EXT_MID);
+	if (c->mid_ext)
+		put(o, "a=extmap:%u %s\r\n", c->mid_ext, SDP_EXT_MID);
 	if (c->abs_send_time_ext)
 		put(o, "a=extmap:%u %s\r\n", c->abs_send_time_ext, SDP_EXT_ABS_SEND_TIME);
 	if (c->twcc_ext)

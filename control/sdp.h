@@ -148,7 +148,7 @@ struct sdp_choice {
 	enum sdp_kind kind;
 	uint8_t pt;                /* the negotiated payload type */
 	unsigned fb;               /* SDP_FB_* answered */
-	uint8_t mid_ext;           /* sdes:mid extmap id */
+	uint8_t mid_ext;           /* sdes:mid extmap id, 0 when not offered (then not answered) */
 	uint8_t twcc_ext;          /* transport-wide-cc extmap id, 0 when not answered */
 	uint8_t abs_send_time_ext; /* abs-send-time extmap id, 0 when not answered */
 };
@@ -158,7 +158,11 @@ struct sdp_choice {
  * or a negative errno with a reason for the 4xx response in err:
  *   -EPROTO   the offer cannot be answered: no BUNDLE group, no ICE
  *             credentials, no fingerprint, setup:passive, no rtcp-mux,
- *             ICE-lite offerer, nothing to receive (WHIP) or to send (WHEP)
+ *             ICE-lite offerer, nothing to receive (WHIP) or to send (WHEP),
+ *             a WHIP offer naming one payload type for audio and video
+ * The sdes:mid extension is answered when offered; without it the relay
+ * tells a publisher's tracks apart by payload type and viewers theirs by
+ * the answer's a=ssrc (RFC 8843 §9.2).
  *   -ENOTSUP  no common codec (the webinar's video codec, Opus)
  *   -EINVAL   bad parameters   -ENOSPC  out too small (8 kB is plenty) */
 int sdp_answer_build(const struct sdp_offer *offer, const struct sdp_answer_params *p,

@@ -88,7 +88,7 @@ json_t *whip_offer_relay_args(const struct whip_offer *o, const char *ufrag, con
 		                      "mid", o->sdp->media[i].mid));
 		/* BUNDLE: one id per extension across sections (RFC 8285 §6);
 		 * the first served section's is the session's. */
-		if (!json_object_get(extmap, "mid"))
+		if (c->mid_ext && !json_object_get(extmap, "mid"))
 			json_object_set_new(extmap, "mid", json_integer(c->mid_ext));
 		if (c->twcc_ext && !json_object_get(extmap, "transport-cc"))
 			json_object_set_new(extmap, "transport-cc", json_integer(c->twcc_ext));

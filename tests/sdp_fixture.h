@@ -1,4 +1,5 @@
-/* sdp_fixture: the Chromium offers in tests/data/sdp/ (made by capture.js),
+/* sdp_fixture: the Chromium and libdatachannel offers in tests/data/sdp/ (made
+ * by capture.js and capture-ndc.js),
  * read for the SDP and WHIP unit tests.  Include after tests/harness.h. */
 #ifndef AMPHI_TESTS_SDP_FIXTURE_H
 #define AMPHI_TESTS_SDP_FIXTURE_H

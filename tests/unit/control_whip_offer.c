@@ -1,4 +1,5 @@
-/* control/whip_offer.c with offers captured from Chromium (tests/data/sdp/):
+/* control/whip_offer.c with offers captured from Chromium and libdatachannel
+ * (tests/data/sdp/):
  * what webrtc.add is asked (role, ICE credentials, the browser's
  * fingerprint, each served track's payload type and mid, the extension ids),
  * the answer made from a relay reply (its port, fingerprint and SSRCs), the
@@ -76,6 +77,27 @@ TEST(whip_offer_to_relay_and_answer)
 	CHECK(strstr(out, "a=ice-ufrag:" UFRAG "\r\n") != NULL);
 	CHECK(strstr(out, "a=recvonly\r\n") != NULL);
 	CHECK(strstr(out, "a=ssrc:") == NULL);   /* WHIP: the browser sends, nothing to announce */
+	whip_offer_free(&o);
+}
+
+/* libdatachannel (OBS's WHIP output) offers no header extension: webrtc.add
+ * is asked for no extension id at all, which the relay reads as "write no
+ * sdes:mid" (docs/relay-control.md). */
+TEST(libdatachannel_publisher_without_extensions)
+{
+	const char *t = sdp_fixture("libdatachannel-sendonly.sdp");
+	struct whip_offer o;
+	const char *error = NULL;
+	char reason[256];
+
+	CHECK_INT(whip_offer_check(t, strlen(t), SDP_ROLE_WHIP, SDP_VIDEO_H264, UFRAG, PWD, &o, &error,
+	                           reason, sizeof reason), ==, 0);
+	json_t *a = whip_offer_relay_args(&o, UFRAG, PWD);
+	json_t *tr = json_object_get(a, "tracks");
+	CHECK_INT(json_array_size(tr), ==, 2);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(tr, 1), "pt")), ==, 96);
+	CHECK_INT(json_object_size(json_object_get(a, "extmap")), ==, 0);
+	json_decref(a);
 	whip_offer_free(&o);
 }
 
@@ -174,6 +196,7 @@ TEST(relay_replies)
 int main(void)
 {
 	RUN(whip_offer_to_relay_and_answer);
+	RUN(libdatachannel_publisher_without_extensions);
 	RUN(whep_answer_announces_the_relay_ssrcs);
 	RUN(bad_offers_get_status_and_reason);
 	RUN(relay_replies);
