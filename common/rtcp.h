@@ -60,6 +60,40 @@ int rtcp_sr_read(const struct rtcp_pkt *p, struct rtcp_sr *sr);
 /* A 28-byte SR of sr (no report blocks) into buf; the length or -ENOSPC. */
 int rtcp_sr_build(uint8_t *buf, size_t cap, const struct rtcp_sr *sr);
 
+/* Transport-wide congestion control feedback
+ * (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1: RTPFB FMT 15):
+ * the arrival time of each packet from base_seq on, by its transport-wide
+ * sequence number.  The receiver reports, the sender estimates.  Times are
+ * microseconds on the receiver's own clock (any epoch, >= 0); on the wire
+ * they become a 24-bit reference time in 64 ms units and deltas in 250 µs
+ * units, so a time reads back floored to 250 µs. */
+#define RTCP_FMT_TWCC 15
+#define RTCP_TWCC_NOT_RECEIVED (-1)
+
+struct rtcp_twcc {
+	uint32_t sender, media;      /* the reporter's SSRC, the media sender's */
+	uint16_t base_seq;           /* transport-wide sequence number of arrival_us[0] */
+	uint8_t fb_count;            /* feedback packet count, wraps */
+	unsigned n;                  /* packets described from base_seq */
+	int64_t *arrival_us;         /* [n]: µs, or RTCP_TWCC_NOT_RECEIVED */
+};
+
+/* One feedback packet for the first packets of fb into buf (cap bytes):
+ * its length, with *covered (>= 1) the packets it describes; fewer than
+ * fb->n when the rest does not fit in cap or a receive delta leaves the
+ * 16-bit range (the caller starts the next packet there).  fb->arrival_us[0]
+ * need not be received, but one packet of the first *covered must be.
+ * -ENOSPC (cap below the 20-byte header and one chunk), -EINVAL (n 0 or
+ * above 65535, no packet received). */
+int rtcp_twcc_build(uint8_t *buf, size_t cap, const struct rtcp_twcc *fb, unsigned *covered);
+/* Reads a feedback packet: sender, media, base_seq, fb_count, and n (its
+ * packet status count; only the first max arrival times are written, so the
+ * count may exceed max).  Arrival times are µs since the 24-bit reference
+ * time's zero (reference × 64 ms plus the deltas: negative deltas may take
+ * it below 0 only on a malformed sender).  0 or -EINVAL (not a well-formed
+ * transport-cc feedback: chunks or deltas past the end, reserved symbols). */
+int rtcp_twcc_read(const struct rtcp_pkt *p, struct rtcp_twcc *fb, size_t max);
+
 /* Seconds from the NTP epoch (1900-01-01) to the Unix one (1970-01-01). */
 #define RTCP_NTP_UNIX_OFFSET 2208988800u
 

@@ -281,6 +281,8 @@ static int stats_exec(struct worker *w, struct worker_cmd *cmd)
 			o->recorded += s->c.recorded;
 			o->record_drops += s->c.record_drops;
 			o->record_write_errors += s->c.record_write_errors;
+			o->cc_feedback += s->c.cc_feedback;
+			o->remb_sent += s->c.remb_sent;
 			o->drops += s->c.handoff_drops;
 			o->sr_forwarded += s->c.sr_forwarded;
 			o->publisher_restarts += s->c.publisher_restarts;

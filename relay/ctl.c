@@ -647,6 +647,8 @@ static json_t *run_stats(struct relay_ctl *c, union payload *pl)
 		json_object_set_new(o, "recorded", U(s->recorded));
 		json_object_set_new(o, "record_drops", U(s->record_drops));
 		json_object_set_new(o, "record_write_errors", U(s->record_write_errors));
+		json_object_set_new(o, "cc_feedback", U(s->cc_feedback));
+		json_object_set_new(o, "remb_sent", U(s->remb_sent));
 		json_array_append_new(streams, o);
 	}
 	free(st);
@@ -654,6 +656,12 @@ static json_t *run_stats(struct relay_ctl *c, union payload *pl)
 }
 
 /* --- WebRTC peers (docs/relay-control.md "WebRTC peers") --- */
+
+/* An absent or one-byte header extension id. */
+static bool ext_id_ok(const json_t *v)
+{
+	return !v || (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 14);
+}
 
 static json_t *parse_webrtc_add(const struct registry *reg, json_t *req, union payload *pl)
 {
@@ -700,11 +708,22 @@ static json_t *parse_webrtc_add(const struct registry *reg, json_t *req, union p
 		ws->viewer.kinds_on |= (uint8_t)(1u << k);
 	}
 	if (extmap) {
-		json_t *m = json_object_get(extmap, "mid");
-		if (!json_is_object(extmap) || (m && (!json_is_integer(m) || json_integer_value(m) < 1 ||
-		                                      json_integer_value(m) > 14)))
-			return ctl_error("extmap: expected {\"mid\": 1..14} (one-byte header extension ids)");
+		json_t *m = json_object_get(extmap, "mid"), *cc = json_object_get(extmap, "transport-cc");
+		if (!json_is_object(extmap) || !ext_id_ok(m) || !ext_id_ok(cc))
+			return ctl_error("extmap: expected {\"mid\": 1..14, \"transport-cc\": 1..14} (one-byte "
+			                 "header extension ids)");
 		ws->viewer.mid_ext = m ? (uint8_t)json_integer_value(m) : 0;
+		if (!strcmp(role, "publisher") && cc)
+			ws->twcc_ext = (uint8_t)json_integer_value(cc);
+	}
+	if ((t = json_object_get(req, "remb"))) {
+		json_t *max = json_object_get(req, "max_bitrate");
+		if (!json_is_boolean(t) || (json_is_true(t) && (!json_is_integer(max) ||
+		                                                json_integer_value(max) < 100000 ||
+		                                                json_integer_value(max) > 100000000)))
+			return ctl_error("remb: expected true with max_bitrate 100000..100000000 (bit/s), or false");
+		if (json_is_true(t) && !strcmp(role, "publisher"))
+			ws->remb_bps = (uint64_t)json_integer_value(max);
 	}
 	/* The stream's tracks in the peer's payload types: the first track of a
 	 * kind is the one the peer negotiated (pt), every track is sent with it. */

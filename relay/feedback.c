@@ -5,6 +5,7 @@
 #include "relay/pkt.h"
 #include "relay/reap.h"
 #include "relay/rtcp.h"
+#include "relay/twcc.h"
 #include "relay/webrtc.h"
 #include "relay/worker.h"
 #include "common/clock.h"
@@ -13,6 +14,46 @@
 #include <string.h>
 
 #define NACK_MAX 64   /* sequence numbers served per NACK packet: bounds one viewer's burst */
+#define FEEDBACK_CC_NS   50000000LL    /* transport-wide feedback: at most every 50 ms */
+#define FEEDBACK_REMB_NS 1000000000LL  /* REMB: once a second */
+#define FEEDBACK_CC_MAX  4             /* feedback datagrams per round (a long history) */
+#define SRTCP_OVERHEAD   32            /* SRTCP index and tag, with room to spare */
+
+void feedback_publisher_cc(struct worker *w, struct stream *s, int64_t now)
+{
+	uint8_t buf[1200];
+
+	if (now < s->next_cc_ns)
+		return;
+	s->next_cc_ns = now + FEEDBACK_CC_NS;
+	for (unsigned round = 0; round < FEEDBACK_CC_MAX; round++) {
+		size_t off = (size_t)rtcp_build_rr(buf, sizeof buf, s->relay_ssrc), rr = off;
+		int n = 0;
+
+		if (s->remb_bps && now >= s->next_remb_ns) {
+			uint32_t ssrcs[STREAM_MAX_TRACKS];
+			size_t k = 0;
+			for (unsigned i = 0; i < s->ntracks; i++)
+				if (s->track_ssrc[i])
+					ssrcs[k++] = s->track_ssrc[i];
+			n = rtcp_build_remb(buf + off, sizeof buf - off, s->relay_ssrc, s->remb_bps, ssrcs, k);
+			if (n > 0) {
+				off += (size_t)n;
+				s->next_remb_ns = now + FEEDBACK_REMB_NS;
+				s->c.remb_sent++;
+			}
+		}
+		if (s->twcc) {
+			n = twcc_feedback(s->twcc, s->relay_ssrc, buf + off, sizeof buf - off - SRTCP_OVERHEAD);
+			if (n > 0) {
+				off += (size_t)n;
+				s->c.cc_feedback++;
+			}
+		}
+		if (off == rr || webrtc_publisher_rtcp(w, s->slot, buf, off, sizeof buf) < 0 || n <= 0)
+			return;
+	}
+}
 
 void feedback_request_keyframe(struct worker *w, struct vgroup *g, uint32_t media_ssrc)
 {

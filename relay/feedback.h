@@ -15,11 +15,18 @@
  *                   per stream per pli_interval, and the owner sends the
  *                   publisher at most one per stream per pli_interval
  *                   (keyframe-storm guard), as RR + PLI under the stream's key.
+ *   to a WebRTC     congestion feedback while packets arrive, at most every
+ *   publisher       FEEDBACK_CC_NS: RR + transport-wide feedback (the
+ *                   arrivals relay/twcc.c kept, when transport-cc was
+ *                   negotiated) + REMB (the webinar's cap, once a second,
+ *                   when goog-remb was), so the browser's own controller
+ *                   sets its rate (docs/webrtc.md "Congestion control").
  *
  * A viewer's RTCP arrives on its worker's port from the viewer's media or
  * RTCP address and is authenticated with the viewer's key (SDES: one key per
  * viewer for both directions).  ingress.c hands this module what it
- * received; it calls down only (fanout_send, webrtc_publisher_pli). */
+ * received; it calls down only (fanout_send, webrtc_publisher_pli,
+ * webrtc_publisher_rtcp). */
 #ifndef RELAY_FEEDBACK_H
 #define RELAY_FEEDBACK_H
 
@@ -31,6 +38,7 @@ struct worker;
 struct relay_pkt;
 struct vgroup;
 struct viewer;
+struct stream;
 
 /* Any worker: if src is one of this worker's viewers, handles its datagram
  * and returns true; false leaves it to the other demultiplexing steps. */
@@ -45,6 +53,9 @@ void feedback_viewer_rtcp(struct worker *w, struct vgroup *g, struct viewer *v, 
  * viewer-facing SSRC; 0: the first video track), coalesced per
  * pli_interval like a viewer's PLI. */
 void feedback_request_keyframe(struct worker *w, struct vgroup *g, uint32_t media_ssrc);
+/* Owner: a packet of s's WebRTC publisher arrived at now (monotonic ns):
+ * the congestion feedback due, if any, goes to it. */
+void feedback_publisher_cc(struct worker *w, struct stream *s, int64_t now_ns);
 /* Owner: a RELAY_PKT_KEYFRAME request (consumed). */
 void feedback_keyframe(struct worker *w, struct relay_pkt *req);
 

@@ -6,6 +6,7 @@
 #include "relay/pkt.h"
 #include "relay/record.h"
 #include "relay/rtcp.h"
+#include "relay/twcc.h"
 #include "relay/webrtc.h"
 #include "relay/worker.h"
 #include "common/clock.h"
@@ -137,6 +138,13 @@ static void ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, un
 		publisher_rtcp(w, s, pkt);
 		relay_pkt_unref(pkt);
 		return;
+	}
+	if (s->twcc || s->remb_bps) {
+		/* Every packet with a transport-wide number counts, whatever it carries. */
+		int64_t now = amphi_mono_ns();
+		if (s->twcc)
+			twcc_packet(s->twcc, pkt->data, plain, now / 1000);
+		feedback_publisher_cc(w, s, now);
 	}
 	rc = stream_track_by_pt(s, pkt->data[1] & 0x7f);
 	if (rc < 0) {

@@ -2,6 +2,7 @@
 #include "relay/stream.h"
 #include "relay/pkt.h"
 #include "relay/addr.h"
+#include "relay/twcc.h"
 
 #include <arpa/inet.h>
 #include <sys/random.h>
@@ -49,7 +50,22 @@ void stream_destroy(struct stream *s)
 		return;
 	srtp_rx_destroy(s->rx);
 	srtp_tx_destroy(s->fb_tx);
+	twcc_destroy(s->twcc);
 	free(s);
+}
+
+int stream_cc_set(struct stream *s, uint8_t twcc_ext, uint64_t remb_bps)
+{
+	int rc = 0;
+
+	twcc_destroy(s->twcc);
+	s->twcc = NULL;
+	s->remb_bps = 0;
+	s->next_cc_ns = s->next_remb_ns = 0;
+	if (twcc_ext && (rc = twcc_create(twcc_ext, &s->twcc)) < 0)
+		return rc;
+	s->remb_bps = remb_bps;
+	return 0;
 }
 
 bool stream_map_packet(struct stream *s, unsigned track, uint8_t *rtp, int64_t now)

@@ -83,9 +83,12 @@ struct stream_counters {
 	uint64_t record_drops;           /* packets not in the journal: no buffer free, or lost in a
 	                                  * failed write (then also counted in recorded) */
 	uint64_t record_write_errors;    /* journal writes that failed (a full disk: ENOSPC) */
+	uint64_t cc_feedback;            /* transport-wide feedback packets sent to the publisher */
+	uint64_t remb_sent;              /* REMB packets sent to the publisher */
 };
 
 struct record;
+struct twcc;
 
 struct stream {
 	unsigned slot;
@@ -106,6 +109,11 @@ struct stream {
 	unsigned nsrc;
 	struct record *rec;                 /* owned: the journal, NULL when not recorded */
 	void *webrtc_pub;                   /* its WebRTC publisher peer once connected (webrtc.c owns it) */
+	/* Congestion feedback to the WebRTC publisher (feedback.c), set while
+	 * one is added (stream_cc_set): */
+	struct twcc *twcc;                  /* owned: arrivals, when it negotiated transport-cc */
+	uint64_t remb_bps;                  /* REMB with this cap when it negotiated goog-remb, 0: none */
+	int64_t next_cc_ns, next_remb_ns;   /* monotonic: next feedback, next REMB */
 	struct stream_counters c;
 };
 
@@ -128,6 +136,10 @@ static inline int stream_track_of(const uint32_t *ssrcs, unsigned n, uint32_t ss
 			return (int)i;
 	return -1;
 }
+/* Congestion feedback for a WebRTC publisher: transport-wide feedback with
+ * extension id twcc_ext (0: none), REMB carrying remb_bps (0: none); both 0
+ * when it goes.  0, -EINVAL, -ENOMEM (then nothing is sent). */
+int stream_cc_set(struct stream *s, uint8_t twcc_ext, uint64_t remb_bps);
 /* The track whose payload type is pt, or -1. */
 int stream_track_by_pt(const struct stream *s, uint8_t pt);
 /* Remembers src as a publisher address (re-latching replaces the stalest

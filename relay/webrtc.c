@@ -112,6 +112,8 @@ static void peer_free(struct worker *w, struct webrtc_peer *p, const char *why)
 		struct stream *s = w->streams[p->slot];
 		if (s && s->gen == p->gen && s->webrtc_pub == p)
 			s->webrtc_pub = NULL;
+		if (s && s->gen == p->gen)
+			stream_cc_set(s, 0, 0);
 	} else {
 		struct vgroup *g = w->vgroups[p->slot];
 		if (g && g->gen == p->gen)
@@ -225,6 +227,11 @@ int webrtc_peer_add(struct worker *w, unsigned slot, uint32_t gen, const struct 
 			vgroup_viewer_remove(g, p->id);
 		free(p);
 		return rc == -EEXIST ? -EADDRINUSE : rc;
+	}
+	if (spec->role == WEBRTC_PUBLISHER && (rc = stream_cc_set(w->streams[slot], spec->twcc_ext, spec->remb_bps)) < 0) {
+		ice_peer_remove(wr->ice, p->ufrag);
+		free(p);
+		return rc;
 	}
 	wr->peers[wr->n++] = p;
 	wr->c.peers = wr->n;
@@ -530,26 +537,30 @@ enum webrtc_verdict webrtc_datagram(struct worker *w, const struct sockaddr *src
 	}
 }
 
-int webrtc_publisher_pli(struct worker *w, unsigned slot, uint32_t relay_ssrc, uint32_t media_ssrc)
+int webrtc_publisher_rtcp(struct worker *w, unsigned slot, uint8_t *buf, size_t len, size_t cap)
 {
 	struct stream *s = w->streams[slot];
 	struct webrtc_peer *p = s ? s->webrtc_pub : NULL;
 	struct sockaddr_storage a;
-	uint8_t buf[128];
-	size_t len;
-	int n1, n2;
 
 	if (!p || !p->tx || ice_peer_addr(w->webrtc->ice, p->ufrag, &a) < 0)
 		return -ENOENT;
+	if (srtp_tx_protect_rtcp(p->tx, buf, &len, cap) < 0)
+		return -EINVAL;
+	send_raw(w, (const struct sockaddr *)&a, buf, len);
+	return 0;
+}
+
+int webrtc_publisher_pli(struct worker *w, unsigned slot, uint32_t relay_ssrc, uint32_t media_ssrc)
+{
+	uint8_t buf[128];
+	int n1, n2;
+
 	n1 = rtcp_build_rr(buf, sizeof buf, relay_ssrc);
 	n2 = n1 < 0 ? -1 : rtcp_build_pli(buf + n1, sizeof buf - (size_t)n1, relay_ssrc, media_ssrc);
 	if (n2 < 0)
 		return -EINVAL;
-	len = (size_t)(n1 + n2);
-	if (srtp_tx_protect_rtcp(p->tx, buf, &len, sizeof buf) < 0)
-		return -EINVAL;
-	send_raw(w, (const struct sockaddr *)&a, buf, len);
-	return 0;
+	return webrtc_publisher_rtcp(w, slot, buf, (size_t)(n1 + n2), sizeof buf);
 }
 
 static void expired(void *arg, void *user)

@@ -39,6 +39,8 @@ struct webrtc_spec {
 	char ufrag[ICE_UFRAG_MAX + 1], pwd[ICE_PWD_MAX + 1];
 	char fingerprint[200];              /* the browser's, "sha-256 AB:.." */
 	uint8_t pt[STREAM_MAX_TRACKS];      /* per stream track: the peer's payload type, 0xff: none */
+	uint8_t twcc_ext;                   /* publisher: transport-cc extmap id, 0: no feedback */
+	uint64_t remb_bps;                  /* publisher: the REMB cap, 0: no REMB (goog-remb not answered) */
 	struct viewer_spec viewer;          /* viewers: the vgroup entry (webrtc set, no key) */
 };
 
@@ -106,6 +108,10 @@ enum webrtc_verdict webrtc_datagram(struct worker *w, const struct sockaddr *src
 /* Owner worker: sends a PLI for media_ssrc (the publisher's own) to the
  * stream's connected WebRTC publisher.  0, or -ENOENT when it has none. */
 int webrtc_publisher_pli(struct worker *w, unsigned slot, uint32_t relay_ssrc, uint32_t media_ssrc);
+/* Owner worker: protects the plaintext compound RTCP in buf (len bytes,
+ * cap for the tag) and sends it to the stream's connected WebRTC publisher.
+ * 0, -ENOENT when it has none, -EINVAL when it cannot be protected. */
+int webrtc_publisher_rtcp(struct worker *w, unsigned slot, uint8_t *buf, size_t len, size_t cap);
 /* Every worker tick: consent expiry, DTLS retransmission and timeouts, and
  * a fresh handshake budget. */
 void webrtc_tick(struct worker *w, int64_t now_ns);
