@@ -32,11 +32,29 @@ static double wall(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The length of the next GSO send, in datagrams: whole runs whose average
+ * is `run` (*carry keeps the fraction from one send to the next), at most
+ * `most`; 1 for plain sends (run 0). */
+static unsigned run_next(double run, double *carry, unsigned most)
+{
+	unsigned k;
+
+	if (run < 1)
+		return 1;
+	*carry += run;
+	k = (unsigned)*carry;
+	*carry -= k;
+	if (k < 1)
+		k = 1;
+	return k > most ? most : k;
+}
+
 /* One round over every destination: CEILING_BATCH SQEs per submit, each
  * batch's completions reaped before the next (a send that found its socket
- * buffer full completes with -EAGAIN and is not counted). */
+ * buffer full completes with -EAGAIN and is not counted).  Each SQE carries
+ * its datagram count in user_data. */
 static int uring_round(struct io_uring *ring, const int *fds, unsigned n, const uint8_t *buf,
-                       size_t size, uint64_t *sent)
+                       size_t size, double run, double *carry, unsigned most, uint64_t *sent)
 {
 	for (unsigned i = 0; i < n; ) {
 		unsigned batch = n - i < CEILING_BATCH ? n - i : CEILING_BATCH, done = 0;
@@ -45,14 +63,17 @@ static int uring_round(struct io_uring *ring, const int *fds, unsigned n, const 
 
 		for (unsigned k = 0; k < batch; k++) {
 			struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-			io_uring_prep_send(sqe, fds[i + k], buf, size, MSG_DONTWAIT);
+			unsigned segs = run_next(run, carry, most);
+
+			io_uring_prep_send(sqe, fds[i + k], buf, segs * size, MSG_DONTWAIT);
+			io_uring_sqe_set_data64(sqe, segs);
 		}
 		rc = io_uring_submit_and_wait(ring, batch);
 		if (rc < 0)
 			return rc;
 		while (done < batch && io_uring_peek_cqe(ring, &cqe) == 0) {
-			if (cqe->res == (int)size)
-				(*sent)++;
+			if (cqe->res == (int)(cqe->user_data * size))
+				*sent += cqe->user_data;
 			io_uring_cqe_seen(ring, cqe);
 			done++;
 		}
@@ -61,24 +82,14 @@ static int uring_round(struct io_uring *ring, const int *fds, unsigned n, const 
 	return 0;
 }
 
-/* One round of GSO sends, one per destination, each of whole runs whose
- * average is `run`: *carry keeps the fraction from one send to the next. */
-static void gso_round(const int *fds, unsigned n, const uint8_t *buf, size_t size, double run,
-                      double *carry, uint64_t *sent)
+/* One round of send() calls, one per destination, of `run` datagrams on
+ * average (GSO) or one. */
+static void send_round(const int *fds, unsigned n, const uint8_t *buf, size_t size, double run,
+                       double *carry, unsigned most, uint64_t *sent)
 {
-	unsigned most = (unsigned)(65507 / size) < CEILING_GSO_MAX ? (unsigned)(65507 / size)
-	                                                            : CEILING_GSO_MAX;
-
 	for (unsigned i = 0; i < n; i++) {
-		unsigned k;
+		unsigned k = run_next(run, carry, most);
 
-		*carry += run;
-		k = (unsigned)*carry;
-		*carry -= k;
-		if (k < 1)
-			k = 1;
-		if (k > most)
-			k = most;
 		if (send(fds[i], buf, k * size, MSG_DONTWAIT) == (ssize_t)(k * size))
 			*sent += k;
 	}
@@ -91,6 +102,8 @@ int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,
 	int ring_ok = 0;
 	int *fds = calloc(n, sizeof *fds);
 	uint8_t *buf = malloc(CEILING_BUF);   /* one datagram, or a GSO run of them */
+	int gso = mode == CEILING_GSO || mode == CEILING_GSO_URING;
+	unsigned most = (unsigned)(65507 / (size ? size : 1));
 	double c0, w0, carry = 0;
 	int rc = 0;
 
@@ -100,7 +113,7 @@ int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,
 		free(buf);
 		return -ENOMEM;
 	}
-	if (size > 2048 || size < 12 || n == 0 || (mode == CEILING_GSO && run < 1)) {
+	if (size > 2048 || size < 12 || n == 0 || (gso && run < 1)) {
 		free(fds);
 		free(buf);
 		return -EINVAL;
@@ -119,7 +132,7 @@ int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,
 			rc = -errno;
 			goto out;
 		}
-		if (mode == CEILING_GSO) {
+		if (gso) {
 			int seg = (int)size;
 
 			if (setsockopt(fds[i], SOL_UDP, UDP_SEGMENT, &seg, sizeof seg) < 0) {
@@ -128,7 +141,11 @@ int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,
 			}
 		}
 	}
-	if (mode == CEILING_URING) {
+	if (!gso)
+		run = 0;
+	if (most > CEILING_GSO_MAX)
+		most = CEILING_GSO_MAX;
+	if (mode == CEILING_URING || mode == CEILING_GSO_URING) {
 		rc = io_uring_queue_init(CEILING_BATCH, &ring, 0);
 		if (rc < 0)
 			goto out;
@@ -137,16 +154,12 @@ int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,
 	c0 = thread_cpu();
 	w0 = wall();
 	for (;;) {
-		if (mode == CEILING_URING) {
-			rc = uring_round(&ring, fds, n, buf, size, &r->sent);
+		if (mode == CEILING_URING || mode == CEILING_GSO_URING) {
+			rc = uring_round(&ring, fds, n, buf, size, run, &carry, most, &r->sent);
 			if (rc < 0)
 				goto out;
-		} else if (mode == CEILING_GSO) {
-			gso_round(fds, n, buf, size, run, &carry, &r->sent);
 		} else {
-			for (unsigned i = 0; i < n; i++)
-				if (send(fds[i], buf, size, MSG_DONTWAIT) == (ssize_t)size)
-					r->sent++;
+			send_round(fds, n, buf, size, run, &carry, most, &r->sent);
 		}
 		r->wall_s = wall() - w0;
 		if (r->wall_s >= seconds)

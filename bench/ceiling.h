@@ -10,11 +10,17 @@
  * (getrusage RUSAGE_THREAD: user + system, which on loopback includes the
  * kernel's delivery to the receiving socket, as it does for the relay).
  *
- * The GSO ceiling (CEILING_GSO) sends the way the relay's fan-out does:
- * runs of equal-sized datagrams to one destination in one send() with
- * UDP_SEGMENT, the kernel cutting them apart.  Its run length is the
- * relay's average over the same run (packets out per GSO send), so the
- * relay is held against plain sends of its own shape. */
+ * The GSO ceiling sends the way the relay's fan-out does: runs of
+ * equal-sized datagrams to one destination in one send with UDP_SEGMENT,
+ * the kernel cutting them apart, in both forms again: one send() per run
+ * (CEILING_GSO) and CEILING_BATCH runs per io_uring_enter (CEILING_GSO_URING,
+ * the relay's own way: it queues a turn's sends and submits them at once).
+ * A run costs a system call or an SQE plus the datagrams' own work, so at
+ * three or four datagrams per run the system call is a large share, and a
+ * ceiling of one send() per run was lower than the relay's rate (ratio_gso
+ * above 1; docs/bench.md).  Its run length is the relay's average over the
+ * same run (packets out per GSO send), so the relay is held against plain
+ * sends of its own shape. */
 #ifndef AMPHI_BENCH_CEILING_H
 #define AMPHI_BENCH_CEILING_H
 
@@ -28,13 +34,13 @@ struct ceiling_result {
 	double pps_per_cpu_s;
 };
 
-enum ceiling_mode { CEILING_URING, CEILING_SEND, CEILING_GSO };
+enum ceiling_mode { CEILING_URING, CEILING_SEND, CEILING_GSO, CEILING_GSO_URING };
 #define CEILING_BATCH 64
 /* The most datagrams one GSO send carries (the kernel's UDP_MAX_SEGMENTS). */
 #define CEILING_GSO_MAX 64
 
 /* Destinations 127.0.0.1:ports[0..n-1]; runs for about `seconds` of wall
- * time.  CEILING_GSO: `run` datagrams per send on average (1 to
+ * time.  CEILING_GSO and CEILING_GSO_URING: `run` datagrams per send on average (1 to
  * CEILING_GSO_MAX and at most 64 KiB; a fractional average alternates the
  * two whole lengths around it); ignored otherwise.  0 or -errno. */
 int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,

@@ -640,15 +640,18 @@ fail:
  * datagrams, which it sends when a frame is one packet, are counted into
  * the runs, so the average errs long and the ceiling high) to as many
  * fresh sockets as the run had viewers (a WebRTC viewer's socket only hears
- * the relay by now), for as long as each plain ceiling. */
+ * the relay by now), both forms (one send() per run, and runs batched per
+ * io_uring_enter as the relay submits them), each for as long as each plain
+ * ceiling; the better one is the ceiling, as for the plain one. */
 struct ceiling_gso {
 	double run;                     /* packets per send */
-	struct ceiling_result r;
-	uint64_t rx;                    /* datagrams the receivers got */
+	struct ceiling_result r;        /* the better of send and uring */
+	struct ceiling_result send, uring;
+	uint64_t rx, send_rx, uring_rx; /* datagrams the receivers got of r and of each */
 };
 
-static int ceiling_gso_run(const struct opts *o, unsigned nv, double pkts_out, double gso_sends,
-                           struct ceiling_gso *g)
+static int ceiling_gso_form(const struct opts *o, unsigned nv, enum ceiling_mode mode, double run,
+                            struct ceiling_result *r, uint64_t *rx)
 {
 	double seconds = o->seconds < 3 ? o->seconds / 2 : 1.5;
 	struct viewers *vs = NULL;
@@ -656,22 +659,33 @@ static int ceiling_gso_run(const struct opts *o, unsigned nv, double pkts_out, d
 	uint16_t *ports = calloc(nv, sizeof *ports);
 	int rc = -1;
 
-	g->run = gso_sends > 0 && pkts_out > gso_sends ? pkts_out / gso_sends : 1;
 	if (!ports || viewers_open(&vs, nv, 0) < 0)
 		goto out;
 	for (unsigned i = 0; i < nv; i++)
 		ports[i] = viewers_port(vs, i);
 	if (viewers_start(vs, 0) < 0)
 		goto out;
-	rc = ceiling_run(ports, nv, o->packet_size, seconds, CEILING_GSO, g->run, &g->r);
+	rc = ceiling_run(ports, nv, o->packet_size, seconds, mode, run, r);
 	viewers_stop(vs, &vr);
-	g->rx = vr.datagrams;
+	*rx = vr.datagrams;
 out:
-	if (rc < 0)
-		fprintf(stderr, "amphi-bench: GSO ceiling run failed\n");
 	viewers_close(vs);
 	free(ports);
 	return rc < 0 ? -1 : 0;
+}
+
+static int ceiling_gso_run(const struct opts *o, unsigned nv, double pkts_out, double gso_sends,
+                           struct ceiling_gso *g)
+{
+	g->run = gso_sends > 0 && pkts_out > gso_sends ? pkts_out / gso_sends : 1;
+	if (ceiling_gso_form(o, nv, CEILING_GSO_URING, g->run, &g->uring, &g->uring_rx) < 0 ||
+	    ceiling_gso_form(o, nv, CEILING_GSO, g->run, &g->send, &g->send_rx) < 0) {
+		fprintf(stderr, "amphi-bench: GSO ceiling run failed\n");
+		return -1;
+	}
+	g->r = g->uring.pps_per_cpu_s > g->send.pps_per_cpu_s ? g->uring : g->send;
+	g->rx = g->uring.pps_per_cpu_s > g->send.pps_per_cpu_s ? g->uring_rx : g->send_rx;
+	return 0;
 }
 
 /* One --whep run: the stack's own publisher feeds the webinar, so there is
@@ -937,9 +951,18 @@ static json_t *fanout_report(const struct opts *o, struct fanout_run *m)
 	                "send_delivered", ceil->send.sent ? (double)ceil->send_rx / (double)ceil->send.sent : 0,
 	                "relay_wall_s", m->wall_s);
 	json_object_set_new(json_object_get(out, "raw_ceiling"), "gso", json_pack(
-	                    "{s:f, s:I, s:f, s:f, s:f, s:f}", "run", m->gso.run,
+	                    "{s:f, s:I, s:f, s:f, s:f, s:s, s:i, s:f, s:f, s:f, s:f, s:f}",
+	                    "run", m->gso.run,
 	                    "sent", (json_int_t)m->gso.r.sent, "cpu_s", m->gso.r.cpu_s,
 	                    "wall_s", m->gso.r.wall_s, "pps_per_cpu_s", m->gso.r.pps_per_cpu_s,
+	                    "used", m->gso.r.pps_per_cpu_s > m->gso.send.pps_per_cpu_s ? "io_uring" : "send",
+	                    "batch", CEILING_BATCH,
+	                    "io_uring_pps_per_cpu_s", m->gso.uring.pps_per_cpu_s,
+	                    "send_pps_per_cpu_s", m->gso.send.pps_per_cpu_s,
+	                    "io_uring_delivered", m->gso.uring.sent ? (double)m->gso.uring_rx /
+	                                                              (double)m->gso.uring.sent : 0,
+	                    "send_delivered", m->gso.send.sent ? (double)m->gso.send_rx /
+	                                                         (double)m->gso.send.sent : 0,
 	                    "delivered", m->gso.r.sent ? (double)m->gso.rx / (double)m->gso.r.sent : 0));
 	if (o->webrtc) {
 		json_object_set_new(out, "handshake", m->hs);
