@@ -14,9 +14,10 @@
 //
 // node-datachannel quirks (FIELD-NOTES): every track object is kept (the
 // garbage collector would close it), cleanup() is never called (it crashes
-// at exit), and the offer gets the sdes:mid extmap that amphi requires
-// (libdatachannel does not offer it on its own).  The answers carry their
-// candidates, so there are no trickled candidates to queue.
+// at exit), and the offer gets the sdes:mid extmap that libdatachannel does
+// not offer on its own, so the relay writes each peer's extension as it does
+// a browser's (offers without it: webrtc_libdatachannel.sh).  The answers
+// carry their candidates, so there are no trickled candidates to queue.
 const ndc = require('node-datachannel');
 const { openPage, say } = require('../chromium');
 

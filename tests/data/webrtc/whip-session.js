@@ -14,129 +14,16 @@
 // Writes JSON lines: {"event", ...} milestones, {"stats"} once a second,
 // and last {"summary": {...}} (or {"error"}), which the shell test checks.
 const path = require('path');
-const net = require('net');
 const { openPage, say } = require(path.join(__dirname, '..', 'chromium.js'));
+const pages = require(path.join(__dirname, 'pages.js'));
 
 const cfg = JSON.parse(process.argv[2]);
 const t0 = Date.now();
 const since = () => Date.now() - t0;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// One JSON-lines request to amphi-relay's control socket (docs/relay-control.md).
-function relay(req) {
-	return new Promise((resolve) => {
-		const c = net.createConnection(cfg.relay);
-		let buf = '';
-		c.on('connect', () => c.write(JSON.stringify(req) + '\n'));
-		c.on('data', (d) => {
-			buf += d;
-			if (buf.includes('\n')) {
-				c.end();
-				resolve(JSON.parse(buf.slice(0, buf.indexOf('\n'))));
-			}
-		});
-		c.on('error', (e) => resolve({ ok: false, error: String(e) }));
-	});
-}
-
-// What every page gets: publish(), view(), leave(), and window.st kept
-// fresh every 50 ms from getStats() for a viewer.
-function pageSetup() {
-	window.st = { frames: 0, audio: 0, keyframes: 0, plis: 0, codec: '', muted: null, state: 'new',
-		firstFrameAt: 0, ttff: -1 };
-	async function negotiate(pc, endpoint, token) {
-		await pc.setLocalDescription(await pc.createOffer());
-		const headers = { 'Content-Type': 'application/sdp' };
-		if (token)
-			headers.Authorization = 'Bearer ' + token;
-		const r = await fetch(endpoint, { method: 'POST', headers, body: pc.localDescription.sdp });
-		const body = await r.text();
-		if (r.status !== 201)
-			throw new Error(`POST ${endpoint}: ${r.status} ${body}`);
-		window.location_ = new URL(r.headers.get('Location'), endpoint).href;
-		window.etag = r.headers.get('ETag');
-		await pc.setRemoteDescription({ type: 'answer', sdp: body });
-		return { location: window.location_, etag: window.etag };
-	}
-	window.publish = async (endpoint, token) => {
-		const pc = window.pc = new RTCPeerConnection();
-		pc.onconnectionstatechange = () => { window.st.state = pc.connectionState; };
-		const s = window.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
-		for (const t of s.getTracks())
-			pc.addTransceiver(t, { direction: 'sendonly', streams: [s] });
-		return negotiate(pc, endpoint, token);
-	};
-	window.view = async (endpoint, token) => {
-		const pc = window.pc = new RTCPeerConnection();
-		const start = performance.now();
-		pc.onconnectionstatechange = () => { window.st.state = pc.connectionState; };
-		pc.ontrack = (e) => {
-			if (e.track.kind === 'video') {
-				window.vtrack = e.track;
-				e.track.onmute = () => { window.st.mutedAt = Date.now(); };
-			}
-		};
-		pc.addTransceiver('video', { direction: 'recvonly' });
-		pc.addTransceiver('audio', { direction: 'recvonly' });
-		const r = await negotiate(pc, endpoint, token);
-		window.timer = setInterval(async () => {
-			const st = window.st;
-			const stats = await pc.getStats();
-			stats.forEach((x) => {
-				if (x.type === 'inbound-rtp' && x.kind === 'video') {
-					st.frames = x.framesDecoded || 0;
-					st.keyframes = x.keyFramesDecoded || 0;
-					st.plis = x.pliCount || 0;
-					const c = x.codecId && stats.get(x.codecId);
-					st.codec = c ? c.mimeType : st.codec;
-				}
-				if (x.type === 'inbound-rtp' && x.kind === 'audio')
-					st.audio = x.packetsReceived || 0;
-			});
-			st.muted = window.vtrack ? window.vtrack.muted : null;
-			if (st.frames > 0 && st.ttff < 0) {
-				st.ttff = Math.round(performance.now() - start);
-				st.firstFrameAt = Date.now();
-			}
-		}, 50);
-		return r;
-	};
-	// DELETE the session (RFC 9725 §4.2), then close the connection.
-	window.leave = async () => {
-		const r = await fetch(window.location_, { method: 'DELETE' });
-		if (window.stream)
-			window.stream.getTracks().forEach((t) => t.stop());
-		window.pc.close();
-		return r.status;
-	};
-}
-
-// Each page is a real document of http://localhost:PORT (amphi-control's
-// /healthz, so the page comes over the network from a loopback address, as
-// Chromium's Local Network Access wants for loopback WebRTC and fetches),
-// while the API is called as http://127.0.0.1:PORT: another origin, so
-// every POST goes through a CORS preflight.  localhost is a secure context
-// (getUserMedia).
-async function newPage(browser) {
-	const page = await (await browser.newContext()).newPage();
-	await page.goto(cfg.url.replace('127.0.0.1', 'localhost') + '/healthz');
-	await page.evaluate(pageSetup);
-	return page;
-}
-
-const st = (page) => page.evaluate(() => window.st);
-
-async function waitFor(what, limitMs, cond) {
-	const end = Date.now() + limitMs;
-	for (;;) {
-		const v = await cond();
-		if (v)
-			return v;
-		if (Date.now() > end)
-			throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
-		await sleep(100);
-	}
-}
+const relay = (req) => pages.relay(cfg.relay, req);
+const newPage = (browser) => pages.newPage(browser, cfg.url);
+const { st, waitFor } = pages;
 
 (async () => {
 	const first = await openPage();
