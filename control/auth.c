@@ -66,8 +66,12 @@ int auth_init(const struct auth_config *cfg, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	g_cfg = *cfg;
+	/* The reserved hashing lane serves an address whose login is its only
+	 * attempt of late (the login took one of source_burst), never one that
+	 * has been spending its attempts. */
+	unsigned reserve = cfg->source_burst > 1 ? cfg->source_burst - 1 : 1;
 	if (throttle_init(cfg) != 0 ||
-	    pwhash_start(cfg->pwhash_queue, cfg->pwhash_opslimit, cfg->pwhash_memlimit) != 0) {
+	    pwhash_start(cfg->pwhash_queue, reserve, cfg->pwhash_opslimit, cfg->pwhash_memlimit) != 0) {
 		snprintf(err, errlen, "cannot start the password-hashing threads");
 		return -ENOMEM;
 	}

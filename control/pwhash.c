@@ -10,20 +10,26 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-/* Hashing threads run this much nicer than the process: on a machine with as
- * many cores as hashing threads, request handling still gets the CPU first. */
+/* General hashing threads run this much nicer than the process: on a machine
+ * with as many cores as hashing threads, request handling still gets the CPU
+ * first.  The reserved lane does not: its one hash at a time is a login that
+ * deserves an answer as soon as a request does, and on a machine busy with
+ * other work a nicer thread gets a few percent of a core (a hash then takes
+ * many seconds). */
 #define PWHASH_NICE 3
+#define NTHREADS (PWHASH_THREADS + PWHASH_RESERVED)   /* slots from PWHASH_THREADS on: the reserved lane */
 
 static struct {
 	pthread_mutex_t mu;              /* guards everything below */
-	pthread_cond_t cond;             /* a job arrived, or stop */
+	pthread_cond_t cond;             /* a job arrived (broadcast: the reserved lane looks too), or stop */
 	struct pwhash_job *head, *tail;  /* waiting jobs in order of arrival */
 	unsigned queued, queue_max;
+	unsigned reserve;                /* least credit the reserved lane serves */
 	bool stop, started;
 	unsigned long long opslimit;
 	size_t memlimit;
-	pthread_t threads[PWHASH_THREADS];
-	struct pwhash_job *running[PWHASH_THREADS];   /* hashed now; NULL once pwhash_stop answered it */
+	pthread_t threads[NTHREADS];
+	struct pwhash_job *running[NTHREADS];   /* hashed now; NULL once pwhash_stop answered it */
 } g = { .mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 /* A running job's inputs and outputs, copied out of the caller's job: a
@@ -95,19 +101,27 @@ static void queue_remove(struct pwhash_job *job)
 static void *thread_main(void *arg)
 {
 	unsigned slot = (unsigned)(uintptr_t)arg;
+	bool reserved = slot >= PWHASH_THREADS;
 
 	errno = 0;
 	int base = getpriority(PRIO_PROCESS, (id_t)gettid());
-	if (errno == 0)
+	if (!reserved && errno == 0)
 		setpriority(PRIO_PROCESS, (id_t)gettid(), base + PWHASH_NICE > 19 ? 19 : base + PWHASH_NICE);
 	pthread_mutex_lock(&g.mu);
 	for (;;) {
-		while (!g.head && !g.stop)
-			pthread_cond_wait(&g.cond, &g.mu);
+		struct pwhash_job *job = NULL;
+		while (!g.stop && !job) {
+			unsigned c;
+			if (g.head) {
+				job = queue_pick(true, &c);
+				if (reserved && c < g.reserve)
+					job = NULL;   /* a flood's job: the reserved lane is not for it */
+			}
+			if (!job)
+				pthread_cond_wait(&g.cond, &g.mu);
+		}
 		if (g.stop)
 			break;
-		unsigned c;
-		struct pwhash_job *job = queue_pick(true, &c);
 		struct work w = { .op = job->op, .password = strdup(job->password) };
 
 		queue_remove(job);
@@ -138,15 +152,16 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-int pwhash_start(unsigned queue_max, unsigned long long opslimit, size_t memlimit)
+int pwhash_start(unsigned queue_max, unsigned reserve, unsigned long long opslimit, size_t memlimit)
 {
 	if (queue_max == 0)
 		return -EINVAL;
 	g.queue_max = queue_max;
+	g.reserve = reserve;
 	g.opslimit = opslimit;
 	g.memlimit = memlimit;
 	g.stop = false;
-	for (unsigned i = 0; i < PWHASH_THREADS; i++) {
+	for (unsigned i = 0; i < NTHREADS; i++) {
 		int rc = pthread_create(&g.threads[i], NULL, thread_main, (void *)(uintptr_t)i);
 		if (rc != 0) {
 			pthread_mutex_lock(&g.mu);
@@ -173,7 +188,7 @@ void pwhash_stop(void)
 	g.queued = 0;
 	/* Running jobs are answered now too: their threads hash on copies
 	 * (struct work) and drop the result. */
-	for (unsigned i = 0; i < PWHASH_THREADS; i++) {
+	for (unsigned i = 0; i < NTHREADS; i++) {
 		if (!g.running[i])
 			continue;
 		g.running[i]->next_ = cancelled;
@@ -191,7 +206,7 @@ void pwhash_stop(void)
 	/* Not joined: a thread in the middle of a hash (seconds on a busy
 	 * machine) would hold the daemon's exit; each ends after its hash. */
 	if (g.started)
-		for (unsigned i = 0; i < PWHASH_THREADS; i++)
+		for (unsigned i = 0; i < NTHREADS; i++)
 			pthread_detach(g.threads[i]);
 	g.started = false;
 }
@@ -222,7 +237,7 @@ int pwhash_submit(struct pwhash_job *job)
 			g.head = job;
 		g.tail = job;
 		g.queued++;
-		pthread_cond_signal(&g.cond);
+		pthread_cond_broadcast(&g.cond);   /* a signal might wake only the reserved lane, which may not take it */
 	}
 	pthread_mutex_unlock(&g.mu);
 	if (pushed) {

@@ -1,8 +1,9 @@
 /* pwhash: the password-hashing queue of amphi-control (issue 11 item 3).
  *
  * Argon2id at libsodium's moderate level costs about 0.5 s of one core and
- * 256 MiB per hash.  Hashes run on their own threads (PWHASH_THREADS, at a
- * lower scheduling priority than request handling), never on an HTTP worker:
+ * 256 MiB per hash.  Hashes run on their own threads (PWHASH_THREADS at a
+ * lower scheduling priority than request handling, and the reserved lane
+ * below at the same), never on an HTTP worker:
  * a login hands its verification to this queue, defers its answer
  * (http_defer) and frees its worker, so a flood of logins cannot delay
  * /healthz, WHIP/WHEP or any other request.
@@ -12,11 +13,22 @@
  * of its attempts (throttle.h) at the moment a thread picks the next job, so
  * a client that has been quiet goes before the addresses of a flood, whose
  * later attempts lower the credit of their earlier ones; a trusted device
- * (devcookie.h) and a signed-in person get PWHASH_CREDIT_MAX.  When the queue is full, a job with more
- * credit than the poorest waiting one takes its place (that one ends with
- * -EAGAIN); otherwise pwhash_submit refuses at once with -EAGAIN and the
- * caller answers 503 with Retry-After.  Memory: at most PWHASH_THREADS
- * hashes at a time, each of memlimit bytes.
+ * (devcookie.h) and a signed-in person get PWHASH_CREDIT_MAX.  When the queue
+ * is full, a job with more credit than the poorest waiting one takes its
+ * place (that one ends with -EAGAIN); otherwise pwhash_submit refuses at once
+ * with -EAGAIN and the caller answers 503 with Retry-After.
+ *
+ * Lanes.  Order alone cannot help a job that arrives while every thread is
+ * in the middle of a flood's hash: a hash cannot be preempted, so it would
+ * wait for the rest of one (about a second with both cores busy) before its
+ * own.  So PWHASH_THREADS general threads take any job (the richest first),
+ * and PWHASH_RESERVED more take only jobs whose credit is at least the
+ * reserve given to pwhash_start (a login from an address that has not been
+ * trying, a trusted device, a signed-in person): a flood whose addresses have
+ * spent their attempts can never occupy them, and a deserving job starts at
+ * once.  A waiting job's credit is read again whenever a job arrives or a
+ * thread frees.  Memory: at most PWHASH_THREADS + PWHASH_RESERVED hashes at
+ * a time, each of memlimit bytes (3 x 256 MiB by default).
  *
  * Ownership: the caller owns the job and everything in it; from a successful
  * pwhash_submit until `done` runs the queue may read and write it, and the
@@ -33,9 +45,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Two hashes at a time bound the daemon's peak at 2 x 256 MiB whatever the
- * login rate, and leave cores for everything else. */
+/* Two general threads bound what a flood can take, 2 x 256 MiB and two
+ * hashes' worth of CPU, whatever the login rate; the reserved lane adds one
+ * hash (256 MiB) that only deserving jobs may use. */
 #define PWHASH_THREADS 2
+#define PWHASH_RESERVED 1
 #define PWHASH_CREDIT_MAX 0xffffffffu
 
 enum pwhash_op {
@@ -59,9 +73,10 @@ struct pwhash_job {
 	struct pwhash_job *next_;             /* private: in the queue */
 };
 
-/* Starts the hashing threads with the limits every new hash uses.
- * 0, -EINVAL (queue_max 0) or -errno from pthread_create. */
-int pwhash_start(unsigned queue_max, unsigned long long opslimit, size_t memlimit);
+/* Starts the hashing threads with the limits every new hash uses; jobs with
+ * at least reserve credit may use the reserved lane.  0, -EINVAL (queue_max
+ * 0) or -errno from pthread_create. */
+int pwhash_start(unsigned queue_max, unsigned reserve, unsigned long long opslimit, size_t memlimit);
 /* Cancels every waiting and running job at once (done runs with
  * -ECANCELED), without waiting for a hash in progress: its thread drops the
  * result and ends (the threads are detached, not joined).  Later

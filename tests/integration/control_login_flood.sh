@@ -4,10 +4,10 @@
 # emails, 10 source addresses, real HTTP through curl --parallel) keep the
 # Argon2id threads busy while /healthz, an authenticated API call, WHEP and
 # WHIP are timed against a real amphi-relay: every answer within 200 ms.  A
-# person logging in from elsewhere during the flood gets in within 2 s (scaled
-# up when one Argon2id verification here takes more than 2/2.2 s), and so
-# does a browser with a device cookie; flood logins past the hashing queue
-# get 503 + Retry-After at once, and the default per-address limit answers 429.
+# person logging in from elsewhere during the flood gets in within 2 s (the
+# issue's goal: the reserved hashing lane starts such a login at once), and so
+# does a browser with a device cookie; flood logins past the hashing queue get 503 + Retry-After at once,
+# and the default per-address limit answers 429.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/control.inc"
 command -v jq >/dev/null || skip "jq is not installed"
@@ -39,7 +39,12 @@ t_login() {   # t_login EMAIL PASSWORD SOURCE JAR -> "status seconds"
 		--data-binary "$(jq -nc --arg e "$1" --arg p "$2" '{email:$e,password:$p}')" "$URL/api/login"
 }
 # Two logins at once on an idle control plane: what an Argon2id verification
-# costs here while the other hashing thread is busy too (as in a flood).
+# costs here while the other hashing thread is busy too.  On a calm machine
+# that is about 1 s and the bound below is the issue's 2 s; only on one so
+# busy with other work that 1.5 times this exceeds 2 s is the bound 1.5 times
+# this: a login during the flood may cost one hash plus the flood's share of
+# the CPU, never the rest of a flood's hash before its own (which is what it
+# cost before the reserved lane: 2.03 s on the idle CI machine).
 t_login org@example.org "$OPW" 127.0.0.2 "$T/base" >"$T/b1" &
 b1_pid=$!
 t_login admin@localhost "$AMPHI_ADMIN_PASSWORD" 127.0.0.4 "$T/base2" >"$T/b2"
@@ -112,7 +117,7 @@ for n in healthz api whep whip; do
 	echo "  $n: idle p100 $idle s, flood p100 $(max $n) s, bound $bound s"
 	check "$n within 200 ms (+3x its idle time here) during the flood (p100)" awk "BEGIN { exit !($(max $n) < $bound) }"
 done
-limit=$(awk "BEGIN { l = 2.2 * $L0; printf \"%.2f\", (l > 2 ? l : 2) }")
+limit=$(awk "BEGIN { l = 1.5 * $L0; printf \"%.2f\", (l > 2 ? l : 2) }")
 check "a login from a new client succeeds during the flood" is "${legit% *}" 200
 check "... within $limit s" awk "BEGIN { exit !(${legit#* } < $limit) }"
 check "a browser with a device cookie logs in to the flooded admin account" is "${trusted% *}" 200
