@@ -335,6 +335,7 @@ static int parse_attr(struct parse *ps, const char *name, size_t nlen, const cha
 	else if (IS("recvonly")) m->dir = SDP_DIR_RECVONLY;
 	else if (IS("inactive")) m->dir = SDP_DIR_INACTIVE;
 	else if (IS("rtcp-mux")) m->rtcp_mux = true;
+	else if (IS("bundle-only")) m->bundle_only = true;
 	else if (IS("rtcp-rsize")) m->rtcp_rsize = true;
 	else if (IS("rtpmap")) return parse_rtpmap(m, v, end);
 	else if (IS("fmtp")) return parse_fmtp(m, v, end);
@@ -558,9 +559,10 @@ static int in_bundle(const struct sdp_offer *o, const char *mid)
 }
 
 /* The payload type the served audio and video sections share, -1 when they
- * differ: a publisher's packets are routed to the stream's tracks by payload
- * type (relay/webrtc.c), whether or not sdes:mid was offered, so a payload
- * type named twice could not be routed. */
+ * differ.  RFC 8843 §9.1.1 allows one payload type in two bundled sections
+ * only for an identical codec configuration, never Opus and video; and a
+ * publisher's packets are routed to the stream's tracks by payload type
+ * (relay/webrtc.c), whether or not sdes:mid was offered. */
 static int pt_shared(const struct sdp_offer *o, const struct sdp_choice *ch)
 {
 	int seen[2] = { -1, -1 };
@@ -594,7 +596,7 @@ static int choose(const struct sdp_offer *o, const struct sdp_answer_params *p,
 			: (m->dir == SDP_DIR_RECVONLY || m->dir == SDP_DIR_SENDRECV);
 		memset(&ch[i], 0, sizeof ch[i]);
 		ch[i].kind = m->kind;
-		if ((m->kind != SDP_KIND_AUDIO && m->kind != SDP_KIND_VIDEO) || m->port == 0 ||
+		if ((m->kind != SDP_KIND_AUDIO && m->kind != SDP_KIND_VIDEO) || (m->port == 0 && !m->bundle_only) ||
 		    strncmp(m->proto, "UDP/TLS/RTP/SAVP", 16) || *have || !wanted_dir ||
 		    !m->mid[0] || !in_bundle(o, m->mid))
 			continue;
@@ -616,8 +618,10 @@ static int choose(const struct sdp_offer *o, const struct sdp_answer_params *p,
 		}
 		const struct sdp_codec *k;
 		if (m->kind == SDP_KIND_AUDIO) {
+			/* RFC 7587 writes opus/48000/2; webrtcbin leaves the
+			 * channel count out, and means the same codec */
 			k = sdp_media_codec(m, "opus", 48000);
-			if (!k || k->channels != 2) {
+			if (!k || (k->channels != 2 && k->channels != 0)) {
 				set_err(err, err_len, "no common audio codec: m-section %s does not offer opus/48000/2", m->mid);
 				return -ENOTSUP;
 			}
@@ -650,8 +654,8 @@ static int choose(const struct sdp_offer *o, const struct sdp_answer_params *p,
 			ch[i].fb &= ~(unsigned)SDP_FB_GOOG_REMB;
 	}
 	if (p->role == SDP_ROLE_WHIP && pt_shared(o, ch) >= 0) {
-		set_err(err, err_len, "payload type %d is offered for both audio and video; amphi tells a "
-		        "publisher's tracks apart by payload type", pt_shared(o, ch));
+		set_err(err, err_len, "payload type %d is offered for both audio and video (RFC 8843 §9.1.1 "
+		        "forbids it in one BUNDLE group); amphi tells a publisher's tracks apart by payload type", pt_shared(o, ch));
 		return -EPROTO;
 	}
 	if (!accepted) {

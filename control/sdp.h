@@ -63,7 +63,8 @@ struct sdp_ssrc {
 struct sdp_media {
 	enum sdp_kind kind;
 	char kind_name[16];        /* as written on the m= line ("audio", "video", ...) */
-	uint16_t port;             /* 0 = the offerer rejected / stopped this section */
+	uint16_t port;             /* 0 = the offerer rejected / stopped this section, */
+	bool bundle_only;          /* ... unless a=bundle-only: bundled, on the first's transport (RFC 8843 §6) */
 	char proto[32];            /* "UDP/TLS/RTP/SAVPF" for WebRTC */
 	char mid[33];              /* a=mid (RFC 5888 token), "" when absent */
 	enum sdp_dir dir;

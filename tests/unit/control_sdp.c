@@ -431,6 +431,41 @@ TEST(libdatachannel_offers_served)
 	CHECK(has_line(out, "a=extmap:3 " SDP_EXT_TWCC));
 }
 
+/* GStreamer's webrtcbin (1.22) writes OPUS/48000 without the channel count
+ * and a=bundle-only with port 0 on every section after the first (RFC 8843
+ * §6): its shape made from the libdatachannel viewer's offer.  Both
+ * sections are served; a port-0 section without a=bundle-only stays
+ * rejected. */
+TEST(webrtcbin_shape_served)
+{
+	static char t[20000], text[20000];   /* edit() must not read its own buffer */
+	char out[8192], err[256];
+	struct sdp_choice ch[SDP_MAX_MEDIA];
+
+	snprintf(t, sizeof t, "%s", edit(sdp_fixture("libdatachannel-recvonly.sdp"), "opus/48000/2", "OPUS/48000"));
+	snprintf(text, sizeof text, "%s", edit(t, "m=audio 9 ", "m=audio 0 "));
+	CHECK(strstr(text, "m=audio 0 ") && strstr(text, "OPUS/48000\r\n"));
+	int n = answer(text, SDP_ROLE_WHEP, SDP_VIDEO_H264, out, sizeof out, ch, err);
+	CHECK_INT(n, >, 0);
+	CHECK(ch[0].accepted && !ch[1].accepted);
+	CHECK(has_line(out, "a=group:BUNDLE 0"));
+
+	n = answer(edit(text, "a=mid:1\r\n", "a=mid:1\r\na=bundle-only\r\n"), SDP_ROLE_WHEP, SDP_VIDEO_H264,
+	           out, sizeof out, ch, err);
+	CHECK_INT(n, >, 0);
+	if (n <= 0) {
+		printf("  %s\n", err);
+		return;
+	}
+	CHECK(ch[0].accepted && ch[1].accepted && ch[1].kind == SDP_KIND_AUDIO && ch[1].pt == 111);
+	CHECK(has_line(out, "a=group:BUNDLE 0 1"));
+	CHECK(has_line(out, "m=audio 9 UDP/TLS/RTP/SAVPF 111"));
+	CHECK(has_line(out, "a=rtpmap:111 OPUS/48000"));
+	/* Opus with one channel is another codec. */
+	n = answer(edit(t, "OPUS/48000", "OPUS/48000/1"), SDP_ROLE_WHEP, SDP_VIDEO_H264, out, sizeof out, ch, err);
+	CHECK_INT(n, ==, -ENOTSUP);
+}
+
 TEST(malformed_text_refused)
 {
 	const char *t = sdp_fixture("chromium-sendonly.sdp");
@@ -565,6 +600,7 @@ int main(void)
 	RUN(unservable_offers_refused_with_reason);
 	RUN(extra_sections_rejected);
 	RUN(libdatachannel_offers_served);
+	RUN(webrtcbin_shape_served);
 	RUN(malformed_text_refused);
 	RUN(trickle_fragment);
 	RUN(ice_restart_answer_fragment);
