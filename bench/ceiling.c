@@ -82,6 +82,60 @@ static int uring_round(struct io_uring *ring, const int *fds, unsigned n, const 
 	return 0;
 }
 
+/* The relay's own shape (CEILING_GSO_SENDMSG): one unconnected socket,
+ * IORING_OP_SENDMSG to each destination with the run's UDP_SEGMENT in a
+ * control message, CEILING_BATCH per submit.  msgs[] holds one message per
+ * SQE of a batch (the kernel reads it until the completion). */
+struct gso_msg {
+	struct msghdr mh;
+	struct iovec iov;
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} cm;
+};
+
+static int sendmsg_round(struct io_uring *ring, int fd, const struct sockaddr_in *to, unsigned n,
+                         struct gso_msg *msgs, uint8_t *buf, size_t size, double run, double *carry,
+                         unsigned most, uint64_t *sent)
+{
+	for (unsigned i = 0; i < n; ) {
+		unsigned batch = n - i < CEILING_BATCH ? n - i : CEILING_BATCH, done = 0;
+		struct io_uring_cqe *cqe;
+		int rc;
+
+		for (unsigned k = 0; k < batch; k++) {
+			struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+			struct gso_msg *m = &msgs[k];
+			struct cmsghdr *c;
+			unsigned segs = run_next(run, carry, most);
+
+			m->iov = (struct iovec){ .iov_base = buf, .iov_len = segs * size };
+			m->mh = (struct msghdr){ .msg_name = (void *)&to[i + k], .msg_namelen = sizeof to[0],
+			                         .msg_iov = &m->iov, .msg_iovlen = 1,
+			                         .msg_control = m->cm.buf, .msg_controllen = sizeof m->cm.buf };
+			c = CMSG_FIRSTHDR(&m->mh);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			*(uint16_t *)(void *)CMSG_DATA(c) = (uint16_t)size;
+			io_uring_prep_sendmsg(sqe, fd, &m->mh, MSG_DONTWAIT);
+			io_uring_sqe_set_data64(sqe, segs);
+		}
+		rc = io_uring_submit_and_wait(ring, batch);
+		if (rc < 0)
+			return rc;
+		while (done < batch && io_uring_peek_cqe(ring, &cqe) == 0) {
+			if (cqe->res == (int)(cqe->user_data * size))
+				*sent += cqe->user_data;
+			io_uring_cqe_seen(ring, cqe);
+			done++;
+		}
+		i += batch;
+	}
+	return 0;
+}
+
 /* One round of send() calls, one per destination, of `run` datagrams on
  * average (GSO) or one. */
 static void send_round(const int *fds, unsigned n, const uint8_t *buf, size_t size, double run,
@@ -101,22 +155,23 @@ int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,
 	struct io_uring ring;
 	int ring_ok = 0;
 	int *fds = calloc(n, sizeof *fds);
+	struct sockaddr_in *to = calloc(n, sizeof *to);
+	struct gso_msg *msgs = calloc(CEILING_BATCH, sizeof *msgs);
 	uint8_t *buf = malloc(CEILING_BUF);   /* one datagram, or a GSO run of them */
-	int gso = mode == CEILING_GSO || mode == CEILING_GSO_URING;
+	int gso = mode != CEILING_URING && mode != CEILING_SEND;
+	int one = mode == CEILING_GSO_SENDMSG;  /* one unconnected socket, fds[0] */
 	unsigned most = (unsigned)(65507 / (size ? size : 1));
 	double c0, w0, carry = 0;
 	int rc = 0;
 
 	memset(r, 0, sizeof *r);
-	if (!fds || !buf) {
+	if (!fds || !to || !msgs || !buf || size > 2048 || size < 12 || n == 0 || (gso && run < 1)) {
+		rc = !fds || !to || !msgs || !buf ? -ENOMEM : -EINVAL;
 		free(fds);
+		free(to);
+		free(msgs);
 		free(buf);
-		return -ENOMEM;
-	}
-	if (size > 2048 || size < 12 || n == 0 || (gso && run < 1)) {
-		free(fds);
-		free(buf);
-		return -EINVAL;
+		return rc;
 	}
 	memset(buf, 0xa5, CEILING_BUF);
 	for (size_t off = 0; off + size <= CEILING_BUF; off += size)
@@ -124,15 +179,16 @@ int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,
 	for (unsigned i = 0; i < n; i++)
 		fds[i] = -1;
 	for (unsigned i = 0; i < n; i++) {
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(ports[i]),
-		                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-
+		to[i] = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(ports[i]),
+		                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		if (one && i > 0)
+			continue;
 		fds[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&sa, sizeof sa) < 0) {
+		if (fds[i] < 0 || (!one && connect(fds[i], (struct sockaddr *)&to[i], sizeof to[i]) < 0)) {
 			rc = -errno;
 			goto out;
 		}
-		if (gso) {
+		if (gso && !one) {
 			int seg = (int)size;
 
 			if (setsockopt(fds[i], SOL_UDP, UDP_SEGMENT, &seg, sizeof seg) < 0) {
@@ -145,7 +201,7 @@ int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,
 		run = 0;
 	if (most > CEILING_GSO_MAX)
 		most = CEILING_GSO_MAX;
-	if (mode == CEILING_URING || mode == CEILING_GSO_URING) {
+	if (mode != CEILING_SEND && mode != CEILING_GSO) {
 		rc = io_uring_queue_init(CEILING_BATCH, &ring, 0);
 		if (rc < 0)
 			goto out;
@@ -154,7 +210,11 @@ int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,
 	c0 = thread_cpu();
 	w0 = wall();
 	for (;;) {
-		if (mode == CEILING_URING || mode == CEILING_GSO_URING) {
+		if (one) {
+			rc = sendmsg_round(&ring, fds[0], to, n, msgs, buf, size, run, &carry, most, &r->sent);
+			if (rc < 0)
+				goto out;
+		} else if (mode == CEILING_URING || mode == CEILING_GSO_URING) {
 			rc = uring_round(&ring, fds, n, buf, size, run, &carry, most, &r->sent);
 			if (rc < 0)
 				goto out;
@@ -174,6 +234,8 @@ out:
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(fds);
+	free(to);
+	free(msgs);
 	free(buf);
 	return rc;
 }

@@ -12,9 +12,14 @@
  *
  * The GSO ceiling sends the way the relay's fan-out does: runs of
  * equal-sized datagrams to one destination in one send with UDP_SEGMENT,
- * the kernel cutting them apart, in both forms again: one send() per run
- * (CEILING_GSO) and CEILING_BATCH runs per io_uring_enter (CEILING_GSO_URING,
- * the relay's own way: it queues a turn's sends and submits them at once).
+ * the kernel cutting them apart, in three forms: one send() per run on a
+ * connected socket per destination (CEILING_GSO), CEILING_BATCH runs per
+ * io_uring_enter on those sockets (CEILING_GSO_URING), and the relay's own
+ * shape, IORING_OP_SENDMSG on one unconnected socket with the run's
+ * UDP_SEGMENT in a control message, CEILING_BATCH per submit
+ * (CEILING_GSO_SENDMSG: one hot socket and a route lookup per send instead
+ * of a cold socket per destination, which at a thousand destinations can
+ * be the cheaper).
  * A run costs a system call or an SQE plus the datagrams' own work, so at
  * three or four datagrams per run the system call is a large share, and a
  * ceiling of one send() per run was lower than the relay's rate (ratio_gso
@@ -34,13 +39,13 @@ struct ceiling_result {
 	double pps_per_cpu_s;
 };
 
-enum ceiling_mode { CEILING_URING, CEILING_SEND, CEILING_GSO, CEILING_GSO_URING };
+enum ceiling_mode { CEILING_URING, CEILING_SEND, CEILING_GSO, CEILING_GSO_URING, CEILING_GSO_SENDMSG };
 #define CEILING_BATCH 64
 /* The most datagrams one GSO send carries (the kernel's UDP_MAX_SEGMENTS). */
 #define CEILING_GSO_MAX 64
 
 /* Destinations 127.0.0.1:ports[0..n-1]; runs for about `seconds` of wall
- * time.  CEILING_GSO and CEILING_GSO_URING: `run` datagrams per send on average (1 to
+ * time.  The CEILING_GSO forms: `run` datagrams per send on average (1 to
  * CEILING_GSO_MAX and at most 64 KiB; a fractional average alternates the
  * two whole lengths around it); ignored otherwise.  0 or -errno. */
 int ceiling_run(const uint16_t *ports, unsigned n, size_t size, double seconds,

@@ -640,14 +640,23 @@ fail:
  * datagrams, which it sends when a frame is one packet, are counted into
  * the runs, so the average errs long and the ceiling high) to as many
  * fresh sockets as the run had viewers (a WebRTC viewer's socket only hears
- * the relay by now), both forms (one send() per run, and runs batched per
- * io_uring_enter as the relay submits them), each for as long as each plain
- * ceiling; the better one is the ceiling, as for the plain one. */
+ * the relay by now), in each form of GSO_FORMS for as long as each plain
+ * ceiling; the best one is the ceiling, as for the plain one. */
+static const struct {
+	enum ceiling_mode mode;
+	const char *name;               /* `used` and the JSON keys' prefix */
+} GSO_FORMS[] = {
+	{ CEILING_GSO, "send" },
+	{ CEILING_GSO_URING, "io_uring" },
+	{ CEILING_GSO_SENDMSG, "sendmsg" },
+};
+enum { GSO_NFORMS = sizeof GSO_FORMS / sizeof GSO_FORMS[0] };
+
 struct ceiling_gso {
 	double run;                     /* packets per send */
-	struct ceiling_result r;        /* the better of send and uring */
-	struct ceiling_result send, uring;
-	uint64_t rx, send_rx, uring_rx; /* datagrams the receivers got of r and of each */
+	struct ceiling_result form[GSO_NFORMS];
+	uint64_t rx[GSO_NFORMS];        /* datagrams the receivers got of each */
+	unsigned best;                  /* the form with the most packets per CPU-second */
 };
 
 static int ceiling_gso_form(const struct opts *o, unsigned nv, enum ceiling_mode mode, double run,
@@ -678,14 +687,39 @@ static int ceiling_gso_run(const struct opts *o, unsigned nv, double pkts_out, d
                            struct ceiling_gso *g)
 {
 	g->run = gso_sends > 0 && pkts_out > gso_sends ? pkts_out / gso_sends : 1;
-	if (ceiling_gso_form(o, nv, CEILING_GSO_URING, g->run, &g->uring, &g->uring_rx) < 0 ||
-	    ceiling_gso_form(o, nv, CEILING_GSO, g->run, &g->send, &g->send_rx) < 0) {
-		fprintf(stderr, "amphi-bench: GSO ceiling run failed\n");
-		return -1;
+	g->best = 0;
+	for (unsigned f = 0; f < GSO_NFORMS; f++) {
+		if (ceiling_gso_form(o, nv, GSO_FORMS[f].mode, g->run, &g->form[f], &g->rx[f]) < 0) {
+			fprintf(stderr, "amphi-bench: GSO ceiling run (%s) failed\n", GSO_FORMS[f].name);
+			return -1;
+		}
+		if (g->form[f].pps_per_cpu_s > g->form[g->best].pps_per_cpu_s)
+			g->best = f;
 	}
-	g->r = g->uring.pps_per_cpu_s > g->send.pps_per_cpu_s ? g->uring : g->send;
-	g->rx = g->uring.pps_per_cpu_s > g->send.pps_per_cpu_s ? g->uring_rx : g->send_rx;
 	return 0;
+}
+
+/* raw_ceiling.gso of the JSON: the best form's figures, then each form's
+ * rate and delivered fraction. */
+static json_t *ceiling_gso_json(const struct ceiling_gso *g)
+{
+	const struct ceiling_result *r = &g->form[g->best];
+	json_t *j = json_pack("{s:f, s:I, s:f, s:f, s:f, s:s, s:i, s:f}", "run", g->run,
+	                      "sent", (json_int_t)r->sent, "cpu_s", r->cpu_s, "wall_s", r->wall_s,
+	                      "pps_per_cpu_s", r->pps_per_cpu_s, "used", GSO_FORMS[g->best].name,
+	                      "batch", CEILING_BATCH,
+	                      "delivered", r->sent ? (double)g->rx[g->best] / (double)r->sent : 0);
+
+	for (unsigned f = 0; f < GSO_NFORMS; f++) {
+		char key[64];
+
+		snprintf(key, sizeof key, "%s_pps_per_cpu_s", GSO_FORMS[f].name);
+		json_object_set_new(j, key, json_real(g->form[f].pps_per_cpu_s));
+		snprintf(key, sizeof key, "%s_delivered", GSO_FORMS[f].name);
+		json_object_set_new(j, key, json_real(g->form[f].sent ? (double)g->rx[f] /
+		                                                        (double)g->form[f].sent : 0));
+	}
+	return j;
 }
 
 /* One --whep run: the stack's own publisher feeds the webinar, so there is
@@ -921,8 +955,9 @@ static json_t *fanout_report(const struct opts *o, struct fanout_run *m)
 	                "egress_pps_per_cpu_s", pps_cpu,
 	                "raw_ceiling_pps_per_cpu_s", ceil->best.pps_per_cpu_s,
 	                "ratio", ceil->best.pps_per_cpu_s > 0 ? pps_cpu / ceil->best.pps_per_cpu_s : 0,
-	                "raw_ceiling_gso_pps_per_cpu_s", m->gso.r.pps_per_cpu_s,
-	                "ratio_gso", m->gso.r.pps_per_cpu_s > 0 ? pps_cpu / m->gso.r.pps_per_cpu_s : 0,
+	                "raw_ceiling_gso_pps_per_cpu_s", m->gso.form[m->gso.best].pps_per_cpu_s,
+	                "ratio_gso", m->gso.form[m->gso.best].pps_per_cpu_s > 0 ?
+	                             pps_cpu / m->gso.form[m->gso.best].pps_per_cpu_s : 0,
 	                "loss", loss,
 	                "loss_worst_viewer", m->loss_worst,
 	                "viewers_with_loss", (json_int_t)m->with_loss,
@@ -950,20 +985,7 @@ static json_t *fanout_report(const struct opts *o, struct fanout_run *m)
 	                "io_uring_delivered", ceil->uring.sent ? (double)ceil->uring_rx / (double)ceil->uring.sent : 0,
 	                "send_delivered", ceil->send.sent ? (double)ceil->send_rx / (double)ceil->send.sent : 0,
 	                "relay_wall_s", m->wall_s);
-	json_object_set_new(json_object_get(out, "raw_ceiling"), "gso", json_pack(
-	                    "{s:f, s:I, s:f, s:f, s:f, s:s, s:i, s:f, s:f, s:f, s:f, s:f}",
-	                    "run", m->gso.run,
-	                    "sent", (json_int_t)m->gso.r.sent, "cpu_s", m->gso.r.cpu_s,
-	                    "wall_s", m->gso.r.wall_s, "pps_per_cpu_s", m->gso.r.pps_per_cpu_s,
-	                    "used", m->gso.r.pps_per_cpu_s > m->gso.send.pps_per_cpu_s ? "io_uring" : "send",
-	                    "batch", CEILING_BATCH,
-	                    "io_uring_pps_per_cpu_s", m->gso.uring.pps_per_cpu_s,
-	                    "send_pps_per_cpu_s", m->gso.send.pps_per_cpu_s,
-	                    "io_uring_delivered", m->gso.uring.sent ? (double)m->gso.uring_rx /
-	                                                              (double)m->gso.uring.sent : 0,
-	                    "send_delivered", m->gso.send.sent ? (double)m->gso.send_rx /
-	                                                         (double)m->gso.send.sent : 0,
-	                    "delivered", m->gso.r.sent ? (double)m->gso.rx / (double)m->gso.r.sent : 0));
+	json_object_set_new(json_object_get(out, "raw_ceiling"), "gso", ceiling_gso_json(&m->gso));
 	if (o->webrtc) {
 		json_object_set_new(out, "handshake", m->hs);
 		m->hs = NULL;

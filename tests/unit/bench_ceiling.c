@@ -1,6 +1,7 @@
 /* amphi-bench's raw ceilings (bench/ceiling.h): what they count is what
  * arrives.  One round to four real loopback sockets: the plain forms send
- * one datagram per destination, the GSO forms (send() and io_uring) whole
+ * one datagram per destination, the GSO forms (send() and io_uring on a
+ * connected socket per destination, io_uring sendmsg on one socket) whole
  * runs averaging the given length, cut by the kernel into datagrams of the
  * packet size, and `sent` counts datagrams, not sends. */
 #include "tests/harness.h"
@@ -76,6 +77,7 @@ TEST(gso_forms_count_datagrams_not_sends)
 
 	one_round(CEILING_GSO, 3.5, runs, 14);
 	one_round(CEILING_GSO_URING, 3.5, runs, 14);
+	one_round(CEILING_GSO_SENDMSG, 3.5, runs, 14);
 }
 
 /* A run longer than 64 KiB allows is cut to what fits: 54 of 1200 bytes. */
@@ -85,6 +87,7 @@ TEST(gso_runs_capped_at_64k)
 
 	one_round(CEILING_GSO_URING, 60, most, 4 * 54);
 	one_round(CEILING_GSO, 60, most, 4 * 54);
+	one_round(CEILING_GSO_SENDMSG, 60, most, 4 * 54);
 }
 
 TEST(bad_arguments)
@@ -93,6 +96,7 @@ TEST(bad_arguments)
 
 	CHECK_INT(ceiling_run(ports, N, SIZE, 0, CEILING_GSO_URING, 0.5, &r), ==, -22);
 	CHECK_INT(ceiling_run(ports, 0, SIZE, 0, CEILING_SEND, 0, &r), ==, -22);
+	CHECK_INT(ceiling_run(ports, N, 4000, 0, CEILING_GSO_SENDMSG, 2, &r), ==, -22);
 }
 
 int main(void)
