@@ -14,14 +14,31 @@ ADMIN='Sentinel-Harbor-99!x'
 printf '[auth]\nreset_burst = 20\nsource_burst = 200\n' >"$T/c1.conf"
 AMPHI_ADMIN_PASSWORD=$ADMIN ctl_start c1 --config "$T/c1.conf" || { fail "amphi-control starts"; finish; }
 login admin@localhost "$ADMIN" "$T/admin"
-req POST /api/accounts '{"email":"org@example.org","first_name":"Olga","last_name":"Petrova"}' "$T/admin"
-OPW=$(jqo .initial_password) OID=$(jqo .id)
-req POST /api/accounts '{"email":"fresh@example.org","first_name":"Fred","last_name":"Fresh"}' "$T/admin"
-FPW=$(jqo .initial_password)
-login org@example.org "$OPW" "$T/org"
-req POST /api/password "$(jq -nc --arg c "$OPW" '{current_password:$c,new_password:"Purple-Lantern-77-river"}')" "$T/org"
-login fresh@example.org "$FPW" "$T/fresh"
-check "setup: accounts ready" is "$status" 200
+# The two accounts are set up side by side (the daemon hashes on two threads).
+setup_org() {
+	req POST /api/accounts '{"email":"org@example.org","first_name":"Olga","last_name":"Petrova"}' "$T/admin-org"
+	jqo .id >"$T/org.id"
+	local pw
+	pw=$(jqo .initial_password)
+	login org@example.org "$pw" "$T/org"
+	req POST /api/password "$(jq -nc --arg c "$pw" '{current_password:$c,new_password:"Purple-Lantern-77-river"}')" "$T/org"
+	[ "$status" = 200 ]
+}
+setup_fresh() {
+	req POST /api/accounts '{"email":"fresh@example.org","first_name":"Fred","last_name":"Fresh"}' "$T/admin-fresh"
+	login fresh@example.org "$(jqo .initial_password)" "$T/fresh"
+	[ "$status" = 200 ]
+}
+cp "$T/admin" "$T/admin-org"
+cp "$T/admin" "$T/admin-fresh"
+(OUT=$T/out-org setup_org) &
+so=$!
+(OUT=$T/out-fresh setup_fresh) &
+sf=$!
+wait "$so"; so=$?
+wait "$sf"; sf=$?
+check "setup: accounts ready" is "$so/$sf" 0/0
+OID=$(cat "$T/org.id")
 
 # Tokens through control-live's endpoints (a registration-only webinar).
 req POST /api/webinars '{"title":"Matrix","start_time":"2030-01-01T10:00:00Z"}' "$T/org"
@@ -75,9 +92,19 @@ row "GET /metrics" "" 200 200 200 200 200 200
 row "GET /healthz" "" 503:null 503:null 503:null 503:null 503:null 503:null
 
 # DELETE: each caller aims at an account of its own; only the admin's goes.
+# The five are created side by side (the daemon hashes on two threads), each
+# request in a subshell with its own copy of the admin's jar and its own body.
+victims=()
 for who in org fresh speaker participant anon; do
-	req POST /api/accounts "$(jq -nc --arg e "victim-$who@example.org" '{email:$e,first_name:"V",last_name:"W"}')" "$T/admin"
-	vid=$(jqo .id)
+	cp "$T/admin" "$T/admin-$who"
+	(OUT=$T/victim-$who req POST /api/accounts \
+		"$(jq -nc --arg e "victim-$who@example.org" '{email:$e,first_name:"V",last_name:"W"}')" "$T/admin-$who") &
+	victims+=($!)
+done
+for p in "${victims[@]}"; do wait "$p"; done
+for who in org fresh speaker participant anon; do
+	vid=$(jq -r .id "$T/victim-$who")
+	check "victim account for $who created" test "$vid" -gt 1
 	case $who in org|speaker|participant) exp=$F ;; fresh) exp=$MC ;; anon) exp=$U ;; esac
 	check "DELETE /api/accounts/{id} as $who: $exp" is "$(as $who DELETE "/api/accounts/$vid")" "$exp"
 	check "... and the account is still there" is "$(as admin GET "/api/accounts/$vid")" 200

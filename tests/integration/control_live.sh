@@ -33,17 +33,24 @@ treq() {
 
 login admin@localhost "$ADMIN_PW" "$T/admin"
 check "admin logs in" is "$status" 200
-# organizer NAME EMAIL: created by the admin, password changed, jar $T/NAME.
+# organizer NAME EMAIL: created by the admin (through a copy of its jar: two
+# run at once), password changed, jar $T/NAME.
 organizer() {
 	local pw
-	req POST /api/accounts "$(jq -nc --arg e "$2" '{email:$e,first_name:"Org",last_name:"Anizer",role:"organizer"}')" "$T/admin"
+	cp "$T/admin" "$T/admin-$1"
+	req POST /api/accounts "$(jq -nc --arg e "$2" '{email:$e,first_name:"Org",last_name:"Anizer",role:"organizer"}')" "$T/admin-$1"
 	pw=$(jqo .initial_password)
 	login "$2" "$pw" "$T/$1"
 	req POST /api/password "$(jq -nc --arg c "$pw" '{current_password:$c,new_password:"Purple-Lantern-77-river"}')" "$T/$1"
 	[ "$status" = 200 ]
 }
-check "organizer A is ready" organizer a alice@example.org
-check "organizer B is ready" organizer b bob@example.org
+# Side by side: the daemon hashes on two threads.
+(OUT=$T/out-a organizer a alice@example.org) &
+org_a=$!
+(OUT=$T/out-b organizer b bob@example.org) &
+org_b=$!
+check "organizer A is ready" wait "$org_a"
+check "organizer B is ready" wait "$org_b"
 
 # --- webinar CRUD, ownership ---------------------------------------------------------
 req POST /api/webinars '{"title":"Quarterly results","description":"Q&A at the end","start_time":"2026-12-01T09:30:00Z","visibility":"registration","recording":false,"video_codec":"vp8"}' "$T/a"

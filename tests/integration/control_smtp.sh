@@ -9,6 +9,7 @@
 . "$(dirname "$0")/control.inc"
 command -v jq >/dev/null || skip "jq is not installed"
 command -v openssl >/dev/null || skip "openssl is not installed"
+command -v sqlite3 >/dev/null || skip "sqlite3 is not installed"
 PY=/usr/bin/python3   # Debian's python, where python3-aiosmtpd lives
 $PY -c 'import aiosmtpd' 2>/dev/null || skip "python3-aiosmtpd is not installed (tools/deps)"
 
@@ -32,12 +33,14 @@ check "recipient-refusing server up" sink refusing 2527 --refuse-rcpt
 
 ADMIN_PW='Correct-Horse-42-battery'
 # daemon NAME [smtp key=value lines...]: amphi-control with that [smtp] section
-# and its own outbox $T/NAME-outbox; sets URL.
+# and its own outbox $T/NAME-outbox; sets URL.  After the first, each starts on
+# a copy of the first's fresh database: its admin exists, no bootstrap hash.
 daemon() {
 	local name=$1
 	shift
 	{ echo '[smtp]'; printf '%s\n' "$@"; } >"$T/$name.conf"
 	mkdir -p "$T/$name-outbox"
+	[ -f "$T/seed.db" ] && cp "$T/seed.db" "$T/$name.db"
 	AMPHI_ADMIN_PASSWORD=$ADMIN_PW ctl_start "$name" --config "$T/$name.conf" --outbox "$T/$name-outbox"
 }
 # reset NAME: asks a reset for the admin; sets status and ms (time to answer).
@@ -52,6 +55,7 @@ token_of() { sed -n 's/^X-Amphi-Reset-Token: \([A-Za-z0-9_-]*\).*/\1/p' "$1" | t
 
 # --- plain SMTP -------------------------------------------------------------------
 daemon c1 'host = 127.0.0.1' 'port = 2525' 'from = amphi@example.org' || { fail "amphi-control starts"; finish; }
+sqlite3 "$T/c1.db" ".backup '$T/seed.db'"
 check "amphi-control says it sends mail over SMTP" grep -q 'mail over SMTP host=127.0.0.1 port=2525 starttls=no auth=none' "$T/c1.log"
 reset
 check "reset-request answers 202 at once (${ms} ms)" test "$status" = 202 -a "$ms" -lt 1000
