@@ -24,6 +24,7 @@ struct ingest;
 struct mail;
 struct rate_limit;
 struct relay_client;
+struct sdes_view;
 struct whip;
 
 struct control {
@@ -40,6 +41,7 @@ struct control {
 	struct relay_client *relay;      /* amphi-relay's control socket (relay_client.h) */
 	struct ingest *ingest;           /* SRTP keys of live webinars (ingest.h) */
 	struct whip *whip;               /* WHIP/WHEP sessions and their sweeper (whip.h) */
+	struct sdes_view *sdes_view;     /* SDES viewers and their sweeper (sdes_view.h) */
 	/* login outcomes, for /metrics */
 	atomic_ullong logins_ok, logins_failed, logins_locked;
 };

@@ -22,6 +22,7 @@
 #include "control/stats.h"
 #include "control/sweep.h"
 #include "control/webinars.h"
+#include "control/sdes_view.h"
 #include "control/whip.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -54,7 +55,8 @@ static void live_state_start(struct control *app)
 	app->relay = relay_client_create(app->relay_sock, app->ctl_timeout_ms);
 	app->ingest = ingest_create();
 	app->whip = whip_create(app);
-	if (!app->hub || !app->limits || !app->relay || !app->ingest || !app->whip)
+	app->sdes_view = sdes_view_create(app);
+	if (!app->hub || !app->limits || !app->relay || !app->ingest || !app->whip || !app->sdes_view)
 		fatal("cannot create the live-webinar state", "error=\"%s\"", strerror(ENOMEM));
 	stats_reset_current(app->db);
 	sqlite3 *c = db_acquire(app->db);
@@ -68,6 +70,7 @@ static void live_state_start(struct control *app)
  * database closes: the WebRTC sweeper reads it. */
 static void live_state_stop(struct control *app)
 {
+	sdes_view_destroy(app->sdes_view);
 	whip_destroy(app->whip);
 	ingest_destroy(app->ingest);
 	relay_client_destroy(app->relay);

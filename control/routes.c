@@ -10,6 +10,7 @@
 #include "control/login.h"
 #include "control/ops.h"
 #include "control/registrations.h"
+#include "control/sdes_view.h"
 #include "control/stats.h"
 #include "control/tokens.h"
 #include "control/webinars.h"
@@ -29,5 +30,6 @@ int control_routes(struct http_router *r, struct control *app)
 	rc = rc ? rc : stats_routes(r, app);
 	rc = rc ? rc : ingest_routes(r, app);
 	rc = rc ? rc : whip_routes(r, app);
+	rc = rc ? rc : sdes_view_routes(r, app);
 	return rc;
 }

@@ -66,3 +66,40 @@ void webinar_invalid(struct http_req *req, json_t *errors)
 {
 	http_error_json(req, 422, "invalid", errors);
 }
+
+/* webinar_media_access: the rule is in webinar.h (docs/whip.md, docs/control-live.md). */
+int webinar_media_access(struct http_req *req, bool publish, struct webinar *w)
+{
+	const struct auth_principal *p = &req->principal;
+	unsigned roles;
+	int64_t id;
+
+	if (http_param_id(req, "id", &id) || webinar_load(req->db, id, w)) {
+		http_error(req, 404, "not_found", "no such webinar");
+		return -ENOENT;
+	}
+	if (p->role == AUTH_ANONYMOUS && http_header(req, "Authorization")) {
+		http_set_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+		http_error(req, 401, "unauthenticated", "the Bearer token is unknown, expired or revoked");
+		return -EACCES;
+	}
+	roles = publish ? AUTH_SPEAKER : AUTH_TOKEN;
+	if (!publish && strcmp(w->visibility, "public") == 0)
+		roles |= AUTH_ANONYMOUS;
+	if (p->role == AUTH_ANONYMOUS && !(roles & AUTH_ANONYMOUS)) {
+		http_set_header(req, "WWW-Authenticate", "Bearer");
+		http_error(req, 401, "unauthenticated", publish ? "publishing needs the speaker's Bearer token"
+		                                                : "this webinar needs a Bearer join token");
+		return -EACCES;
+	}
+	if ((p->role & AUTH_TOKEN) && p->webinar_id != id) {
+		http_error(req, 404, "not_found", "no such webinar");
+		return -ENOENT;
+	}
+	if (!(roles & p->role)) {
+		http_error(req, 403, "forbidden", publish ? "a join token cannot publish: use a publish token"
+		                                          : "not allowed for this role");
+		return -EACCES;
+	}
+	return 0;
+}

@@ -37,6 +37,14 @@ int webinar_access(struct http_req *req, unsigned roles, struct webinar *w);
 /* Loads a webinar by id with no access check (public endpoints).  0 or -ENOENT. */
 int webinar_load(struct sqlite3 *db, int64_t id, struct webinar *w);
 
+/* Who may take a live webinar's media (WHIP, WHEP, SDES viewers): to publish
+ * a publish token of this webinar; to view a join or publish token of it, or
+ * no token at all for a public webinar.  A presented token that does not
+ * resolve is 401 even where none is needed (the caller meant to use it); a
+ * token of another webinar is 404.  Loads the route's {id} into w.  0, or
+ * -errno after answering (401 with WWW-Authenticate, 403, 404). */
+int webinar_media_access(struct http_req *req, bool publish, struct webinar *w);
+
 /* Appends an audit row for the calling account: action such as
  * "webinar.create", target ("webinar", "token", "poll"...) and its id; detail
  * (may be NULL, stolen) is JSON without personal data. */

@@ -18,6 +18,7 @@
 #include "control/relay_client.h"
 #include "control/tokens.h"
 #include "control/webinar.h"
+#include "control/sdes_view.h"
 #include "control/whip.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -262,6 +263,7 @@ static void webinar_end(struct http_req *req)
 	/* Ending cannot wait for the relay: the deletions above are due now.
 	 * A relay that is down lost the stream anyway; the answer says so. */
 	whip_webinar_ended(app->whip, w.id);
+	sdes_view_webinar_ended(app->sdes_view, w.id);
 	if (strcmp(w.state, "live") == 0)
 		relay_r = ingest_stream_delete(app, w.id, err, sizeof err);
 	live_publish(app, w.id, "state", json_pack("{s:s}", "state", "ended"));

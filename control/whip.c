@@ -253,48 +253,6 @@ static void relay_failed(struct http_req *req, int r, const char *err)
 		http_error(req, 502, "relay_refused", "%s", err);
 }
 
-/* Who may POST: WHIP a publish token of this webinar; WHEP a join (or
- * publish) token of this webinar, or nobody at all for a public webinar.
- * A presented token that does not resolve (unknown, expired, revoked) is
- * 401 even where none is needed: the caller meant to use it.  A token of
- * another webinar is 404, as everywhere in the API.  0, or -errno after
- * answering. */
-static int authorize(struct http_req *req, bool publish, struct webinar *w)
-{
-	const struct auth_principal *p = &req->principal;
-	unsigned roles;
-	int64_t id;
-
-	if (http_param_id(req, "id", &id) || webinar_load(req->db, id, w)) {
-		http_error(req, 404, "not_found", "no such webinar");
-		return -ENOENT;
-	}
-	if (p->role == AUTH_ANONYMOUS && http_header(req, "Authorization")) {
-		http_set_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-		http_error(req, 401, "unauthenticated", "the Bearer token is unknown, expired or revoked");
-		return -EACCES;
-	}
-	roles = publish ? AUTH_SPEAKER : AUTH_TOKEN;
-	if (!publish && strcmp(w->visibility, "public") == 0)
-		roles |= AUTH_ANONYMOUS;
-	if (p->role == AUTH_ANONYMOUS && !(roles & AUTH_ANONYMOUS)) {
-		http_set_header(req, "WWW-Authenticate", "Bearer");
-		http_error(req, 401, "unauthenticated", publish ? "publishing needs the speaker's Bearer token"
-		                                                : "this webinar needs a Bearer join token");
-		return -EACCES;
-	}
-	if ((p->role & AUTH_TOKEN) && p->webinar_id != id) {
-		http_error(req, 404, "not_found", "no such webinar");
-		return -ENOENT;
-	}
-	if (!(roles & p->role)) {
-		http_error(req, 403, "forbidden", publish ? "a join token cannot publish: use a publish token"
-		                                          : "not allowed for this role");
-		return -EACCES;
-	}
-	return 0;
-}
-
 /* webrtc.add, with the two recoveries a caller would otherwise have to
  * make by hand: the stream is gone (the relay restarted) -> create it
  * again; the webinar already has a WebRTC publisher that this process
@@ -345,7 +303,7 @@ static void post_offer(struct http_req *req, bool publish)
 	bool relay_has_peer = false, full;
 
 	cors(req);
-	if (authorize(req, publish, &w))
+	if (webinar_media_access(req, publish, &w))
 		return;
 	if (!content_type_is(req->content_type, "application/sdp")) {
 		http_error(req, 415, "unsupported_media_type", "the offer must be application/sdp, got %s",

@@ -2,6 +2,7 @@
  * struct worker_cmd, so exec may cast back) and its exec, which runs on the
  * worker. */
 #include "relay/command.h"
+#include "relay/feedback.h"
 #include "relay/record.h"
 #include "relay/worker.h"
 
@@ -205,6 +206,10 @@ static int viewer_add_exec(struct worker *w, struct worker_cmd *cmd)
 	}
 	if (rc < 0)
 		vgroup_drop_empty(w, c->slot);
+	else if (!c->vs->latch)
+		/* Media starts now: its first frame should not wait for the
+		 * publisher's next keyframe (a latching viewer asks when it latches). */
+		feedback_warmup_start(w, g);
 	return rc;
 }
 

@@ -528,8 +528,8 @@ static json_t *run_viewer_add(struct relay_ctl *c, union payload *pl)
 		return ctl_error("viewer %s: cannot set up egress (%s)", vs->id, strerror(-rc));
 	viewer_note(c, rs, vs->id, w, false);
 	log_msg(LOG_DEBUG, "viewer added", "stream=%s viewer=%s worker=%u", rs->id, vs->id, w);
-	return json_pack("{s:b,s:s,s:i,s:o}", "ok", 1, "viewer", vs->id, "worker", (int)w,
-	                 "egress", endpoint(c, w));
+	return json_pack("{s:b,s:s,s:i,s:o,s:o}", "ok", 1, "viewer", vs->id, "worker", (int)w,
+	                 "egress", endpoint(c, w), "ssrcs", ssrcs_json(rs));
 }
 
 static json_t *parse_viewer_remove(const struct registry *reg, json_t *req, union payload *pl)

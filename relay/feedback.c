@@ -85,6 +85,24 @@ void feedback_request_keyframe(struct worker *w, struct vgroup *g, uint32_t medi
 	}
 }
 
+void feedback_warmup_start(struct worker *w, struct vgroup *g)
+{
+	feedback_request_keyframe(w, g, 0);
+	g->warmup_step = 0;
+	g->warmup_ns = amphi_mono_ns() + FEEDBACK_WARMUP_FIRST_NS;
+}
+
+void feedback_tick(struct worker *w, int64_t now)
+{
+	for (unsigned i = 0; i < w->nvslots; i++) {
+		struct vgroup *g = w->vgroups[w->vslots[i]];
+		if (!g || !g->warmup_ns || now < g->warmup_ns)
+			continue;
+		feedback_request_keyframe(w, g, 0);
+		g->warmup_ns = ++g->warmup_step < FEEDBACK_WARMUP_STEPS ? now + FEEDBACK_WARMUP_EVERY_NS : 0;
+	}
+}
+
 /* An SRTCP datagram from an unknown address: tried against the keys of the
  * latching viewers still waiting, at most LATCH_TRIALS of them per datagram
  * (each trial is one libsrtp authentication: a flood of junk must not cost

@@ -56,6 +56,19 @@ void feedback_request_keyframe(struct worker *w, struct vgroup *g, uint32_t medi
 /* Owner: a packet of s's WebRTC publisher arrived at now (monotonic ns):
  * the congestion feedback due, if any, goes to it. */
 void feedback_publisher_cc(struct worker *w, struct stream *s, int64_t now_ns);
+/* Viewer worker: g got a viewer given by address, whose player starts
+ * listening some time after the answer that gave it its key and cannot tell
+ * the relay when (ffmpeg's receiver reports are not SRTP): asks for a
+ * keyframe now and FEEDBACK_WARMUP_STEPS more times, 0.5 s later and then
+ * every second (0.5, 1.5, ... 5.5 s: a player started by hand or on a busy
+ * machine still gets one within a second of listening), each coalesced like
+ * any request.  A new such viewer restarts the schedule. */
+#define FEEDBACK_WARMUP_STEPS 6
+#define FEEDBACK_WARMUP_FIRST_NS 500000000LL
+#define FEEDBACK_WARMUP_EVERY_NS 1000000000LL
+void feedback_warmup_start(struct worker *w, struct vgroup *g);
+/* Viewer worker, every housekeeping tick: the warm-up requests that are due. */
+void feedback_tick(struct worker *w, int64_t now);
 /* Owner: a RELAY_PKT_KEYFRAME request (consumed). */
 void feedback_keyframe(struct worker *w, struct relay_pkt *req);
 

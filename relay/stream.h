@@ -201,6 +201,8 @@ struct vgroup {
 	unsigned cache_cap;               /* power of two, 0: no cache */
 	uint32_t track_ssrc[STREAM_MAX_TRACKS]; /* from the packets delivered */
 	int64_t next_keyframe_ns;         /* this worker's own coalescing of PLI/FIR */
+	int64_t warmup_ns;                /* next keyframe request of a warm-up (feedback.h), 0: none */
+	unsigned warmup_step;             /* requests of the warm-up made so far */
 	/* Media handed to this worker during the current loop turn, sent at its
 	 * end so each viewer's burst goes out as GSO super-datagrams (fanout.c). */
 	struct relay_pkt *batch[STREAM_BATCH_MAX];   /* one reference each */

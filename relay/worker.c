@@ -3,6 +3,7 @@
 #include "relay/command.h"
 #include "relay/dtls.h"
 #include "relay/fanout.h"
+#include "relay/feedback.h"
 #include "relay/ingress.h"
 #include "relay/pkt.h"
 #include "relay/reap.h"
@@ -130,6 +131,7 @@ static void run(struct worker *w)
 			int64_t now = amphi_mono_ns();
 			record_tick(w, now);
 			webrtc_tick(w, now);
+			feedback_tick(w, now);
 			w->next_tick_ns = now + WORKER_TICK_NS;
 		}
 	}
