@@ -5,7 +5,7 @@
 #   make test       install dependencies, build, run every test (last line: N passed, N failed)
 #   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       build the libFuzzer targets with clang and run each for FUZZ_SECONDS
-#   make bench      the capacity benchmarks, JSON into bench/results/
+#   make bench      the capacity benchmarks, into bench/results/<date>-<commit>/
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 #
