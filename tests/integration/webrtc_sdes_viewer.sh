@@ -97,7 +97,8 @@ run() {
 		if [ "$(lines "$T/f-$codec.crc" '^0,')" -gt 0 ]; then first=$(now_ms); break; fi
 		sleep 0.05
 	done
-	ttff=$(( ${first:-999999} - t1 ))
+	ttff=999999
+	[ -n "$first" ] && ttff=$((first - t1))
 	echo "ttff_ms sdes ffmpeg $codec: $ttff from its sockets bound, $(( t1 - t0 )) ms after the POST"
 	check "$codec: ffmpeg's first frame within 2.5 s of its sockets bound (no GOP wait: $ttff ms)" test "$ttff" -lt 2500
 	check "$codec: the relay asked the publisher for keyframes (warm-up: $(( $(stream_stat .keyframe_sent) - kf0 )))" \
