@@ -68,6 +68,9 @@ wait_for() {
 	return 1
 }
 
+# crc_frames FILE: the frames (lines) in an ffmpeg framecrc file, 0 without one.
+crc_frames() { if [ -f "$1" ]; then grep -vc '^#' "$1"; else echo 0; fi; }
+
 # ffmpeg_log_clean LOG: an ffmpeg receiver's log shows no decode or SRTP
 # error.  Its "Immediate exit requested" lines are not one: they are ffmpeg
 # saying that the SIGINT a test stops it with cut its trailer write short
