@@ -25,6 +25,14 @@ const relay = (req) => pages.relay(cfg.relay, req);
 const newPage = (browser) => pages.newPage(browser, cfg.url);
 const { st, waitFor } = pages;
 
+// Polls cond every 50 ms until it holds or limitMs pass; no error (the
+// caller checks what it then measures).
+async function until(limitMs, cond) {
+	const end = Date.now() + limitMs;
+	while (!(await cond()) && Date.now() < end)
+		await sleep(50);
+}
+
 (async () => {
 	const first = await openPage();
 	const browser = first.browser;
@@ -76,12 +84,21 @@ const { st, waitFor } = pages;
 
 	sum.leaveB = await B.evaluate(() => window.leave());
 	const c1 = (await st(C)).frames;
-	await sleep(3000);
+	await until(3000, async () => (await st(C)).frames - c1 >= 10);   // C goes on: 10 frames within 3 s
 	sum.C_frames_3s_after_B_left = (await st(C)).frames - c1;
 	sum.peers_after_B_left = await relay({ cmd: 'webrtc.list', stream: `webinar-${cfg.webinar}` });
 
 	sum.leaveA = await A.evaluate(() => window.leave());
-	await sleep(2000);   // what was in flight drains
+	// What was in flight drains: C's count has not moved for 500 ms (2 s at most).
+	let last = -1, movedAt = Date.now();
+	await until(2000, async () => {
+		const f = (await st(C)).frames;
+		if (f !== last) {
+			last = f;
+			movedAt = Date.now();
+		}
+		return Date.now() - movedAt >= 500;
+	});
 	const e1 = (await st(C)).frames;
 	await sleep(3000);
 	const e2 = await st(C);
