@@ -279,6 +279,15 @@ static void *publisher(void *arg)
 		publisher_read(p);
 	}
 	atomic_store(&sending_done, true);
+	/* The relay's keyframe warm-up of viewers given by address goes on up to
+	 * 5.5 s after the last was added (relay/feedback.h, FEEDBACK_WARMUP_*):
+	 * keep reading until it is over, so every PLI the relay counts is one
+	 * this publisher sees. */
+	while (feedback && mono_ns() < t0 + 6000000000LL) {
+		struct timespec d = { 0, 50000000 };
+		nanosleep(&d, NULL);
+		publisher_read(p);
+	}
 	return NULL;
 }
 
