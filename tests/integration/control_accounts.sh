@@ -90,13 +90,15 @@ req GET /api/accounts
 check "after logout the cookie is useless" is "$status" 401
 check "logs carry no passwords" sh -c "! grep -q -F -e '$ADMIN_PW' -e 'Purple-Lantern' '$T/c1.log'"
 
-# Scripted bootstraps.
-AMPHI_ADMIN_EMAIL=ops@example.org AMPHI_ADMIN_PASSWORD='Seven words make a decent passphrase indeed' ctl_start c2
+# Scripted bootstraps, both daemons starting side by side.
+printf 'Tr0ub4dor&3-plus-more\n' >"$T/pwfile"
+AMPHI_ADMIN_EMAIL=ops@example.org AMPHI_ADMIN_PASSWORD='Seven words make a decent passphrase indeed' ctl_spawn c2
+ctl_spawn c3 --admin-password-file "$T/pwfile"
+ctl_ready c2
 check "AMPHI_ADMIN_PASSWORD: no password printed" sh -c "! grep -q 'One-time password' '$T/c2.log'"
 login ops@example.org 'Seven words make a decent passphrase indeed' "$T/jar2"
 check "AMPHI_ADMIN_PASSWORD: not flagged for change" is "$status/$(jqo .must_change_password)" 200/false
-printf 'Tr0ub4dor&3-plus-more\n' >"$T/pwfile"
-ctl_start c3 --admin-password-file "$T/pwfile"
+ctl_ready c3
 login admin@localhost 'Tr0ub4dor&3-plus-more' "$T/jar3"
 check "--admin-password-file sets the password" is "$status/$(jqo .must_change_password)" 200/false
 AMPHI_ADMIN_PASSWORD='admin@localhost1A!' "$AMPHI_BIN/amphi-control" --listen 127.0.0.1:0 --db "$T/c4.db" \
