@@ -85,8 +85,8 @@ struct auth_config {
 /* Fills defaults. */
 void auth_config_default(struct auth_config *cfg);
 /* Validates limits, starts the password-hashing queue (pwhash.h) and the
- * login limits (throttle.h), precomputes the dummy hash used for unknown
- * emails.  0 or -EINVAL (message in err). */
+ * login limits (throttle.h), makes the dummy hash used for unknown emails
+ * (pwhash_dummy: no hash computed, so a start costs none).  0 or -EINVAL (message in err). */
 int auth_init(const struct auth_config *cfg, char *err, size_t errlen);
 /* Stops the hashing queue: waiting logins get their answer (503).  Call
  * before http_server_stop. */
@@ -129,8 +129,9 @@ int auth_password_hash(const char *password, char out[128]);
 /* 0 when password matches hash, -EACCES when not, -EAGAIN when the queue is
  * full or stopping. */
 int auth_password_verify(const char *hash, const char *password);
-/* The hash of a random password made at start: unknown emails are verified
- * against it, so they cost what a known one does. */
+/* An Argon2id string with the current limits that no password matches, made
+ * at start: unknown emails are verified against it, so they cost what a
+ * known one does. */
 const char *auth_password_dummy_hash(void);
 
 /* --- sessions ------------------------------------------------------------------ */

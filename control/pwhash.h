@@ -94,4 +94,11 @@ int pwhash_wait(struct pwhash_job *job);
 /* Jobs waiting now (for /metrics and tests). */
 unsigned pwhash_queued(void);
 
+/* Writes an Argon2id string with the limits of pwhash_start, a random salt
+ * and a random tag into out: verifying any password against it costs what
+ * verifying against a hash made now costs, and none matches (the tag is 256
+ * random bits no password was hashed to).  Formatted, not computed: it costs
+ * no hash.  0, or -EINVAL before pwhash_start. */
+int pwhash_dummy(char out[crypto_pwhash_STRBYTES]);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <time.h>
 
 static const char SLOW[] = "$argon2id$v=19$m=32768,t=24,p=1$kLxIBJpi0Ll2y38l0lhgBQ$"
@@ -75,10 +76,35 @@ TEST(reserved_lane)
 	CHECK_INT(pwhash_submit(&deserving), ==, -ESHUTDOWN);
 }
 
+/* The dummy hash unknown emails are verified against: no limits to take
+ * before the queue starts; after, a well-formed Argon2id string with exactly
+ * the queue's limits (libsodium would rehash it otherwise, and refuses a
+ * malformed one), a fresh salt each time, matching no password. */
+TEST(dummy_before_start)
+{
+	char d[crypto_pwhash_STRBYTES];
+	CHECK_INT(pwhash_dummy(d), ==, -EINVAL);
+}
+
+TEST(dummy_after_start)
+{
+	char d1[crypto_pwhash_STRBYTES], d2[crypto_pwhash_STRBYTES];
+	CHECK_INT(pwhash_dummy(d1), ==, 0);
+	CHECK_INT(pwhash_dummy(d2), ==, 0);
+	CHECK_INT(strncmp(d1, "$argon2id$v=19$m=8,t=1,p=1$", 27), ==, 0);
+	CHECK_INT(crypto_pwhash_str_needs_rehash(d1, 1, 8192), ==, 0);
+	CHECK_INT(crypto_pwhash_str_needs_rehash(d1, 2, 8192), ==, 1);
+	CHECK_INT(strcmp(d1, d2) != 0, ==, 1);
+	CHECK_INT(crypto_pwhash_str_verify(d1, "", 0), ==, -1);
+	CHECK_INT(crypto_pwhash_str_verify(d1, "fast", 4), ==, -1);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
 		SKIP("libsodium cannot start");
-	RUN(reserved_lane);
+	RUN(dummy_before_start);
+	RUN(reserved_lane);   /* starts the queue with t=1, 8 KiB */
+	RUN(dummy_after_start);
 	return harness_done();
 }
