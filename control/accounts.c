@@ -290,26 +290,10 @@ static int check_new_password(struct http_req *req, int64_t account_id, const ch
 	return rc;
 }
 
-/* A hash that could not be made: 503 when the hashing queue is full (the
- * caller may retry), 500 otherwise. */
-static void answer_hash_failed(struct http_req *req, int rc, const char *what)
-{
-	if (rc == -EAGAIN) {
-		http_set_header(req, "Retry-After", "2");
-		http_error(req, 503, "busy", "too many passwords being checked: try again shortly");
-	} else {
-		http_error(req, 500, "internal", "cannot %s", what);
-	}
-}
-
 /* Stores a new hash, clears must_change and the lockout, ends every session
  * and every pending reset token of the account. */
-static int set_password(struct http_req *req, int64_t account_id, const char *pw)
+static int store_password(struct http_req *req, int64_t account_id, const char *hash)
 {
-	char hash[crypto_pwhash_STRBYTES];
-	int hrc = auth_password_hash(pw, hash);
-	if (hrc != 0)
-		return hrc;
 	int64_t now = amphi_now();
 	int rc = db_exec(req->db, "UPDATE accounts SET password_hash = ?, must_change = 0, failed_logins = 0, "
 	                          "lock_count = 0, locked_until = 0, password_changed_at = ?, updated_at = ? "
@@ -321,26 +305,42 @@ static int set_password(struct http_req *req, int64_t account_id, const char *pw
 	return auth_sessions_end_all(req->db, account_id);
 }
 
-static void password_change(struct http_req *req)
+/* Password change: the current password is verified, then the new one
+ * hashed, each on the hashing queue while the request holds no worker
+ * (auth_hashing_start); these three run on a worker in turn. */
+static void password_change_hashed(struct http_req *req)
 {
-	static const char *const keys[] = { "current_password", "new_password", NULL };
-	if (auth_require(req, AUTH_ACCOUNT | AUTH_ALLOW_MUST_CHANGE) || require_strings(req, keys))
+	struct auth_hashing *h = auth_hashing_take(req);
+	int64_t id = req->principal.account_id;
+	int hrc = h->result, rc = hrc ? 0 : store_password(req, id, h->hash);
+
+	auth_hashing_free(h);
+	if (hrc != 0 || rc != 0) {
+		auth_hashing_refused(req, hrc, "store the password");
 		return;
+	}
+	req->principal.session_id = 0;   /* ended by store_password; a fresh one follows */
+	auth_session_start(req, id);
+	audit_log(req->db, &req->principal, "password.change", "account", id, NULL);
+	log_msg(LOG_INFO, "password changed", "account=%lld", (long long)id);
+	json_t *acc = accounts_json(req->db, id);
+	http_json(req, 200, json_pack("{s:o,s:b}", "account", acc, "must_change_password", 0));
+}
+
+static void password_change_verified(struct http_req *req)
+{
+	struct auth_hashing *h = auth_hashing_take(req);
+	int ok = h->result;
 	int64_t id = req->principal.account_id;
 	const char *cur = json_str(req->json, "current_password"), *pw = json_str(req->json, "new_password");
-	char *hash = NULL;
-	sqlite3_stmt *st = db_prepare(req->db, "SELECT password_hash FROM accounts WHERE id = ?", "i", id);
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		hash = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	int ok = hash ? auth_password_verify(hash, cur) : -EACCES;
-	free(hash);
-	if (ok == -EAGAIN) {
-		answer_hash_failed(req, ok, "check the password");
+
+	auth_hashing_free(h);
+	if (ok == -EACCES) {
+		http_error(req, 403, "wrong_password", "the current password is wrong");
 		return;
 	}
 	if (ok != 0) {
-		http_error(req, 403, "wrong_password", "the current password is wrong");
+		auth_hashing_refused(req, ok, "check the password");
 		return;
 	}
 	if (check_new_password(req, id, pw))
@@ -351,17 +351,31 @@ static void password_change(struct http_req *req)
 		                          "the new password must differ from the current one"));
 		return;
 	}
-	int rc = set_password(req, id, pw);
-	if (rc != 0) {
-		answer_hash_failed(req, rc, "store the password");
+	int rc = auth_hashing_start(req, id, NULL, pw, password_change_hashed);
+	if (rc != 0)
+		auth_hashing_refused(req, rc, "hash the password");
+}
+
+static void password_change(struct http_req *req)
+{
+	static const char *const keys[] = { "current_password", "new_password", NULL };
+	if (auth_require(req, AUTH_ACCOUNT | AUTH_ALLOW_MUST_CHANGE) || require_strings(req, keys))
+		return;
+	int64_t id = req->principal.account_id;
+	char *hash = NULL;
+	sqlite3_stmt *st = db_prepare(req->db, "SELECT password_hash FROM accounts WHERE id = ?", "i", id);
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		hash = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (!hash) {
+		http_error(req, 403, "wrong_password", "the current password is wrong");
 		return;
 	}
-	req->principal.session_id = 0;   /* ended by set_password; a fresh one follows */
-	auth_session_start(req, id);
-	audit_log(req->db, &req->principal, "password.change", "account", id, NULL);
-	log_msg(LOG_INFO, "password changed", "account=%lld", (long long)id);
-	json_t *acc = accounts_json(req->db, id);
-	http_json(req, 200, json_pack("{s:o,s:b}", "account", acc, "must_change_password", 0));
+	int rc = auth_hashing_start(req, id, hash, json_str(req->json, "current_password"),
+	                            password_change_verified);
+	free(hash);
+	if (rc != 0)
+		auth_hashing_refused(req, rc, "check the password");
 }
 
 /* The reset mail, handed to mail.c (SMTP when configured, the outbox
@@ -444,6 +458,22 @@ static void reset_request(struct http_req *req)
 	                              "if an account has this address, a reset link was sent to it"));
 }
 
+static void reset_hashed(struct http_req *req)
+{
+	struct auth_hashing *h = auth_hashing_take(req);
+	int64_t id = h->account_id;
+	int hrc = h->result, rc = hrc ? 0 : store_password(req, id, h->hash);
+
+	auth_hashing_free(h);
+	if (hrc != 0 || rc != 0) {
+		auth_hashing_refused(req, hrc, "store the password");
+		return;
+	}
+	audit_connection(req->db, "password_reset", id, 0, req->client_ip);
+	log_msg(LOG_INFO, "password reset", "account=%lld", (long long)id);
+	http_empty(req, 204);
+}
+
 static void reset(struct http_req *req)
 {
 	static const char *const keys[] = { "token", "new_password", NULL };
@@ -474,14 +504,9 @@ static void reset(struct http_req *req)
 		http_error(req, 400, "invalid_token", "the reset token is unknown, expired or already used");
 		return;
 	}
-	int rc = set_password(req, id, pw);
-	if (rc != 0) {
-		answer_hash_failed(req, rc, "store the password");
-		return;
-	}
-	audit_connection(req->db, "password_reset", id, 0, req->client_ip);
-	log_msg(LOG_INFO, "password reset", "account=%lld", (long long)id);
-	http_empty(req, 204);
+	int rc = auth_hashing_start(req, id, NULL, pw, reset_hashed);
+	if (rc != 0)
+		auth_hashing_refused(req, rc, "hash the password");
 }
 
 /* --- accounts CRUD (admin) ------------------------------------------------------------ */
@@ -498,26 +523,21 @@ static void accounts_list(struct http_req *req)
 	http_json(req, 200, json_pack("{s:o}", "accounts", a));
 }
 
-static void accounts_create(struct http_req *req)
+/* Account creation: the form is checked and a password made, its hash is
+ * made on the hashing queue while the request holds no worker, then the
+ * account is stored (the form parsed again: it is the request's). */
+static void accounts_create_hashed(struct http_req *req)
 {
-	if (auth_require(req, AUTH_ADMIN))
-		return;
+	struct auth_hashing *h = auth_hashing_take(req);
 	struct account_form f;
 	json_t *errors = json_array();
-	if (account_form_parse(req->json, true, &f, errors)) {
-		http_error_json(req, 422, "invalid", errors);
-		return;
+
+	if (h->result != 0) {
+		auth_hashing_refused(req, h->result, "hash the password");
+		goto out;
 	}
-	json_decref(errors);
-	char pw[32], hash[crypto_pwhash_STRBYTES];
-	do
-		password_generate(pw, sizeof pw);
-	while (password_check(pw, f.first_name, f.last_name, f.email, NULL) != 0);
-	int hrc = auth_password_hash(pw, hash);
-	if (hrc != 0) {
-		answer_hash_failed(req, hrc, "hash the password");
-		return;
-	}
+	account_form_parse(req->json, true, &f, errors);   /* passed in accounts_create */
+	const char *pw = h->password, *hash = h->hash;
 	int64_t now = amphi_now();
 	db_begin(req->db);
 	int64_t id = db_insert(req->db,
@@ -529,23 +549,46 @@ static void accounts_create(struct http_req *req)
 		db_rollback(req->db);
 		http_error_json(req, 409, "email_taken",
 		                json_pack("[{s:s,s:s}]", "field", "email", "error", "an account has this email"));
-		return;
+		goto out;
 	}
 	if (id < 0) {
 		db_rollback(req->db);
 		http_error(req, 500, "internal", "cannot create the account");
-		return;
+		goto out;
 	}
 	audit_log(req->db, &req->principal, "account.create", "account", id,
 	          json_pack("{s:s}", "role", f.role ? f.role : "organizer"));
 	db_commit(req->db);
 	json_t *acc = accounts_json(req->db, id);
 	json_object_set_new(acc, "initial_password", json_string(pw));
-	sodium_memzero(pw, sizeof pw);
 	char loc[64];
 	snprintf(loc, sizeof loc, "/api/accounts/%lld", (long long)id);
 	http_set_header(req, "Location", loc);
 	http_json(req, 201, acc);
+out:
+	json_decref(errors);
+	auth_hashing_free(h);
+}
+
+static void accounts_create(struct http_req *req)
+{
+	if (auth_require(req, AUTH_ADMIN))
+		return;
+	struct account_form f;
+	json_t *errors = json_array();
+	if (account_form_parse(req->json, true, &f, errors)) {
+		http_error_json(req, 422, "invalid", errors);
+		return;
+	}
+	json_decref(errors);
+	char pw[32];
+	do
+		password_generate(pw, sizeof pw);
+	while (password_check(pw, f.first_name, f.last_name, f.email, NULL) != 0);
+	int rc = auth_hashing_start(req, req->principal.account_id, NULL, pw, accounts_create_hashed);
+	sodium_memzero(pw, sizeof pw);
+	if (rc != 0)
+		auth_hashing_refused(req, rc, "hash the password");
 }
 
 static int64_t account_id_param(struct http_req *req)
@@ -568,54 +611,19 @@ static void accounts_show(struct http_req *req)
 		http_json(req, 200, accounts_json(req->db, id));
 }
 
-static void accounts_update(struct http_req *req)
+/* Stores the update; with reset_password, pw (generated) and its hash. */
+static void update_apply(struct http_req *req, int64_t id, const struct account_form *f, const char *pw,
+                         const char *hash)
 {
-	if (auth_require(req, AUTH_ADMIN))
-		return;
-	int64_t id = account_id_param(req);
-	if (!id)
-		return;
-	struct account_form f;
-	json_t *errors = json_array();
-	if (account_form_parse(req->json, false, &f, errors)) {
-		http_error_json(req, 422, "invalid", errors);
-		return;
-	}
-	json_decref(errors);
-	if (id == req->principal.account_id && f.role && strcmp(f.role, "admin") != 0) {
-		http_error(req, 409, "conflict", "an administrator cannot remove their own admin role");
-		return;
-	}
-	char pw[32] = "", hash[crypto_pwhash_STRBYTES] = "";
-	if (f.reset_password) {
-		char first[256] = "", last[256] = "", mail[256] = "";
-		sqlite3_stmt *st = db_prepare(req->db, "SELECT first_name, last_name, email FROM accounts WHERE id = ?",
-		                              "i", id);
-		if (st && sqlite3_step(st) == SQLITE_ROW) {
-			snprintf(first, sizeof first, "%s", (const char *)sqlite3_column_text(st, 0));
-			snprintf(last, sizeof last, "%s", (const char *)sqlite3_column_text(st, 1));
-			snprintf(mail, sizeof mail, "%s", (const char *)sqlite3_column_text(st, 2));
-		}
-		sqlite3_finalize(st);
-		do
-			password_generate(pw, sizeof pw);
-		while (password_check(pw, f.first_name ? f.first_name : first, f.last_name ? f.last_name : last,
-		                      f.email ? f.email : mail, NULL) != 0);
-		int hrc = auth_password_hash(pw, hash);
-		if (hrc != 0) {
-			answer_hash_failed(req, hrc, "hash the password");
-			return;
-		}
-	}
 	int64_t now = amphi_now();
 	json_t *changed = json_array();
 	db_begin(req->db);
 	int rc = 0;
 	struct { const char *col, *val; bool clear; } cols[] = {
-		{ "email", f.email, false }, { "first_name", f.first_name, false },
-		{ "last_name", f.last_name, false }, { "phone", f.phone, f.clear_phone },
-		{ "address", f.address, f.clear_address }, { "company", f.company, f.clear_company },
-		{ "job_title", f.job_title, f.clear_job_title }, { "role", f.role, false },
+		{ "email", f->email, false }, { "first_name", f->first_name, false },
+		{ "last_name", f->last_name, false }, { "phone", f->phone, f->clear_phone },
+		{ "address", f->address, f->clear_address }, { "company", f->company, f->clear_company },
+		{ "job_title", f->job_title, f->clear_job_title }, { "role", f->role, false },
 	};
 	for (size_t i = 0; i < sizeof cols / sizeof *cols && rc >= 0; i++) {
 		if (!cols[i].val && !cols[i].clear)
@@ -625,12 +633,12 @@ static void accounts_update(struct http_req *req)
 		rc = db_exec(req->db, sql, "sii", cols[i].val, now, id);
 		json_array_append_new(changed, json_string(cols[i].col));
 	}
-	if (rc >= 0 && f.unlock) {
+	if (rc >= 0 && f->unlock) {
 		rc = db_exec(req->db, "UPDATE accounts SET failed_logins = 0, lock_count = 0, locked_until = 0 "
 		                      "WHERE id = ?", "i", id);
 		json_array_append_new(changed, json_string("unlock"));
 	}
-	if (rc >= 0 && f.reset_password) {
+	if (rc >= 0 && f->reset_password) {
 		rc = db_exec(req->db, "UPDATE accounts SET password_hash = ?, must_change = 1, updated_at = ? "
 		                      "WHERE id = ?", "sii", hash, now, id);
 		if (rc >= 0)
@@ -653,10 +661,69 @@ static void accounts_update(struct http_req *req)
 	audit_log(req->db, &req->principal, "account.update", "account", id, json_pack("{s:o}", "fields", changed));
 	db_commit(req->db);
 	json_t *acc = accounts_json(req->db, id);
-	if (f.reset_password)
+	if (f->reset_password)
 		json_object_set_new(acc, "initial_password", json_string(pw));
-	sodium_memzero(pw, sizeof pw);
 	http_json(req, 200, acc);
+}
+
+/* With reset_password, on a worker once the new password is hashed (the
+ * request held none meanwhile); the form is parsed again (the request's). */
+static void accounts_update_hashed(struct http_req *req)
+{
+	struct auth_hashing *h = auth_hashing_take(req);
+	int64_t id;
+
+	if (h->result != 0) {
+		auth_hashing_refused(req, h->result, "hash the password");
+	} else if ((id = account_id_param(req)) != 0) {
+		struct account_form f;
+		json_t *errors = json_array();
+		account_form_parse(req->json, false, &f, errors);   /* passed in accounts_update */
+		json_decref(errors);
+		update_apply(req, id, &f, h->password, h->hash);
+	}
+	auth_hashing_free(h);
+}
+
+static void accounts_update(struct http_req *req)
+{
+	if (auth_require(req, AUTH_ADMIN))
+		return;
+	int64_t id = account_id_param(req);
+	if (!id)
+		return;
+	struct account_form f;
+	json_t *errors = json_array();
+	if (account_form_parse(req->json, false, &f, errors)) {
+		http_error_json(req, 422, "invalid", errors);
+		return;
+	}
+	json_decref(errors);
+	if (id == req->principal.account_id && f.role && strcmp(f.role, "admin") != 0) {
+		http_error(req, 409, "conflict", "an administrator cannot remove their own admin role");
+		return;
+	}
+	if (!f.reset_password) {
+		update_apply(req, id, &f, NULL, NULL);
+		return;
+	}
+	char pw[32], first[256] = "", last[256] = "", mail[256] = "";
+	sqlite3_stmt *st = db_prepare(req->db, "SELECT first_name, last_name, email FROM accounts WHERE id = ?",
+	                              "i", id);
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(first, sizeof first, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(last, sizeof last, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(mail, sizeof mail, "%s", (const char *)sqlite3_column_text(st, 2));
+	}
+	sqlite3_finalize(st);
+	do
+		password_generate(pw, sizeof pw);
+	while (password_check(pw, f.first_name ? f.first_name : first, f.last_name ? f.last_name : last,
+	                      f.email ? f.email : mail, NULL) != 0);
+	int rc = auth_hashing_start(req, req->principal.account_id, NULL, pw, accounts_update_hashed);
+	sodium_memzero(pw, sizeof pw);
+	if (rc != 0)
+		auth_hashing_refused(req, rc, "hash the password");
 }
 
 static void accounts_delete(struct http_req *req)

@@ -99,20 +99,95 @@ int auth_password_hash(const char *password, char out[128])
 	return rc == -EAGAIN || rc == -ESHUTDOWN ? -EAGAIN : rc == 0 ? 0 : -ENOMEM;
 }
 
-int auth_password_verify(const char *hash, const char *password)
-{
-	struct pwhash_job job = { .op = PWHASH_VERIFY, .password = password };
-	snprintf(job.hash, sizeof job.hash, "%s", hash);
-	int rc = pwhash_wait(&job);
-	sodium_memzero(job.rehash, sizeof job.rehash);
-	if (rc == -EAGAIN || rc == -ESHUTDOWN || rc == -ECANCELED)
-		return -EAGAIN;
-	return rc == 0 ? 0 : -EACCES;
-}
-
 const char *auth_password_dummy_hash(void)
 {
 	return g_dummy_hash;
+}
+
+static uint64_t account_key(int64_t account_id)
+{
+	return throttle_key(THROTTLE_ACCOUNT, &account_id, sizeof account_id);
+}
+
+/* On the hashing thread: back to a worker. */
+static void hashing_done(struct pwhash_job *job)
+{
+	struct http_req *req = job->arg;
+	struct auth_hashing *h = req->defer_arg;
+
+	http_continue(req, h->then_);
+}
+
+int auth_hashing_start(struct http_req *req, int64_t account_id, const char *stored, const char *password,
+                       void (*then)(struct http_req *req))
+{
+	struct auth_hashing *h = calloc(1, sizeof *h);
+	if (!h || !(h->password = strdup(password))) {
+		free(h);
+		return -ENOMEM;
+	}
+	h->account_id = account_id;
+	h->then_ = then;
+	h->job_.op = stored ? PWHASH_VERIFY : PWHASH_HASH;
+	h->job_.password = h->password;
+	if (stored)
+		snprintf(h->job_.hash, sizeof h->job_.hash, "%s", stored);
+	h->job_.credit = PWHASH_CREDIT_MAX;
+	h->job_.done = hashing_done;
+	h->job_.arg = req;
+	int rc = throttle_inflight_take(account_key(account_id), AUTH_HASHING_PER_ACCOUNT);
+	if (rc == 0) {
+		req->defer_arg = h;
+		rc = pwhash_submit(&h->job_);
+		if (rc == 0) {
+			http_defer(req);
+			return 0;
+		}
+		req->defer_arg = NULL;
+		throttle_inflight_put(account_key(account_id));
+		rc = rc == -ESHUTDOWN ? -EAGAIN : rc;
+	}
+	auth_hashing_free(h);
+	return rc;
+}
+
+struct auth_hashing *auth_hashing_take(struct http_req *req)
+{
+	struct auth_hashing *h = req->defer_arg;
+
+	req->defer_arg = NULL;
+	throttle_inflight_put(account_key(h->account_id));
+	int rc = h->job_.result;
+	h->result = rc == 0 || rc == -EACCES ? rc : rc == -ENOMEM ? -ENOMEM : -EAGAIN;
+	if (h->job_.op == PWHASH_HASH && rc == 0)
+		memcpy(h->hash, h->job_.hash, sizeof h->hash);
+	sodium_memzero(&h->job_, sizeof h->job_);
+	return h;
+}
+
+void auth_hashing_free(struct auth_hashing *h)
+{
+	if (!h)
+		return;
+	if (h->password) {
+		sodium_memzero(h->password, strlen(h->password));
+		free(h->password);
+	}
+	sodium_memzero(h, sizeof *h);
+	free(h);
+}
+
+void auth_hashing_refused(struct http_req *req, int rc, const char *what)
+{
+	if (rc == -EBUSY) {
+		throttle_answer(req, 429, "too_many_attempts", "a password of this account is being hashed: "
+		                "try again shortly", 1);
+	} else if (rc == -EAGAIN) {
+		http_set_header(req, "Retry-After", "2");
+		http_error(req, 503, "busy", "too many passwords being checked: try again shortly");
+	} else {
+		http_error(req, 500, "internal", "cannot %s", what);
+	}
 }
 
 /* --- tokens --------------------------------------------------------------------- */

@@ -26,6 +26,8 @@
 #ifndef AMPHI_CONTROL_AUTH_H
 #define AMPHI_CONTROL_AUTH_H
 
+#include "control/pwhash.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -122,17 +124,53 @@ int auth_token_revoke(struct sqlite3 *db, int64_t token_id);   /* 0, -ENOENT */
 
 /* --- passwords -------------------------------------------------------------- */
 /* Argon2id via crypto_pwhash_str with the configured limits, through the
- * hashing queue, waiting for the result (pwhash_wait: for callers holding a
- * session or a valid reset token; a login never waits, see login.c).
- * 0, -ENOMEM, or -EAGAIN when the queue is full or stopping. */
+ * hashing queue, waiting for the result (pwhash_wait): for the start-up only
+ * (the dummy hash, the first admin account).  A request never waits: see
+ * auth_hashing_start below and login.c.  0, -ENOMEM, or -EAGAIN when the
+ * queue is full or stopping. */
 int auth_password_hash(const char *password, char out[128]);
-/* 0 when password matches hash, -EACCES when not, -EAGAIN when the queue is
- * full or stopping. */
-int auth_password_verify(const char *hash, const char *password);
 /* An Argon2id string with the current limits that no password matches, made
  * at start: unknown emails are verified against it, so they cost what a
  * known one does. */
 const char *auth_password_dummy_hash(void);
+
+/* Hashing for a handler without holding its worker (password change, reset,
+ * account creation and update; a login has its own, login.c): the request is
+ * deferred (http_defer) while the hashing queue works, and `then` answers it
+ * on a worker.  Such callers hold a session or a valid reset token: their
+ * jobs have PWHASH_CREDIT_MAX (the reserved lane may take them), and at most
+ * AUTH_HASHING_PER_ACCOUNT of one account's hash at a time, so one signed-in
+ * person cannot fill the queue. */
+#define AUTH_HASHING_PER_ACCOUNT 2
+
+struct auth_hashing {
+	/* 0 (a verification matched, or hash holds the new hash), -EACCES (a
+	 * verification that did not match), -EAGAIN (the queue stopped: answer
+	 * 503) or -ENOMEM. */
+	int result;
+	char hash[crypto_pwhash_STRBYTES];   /* the new hash when stored was NULL */
+	char *password;                      /* the copy hashed: wiped and freed by auth_hashing_free */
+	int64_t account_id;                  /* whose hash (auth_hashing_start's) */
+	void (*then_)(struct http_req *req);
+	struct pwhash_job job_;
+};
+
+/* Copies password, queues a new hash of it (stored NULL) or its verification
+ * against stored for account_id, defers req and returns 0; then runs on a
+ * worker once it is done, with the struct auth_hashing in req->defer_arg
+ * (then owns it: auth_hashing_free).  -EBUSY: the account has
+ * AUTH_HASHING_PER_ACCOUNT hashes going on; -EAGAIN: the queue is full or
+ * stopping; -ENOMEM.  On an error nothing was deferred and the caller
+ * answers now (auth_hashing_refused). */
+int auth_hashing_start(struct http_req *req, int64_t account_id, const char *stored, const char *password,
+                       void (*then)(struct http_req *req));
+/* Answers an error of auth_hashing_start or a result other than 0 and
+ * -EACCES: 429 too_many_attempts (-EBUSY) or 503 busy (-EAGAIN), both with
+ * Retry-After, else 500 "cannot <what>". */
+void auth_hashing_refused(struct http_req *req, int rc, const char *what);
+/* Takes the finished hashing out of req: the first call of every then. */
+struct auth_hashing *auth_hashing_take(struct http_req *req);
+void auth_hashing_free(struct auth_hashing *h);
 
 /* --- sessions ------------------------------------------------------------------ */
 /* Creates a session for the account, adds its Set-Cookie header to req.

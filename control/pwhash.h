@@ -85,8 +85,8 @@ void pwhash_stop(void);
 
 /* Queues job.  0; -EAGAIN when queue_max jobs already wait; -ESHUTDOWN. */
 int pwhash_submit(struct pwhash_job *job);
-/* Queues job and waits for its result (for callers that hold a session or a
- * valid reset token, whose number is bounded by their holders): returns
+/* Queues job and waits for its result (for the daemon's start-up: a request
+ * never waits, it defers with pwhash_submit): returns
  * job->result, or -EAGAIN / -ESHUTDOWN as pwhash_submit.  done, arg and
  * credit (PWHASH_CREDIT_MAX) are set here. */
 int pwhash_wait(struct pwhash_job *job);

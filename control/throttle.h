@@ -34,6 +34,7 @@ enum throttle_kind {
 	THROTTLE_SOURCE = 1,   /* a client address */
 	THROTTLE_EMAIL,        /* an email as typed, case-folded */
 	THROTTLE_DEVICE,       /* a device cookie's nonce */
+	THROTTLE_ACCOUNT,      /* an account id (int64_t): hashes of signed-in people (auth_hashing_start) */
 };
 
 /* Makes the tables from the limits in cfg.  0 or -ENOMEM. */
