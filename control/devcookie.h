@@ -21,12 +21,33 @@
 #ifndef AMPHI_CONTROL_DEVCOOKIE_H
 #define AMPHI_CONTROL_DEVCOOKIE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct http_req;
 struct sqlite3;
 
 #define DEVCOOKIE_NAME "amphi_device"
+#define DEVCOOKIE_CHARS 75    /* base64url of 56 bytes, no padding */
+#define DEVCOOKIE_KEY_BYTES 32
+
+/* A device cookie's value, decoded.  Parsing takes outside bytes (the
+ * Cookie header), hence pure functions with a fuzz target
+ * (tests/fuzz/control_devcookie.c). */
+struct devcookie {
+	unsigned char nonce[16];       /* random: the cookie's identity (its lock record) */
+	int64_t issued_at;             /* amphi_now() seconds */
+	unsigned char tag[32];         /* HMAC-SHA-256, see above */
+};
+
+/* Decodes len bytes of value: exactly DEVCOOKIE_CHARS of base64url without
+ * padding.  0 or -EINVAL. */
+int devcookie_parse(const char *value, size_t len, struct devcookie *c);
+/* Encodes c into out (NUL-terminated): what devcookie_parse reads back. */
+void devcookie_format(const struct devcookie *c, char out[DEVCOOKIE_CHARS + 1]);
+/* The tag of c's nonce and issued_at for account_id under key. */
+void devcookie_sign(const struct devcookie *c, const unsigned char key[DEVCOOKIE_KEY_BYTES], int64_t account_id,
+                    unsigned char tag[32]);
 
 /* Checks the request's device cookie against account_id (> 0).  0 with
  * *device (the throttle key of the cookie) when it is valid, unexpired and
