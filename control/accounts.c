@@ -585,7 +585,7 @@ static void accounts_create(struct http_req *req)
 	do
 		password_generate(pw, sizeof pw);
 	while (password_check(pw, f.first_name, f.last_name, f.email, NULL) != 0);
-	int rc = auth_hashing_start(req, req->principal.account_id, NULL, pw, accounts_create_hashed);
+	int rc = auth_hashing_start(req, 0, NULL, pw, accounts_create_hashed);
 	sodium_memzero(pw, sizeof pw);
 	if (rc != 0)
 		auth_hashing_refused(req, rc, "hash the password");
@@ -720,7 +720,7 @@ static void accounts_update(struct http_req *req)
 		password_generate(pw, sizeof pw);
 	while (password_check(pw, f.first_name ? f.first_name : first, f.last_name ? f.last_name : last,
 	                      f.email ? f.email : mail, NULL) != 0);
-	int rc = auth_hashing_start(req, req->principal.account_id, NULL, pw, accounts_update_hashed);
+	int rc = auth_hashing_start(req, 0, NULL, pw, accounts_update_hashed);
 	sodium_memzero(pw, sizeof pw);
 	if (rc != 0)
 		auth_hashing_refused(req, rc, "hash the password");

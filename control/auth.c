@@ -135,7 +135,7 @@ int auth_hashing_start(struct http_req *req, int64_t account_id, const char *sto
 	h->job_.credit = PWHASH_CREDIT_MAX;
 	h->job_.done = hashing_done;
 	h->job_.arg = req;
-	int rc = throttle_inflight_take(account_key(account_id), AUTH_HASHING_PER_ACCOUNT);
+	int rc = account_id ? throttle_inflight_take(account_key(account_id), AUTH_HASHING_PER_ACCOUNT) : 0;
 	if (rc == 0) {
 		req->defer_arg = h;
 		rc = pwhash_submit(&h->job_);
@@ -144,7 +144,8 @@ int auth_hashing_start(struct http_req *req, int64_t account_id, const char *sto
 			return 0;
 		}
 		req->defer_arg = NULL;
-		throttle_inflight_put(account_key(account_id));
+		if (account_id)
+			throttle_inflight_put(account_key(account_id));
 		rc = rc == -ESHUTDOWN ? -EAGAIN : rc;
 	}
 	auth_hashing_free(h);
@@ -156,7 +157,8 @@ struct auth_hashing *auth_hashing_take(struct http_req *req)
 	struct auth_hashing *h = req->defer_arg;
 
 	req->defer_arg = NULL;
-	throttle_inflight_put(account_key(h->account_id));
+	if (h->account_id)
+		throttle_inflight_put(account_key(h->account_id));
 	int rc = h->job_.result;
 	h->result = rc == 0 || rc == -EACCES ? rc : rc == -ENOMEM ? -ENOMEM : -EAGAIN;
 	if (h->job_.op == PWHASH_HASH && rc == 0)

@@ -138,9 +138,11 @@ const char *auth_password_dummy_hash(void);
  * account creation and update; a login has its own, login.c): the request is
  * deferred (http_defer) while the hashing queue works, and `then` answers it
  * on a worker.  Such callers hold a session or a valid reset token: their
- * jobs have PWHASH_CREDIT_MAX (the reserved lane may take them), and at most
- * AUTH_HASHING_PER_ACCOUNT of one account's hash at a time, so one signed-in
- * person cannot fill the queue. */
+ * jobs have PWHASH_CREDIT_MAX (the reserved lane may take them).  A password
+ * change or reset (anyone with an account or a reset mail) hashes at most
+ * AUTH_HASHING_PER_ACCOUNT of one account's passwords at a time, so one
+ * person cannot fill the queue; an administrator's work on accounts is
+ * bounded by the queue alone. */
 #define AUTH_HASHING_PER_ACCOUNT 2
 
 struct auth_hashing {
@@ -150,13 +152,15 @@ struct auth_hashing {
 	int result;
 	char hash[crypto_pwhash_STRBYTES];   /* the new hash when stored was NULL */
 	char *password;                      /* the copy hashed: wiped and freed by auth_hashing_free */
-	int64_t account_id;                  /* whose hash (auth_hashing_start's) */
+	int64_t account_id;                  /* whose password (auth_hashing_start's), 0 for an admin's work */
 	void (*then_)(struct http_req *req);
 	struct pwhash_job job_;
 };
 
 /* Copies password, queues a new hash of it (stored NULL) or its verification
- * against stored for account_id, defers req and returns 0; then runs on a
+ * against stored for account_id (0: no per-account limit, for an
+ * administrator creating or resetting accounts), defers req and returns 0;
+ * then runs on a
  * worker once it is done, with the struct auth_hashing in req->defer_arg
  * (then owns it: auth_hashing_free).  -EBUSY: the account has
  * AUTH_HASHING_PER_ACCOUNT hashes going on; -EAGAIN: the queue is full or
