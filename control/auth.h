@@ -125,7 +125,7 @@ int auth_token_revoke(struct sqlite3 *db, int64_t token_id);   /* 0, -ENOENT */
 /* --- passwords -------------------------------------------------------------- */
 /* Argon2id via crypto_pwhash_str with the configured limits, through the
  * hashing queue, waiting for the result (pwhash_wait): for the start-up only
- * (the dummy hash, the first admin account).  A request never waits: see
+ * (the first admin account).  A request never waits: see
  * auth_hashing_start below and login.c.  0, -ENOMEM, or -EAGAIN when the
  * queue is full or stopping. */
 int auth_password_hash(const char *password, char out[128]);
