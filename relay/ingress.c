@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 static void src_log(const struct sockaddr *src, char *buf, size_t len)
 {
@@ -140,11 +141,19 @@ static void ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, un
 		return;
 	}
 	if (s->twcc || s->remb_bps) {
-		/* Every packet with a transport-wide number counts, whatever it carries. */
-		int64_t now = amphi_mono_ns();
-		if (s->twcc)
-			twcc_packet(s->twcc, pkt->data, plain, now / 1000);
-		feedback_publisher_cc(w, s, now);
+		/* Every packet with a transport-wide number counts, whatever it
+		 * carries, at the kernel's receive time: the worker's own delays
+		 * would read as congestion to the browser's delay-based estimate. */
+		if (s->twcc) {
+			struct timespec ts;
+			int64_t at = w->rx_ns;
+			if (!at) {
+				clock_gettime(CLOCK_REALTIME, &ts);
+				at = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+			}
+			twcc_packet(s->twcc, pkt->data, plain, at / 1000);
+		}
+		feedback_publisher_cc(w, s, amphi_mono_ns());
 	}
 	rc = stream_track_by_pt(s, pkt->data[1] & 0x7f);
 	if (rc < 0) {

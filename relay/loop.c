@@ -73,6 +73,7 @@ int loop_init(struct loop *l, int sock, unsigned nbufs, unsigned nslots, unsigne
 	io_uring_buf_ring_advance(l->br, nbufs);
 
 	l->recv_mh.msg_namelen = sizeof(struct sockaddr_in6);
+	l->recv_mh.msg_controllen = CMSG_SPACE(sizeof(struct timespec));   /* SO_TIMESTAMPNS */
 	l->nslots = nslots;
 	for (unsigned i = 0; i < nslots; i++) {
 		struct loop_send_slot *s = &l->slots[i];
@@ -153,14 +154,16 @@ int loop_recv_arm(struct loop *l)
 	return 0;
 }
 
-int loop_recv_parse(struct loop *l, const struct io_uring_cqe *cqe, int *bid,
+int loop_recv_parse(struct loop *l, const struct io_uring_cqe *cqe, int *bid, int64_t *rx_ns,
                     const struct sockaddr **src, socklen_t *srclen,
                     uint8_t **payload, unsigned *len)
 {
 	struct io_uring_recvmsg_out *o;
+	struct cmsghdr *c;
 	uint8_t *buf;
 
 	*bid = -1;
+	*rx_ns = 0;
 	if (cqe->flags & IORING_CQE_F_BUFFER)
 		*bid = (int)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
 	if (cqe->res < 0)
@@ -173,6 +176,13 @@ int loop_recv_parse(struct loop *l, const struct io_uring_cqe *cqe, int *bid,
 		return -EINVAL;
 	if (o->flags & MSG_TRUNC)
 		return -EMSGSIZE;
+	for (c = io_uring_recvmsg_cmsg_firsthdr(o, &l->recv_mh); c; c = io_uring_recvmsg_cmsg_nexthdr(o, &l->recv_mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof ts);
+			*rx_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		}
 	*src = io_uring_recvmsg_name(o);
 	*srclen = o->namelen;
 	*payload = io_uring_recvmsg_payload(o, &l->recv_mh);

@@ -67,7 +67,7 @@ struct loop {
 	size_t br_bytes;
 	uint8_t *bufs;                     /* nbufs * LOOP_RECV_BUF */
 	unsigned nbufs;
-	struct msghdr recv_mh;             /* template of the multishot recvmsg: name size */
+	struct msghdr recv_mh;             /* template of the multishot recvmsg: name and control sizes */
 	struct loop_send_slot *slots;      /* mapped (slots_map in loop.c), slots_bytes long */
 	size_t slots_bytes;
 	unsigned *free_slots;              /* stack of free slot indexes */
@@ -85,11 +85,13 @@ void loop_destroy(struct loop *l);
 /* (Re)arms the multishot receive.  0 or -EBUSY (SQ full). */
 int loop_recv_arm(struct loop *l);
 
-/* Decodes a receive completion: the source address, the payload, its length.
+/* Decodes a receive completion: the source address, the payload, its length,
+ * and *rx_ns the kernel's receive time (SO_TIMESTAMPNS, CLOCK_REALTIME ns; 0
+ * when the socket does not stamp).
  * Returns 0, -ENOBUFS (out of buffers: rearm when !(flags & MORE)), -EMSGSIZE
  * (truncated: drop) or the completion's error. *bid is set whenever a buffer
  * was consumed (>= 0) and must go back with loop_recv_release(). */
-int loop_recv_parse(struct loop *l, const struct io_uring_cqe *cqe, int *bid,
+int loop_recv_parse(struct loop *l, const struct io_uring_cqe *cqe, int *bid, int64_t *rx_ns,
                     const struct sockaddr **src, socklen_t *srclen,
                     uint8_t **payload, unsigned *len);
 void loop_recv_release(struct loop *l, int bid);

@@ -31,7 +31,8 @@ struct twcc {
 /* 0, -EINVAL (ext_id not 1..14), -ENOMEM. */
 int twcc_create(uint8_t ext_id, struct twcc **out);
 void twcc_destroy(struct twcc *t);
-/* A plaintext RTP packet (len bytes) arrived at now_us: remembered when it
+/* A plaintext RTP packet (len bytes) arrived at now_us (µs on any one clock,
+ * >= 0: the relay uses the kernel's receive stamps): remembered when it
  * carries the extension.  Returns true when it did. */
 bool twcc_packet(struct twcc *t, const uint8_t *rtp, size_t len, int64_t now_us);
 /* One feedback packet (RTPFB FMT 15, sender SSRC sender) for the arrivals

@@ -67,7 +67,7 @@ static void on_recv(struct worker *w, const struct io_uring_cqe *cqe)
 	unsigned len;
 	int bid, rc;
 
-	rc = loop_recv_parse(&w->loop, cqe, &bid, &src, &srclen, &payload, &len);
+	rc = loop_recv_parse(&w->loop, cqe, &bid, &w->rx_ns, &src, &srclen, &payload, &len);
 	if (rc == 0) {
 		ingress_datagram(w, src, payload, len);
 	} else if (rc == -EMSGSIZE) {
@@ -238,6 +238,9 @@ int worker_create(struct relay *r, unsigned idx, struct worker **out)
 	setsockopt(w->sock, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof bufsz);
 	setsockopt(w->sock, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof bufsz);
 	setsockopt(w->sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	/* Arrival times for transport-wide feedback, taken before the worker's
+	 * own scheduling delays (ingress.c). */
+	setsockopt(w->sock, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
 	a = r->bind_addr;
 	if (a.sin6_family == AF_INET)
 		((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)w->port);
