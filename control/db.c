@@ -267,6 +267,10 @@ static const char *const migrations[] = {
 	"  value BLOB NOT NULL,"
 	"  created_at INTEGER NOT NULL"
 	");",
+
+	/* 4 (cc-twcc): the cap of a WebRTC publisher's video, bit/s: the WHIP
+	 * answer's b=TIAS/b=AS and the relay's REMB (docs/control.md). */
+	"ALTER TABLE webinars ADD COLUMN max_video_bitrate INTEGER NOT NULL DEFAULT 2500000;",
 };
 
 static int conn_open(const char *path, sqlite3 **out, char *err, size_t errlen)

@@ -153,7 +153,7 @@ int forms_results_from_name(const char *s, enum forms_results *out)
 int forms_webinar_parse(json_t *body, bool create, struct webinar_form *out, json_t *errors)
 {
 	static const char *const known[] = { "title", "description", "start_time", "visibility",
-	                                     "recording", "video_codec", NULL };
+	                                     "recording", "video_codec", "max_video_bitrate", NULL };
 	size_t before = json_array_size(errors);
 	const char *s;
 	bool present;
@@ -163,6 +163,7 @@ int forms_webinar_parse(json_t *body, bool create, struct webinar_form *out, jso
 	out->description = "";
 	out->visibility = FORMS_VIS_REGISTRATION;
 	out->codec = FORMS_CODEC_VP8;
+	out->max_video_bitrate = FORMS_VIDEO_BITRATE_DEFAULT;
 	if (body_object(body, errors))
 		return -EINVAL;
 	reject_unknown(body, known, errors);
@@ -209,6 +210,14 @@ int forms_webinar_parse(json_t *body, bool create, struct webinar_form *out, jso
 		else
 			add_error(errors, "video_codec", "must be \"vp8\" or \"h264\"");
 		out->set |= FORMS_W_CODEC;
+	}
+	if ((v = json_object_get(body, "max_video_bitrate"))) {
+		if (json_is_integer(v) && json_integer_value(v) >= FORMS_VIDEO_BITRATE_MIN &&
+		    json_integer_value(v) <= FORMS_VIDEO_BITRATE_MAX)
+			out->max_video_bitrate = json_integer_value(v);
+		else
+			add_error(errors, "max_video_bitrate", "must be an integer from 100000 to 20000000 (bit/s)");
+		out->set |= FORMS_W_MAX_VIDEO_BITRATE;
 	}
 	if (!create && json_object_size(body) == 0)
 		add_error(errors, "", "nothing to change: give at least one field");

@@ -42,7 +42,13 @@ enum {
 	FORMS_W_VISIBILITY = 1 << 3,
 	FORMS_W_RECORDING = 1 << 4,
 	FORMS_W_CODEC = 1 << 5,
+	FORMS_W_MAX_VIDEO_BITRATE = 1 << 6,
 };
+
+/* max_video_bitrate (bit/s): the cap a WebRTC publisher's video is held under. */
+#define FORMS_VIDEO_BITRATE_DEFAULT 2500000
+#define FORMS_VIDEO_BITRATE_MIN 100000
+#define FORMS_VIDEO_BITRATE_MAX 20000000
 
 struct webinar_form {
 	unsigned set;                 /* FORMS_W_* of the fields present */
@@ -52,10 +58,12 @@ struct webinar_form {
 	enum forms_visibility visibility;
 	bool recording;
 	enum forms_codec codec;
+	int64_t max_video_bitrate;    /* bit/s */
 };
 
 /* create: title and start_time are required, the rest defaults to
- * description "", visibility "registration", recording false, codec "vp8".
+ * description "", visibility "registration", recording false, codec "vp8",
+ * max_video_bitrate 2500000.
  * !create (PATCH): every field optional, at least one required.
  * Unknown fields are errors (a typo must not be silently ignored). */
 int forms_webinar_parse(json_t *body, bool create, struct webinar_form *out, json_t *errors);

@@ -676,6 +676,8 @@ static void put_media(struct out *o, const struct sdp_media *m, const struct sdp
 			k = &m->codecs[i];
 	put(o, "m=%s 9 %s %u\r\n", m->kind_name, m->proto, c->pt);
 	put(o, "c=IN IP4 0.0.0.0\r\n");
+	if (p->role == SDP_ROLE_WHIP && m->kind == SDP_KIND_VIDEO && p->max_video_bitrate)
+		put(o, "b=AS:%u\r\nb=TIAS:%u\r\n", (p->max_video_bitrate + 999) / 1000, p->max_video_bitrate);
 	put(o, "a=mid:%s\r\n", m->mid);
 	put(o, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", p->ice_ufrag, p->ice_pwd);
 	put(o, "a=fingerprint:%s\r\n", p->fingerprint);

@@ -139,6 +139,9 @@ struct sdp_answer_params {
 	struct sdp_track audio_track, video_track;
 	const char *cname;
 	const char *stream_id;
+	/* WHIP only: the cap of the publisher's video in bit/s, written on the
+	 * video m-section as b=TIAS (RFC 3890) and b=AS (kbit/s); 0: none. */
+	uint32_t max_video_bitrate;
 };
 
 /* What the answer chose, for the relay: per answered m-section of the offer

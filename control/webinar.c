@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define WEBINAR_COLS "id, organizer_id, starts_at, COALESCE(started_at, 0), COALESCE(ended_at, 0), " \
-                     "state, visibility, video_codec, recording"
+                     "state, visibility, video_codec, recording, max_video_bitrate"
 
 static void row_to_webinar(sqlite3_stmt *st, struct webinar *w)
 {
@@ -24,6 +24,7 @@ static void row_to_webinar(sqlite3_stmt *st, struct webinar *w)
 	snprintf(w->visibility, sizeof w->visibility, "%s", (const char *)sqlite3_column_text(st, 6));
 	snprintf(w->codec, sizeof w->codec, "%s", (const char *)sqlite3_column_text(st, 7));
 	w->recording = sqlite3_column_int(st, 8) != 0;
+	w->max_video_bitrate = sqlite3_column_int64(st, 9);
 }
 
 int webinar_load(sqlite3 *db, int64_t id, struct webinar *w)

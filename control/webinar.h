@@ -28,6 +28,7 @@ struct webinar {
 	char visibility[16];            /* "public", "registration" */
 	char codec[8];                  /* "vp8", "h264" */
 	bool recording;
+	int64_t max_video_bitrate;      /* bit/s: a WebRTC publisher's video cap */
 };
 
 /* Loads the webinar named by the route's {id} for a caller whose role is in

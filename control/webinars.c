@@ -30,7 +30,7 @@
 static json_t *webinar_json(sqlite3 *db, int64_t id)
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT id, title, description, starts_at, visibility, recording, "
-	                              "video_codec, state, created_at, started_at, ended_at "
+	                              "video_codec, state, created_at, started_at, ended_at, max_video_bitrate "
 	                              "FROM webinars WHERE id = ?", "i", id);
 	json_t *o = NULL;
 	char t[32], created[32];   /* json_pack reads both at once: one buffer each */
@@ -50,6 +50,7 @@ static json_t *webinar_json(sqlite3 *db, int64_t id)
 		                    json_string(amphi_time_iso(sqlite3_column_int64(st, 9), t, sizeof t)));
 		json_object_set_new(o, "ended_at", sqlite3_column_type(st, 10) == SQLITE_NULL ? json_null() :
 		                    json_string(amphi_time_iso(sqlite3_column_int64(st, 10), t, sizeof t)));
+		json_object_set_new(o, "max_video_bitrate", json_integer(sqlite3_column_int64(st, 11)));
 	}
 	sqlite3_finalize(st);
 	return o;
@@ -81,9 +82,11 @@ static void webinar_create(struct http_req *req)
 	}
 	json_decref(errors);
 	id = db_insert(req->db, "INSERT INTO webinars (organizer_id, title, description, starts_at, visibility, "
-	               "recording, video_codec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	               "issisbsii", req->principal.account_id, f.title, f.description, f.starts_at,
-	               forms_visibility_name(f.visibility), f.recording, forms_codec_name(f.codec), now, now);
+	               "recording, video_codec, max_video_bitrate, created_at, updated_at) "
+	               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	               "issisbsiii", req->principal.account_id, f.title, f.description, f.starts_at,
+	               forms_visibility_name(f.visibility), f.recording, forms_codec_name(f.codec),
+	               f.max_video_bitrate, now, now);
 	if (id < 0) {
 		http_error(req, 500, "internal", "cannot store the webinar");
 		return;
@@ -141,9 +144,10 @@ static void webinar_patch(struct http_req *req)
 		goto out;
 	}
 	if (strcmp(w.state, "live") == 0 &&
-	    (f.set & (FORMS_W_START | FORMS_W_VISIBILITY | FORMS_W_RECORDING | FORMS_W_CODEC))) {
-		http_error(req, 409, "conflict", "start_time, visibility, recording and video_codec are fixed "
-		           "once the webinar is live; only title and description can change");
+	    (f.set & (FORMS_W_START | FORMS_W_VISIBILITY | FORMS_W_RECORDING | FORMS_W_CODEC |
+	              FORMS_W_MAX_VIDEO_BITRATE))) {
+		http_error(req, 409, "conflict", "start_time, visibility, recording, video_codec and max_video_bitrate "
+		           "are fixed once the webinar is live; only title and description can change");
 		goto out;
 	}
 	if (db_begin(req->db)) {
@@ -161,6 +165,8 @@ static void webinar_patch(struct http_req *req)
 	SET(FORMS_W_VISIBILITY, "visibility = ?", "visibility", "sii", forms_visibility_name(f.visibility), now, w.id)
 	SET(FORMS_W_RECORDING, "recording = ?", "recording", "bii", f.recording, now, w.id)
 	SET(FORMS_W_CODEC, "video_codec = ?", "video_codec", "sii", forms_codec_name(f.codec), now, w.id)
+	SET(FORMS_W_MAX_VIDEO_BITRATE, "max_video_bitrate = ?", "max_video_bitrate", "iii", f.max_video_bitrate,
+	    now, w.id)
 #undef SET
 	if (r >= 0 && (f.set & FORMS_W_START))
 		r = tokens_reschedule(req->db, w.id, f.starts_at);

@@ -333,6 +333,7 @@ static void post_offer(struct http_req *req, bool publish)
 		goto out;
 	}
 	memcpy(s->mids, offer.mids, sizeof s->mids);
+	offer.max_video_bitrate = (uint32_t)w.max_video_bitrate;
 	snprintf(s->remote_ufrag, sizeof s->remote_ufrag, "%s", offer.sdp->media[offer.first].ice_ufrag);
 	snprintf(s->remote_pwd, sizeof s->remote_pwd, "%s", offer.sdp->media[offer.first].ice_pwd);
 	pthread_mutex_lock(&wh->lock);

@@ -24,7 +24,7 @@ static int build(const struct whip_offer *o, const char *ufrag, const char *pwd,
 		.fingerprint = rp->fingerprint, .candidates = &cand, .n_candidates = 1,
 		.audio_track = { rp->ssrc_audio, "amphi-audio" },
 		.video_track = { rp->ssrc_video, "amphi-video" },
-		.cname = "amphi", .stream_id = stream_id,
+		.cname = "amphi", .stream_id = stream_id, .max_video_bitrate = o->max_video_bitrate,
 	};
 
 	randombytes_buf(&p.session_id, sizeof p.session_id);
@@ -77,7 +77,8 @@ void whip_offer_free(struct whip_offer *o)
 
 json_t *whip_offer_relay_args(const struct whip_offer *o, const char *ufrag, const char *pwd)
 {
-	json_t *tracks = json_array(), *extmap = json_object();
+	json_t *tracks = json_array(), *extmap = json_object(), *args;
+	bool remb = false;
 
 	for (unsigned i = 0; i < o->sdp->n_media; i++) {
 		const struct sdp_choice *c = &o->choices[i];
@@ -94,12 +95,19 @@ json_t *whip_offer_relay_args(const struct whip_offer *o, const char *ufrag, con
 			json_object_set_new(extmap, "transport-cc", json_integer(c->twcc_ext));
 		if (c->abs_send_time_ext && !json_object_get(extmap, "abs-send-time"))
 			json_object_set_new(extmap, "abs-send-time", json_integer(c->abs_send_time_ext));
+		remb |= c->kind == SDP_KIND_VIDEO && (c->fb & SDP_FB_GOOG_REMB);
 	}
-	return json_pack("{s:s,s:{s:s,s:s},s:s,s:o,s:o}",
+	args = json_pack("{s:s,s:{s:s,s:s},s:s,s:o,s:o}",
 	                 "role", o->role == SDP_ROLE_WHIP ? "publisher" : "viewer",
 	                 "ice", "ufrag", ufrag, "pwd", pwd,
 	                 "fingerprint", o->sdp->media[o->first].fingerprint,
 	                 "tracks", tracks, "extmap", extmap);
+	/* The cap goes to the publisher in REMB too, when it reads REMB. */
+	if (args && o->role == SDP_ROLE_WHIP && remb && o->max_video_bitrate) {
+		json_object_set_new(args, "remb", json_true());
+		json_object_set_new(args, "max_bitrate", json_integer(o->max_video_bitrate));
+	}
+	return args;
 }
 
 int whip_relay_reply_parse(json_t *resp, struct whip_relay_peer *rp)

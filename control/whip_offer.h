@@ -6,7 +6,8 @@
  *   whip_offer_check()       parse + a dry run of the answer: every reason
  *                            to refuse an offer shows before the relay holds
  *                            anything (nothing half-created)
- *   whip_offer_relay_args()  {role, ice, fingerprint, tracks, extmap} for
+ *   whip_offer_relay_args()  {role, ice, fingerprint, tracks, extmap, and
+ *                            remb + max_bitrate when goog-remb was kept} for
  *                            webrtc.add (docs/relay-control.md)
  *   whip_relay_reply_parse() the relay's {host, port, fingerprint, ssrcs}
  *   whip_offer_answer()      the answer with the relay's values
@@ -32,6 +33,8 @@ struct whip_offer {
 	struct sdp_choice choices[SDP_MAX_MEDIA];   /* what the answer serves, per m-section */
 	unsigned first;                    /* the first served m-section (its ICE and fingerprint) */
 	char mids[WHIP_MAX_MIDS][33];      /* the served mids, "" when fewer */
+	uint32_t max_video_bitrate;        /* WHIP: the webinar's cap (bit/s), set by the caller after
+	                                    * the check: the answer's b=TIAS/b=AS, REMB's value */
 };
 
 /* What webrtc.add answered. */

@@ -77,7 +77,44 @@ TEST(whip_offer_to_relay_and_answer)
 	CHECK(strstr(out, "a=ice-ufrag:" UFRAG "\r\n") != NULL);
 	CHECK(strstr(out, "a=recvonly\r\n") != NULL);
 	CHECK(strstr(out, "a=ssrc:") == NULL);   /* WHIP: the browser sends, nothing to announce */
+	CHECK(strstr(out, "b=") == NULL);        /* no cap set: none written */
 	whip_offer_free(&o);
+}
+
+/* The webinar's max_video_bitrate: on the video m-section of a WHIP answer
+ * as b=AS (kbit/s) and b=TIAS (bit/s), and to the relay for REMB when the
+ * answer kept goog-remb; without goog-remb in the offer, no REMB. */
+TEST(whip_cap_in_answer_and_remb)
+{
+	const char *t = sdp_fixture("chromium-sendonly.sdp");
+	struct whip_offer o;
+	const char *error = NULL;
+	char reason[256], out[8192], err[256];
+
+	CHECK_INT(whip_offer_check(t, strlen(t), SDP_ROLE_WHIP, SDP_VIDEO_VP8, UFRAG, PWD, &o, &error,
+	                           reason, sizeof reason), ==, 0);
+	o.max_video_bitrate = 2500000;
+	json_t *a = whip_offer_relay_args(&o, UFRAG, PWD);
+	CHECK(json_is_true(json_object_get(a, "remb")));
+	CHECK_INT(json_integer_value(json_object_get(a, "max_bitrate")), ==, 2500000);
+	json_decref(a);
+	CHECK_INT(whip_offer_answer(&o, UFRAG, PWD, &relay, "webinar-7", out, sizeof out, err, sizeof err), >, 0);
+	const char *video = strstr(out, "m=video");
+	CHECK(video != NULL);
+	CHECK(strstr(video, "c=IN IP4 0.0.0.0\r\nb=AS:2500\r\nb=TIAS:2500000\r\na=mid:") != NULL);
+	CHECK(strstr(out, "b=AS") == strstr(video, "b=AS"));   /* not on the audio section */
+	whip_offer_free(&o);
+
+	t = drop_lines(sdp_fixture("chromium-sendonly.sdp"), "goog-remb");
+	CHECK_INT(whip_offer_check(t, strlen(t), SDP_ROLE_WHIP, SDP_VIDEO_VP8, UFRAG, PWD, &o, &error,
+	                           reason, sizeof reason), ==, 0);
+	o.max_video_bitrate = 2500000;
+	a = whip_offer_relay_args(&o, UFRAG, PWD);
+	CHECK(json_object_get(a, "remb") == NULL);
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(a, "extmap"), "transport-cc")), ==, 3);
+	json_decref(a);
+	whip_offer_free(&o);
+
 }
 
 /* libdatachannel (OBS's WHIP output) offers no header extension: webrtc.add
@@ -196,6 +233,7 @@ TEST(relay_replies)
 int main(void)
 {
 	RUN(whip_offer_to_relay_and_answer);
+	RUN(whip_cap_in_answer_and_remb);
 	RUN(libdatachannel_publisher_without_extensions);
 	RUN(whep_answer_announces_the_relay_ssrcs);
 	RUN(bad_offers_get_status_and_reason);
