@@ -88,7 +88,7 @@ const viewStats = (page) => page.evaluate(async () => {
 		await negotiate(V.page, 'whep', cfg.join);
 		const samples = [];   /* {t, phase, bytes, frames, qlr, decoded, freezes, freeze_s} */
 		const t0 = Date.now();
-		let phase = 'up', phaseAt = t0, upOk = null, recovered = null, lastSay = 0;
+		let phase = 'up', phaseAt = t0, upOk = null, left = null, recovered = null, lastSay = 0;
 		/* bit/s and frames/s over the last second of samples */
 		const rate = () => {
 			const now = samples[samples.length - 1];
@@ -112,6 +112,10 @@ const viewStats = (page) => page.evaluate(async () => {
 			}
 			if (phase === 'up') {
 				const connected = samples.find((s) => s.bytes > 0);
+				/* the estimate left Chromium's 300 kbit/s start, the camera's rate is sent */
+				if (p.bwe >= 450e3 && r.fps >= 25 && !left)
+					left = { t: now - (connected ? connected.t + t0 : t0), bwe_kbps: Math.round(p.bwe / 1000),
+						fps: Math.round(r.fps) };
 				if (r.bps >= 1.5e6 && r.fps >= 25 && p.bwe >= 1.5e6 && !upOk)
 					upOk = { t: now - (connected ? connected.t + t0 : t0), kbps: Math.round(r.bps / 1000),
 						fps: Math.round(r.fps), bwe_kbps: Math.round(p.bwe / 1000), qlr: p.qlr, w: p.w, h: p.h };
@@ -150,7 +154,7 @@ const viewStats = (page) => page.evaluate(async () => {
 		const bwe = (ph) => Math.round((samples.filter((s) => s.phase === ph).pop() || { bwe: 0 }).bwe / 1000);
 		say({ summary: {
 			answer_b: (answer.match(/^b=.*$/mg) || []).map((l) => l.trim()),
-			up: upOk, recovered,
+			up: upOk, left, recovered,
 			bottleneck_kbps: half.length > 1 ? Math.round(8 * (half[half.length - 1].bytes - half[0].bytes) /
 				(half[half.length - 1].t - half[0].t)) : -1,
 			max_stall_ms: stall, freezes: f.freezes, freeze_s: f.freeze_s, decoded: f.decoded,
