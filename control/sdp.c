@@ -640,8 +640,10 @@ static int choose(const struct sdp_offer *o, const struct sdp_answer_params *p,
 		ch[i].pt = k->pt;
 		/* Without sdes:mid (libdatachannel, webrtcbin) the bundle is
 		 * demultiplexed by SSRC and payload type (RFC 8843 §9.2): the
-		 * answer then carries no MID extension either. */
-		ch[i].mid_ext = (uint8_t)sdp_media_extmap(m, SDP_EXT_MID);
+		 * answer then carries no MID extension either.  Nor for a mid
+		 * longer than the 16 bytes an RFC 8285 one-byte element carries:
+		 * that section is told apart the same way. */
+		ch[i].mid_ext = strlen(m->mid) <= 16 ? (uint8_t)sdp_media_extmap(m, SDP_EXT_MID) : 0;
 		unsigned fb_ok = m->kind == SDP_KIND_VIDEO
 			? SDP_FB_NACK | SDP_FB_NACK_PLI | SDP_FB_CCM_FIR | SDP_FB_TRANSPORT_CC | SDP_FB_GOOG_REMB
 			: SDP_FB_NACK | SDP_FB_TRANSPORT_CC;

@@ -700,9 +700,10 @@ static json_t *parse_webrtc_add(const struct registry *reg, json_t *req, union p
 			return ctl_error("tracks[%zu].kind: expected audio or video, each once", i);
 		if (!pt_ok(json_object_get(t, "pt")))
 			return ctl_error("tracks[%zu].pt: expected 0..63 or 96..127", i);
-		/* RFC 8285 one-byte elements carry 1..16 bytes: the mid must fit. */
-		if (!mid || !*mid || strlen(mid) > 16)
-			return ctl_error("tracks[%zu].mid: expected the section's mid, 1..16 characters", i);
+		/* Up to control's 32; only a mid of 1..16 bytes fits an RFC 8285
+		 * one-byte element, and a longer one is sent without it. */
+		if (!mid || !*mid || strlen(mid) >= sizeof ws->viewer.mid[k])
+			return ctl_error("tracks[%zu].mid: expected the section's mid, 1..32 characters", i);
 		kpt[k] = (int)json_integer_value(json_object_get(t, "pt"));
 		strcpy(ws->viewer.mid[k], mid);
 		ws->viewer.kinds_on |= (uint8_t)(1u << k);

@@ -232,7 +232,8 @@ int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec, struct v
 			memcpy(v->mid[k], spec->mid[k], sizeof v->mid[k]);
 			v->mid[k][sizeof v->mid[k] - 1] = 0;
 			v->mid_len[k] = (uint8_t)strlen(v->mid[k]);
-			/* RFC 8285 one-byte elements carry 1..16 bytes. */
+			/* RFC 8285 one-byte elements carry 1..16 bytes: control
+			 * answers a longer mid's section without sdes:mid. */
 			if (v->mid_len[k] > 16)
 				v->mid_len[k] = 0;
 		}

@@ -466,6 +466,33 @@ TEST(webrtcbin_shape_served)
 	CHECK_INT(n, ==, -ENOTSUP);
 }
 
+/* A mid longer than the 16 bytes of an RFC 8285 one-byte element: its
+ * section is answered without sdes:mid (told apart by payload type and
+ * a=ssrc, as without the extension), the other section keeps it. */
+TEST(long_mid_answered_without_mid_extension)
+{
+	static char t[20000];
+	const char *mid = "video-track-of-the-speaker";   /* 26 bytes */
+	char out[8192], err[256], line[64];
+	struct sdp_choice ch[SDP_MAX_MEDIA];
+
+	snprintf(line, sizeof line, "a=mid:%s\r\n", mid);
+	snprintf(t, sizeof t, "%s", edit(sdp_fixture("chromium-sendonly.sdp"), "a=mid:1\r\n", line));
+	snprintf(line, sizeof line, "a=group:BUNDLE 0 %s", mid);
+	int n = answer(edit(t, "a=group:BUNDLE 0 1", line), SDP_ROLE_WHIP, SDP_VIDEO_VP8, out, sizeof out, ch, err);
+	CHECK_INT(n, >, 0);
+	if (n <= 0) {
+		printf("  %s\n", err);
+		return;
+	}
+	CHECK(ch[0].accepted && ch[1].accepted);
+	CHECK_INT(ch[0].mid_ext, ==, 4);
+	CHECK_INT(ch[1].mid_ext, ==, 0);
+	CHECK(has_line(out, line));
+	const char *video = strstr(out, "m=video");
+	CHECK(video && strstr(out, "sdes:mid") < video && !strstr(video, "sdes:mid"));
+}
+
 TEST(malformed_text_refused)
 {
 	const char *t = sdp_fixture("chromium-sendonly.sdp");
@@ -600,6 +627,7 @@ int main(void)
 	RUN(unservable_offers_refused_with_reason);
 	RUN(extra_sections_rejected);
 	RUN(libdatachannel_offers_served);
+	RUN(long_mid_answered_without_mid_extension);
 	RUN(webrtcbin_shape_served);
 	RUN(malformed_text_refused);
 	RUN(trickle_fragment);
