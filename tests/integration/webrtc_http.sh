@@ -173,7 +173,10 @@ check "WHEP of a public webinar without a token: 201" is "$status" 201
 PLOC=$(hdr Location)
 check "the relay holds the viewers" \
 	is "$(relay_ctl "{\"cmd\":\"webrtc.list\",\"stream\":\"webinar-$W\"}" | jq -r '[.peers[]|select(.role=="viewer")]|length')" 1
-sreq "" DELETE "${VLOC%?}x"
+# The real URL with its last character changed (to x, or to y when it was
+# an x: with x always, one session id in 64 was "guessed" right).
+guess=x; [ "${VLOC: -1}" = x ] && guess=y
+sreq "" DELETE "${VLOC%?}$guess"
 check "DELETE of a guessed session URL: 404" is "$status" 404
 sreq "" DELETE "$VLOC"
 check "DELETE of the WHEP session: 200" is "$status" 200
