@@ -126,6 +126,10 @@ run() {
 	wait_for 8 sh -c "[ \$(grep -c '^0,' '$T/f-$codec.crc') -gt 20 ] && [ \$(grep -c 'fakesink0: last-message = chain' '$T/g-$codec.log') -gt 8 ]"
 	n1=$(lines "$T/f-$codec.crc" '^0,')
 	check "$codec: ffmpeg decodes the stream (> 20 frames: $n1)" test "$n1" -gt 20
+	# It decoded nothing once in a clean-clone CI run (H.264, bound 88 ms
+	# after the POST, 7 keyframes asked for, GStreamer decoding 190 frames
+	# beside it) and passed on rerun: keep what ffmpeg said when it happens.
+	[ "$n1" -gt 20 ] || { echo "  ffmpeg's log:"; tail -n 20 "$T/f-$codec.log" | sed 's/^/    /'; }
 	# (H.264 joined between keyframes logs the slices it cannot decode yet: not an SRTP matter.)
 	check "$codec: ffmpeg's log has no SRTP error" sh -c "! grep -Ei 'hmac|srtp' '$T/f-$codec.log'"
 	n2=$(lines "$T/g-$codec.log" 'fakesink0: last-message = chain')
