@@ -92,9 +92,11 @@ int sdes_target_parse(json_t *body, const char *default_address, struct sdes_tar
 	if (mux && !json_is_boolean(mux))
 		bad(errors, "rtcp_mux", "expected true or false");
 	t->rtcp_mux = json_is_true(mux);
+	size_t errors_before_ports = json_array_size(errors);
 	t->audio_port = port_field(body, "audio_port", errors);
 	t->video_port = port_field(body, "video_port", errors);
-	if (!json_object_get(body, "audio_port") && !json_object_get(body, "video_port"))
+	/* Both absent or null (a null port is an absent one): nowhere to send. */
+	if (!t->audio_port && !t->video_port && json_array_size(errors) == errors_before_ports)
 		bad(errors, "video_port", "give audio_port, video_port or both: where the viewer receives");
 	if (!t->rtcp_mux) {
 		if (t->audio_port == 65535)

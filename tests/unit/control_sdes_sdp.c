@@ -102,6 +102,11 @@ TEST(target_ports)
 
 	CHECK_INT(target("{}", &t, &errs), ==, -EINVAL);            /* nothing to receive */
 	json_decref(errs);
+	/* a null port is an absent one: still nothing (the fuzz target found it accepted) */
+	CHECK_INT(target("{\"video_port\":null}", &t, &errs), ==, -EINVAL);
+	json_decref(errs);
+	CHECK_INT(target("{\"audio_port\":null,\"video_port\":null}", &t, &errs), ==, -EINVAL);
+	json_decref(errs);
 	CHECK_INT(target("{\"video_port\":1023}", &t, &errs), ==, -EINVAL);
 	json_decref(errs);
 	CHECK_INT(target("{\"video_port\":1024}", &t, &errs), ==, 0);
