@@ -1,104 +1,33 @@
 /* sdes_view: see sdes_view.h. */
 #include "control/sdes_view.h"
 #include "control/control.h"
-#include "control/db.h"
 #include "control/http.h"
 #include "control/ingest.h"
+#include "control/media_session.h"
 #include "control/relay_client.h"
 #include "control/sdes_sdp.h"
 #include "control/webinar.h"
-#include "common/clock.h"
 #include "common/log.h"
-#include "common/periodic.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SESSION_ID_BYTES 24        /* 192 random bits: the Location's secret */
-#define SESSION_ID_CHARS 32        /* base64url without padding */
 #define SDP_CAP 2048               /* two m-lines take ~600 bytes */
 
-struct session {
-	char id[SESSION_ID_CHARS + 1];     /* secret: compared in constant time, never logged */
-	int64_t webinar;
-	int64_t token_id;                  /* the Bearer token's row, 0 for a public viewer */
-	char viewer[32];                   /* the relay's viewer id ("sdes-…"): not secret, logged */
-	struct session *next;
-};
-
 struct sdes_view {
-	struct control *app;               /* borrowed: main.c destroys this struct first */
-	pthread_mutex_t lock;              /* guards sessions, n_sessions */
-	struct session *sessions;
-	size_t n_sessions;
-	struct periodic *sweeper;          /* NULL when it could not start */
+	struct media_sessions *sessions;   /* a session's peer is the relay's viewer id ("sdes-…") */
 	atomic_uint next_viewer;           /* relay viewer ids are "sdes-<salt>-<n>" */
 	uint32_t salt;                     /* keeps viewer ids of a restarted control apart */
 };
 
-static void session_free(struct session *s)
-{
-	sodium_memzero(s, sizeof *s);
-	free(s);
-}
-
-/* Unlinks the session with this secret id under this webinar.  Every entry
- * is compared (constant time per entry): the time taken does not say how
- * much of a guessed id matched. */
-static struct session *session_take(struct sdes_view *v, const char *id, int64_t webinar)
-{
-	struct session **found = NULL, *s = NULL;
-
-	if (!id || strlen(id) != SESSION_ID_CHARS)
-		return NULL;
-	pthread_mutex_lock(&v->lock);
-	for (struct session **pp = &v->sessions; *pp; pp = &(*pp)->next)
-		if (sodium_memcmp((*pp)->id, id, SESSION_ID_CHARS) == 0 && (*pp)->webinar == webinar)
-			found = pp;
-	if (found) {
-		s = *found;
-		*found = s->next;
-		v->n_sessions--;
-	}
-	pthread_mutex_unlock(&v->lock);
-	return s;
-}
-
 int sdes_view_webinar_ended(struct sdes_view *v, int64_t webinar)
 {
-	struct session *gone = NULL;
-	int n = 0;
-
-	if (!v)
-		return 0;
-	pthread_mutex_lock(&v->lock);
-	for (struct session **pp = &v->sessions; *pp;) {
-		struct session *s = *pp;
-		if (s->webinar != webinar) {
-			pp = &s->next;
-			continue;
-		}
-		*pp = s->next;
-		s->next = gone;
-		gone = s;
-		v->n_sessions--;
-		n++;
-	}
-	pthread_mutex_unlock(&v->lock);
-	while (gone) {
-		struct session *next = gone->next;
-		session_free(gone);
-		gone = next;
-	}
-	if (n)
-		log_msg(LOG_INFO, "sdes viewers ended with the webinar", "webinar=%lld viewers=%d", (long long)webinar, n);
-	return n;
+	return v ? media_sessions_webinar_ended(v->sessions, webinar) : 0;
 }
 
 /* viewer.remove; a viewer the relay no longer has (stream deleted or
@@ -187,11 +116,10 @@ static void viewer_post(struct http_req *req)
 	char err[512], sid[32], location[128], sdp[SDP_CAP];
 	struct sdes_target t;
 	struct sdes_track tracks[2];
-	struct session *s = NULL;
+	struct media_session *s = NULL;
 	struct webinar w;
 	json_t *errors = json_array(), *args = NULL, *resp = NULL, *tj, *kv;
 	unsigned ntracks;
-	bool full;
 	int n, r;
 
 	http_set_header(req, "Cache-Control", "no-store");
@@ -216,10 +144,7 @@ static void viewer_post(struct http_req *req)
 		                                              : "it is over");
 		goto out;
 	}
-	pthread_mutex_lock(&v->lock);
-	full = v->n_sessions >= SDES_VIEW_MAX_SESSIONS;
-	pthread_mutex_unlock(&v->lock);
-	if (full) {
+	if (media_sessions_full(v->sessions)) {
 		http_set_header(req, "Retry-After", "5");
 		http_error(req, 503, "saturated", "this process serves %d SDES viewers already", SDES_VIEW_MAX_SESSIONS);
 		goto out;
@@ -228,17 +153,17 @@ static void viewer_post(struct http_req *req)
 		http_error(req, relay_client_http_status(r), "relay_unavailable", "%s", err);
 		goto out;
 	}
-	if (!(s = calloc(1, sizeof *s))) {
+	if (!(s = media_session_new(sizeof *s))) {
 		http_error(req, 503, "saturated", "out of memory");
 		goto out;
 	}
 	s->webinar = w.id;
 	s->token_id = req->principal.token_id;
-	snprintf(s->viewer, sizeof s->viewer, "sdes-%08x-%u", v->salt, atomic_fetch_add(&v->next_viewer, 1));
+	snprintf(s->peer, sizeof s->peer, "sdes-%08x-%u", v->salt, atomic_fetch_add(&v->next_viewer, 1));
 	randombytes_buf(key, sizeof key);
 	sodium_bin2base64(b64, sizeof b64, key, sizeof key, sodium_base64_VARIANT_ORIGINAL);
 	ingest_stream_id(w.id, sid, sizeof sid);
-	args = json_pack("{s:s,s:s,s:s,s:s,s:{},s:b}", "stream", sid, "id", s->viewer, "suite", INGEST_SUITE,
+	args = json_pack("{s:s,s:s,s:s,s:s,s:{},s:b}", "stream", sid, "id", s->peer, "suite", INGEST_SUITE,
 	                 "key", b64, "addrs", "rtcp_mux", t.rtcp_mux);
 	if (t.audio_port)
 		json_object_set_new(json_object_get(args, "addrs"), "audio", relay_addr(&t, t.audio_port));
@@ -258,7 +183,7 @@ static void viewer_post(struct http_req *req)
 	ntracks = stream_tracks(&w, json_object_get(resp, "ssrcs"), tracks);
 	n = sdes_sdp_write(&t, tracks, ntracks, INGEST_SUITE, b64, sid, sdp, sizeof sdp);
 	if (n < 0) {
-		relay_viewer_remove(app, w.id, s->viewer);
+		relay_viewer_remove(app, w.id, s->peer);
 		http_error(req, 500, "internal", "cannot write the receiver SDP (%d)", n);
 		goto out;
 	}
@@ -266,26 +191,16 @@ static void viewer_post(struct http_req *req)
 	for (unsigned i = 0; i < ntracks; i++)
 		if (tracks[i].video ? t.video_port : t.audio_port)
 			json_array_append_new(tj, track_json(&t, &tracks[i]));
-	{
-		unsigned char b[SESSION_ID_BYTES];
-		randombytes_buf(b, sizeof b);
-		sodium_bin2base64(s->id, sizeof s->id, b, sizeof b, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-		sodium_memzero(b, sizeof b);
-	}
 	snprintf(location, sizeof location, "/api/webinars/%lld/viewers/srtp/%s", (long long)w.id, s->id);
 	http_set_header(req, "Location", location);
-	http_json(req, 201, json_pack("{s:s,s:s,s:s,s:{s:O,s:O},s:o,s:s#}", "viewer", s->viewer,
+	http_json(req, 201, json_pack("{s:s,s:s,s:s,s:{s:O,s:O},s:o,s:s#}", "viewer", s->peer,
 	          "suite", INGEST_SUITE, "key", b64, "source",
 	          "host", json_object_get(json_object_get(resp, "egress"), "host") ?: json_null(),
 	          "port", json_object_get(json_object_get(resp, "egress"), "port") ?: json_null(),
 	          "tracks", tj, "sdp", sdp, (size_t)n));
 	log_msg(LOG_INFO, "sdes viewer", "webinar=%lld viewer=%s token=%lld audio=%u video=%u rtcp_mux=%d",
-	        (long long)w.id, s->viewer, (long long)s->token_id, t.audio_port, t.video_port, t.rtcp_mux);
-	pthread_mutex_lock(&v->lock);
-	s->next = v->sessions;
-	v->sessions = s;
-	v->n_sessions++;
-	pthread_mutex_unlock(&v->lock);
+	        (long long)w.id, s->peer, (long long)s->token_id, t.audio_port, t.video_port, t.rtcp_mux);
+	media_sessions_insert(v->sessions, s);
 	s = NULL;
 out:
 	/* The key lives on only in the relay and the answer (wiped with it). */
@@ -294,8 +209,7 @@ out:
 	sodium_memzero(key, sizeof key);
 	sodium_memzero(b64, sizeof b64);
 	sodium_memzero(sdp, sizeof sdp);
-	if (s)
-		session_free(s);
+	media_session_free(s);
 	json_decref(args);
 	json_decref(resp);
 	json_decref(errors);
@@ -306,77 +220,21 @@ out:
 static void viewer_delete(struct http_req *req)
 {
 	struct control *app = req->app;
-	struct session *s;
+	struct media_session *s;
 	int64_t webinar;
 
 	if (http_param_id(req, "id", &webinar) ||
-	    !(s = session_take(app->sdes_view, http_param(req, "session"), webinar))) {
+	    !(s = media_sessions_take(app->sdes_view->sessions, http_param(req, "session"), webinar, 0))) {
 		http_error(req, 404, "not_found", "no such viewer (ended, or never existed)");
 		return;
 	}
-	relay_viewer_remove(app, webinar, s->viewer);
-	log_msg(LOG_INFO, "sdes viewer ended", "webinar=%lld viewer=%s", (long long)webinar, s->viewer);
-	session_free(s);
+	relay_viewer_remove(app, webinar, s->peer);
+	log_msg(LOG_INFO, "sdes viewer ended", "webinar=%lld viewer=%s", (long long)webinar, s->peer);
+	media_session_free(s);
 	http_empty(req, 200);
 }
 
-/* --- the sweeper -------------------------------------------------------------------- */
-
-/* One pass: ends the sessions whose token died or whose webinar is no
- * longer live.  The database is read without the lock; the sessions found
- * are unlinked under it afterwards (a DELETE meanwhile wins). */
-static void sweep(void *arg)
-{
-	struct sdes_view *v = arg;
-	struct control *app = v->app;
-	struct snap { int64_t webinar, token_id; char viewer[32]; } *snap = NULL;
-	size_t n = 0;
-	int64_t now = amphi_now();
-	sqlite3 *db;
-
-	pthread_mutex_lock(&v->lock);
-	if (v->n_sessions && (snap = calloc(v->n_sessions, sizeof *snap)))
-		for (struct session *s = v->sessions; s; s = s->next, n++) {
-			snap[n].webinar = s->webinar;
-			snap[n].token_id = s->token_id;
-			memcpy(snap[n].viewer, s->viewer, sizeof s->viewer);
-		}
-	pthread_mutex_unlock(&v->lock);
-	if (!n)
-		goto out;
-	db = db_acquire(app->db);
-	for (size_t i = 0; i < n; i++) {
-		const char *why = NULL;
-		struct session *s = NULL;
-		if (db_int(db, 0, "SELECT COUNT(*) FROM webinars WHERE id = ? AND state = 'live'", "i",
-		           snap[i].webinar) != 1)
-			why = "webinar not live";
-		else if (snap[i].token_id && db_int(db, 0, "SELECT COUNT(*) FROM tokens WHERE id = ? AND "
-		                                    "revoked_at IS NULL AND expires_at > ?", "ii",
-		                                    snap[i].token_id, now) != 1)
-			why = "token expired or revoked";
-		if (!why)
-			continue;
-		pthread_mutex_lock(&v->lock);
-		for (struct session **pp = &v->sessions; *pp; pp = &(*pp)->next)
-			if (strcmp((*pp)->viewer, snap[i].viewer) == 0) {
-				s = *pp;
-				*pp = s->next;
-				v->n_sessions--;
-				break;
-			}
-		pthread_mutex_unlock(&v->lock);
-		if (!s)
-			continue;
-		relay_viewer_remove(app, s->webinar, s->viewer);
-		log_msg(LOG_INFO, "sdes viewer swept", "webinar=%lld viewer=%s reason=\"%s\"", (long long)s->webinar,
-		        s->viewer, why);
-		session_free(s);
-	}
-	db_release(app->db, db);
-out:
-	free(snap);
-}
+static const struct media_session_ops sdes_ops = { "sdes viewer", relay_viewer_remove, NULL };
 
 struct sdes_view *sdes_view_create(struct control *app)
 {
@@ -384,11 +242,11 @@ struct sdes_view *sdes_view_create(struct control *app)
 
 	if (!v)
 		return NULL;
-	v->app = app;
+	if (!(v->sessions = media_sessions_create(app, &sdes_ops, SDES_VIEW_MAX_SESSIONS, SDES_VIEW_SWEEP_MS))) {
+		free(v);
+		return NULL;
+	}
 	randombytes_buf(&v->salt, sizeof v->salt);
-	pthread_mutex_init(&v->lock, NULL);
-	if (periodic_start(SDES_VIEW_SWEEP_MS * 1000000LL, sweep, v, &v->sweeper) != 0)
-		log_msg(LOG_ERROR, "cannot start the sdes viewer sweeper", NULL);
 	return v;
 }
 
@@ -396,13 +254,7 @@ void sdes_view_destroy(struct sdes_view *v)
 {
 	if (!v)
 		return;
-	periodic_stop(v->sweeper);
-	while (v->sessions) {
-		struct session *next = v->sessions->next;
-		session_free(v->sessions);
-		v->sessions = next;
-	}
-	pthread_mutex_destroy(&v->lock);
+	media_sessions_destroy(v->sessions);
 	free(v);
 }
 

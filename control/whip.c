@@ -2,19 +2,17 @@
  * "WebRTC: WHIP and WHEP". */
 #include "control/whip.h"
 #include "control/control.h"
-#include "control/db.h"
 #include "control/http.h"
 #include "control/ingest.h"
+#include "control/media_session.h"
 #include "control/relay_client.h"
 #include "control/sdp.h"
 #include "control/whip_offer.h"
 #include "control/webinar.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "common/periodic.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,8 +20,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define SESSION_ID_BYTES 24        /* 192 random bits: the session URL's secret */
-#define SESSION_ID_CHARS 32        /* base64url without padding */
 #define UFRAG_BYTES 6              /* 8 ice-chars (standard base64 is exactly ice-char) */
 #define PWD_BYTES 18               /* 24 ice-chars, above RFC 8839's 22 */
 #define ANSWER_CAP 8192           /* Chromium-sized answers take ~2 kB */
@@ -31,13 +27,10 @@
  * than this: the list may have been taken just before the peer was added. */
 #define GONE_GRACE_NS (5 * 1000000000LL)
 
+enum { KIND_WHEP, KIND_WHIP };      /* media_session.kind */
+
 struct session {
-	char id[SESSION_ID_CHARS + 1];     /* secret: compared in constant time, never logged */
-	int64_t webinar;
-	bool publisher;                    /* WHIP (true) or WHEP */
-	char peer[32];                     /* the relay's peer id ("whep-…"): not secret, logged */
-	int64_t token_id;                  /* the Bearer token's row, 0 for a public viewer */
-	int64_t created_ns;                /* amphi_mono_ns() */
+	struct media_session head;         /* id, webinar, token, the relay's peer id ("whep-…") */
 	char remote_ufrag[257], remote_pwd[257];   /* the browser's, to tell an ICE restart */
 	char local_ufrag[16], local_pwd[32];       /* the relay's, in the answer */
 	char etag[24];                     /* quoted; changes with each ICE restart */
@@ -45,104 +38,30 @@ struct session {
 	uint16_t port;
 	char mids[WHIP_MAX_MIDS][33];           /* the bundled mids the answer served */
 	bool restarting;                   /* an ICE restart is between its relay call and its answer */
-	struct session *next;
 };
 
 struct whip {
-	struct control *app;               /* borrowed: main.c destroys this struct first */
-	pthread_mutex_t lock;              /* guards sessions, n_sessions */
-	struct session *sessions;
-	size_t n_sessions;
-	struct periodic *sweeper;          /* NULL when it could not start */
-	atomic_uint next_peer;             /* relay peer ids are "whip-<n>-<rand>" */
+	struct media_sessions *sessions;
+	atomic_uint next_peer;             /* relay peer ids are "whip-<salt>-<n>" */
 	uint32_t peer_salt;                /* keeps peer ids of a restarted control apart */
 };
 
-/* --- sessions ---------------------------------------------------------------------- */
+static int kind_of(bool publish) { return publish ? KIND_WHIP : KIND_WHEP; }
 
-static void session_free(struct session *s)
+/* The session with this secret id, webinar and kind; lock held. */
+static struct session *session_find(struct whip *w, const char *id, int64_t webinar, bool publish)
 {
-	sodium_memzero(s, sizeof *s);      /* the session id and ICE passwords */
-	free(s);
+	return (struct session *)media_sessions_find(w->sessions, id, webinar, kind_of(publish));
 }
 
-/* The session with this secret id under this webinar and kind; lock held.
- * Every entry is compared (constant time per entry) so the time taken does
- * not say how much of a guessed id matched. */
-static struct session **session_find(struct whip *w, const char *id, int64_t webinar, bool publisher)
+static struct session *session_take(struct whip *w, const char *id, int64_t webinar, bool publish)
 {
-	struct session **found = NULL;
-
-	if (!id || strlen(id) != SESSION_ID_CHARS)
-		return NULL;
-	for (struct session **pp = &w->sessions; *pp; pp = &(*pp)->next)
-		if (sodium_memcmp((*pp)->id, id, SESSION_ID_CHARS) == 0 && (*pp)->webinar == webinar &&
-		    (*pp)->publisher == publisher)
-			found = pp;
-	return found;
-}
-
-static struct session *session_take(struct whip *w, const char *id, int64_t webinar, bool publisher)
-{
-	struct session *s = NULL, **pp;
-
-	pthread_mutex_lock(&w->lock);
-	if ((pp = session_find(w, id, webinar, publisher))) {
-		s = *pp;
-		*pp = s->next;
-		w->n_sessions--;
-	}
-	pthread_mutex_unlock(&w->lock);
-	return s;
-}
-
-/* The WHIP session of a webinar, unlinked (a new publisher replaces it). */
-static struct session *publisher_take(struct whip *w, int64_t webinar)
-{
-	struct session *s = NULL;
-
-	pthread_mutex_lock(&w->lock);
-	for (struct session **pp = &w->sessions; *pp; pp = &(*pp)->next)
-		if ((*pp)->webinar == webinar && (*pp)->publisher) {
-			s = *pp;
-			*pp = s->next;
-			w->n_sessions--;
-			break;
-		}
-	pthread_mutex_unlock(&w->lock);
-	return s;
+	return (struct session *)media_sessions_take(w->sessions, id, webinar, kind_of(publish));
 }
 
 int whip_webinar_ended(struct whip *w, int64_t webinar)
 {
-	struct session *gone = NULL;
-	int n = 0;
-
-	if (!w)
-		return 0;
-	pthread_mutex_lock(&w->lock);
-	for (struct session **pp = &w->sessions; *pp;) {
-		struct session *s = *pp;
-		if (s->webinar != webinar) {
-			pp = &s->next;
-			continue;
-		}
-		*pp = s->next;
-		s->next = gone;
-		gone = s;
-		w->n_sessions--;
-		n++;
-	}
-	pthread_mutex_unlock(&w->lock);
-	while (gone) {
-		struct session *next = gone->next;
-		session_free(gone);
-		gone = next;
-	}
-	if (n)
-		log_msg(LOG_INFO, "webrtc sessions ended with the webinar", "webinar=%lld sessions=%d",
-		        (long long)webinar, n);
-	return n;
+	return w ? media_sessions_webinar_ended(w->sessions, webinar) : 0;
 }
 
 /* --- the relay ---------------------------------------------------------------------- */
@@ -274,13 +193,13 @@ static int relay_add(struct control *app, const struct webinar *w, bool publish,
 			continue;
 		}
 		if (publish && strstr(err, "already has a WebRTC publisher")) {
-			struct session *old = publisher_take(app->whip, w->id);
+			struct media_session *old = media_sessions_take_kind(app->whip->sessions, w->id, KIND_WHIP);
 			if (!old)
 				return r;
 			log_msg(LOG_INFO, "whip publisher replaced", "webinar=%lld old=%s new=%s", (long long)w->id,
 			        old->peer, peer);
 			relay_peer_remove(app, w->id, old->peer);
-			session_free(old);
+			media_session_free(old);
 			continue;
 		}
 		return r;
@@ -300,7 +219,7 @@ static void post_offer(struct http_req *req, bool publish)
 	const char *error = NULL;
 	char err[512], stream_id[32], location[128], *answer = NULL;
 	int n, r;
-	bool relay_has_peer = false, full;
+	bool relay_has_peer = false;
 
 	cors(req);
 	if (webinar_media_access(req, publish, &w))
@@ -316,13 +235,13 @@ static void post_offer(struct http_req *req, bool publish)
 		                                              : "it is over");
 		return;
 	}
-	if (!(s = calloc(1, sizeof *s)) || !(answer = malloc(ANSWER_CAP))) {
+	if (!(s = media_session_new(sizeof *s)) || !(answer = malloc(ANSWER_CAP))) {
 		http_error(req, 500, "internal", "out of memory");
 		goto out;
 	}
-	s->webinar = w.id;
-	s->publisher = publish;
-	s->token_id = req->principal.token_id;
+	s->head.webinar = w.id;
+	s->head.kind = kind_of(publish);
+	s->head.token_id = req->principal.token_id;
 	ice_credentials(s->local_ufrag, s->local_pwd);
 	/* Every reason to refuse the offer shows here, before the relay holds anything. */
 	n = whip_offer_check(req->body, req->body_len, publish ? SDP_ROLE_WHIP : SDP_ROLE_WHEP,
@@ -336,10 +255,7 @@ static void post_offer(struct http_req *req, bool publish)
 	offer.max_video_bitrate = (uint32_t)w.max_video_bitrate;
 	snprintf(s->remote_ufrag, sizeof s->remote_ufrag, "%s", offer.sdp->media[offer.first].ice_ufrag);
 	snprintf(s->remote_pwd, sizeof s->remote_pwd, "%s", offer.sdp->media[offer.first].ice_pwd);
-	pthread_mutex_lock(&wh->lock);
-	full = wh->n_sessions >= WHIP_MAX_SESSIONS;
-	pthread_mutex_unlock(&wh->lock);
-	if (full) {
+	if (media_sessions_full(wh->sessions)) {
 		unavailable(req, "saturated", "too many WebRTC sessions on this control plane");
 		goto out;
 	}
@@ -349,10 +265,10 @@ static void post_offer(struct http_req *req, bool publish)
 		relay_failed(req, r, err);
 		goto out;
 	}
-	snprintf(s->peer, sizeof s->peer, "%s-%08x-%u", publish ? "whip" : "whep", wh->peer_salt,
+	snprintf(s->head.peer, sizeof s->head.peer, "%s-%08x-%u", publish ? "whip" : "whep", wh->peer_salt,
 	         atomic_fetch_add(&wh->next_peer, 1));
 	extra = whip_offer_relay_args(&offer, s->local_ufrag, s->local_pwd);
-	r = relay_add(app, &w, publish, s->peer, extra, &resp, err, sizeof err);
+	r = relay_add(app, &w, publish, s->head.peer, extra, &resp, err, sizeof err);
 	wipe_ice_pwd(extra);
 	if (r) {
 		relay_failed(req, r, err);
@@ -372,29 +288,23 @@ static void post_offer(struct http_req *req, bool publish)
 	}
 	snprintf(s->host, sizeof s->host, "%s", rp.host);
 	s->port = rp.port;
-	s->created_ns = (int64_t)amphi_mono_ns();
 	new_etag(s->etag);
-	random_b64(s->id, sizeof s->id, SESSION_ID_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	snprintf(location, sizeof location, "/%s/%lld/%s", publish ? "whip" : "whep", (long long)w.id, s->id);
+	snprintf(location, sizeof location, "/%s/%lld/%s", publish ? "whip" : "whep", (long long)w.id, s->head.id);
 	http_set_header(req, "Location", location);
 	http_set_header(req, "ETag", s->etag);
 	http_set_header(req, "Accept-Patch", "application/trickle-ice-sdpfrag");
 	http_text(req, 201, "application/sdp", answer, (size_t)n);
 	log_msg(LOG_INFO, publish ? "whip session" : "whep session", "webinar=%lld peer=%s port=%u token=%lld",
-	        (long long)w.id, s->peer, s->port, (long long)s->token_id);
-	pthread_mutex_lock(&wh->lock);
-	s->next = wh->sessions;
-	wh->sessions = s;
-	wh->n_sessions++;
-	pthread_mutex_unlock(&wh->lock);
+	        (long long)w.id, s->head.peer, s->port, (long long)s->head.token_id);
+	media_sessions_insert(wh->sessions, &s->head);
 	s = NULL;
 	relay_has_peer = false;
 out:
 	/* nothing half-created: a peer the answer could not use leaves the relay */
 	if (relay_has_peer)
-		relay_peer_remove(app, w.id, s->peer);
+		relay_peer_remove(app, w.id, s->head.peer);
 	if (s)
-		session_free(s);
+		media_session_free(&s->head);
 	json_decref(extra);
 	json_decref(resp);
 	whip_offer_free(&offer);
@@ -430,10 +340,10 @@ static void session_delete(struct http_req *req, bool publish)
 	/* The session is gone here whatever the relay says: a relay that is
 	 * down lost the peer anyway, and one that fails to remove it drops it
 	 * when the browser stops its consent checks (30 s). */
-	relay_peer_remove(app, webinar, s->peer);
+	relay_peer_remove(app, webinar, s->head.peer);
 	log_msg(LOG_INFO, publish ? "whip session ended" : "whep session ended", "webinar=%lld peer=%s",
-	        (long long)webinar, s->peer);
-	session_free(s);
+	        (long long)webinar, s->head.peer);
+	media_session_free(&s->head);
 	http_empty(req, 200);
 }
 
@@ -456,7 +366,7 @@ struct patch {
 static int patch_parse(struct http_req *req, bool publish, struct patch *p)
 {
 	struct whip *wh = req->app->whip;
-	struct session **pp;
+	struct session *found;
 	const char *if_match;
 	char err[512];
 	bool mid_ok = false;
@@ -464,12 +374,12 @@ static int patch_parse(struct http_req *req, bool publish, struct patch *p)
 	p->publish = publish;
 	if (session_url(req, &p->webinar))
 		return -EINVAL;
-	pthread_mutex_lock(&wh->lock);
-	pp = session_find(wh, http_param(req, "session"), p->webinar, publish);
-	if (pp)
-		p->s = **pp;
-	pthread_mutex_unlock(&wh->lock);
-	if (!pp) {
+	media_sessions_lock(wh->sessions);
+	found = session_find(wh, http_param(req, "session"), p->webinar, publish);
+	if (found)
+		p->s = *found;
+	media_sessions_unlock(wh->sessions);
+	if (!found) {
 		http_error(req, 404, "not_found", "no such session (ended, or never existed)");
 		return -ENOENT;
 	}
@@ -513,15 +423,15 @@ static void patch_trickle(struct http_req *req, const struct patch *p)
  * -errno after answering (409 while another runs, 404 once it ended). */
 static int restart_claim(struct http_req *req, struct whip *wh, const struct patch *p)
 {
-	struct session **pp;
+	struct session *pp;
 	bool busy;
 
-	pthread_mutex_lock(&wh->lock);
-	pp = session_find(wh, p->s.id, p->webinar, p->publish);
-	busy = pp && (*pp)->restarting;
+	media_sessions_lock(wh->sessions);
+	pp = session_find(wh, p->s.head.id, p->webinar, p->publish);
+	busy = pp && pp->restarting;
 	if (pp && !busy)
-		(*pp)->restarting = true;
-	pthread_mutex_unlock(&wh->lock);
+		pp->restarting = true;
+	media_sessions_unlock(wh->sessions);
 	if (!pp || busy) {
 		http_error(req, pp ? 409 : 404, pp ? "conflict" : "not_found",
 		           pp ? "an ICE restart of this session is in progress" : "the session ended meanwhile");
@@ -535,23 +445,23 @@ static int restart_claim(struct http_req *req, struct whip *wh, const struct pat
  * session ended meanwhile. */
 static bool restart_commit(struct whip *wh, struct patch *p, int relay_r, const char *ufrag, const char *pwd)
 {
-	struct session **pp;
+	struct session *s;
 
-	pthread_mutex_lock(&wh->lock);
-	pp = session_find(wh, p->s.id, p->webinar, p->publish);
-	if (pp) {
-		(*pp)->restarting = false;
+	media_sessions_lock(wh->sessions);
+	s = session_find(wh, p->s.head.id, p->webinar, p->publish);
+	if (s) {
+		s->restarting = false;
 		if (!relay_r) {
-			snprintf((*pp)->local_ufrag, sizeof (*pp)->local_ufrag, "%s", ufrag);
-			snprintf((*pp)->local_pwd, sizeof (*pp)->local_pwd, "%s", pwd);
-			snprintf((*pp)->remote_ufrag, sizeof (*pp)->remote_ufrag, "%s", p->f.ice_ufrag);
-			snprintf((*pp)->remote_pwd, sizeof (*pp)->remote_pwd, "%s", p->f.ice_pwd);
-			new_etag((*pp)->etag);
-			snprintf(p->s.etag, sizeof p->s.etag, "%s", (*pp)->etag);
+			snprintf(s->local_ufrag, sizeof s->local_ufrag, "%s", ufrag);
+			snprintf(s->local_pwd, sizeof s->local_pwd, "%s", pwd);
+			snprintf(s->remote_ufrag, sizeof s->remote_ufrag, "%s", p->f.ice_ufrag);
+			snprintf(s->remote_pwd, sizeof s->remote_pwd, "%s", p->f.ice_pwd);
+			new_etag(s->etag);
+			snprintf(p->s.etag, sizeof p->s.etag, "%s", s->etag);
 		}
 	}
-	pthread_mutex_unlock(&wh->lock);
-	return pp != NULL;
+	media_sessions_unlock(wh->sessions);
+	return s != NULL;
 }
 
 /* ICE restart: new relay credentials for the browser's new ones, answered as
@@ -575,16 +485,16 @@ static void patch_restart(struct http_req *req, struct patch *p)
 		return;
 	ice_credentials(ufrag, pwd);
 	extra = json_pack("{s:{s:s,s:s}}", "ice", "ufrag", ufrag, "pwd", pwd);
-	r = relay_peer_cmd(app, "webrtc.restart", p->webinar, p->s.peer, extra, &resp, err, sizeof err);
+	r = relay_peer_cmd(app, "webrtc.restart", p->webinar, p->s.head.peer, extra, &resp, err, sizeof err);
 	wipe_ice_pwd(extra);
 	json_decref(extra);
 	json_decref(resp);
 	found = restart_commit(wh, p, r, ufrag, pwd);
 	if (r == -EPROTO && strstr(err, "no such peer")) {
 		/* the relay dropped it (consent expired): the session is over */
-		struct session *s = session_take(wh, p->s.id, p->webinar, p->publish);
+		struct session *s = session_take(wh, p->s.head.id, p->webinar, p->publish);
 		if (s)
-			session_free(s);
+			media_session_free(&s->head);
 		http_error(req, 404, "not_found", "the session ended: the relay no longer has its peer");
 		goto out;
 	}
@@ -610,7 +520,7 @@ static void patch_restart(struct http_req *req, struct patch *p)
 	}
 	http_set_header(req, "ETag", p->s.etag);
 	http_text(req, 200, "application/trickle-ice-sdpfrag", body, (size_t)n);
-	log_msg(LOG_INFO, "ice restart", "webinar=%lld peer=%s", (long long)p->webinar, p->s.peer);
+	log_msg(LOG_INFO, "ice restart", "webinar=%lld peer=%s", (long long)p->webinar, p->s.head.peer);
 out:
 	sodium_memzero(pwd, sizeof pwd);
 }
@@ -658,13 +568,6 @@ static void session_options(struct http_req *req)
 
 /* --- the sweeper -------------------------------------------------------------------- */
 
-struct gone {
-	int64_t webinar;
-	char peer[32];
-	bool tell_relay;       /* false when the relay already dropped it */
-	const char *why;
-};
-
 /* Is peer among the relay's peers of the stream? */
 static bool listed(json_t *peers, const char *peer)
 {
@@ -677,58 +580,17 @@ static bool listed(json_t *peers, const char *peer)
 	return false;
 }
 
-/* One pass: ends sessions whose token died or whose webinar is no longer
- * live, and forgets those whose peer the relay dropped on its own. */
-static void sweep(void *arg)
+/* The sweeper's question to the relay: which peers did it drop on its own
+ * (consent expired, DTLS failed)?  One webrtc.list per webinar; a relay
+ * that cannot answer proves nothing. */
+static void relay_dropped(struct control *app, struct media_session_snap *snap, size_t n)
 {
-	struct whip *w = arg;
-	struct control *app = w->app;
-	struct snap { char id[SESSION_ID_CHARS + 1]; int64_t webinar, token_id, created_ns; bool publisher;
-	              char peer[32]; } *snap = NULL;
-	struct gone *gone = NULL;
-	size_t n = 0, ngone = 0;
-	int64_t now = amphi_now();
-	sqlite3 *db;
-
-	pthread_mutex_lock(&w->lock);
-	if (w->n_sessions && (snap = calloc(w->n_sessions, sizeof *snap))) {
-		for (struct session *s = w->sessions; s; s = s->next, n++) {
-			memcpy(snap[n].id, s->id, sizeof s->id);
-			snap[n].webinar = s->webinar;
-			snap[n].token_id = s->token_id;
-			snap[n].created_ns = s->created_ns;
-			snap[n].publisher = s->publisher;
-			memcpy(snap[n].peer, s->peer, sizeof s->peer);
-		}
-	}
-	pthread_mutex_unlock(&w->lock);
-	if (!n)
-		goto out;
-	if (!(gone = calloc(n, sizeof *gone)))
-		goto out;
-	db = db_acquire(app->db);
-	for (size_t i = 0; i < n; i++) {
-		const char *why = NULL;
-		if (db_int(db, 0, "SELECT COUNT(*) FROM webinars WHERE id = ? AND state = 'live'", "i",
-		           snap[i].webinar) != 1)
-			why = "webinar not live";
-		else if (snap[i].token_id && db_int(db, 0, "SELECT COUNT(*) FROM tokens WHERE id = ? AND "
-		                                    "revoked_at IS NULL AND expires_at > ?", "ii",
-		                                    snap[i].token_id, now) != 1)
-			why = "token expired or revoked";
-		if (why)
-			gone[ngone++] = (struct gone){ snap[i].webinar, "", true, why };
-		if (why)
-			memcpy(gone[ngone - 1].peer, snap[i].peer, sizeof snap[i].peer);
-	}
-	db_release(app->db, db);
-	/* Peers the relay dropped (consent expired, DTLS failed): one
-	 * webrtc.list per webinar; a relay that cannot answer proves nothing. */
 	for (size_t i = 0; i < n; i++) {
 		bool seen = false;
 		json_t *args, *resp = NULL, *peers;
 		char sid[32], err[256];
 		int64_t list_ns;
+		int r;
 		for (size_t k = 0; k < i && !seen; k++)
 			seen = snap[k].webinar == snap[i].webinar;
 		if (seen)
@@ -736,49 +598,21 @@ static void sweep(void *arg)
 		ingest_stream_id(snap[i].webinar, sid, sizeof sid);
 		args = json_pack("{s:s}", "stream", sid);
 		list_ns = (int64_t)amphi_mono_ns();
-		int r = relay_client_cmd(app->relay, "webrtc.list", args, &resp, err, sizeof err);
+		r = relay_client_cmd(app->relay, "webrtc.list", args, &resp, err, sizeof err);
 		json_decref(args);
 		peers = json_object_get(resp, "peers");
 		if (!r && json_is_array(peers))
-			for (size_t k = i; k < n; k++) {
-				bool already = false;
-				if (snap[k].webinar != snap[i].webinar || snap[k].created_ns > list_ns - GONE_GRACE_NS ||
-				    listed(peers, snap[k].peer))
-					continue;
-				for (size_t g = 0; g < ngone; g++)
-					already |= strcmp(gone[g].peer, snap[k].peer) == 0;
-				if (!already) {
-					gone[ngone] = (struct gone){ snap[k].webinar, "", false, "the relay dropped the peer" };
-					memcpy(gone[ngone++].peer, snap[k].peer, sizeof snap[k].peer);
+			for (size_t k = i; k < n; k++)
+				if (snap[k].webinar == snap[i].webinar && !snap[k].why &&
+				    snap[k].created_ns <= list_ns - GONE_GRACE_NS && !listed(peers, snap[k].peer)) {
+					snap[k].why = "the relay dropped the peer";
+					snap[k].relay_dropped = true;
 				}
-			}
 		json_decref(resp);
 	}
-	for (size_t g = 0; g < ngone; g++) {
-		struct session *s = NULL;
-		pthread_mutex_lock(&w->lock);
-		for (struct session **pp = &w->sessions; *pp; pp = &(*pp)->next)
-			if (strcmp((*pp)->peer, gone[g].peer) == 0) {
-				s = *pp;
-				*pp = s->next;
-				w->n_sessions--;
-				break;
-			}
-		pthread_mutex_unlock(&w->lock);
-		if (!s)
-			continue;   /* DELETEd meanwhile */
-		if (gone[g].tell_relay)
-			relay_peer_remove(app, gone[g].webinar, gone[g].peer);
-		log_msg(LOG_INFO, "webrtc session swept", "webinar=%lld peer=%s reason=\"%s\"",
-		        (long long)gone[g].webinar, gone[g].peer, gone[g].why);
-		session_free(s);
-	}
-out:
-	if (snap)
-		sodium_memzero(snap, n * sizeof *snap);
-	free(snap);
-	free(gone);
 }
+
+static const struct media_session_ops whip_ops = { "webrtc session", relay_peer_remove, relay_dropped };
 
 struct whip *whip_create(struct control *app)
 {
@@ -786,11 +620,11 @@ struct whip *whip_create(struct control *app)
 
 	if (!w)
 		return NULL;
-	w->app = app;
+	if (!(w->sessions = media_sessions_create(app, &whip_ops, WHIP_MAX_SESSIONS, WHIP_SWEEP_MS))) {
+		free(w);
+		return NULL;
+	}
 	randombytes_buf(&w->peer_salt, sizeof w->peer_salt);
-	pthread_mutex_init(&w->lock, NULL);
-	if (periodic_start(WHIP_SWEEP_MS * 1000000LL, sweep, w, &w->sweeper) != 0)
-		log_msg(LOG_ERROR, "cannot start the webrtc session sweeper", NULL);
 	return w;
 }
 
@@ -798,13 +632,7 @@ void whip_destroy(struct whip *w)
 {
 	if (!w)
 		return;
-	periodic_stop(w->sweeper);
-	while (w->sessions) {
-		struct session *next = w->sessions->next;
-		session_free(w->sessions);
-		w->sessions = next;
-	}
-	pthread_mutex_destroy(&w->lock);
+	media_sessions_destroy(w->sessions);
 	free(w);
 }
 
