@@ -49,16 +49,33 @@ static unsigned run_next(double run, double *carry, unsigned most)
 	return k > most ? most : k;
 }
 
-/* One round over every destination: CEILING_BATCH SQEs per submit, each
- * batch's completions reaped before the next (a send that found its socket
- * buffer full completes with -EAGAIN and is not counted).  Each SQE carries
- * its datagram count in user_data. */
+/* Submits the batch of SQEs just prepared and reaps its completions before
+ * the next batch: a send that found its socket buffer full completes with
+ * -EAGAIN and is not counted.  Each SQE carries its datagram count in
+ * user_data.  0 or -errno. */
+static int submit_batch(struct io_uring *ring, unsigned batch, size_t size, uint64_t *sent)
+{
+	struct io_uring_cqe *cqe;
+	unsigned done = 0;
+	int rc = io_uring_submit_and_wait(ring, batch);
+
+	if (rc < 0)
+		return rc;
+	while (done < batch && io_uring_peek_cqe(ring, &cqe) == 0) {
+		if (cqe->res == (int)(cqe->user_data * size))
+			*sent += cqe->user_data;
+		io_uring_cqe_seen(ring, cqe);
+		done++;
+	}
+	return 0;
+}
+
+/* One round over every destination, CEILING_BATCH send SQEs per submit. */
 static int uring_round(struct io_uring *ring, const int *fds, unsigned n, const uint8_t *buf,
                        size_t size, double run, double *carry, unsigned most, uint64_t *sent)
 {
 	for (unsigned i = 0; i < n; ) {
-		unsigned batch = n - i < CEILING_BATCH ? n - i : CEILING_BATCH, done = 0;
-		struct io_uring_cqe *cqe;
+		unsigned batch = n - i < CEILING_BATCH ? n - i : CEILING_BATCH;
 		int rc;
 
 		for (unsigned k = 0; k < batch; k++) {
@@ -68,15 +85,8 @@ static int uring_round(struct io_uring *ring, const int *fds, unsigned n, const 
 			io_uring_prep_send(sqe, fds[i + k], buf, segs * size, MSG_DONTWAIT);
 			io_uring_sqe_set_data64(sqe, segs);
 		}
-		rc = io_uring_submit_and_wait(ring, batch);
-		if (rc < 0)
+		if ((rc = submit_batch(ring, batch, size, sent)) < 0)
 			return rc;
-		while (done < batch && io_uring_peek_cqe(ring, &cqe) == 0) {
-			if (cqe->res == (int)(cqe->user_data * size))
-				*sent += cqe->user_data;
-			io_uring_cqe_seen(ring, cqe);
-			done++;
-		}
 		i += batch;
 	}
 	return 0;
@@ -100,8 +110,7 @@ static int sendmsg_round(struct io_uring *ring, int fd, const struct sockaddr_in
                          unsigned most, uint64_t *sent)
 {
 	for (unsigned i = 0; i < n; ) {
-		unsigned batch = n - i < CEILING_BATCH ? n - i : CEILING_BATCH, done = 0;
-		struct io_uring_cqe *cqe;
+		unsigned batch = n - i < CEILING_BATCH ? n - i : CEILING_BATCH;
 		int rc;
 
 		for (unsigned k = 0; k < batch; k++) {
@@ -122,15 +131,8 @@ static int sendmsg_round(struct io_uring *ring, int fd, const struct sockaddr_in
 			io_uring_prep_sendmsg(sqe, fd, &m->mh, MSG_DONTWAIT);
 			io_uring_sqe_set_data64(sqe, segs);
 		}
-		rc = io_uring_submit_and_wait(ring, batch);
-		if (rc < 0)
+		if ((rc = submit_batch(ring, batch, size, sent)) < 0)
 			return rc;
-		while (done < batch && io_uring_peek_cqe(ring, &cqe) == 0) {
-			if (cqe->res == (int)(cqe->user_data * size))
-				*sent += cqe->user_data;
-			io_uring_cqe_seen(ring, cqe);
-			done++;
-		}
 		i += batch;
 	}
 	return 0;
