@@ -23,13 +23,16 @@ static const char *const kind_names[RETENTION_KINDS] = {
 	[RETENTION_PRIVACY_REQUESTS] = "privacy_requests",
 };
 
+/* A rule's texts, in struct retention_rule's order after "retention". */
 static const char *const rule_keys[] = {
-	"retention", "starts", "purpose", "legal_basis", "data", "recipients", "source", NULL
+	"retention", "starts", "purpose", "legal_basis", "subjects", "data", "recipients", "source", NULL
 };
 static const char *const privacy_keys[] = {
-	"retention", "respond_within", "starts", "purpose", "legal_basis", "data", "recipients",
+	"retention", "respond_within", "starts", "purpose", "legal_basis", "subjects", "data", "recipients",
 	"source", NULL
 };
+#define REGISTER_SECTION "register"
+static const char *const register_keys[] = { "controller", "dpo", "transfers", "security", NULL };
 
 const char *retention_kind_name(enum retention_kind k)
 {
@@ -43,11 +46,31 @@ void retention_free(struct retention *r)
 		free(rule->starts);
 		free(rule->purpose);
 		free(rule->legal_basis);
+		free(rule->subjects);
 		free(rule->data);
 		free(rule->recipients);
 		free(rule->source);
 		memset(rule, 0, sizeof *rule);
 	}
+	free(r->reg.controller);
+	free(r->reg.dpo);
+	free(r->reg.transfers);
+	free(r->reg.security);
+	memset(&r->reg, 0, sizeof r->reg);
+}
+
+/* *out = a copy of the value, "" when absent.  0 or -ENOMEM. */
+static int text_copy(struct config *cfg, const char *section, const char *key, char **out, char *err,
+                     size_t errlen)
+{
+	const char *s;
+
+	config_get_str(cfg, section, key, "", &s);
+	if (!(*out = strdup(s))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static int from_config(struct config *cfg, struct retention *out, char *err, size_t errlen)
@@ -57,7 +80,7 @@ static int from_config(struct config *cfg, struct retention *out, char *err, siz
 
 	memset(&r, 0, sizeof r);
 	for (size_t i = 0; (s = config_section_at(cfg, i)); i++) {
-		int known = 0;
+		int known = strcmp(s, REGISTER_SECTION) == 0;
 		for (int k = 0; k < RETENTION_KINDS; k++)
 			known |= strcmp(s, kind_names[k]) == 0;
 		if (!known) {
@@ -68,8 +91,8 @@ static int from_config(struct config *cfg, struct retention *out, char *err, siz
 	for (int k = 0; k < RETENTION_KINDS; k++) {
 		struct retention_rule *rule = &r.rules[k];
 		const char *name = kind_names[k];
-		char **texts[] = { &rule->starts, &rule->purpose, &rule->legal_basis, &rule->data,
-		                   &rule->recipients, &rule->source };
+		char **texts[] = { &rule->starts, &rule->purpose, &rule->legal_basis, &rule->subjects,
+		                   &rule->data, &rule->recipients, &rule->source };
 
 		rule->name = name;
 		if (!config_has(cfg, name, "retention")) {
@@ -82,14 +105,19 @@ static int from_config(struct config *cfg, struct retention *out, char *err, siz
 			snprintf(err, errlen, "%s", config_error(cfg));
 			goto fail;
 		}
-		for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
-			config_get_str(cfg, name, rule_keys[t + 1], "", &s);
-			*texts[t] = strdup(s);
-			if (!*texts[t]) {
-				snprintf(err, errlen, "out of memory");
+		for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
+			if (text_copy(cfg, name, rule_keys[t + 1], texts[t], err, errlen))
 				goto fail;
-			}
-		}
+	}
+	if (config_check_keys(cfg, REGISTER_SECTION, register_keys)) {
+		snprintf(err, errlen, "%s", config_error(cfg));
+		goto fail;
+	}
+	{
+		char **texts[] = { &r.reg.controller, &r.reg.dpo, &r.reg.transfers, &r.reg.security };
+		for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
+			if (text_copy(cfg, REGISTER_SECTION, register_keys[t], texts[t], err, errlen))
+				goto fail;
 	}
 	if (config_get_duration(cfg, "privacy_requests", "respond_within", "1mo", &r.respond_within)) {
 		snprintf(err, errlen, "%s", config_error(cfg));

@@ -30,12 +30,22 @@ enum retention_kind {
 struct retention_rule {
 	const char *name;          /* the section name, static */
 	struct duration keep;
-	char *starts, *purpose, *legal_basis, *data, *recipients, *source;
+	char *starts, *purpose, *legal_basis, *subjects, *data, *recipients, *source;
+};
+
+/* The optional [register] section: what the processing register says once
+ * for the whole deployment (GDPR art. 30(1)(a), (e), (g)).  "" when unset. */
+struct retention_register {
+	char *controller;          /* the controller's name and contact details */
+	char *dpo;                 /* the data-protection officer's contact */
+	char *transfers;           /* transfers to third countries, and their safeguards */
+	char *security;            /* the technical and organisational measures */
 };
 
 struct retention {
 	struct retention_rule rules[RETENTION_KINDS];
 	struct duration respond_within;   /* privacy requests must be answered within */
+	struct retention_register reg;
 };
 
 /* 0, or -EINVAL/-ENOENT with "file:line: reason" in err; *out untouched on failure. */

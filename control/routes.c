@@ -9,6 +9,7 @@
 #include "control/live.h"
 #include "control/login.h"
 #include "control/ops.h"
+#include "control/register.h"
 #include "control/registrations.h"
 #include "control/sdes_view.h"
 #include "control/stats.h"
@@ -26,6 +27,7 @@ int control_routes(struct http_router *r, struct control *app)
 	rc = rc ? rc : webinars_routes(r, app);
 	rc = rc ? rc : tokens_routes(r, app);
 	rc = rc ? rc : registrations_routes(r, app);
+	rc = rc ? rc : register_routes(r, app);
 	rc = rc ? rc : live_routes(r, app);
 	rc = rc ? rc : stats_routes(r, app);
 	rc = rc ? rc : ingest_routes(r, app);

@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # tools/amphictl against a running amphi-control: login, accounts CRUD,
 # tables and --json, the server's errors with a non-zero exit, audit,
-# metrics, health; the static login page is served with its CSP.
+# metrics, health, the processing register (from a public body's policy
+# file: JSON, the HTML page a browser's Accept gets, Markdown); the static
+# login page is served with its CSP.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/control.inc"
 command -v jq >/dev/null || skip "jq is not installed"
 command -v column >/dev/null || skip "column (bsdextrautils) is not installed"
 
 ADMIN='Sentinel-Harbor-99!x'
+# A public body's policy: its own legal basis, and its controller (with
+# markup that must come out escaped).
+RETENTION=$T/retention.conf
+awk '/^\[/ { sec = $0 }
+	/^legal_basis/ && sec == "[recording]" { print "legal_basis = \"Public task (GDPR art. 6(1)(e))\""; next }
+	/^# controller/ { print "controller = \"Direction <b>du numérique</b>, dpo@example.gouv.fr\""; next }
+	{ print }' "$AMPHI_TOP/etc/retention.conf" >"$RETENTION"
+export RETENTION
 AMPHI_ADMIN_PASSWORD=$ADMIN ctl_start c1 || { fail "amphi-control starts"; finish; }
 export AMPHI_URL=$URL AMPHICTL_COOKIES=$T/cookies
 ctl() { "$AMPHI_TOP/tools/amphictl" "$@"; }
@@ -61,6 +71,27 @@ check "health without a relay: exit 1" is "$?" 1
 check "... and says why" grep -q '^relay *unreachable' "$T/o"
 ctl raw GET /api/session >"$T/o"
 check "raw prints the body" is "$(jq -r .account.email "$T/o")" admin@localhost
+ctl --json privacy register >"$T/o"
+NCAT=$(jq '.activities | length' "$T/o")
+check "privacy register: one activity per section of the policy file but [register]" \
+	is "$NCAT" "$(grep -c '^\[' "$RETENTION" | awk '{print $1 - 1}')"
+check "... each with where it is enforced" is "$(jq '[.activities[] | select(.enforced_by | length > 10)] | length' "$T/o")" "$NCAT"
+check "... and what the deployment left unset" is "$(jq -c .missing "$T/o")" '["dpo"]'
+ctl privacy register >"$T/o"
+check "... as a table" grep -q '^recording  *1y  *webinar date  *Public task (GDPR art. 6(1)(e))$' "$T/o"
+ctl privacy register --md >"$T/o"
+check "... --md: a Markdown table" grep -q '^| Category | Purpose | Legal basis | Data subjects |' "$T/o"
+check "... with the deployment's legal basis" grep -q '^| recording | .* | Public task (GDPR art. 6(1)(e)) | speakers' "$T/o"
+check "... and its controller" grep -q '^- \*\*Controller:\*\* Direction <b>du numérique</b>, dpo@example.gouv.fr$' "$T/o"
+# Firefox's Accept for a page; curl's */* and ?format=json stay JSON.
+FIREFOX='text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
+curl -s -b "$AMPHICTL_COOKIES" -H "Accept: $FIREFOX" -D "$T/h" -o "$T/reg.html" "$URL/api/privacy/register"
+check "a browser's Accept gets the register as an HTML page" grep -qi '^content-type: text/html; charset=utf-8' "$T/h"
+check "... varying on Accept" grep -qi '^vary: Accept' "$T/h"
+check "... the controller's markup escaped" grep -q 'Direction &lt;b&gt;du numérique&lt;/b&gt;' "$T/reg.html"
+check "... one row per category" is "$(grep -c '^<tr><td>' "$T/reg.html")" "$NCAT"
+check "... ?format=json wins over Accept" sh -c "curl -s -b '$AMPHICTL_COOKIES' -H 'Accept: $FIREFOX' '$URL/api/privacy/register?format=json' | jq -e .activities >/dev/null"
+check "... ?format=xml is 400" is "$(curl -s -o /dev/null -w '%{http_code}' -b "$AMPHICTL_COOKIES" "$URL/api/privacy/register?format=xml")" 400
 AMPHI_PASSWORD=$OPW ctl --url "$URL" login olga@example.org >"$T/o"
 check "login says when the password must change" grep -q 'must be changed first' "$T/o"
 AMPHI_PASSWORD=$OPW AMPHI_NEW_PASSWORD='Velvet-Thunder-82-oak' ctl password >"$T/o"
