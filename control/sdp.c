@@ -715,11 +715,22 @@ static void put_media(struct out *o, const struct sdp_media *m, const struct sdp
 		put(o, "a=rtcp-fb:%u nack\r\n", k->pt);
 	if (c->fb & SDP_FB_NACK_PLI)
 		put(o, "a=rtcp-fb:%u nack pli\r\n", k->pt);
-	if (m->kind == SDP_KIND_AUDIO)
+	if (m->kind == SDP_KIND_AUDIO) {
 		put(o, "a=fmtp:%u minptime=10;useinbandfec=1\r\n", k->pt);
-	else if (p->codec == SDP_VIDEO_H264)
-		put(o, "a=fmtp:%u level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=%s\r\n",
-		    k->pt, plid);
+	} else {
+		char h264[80] = "", start[48] = "";
+		if (p->codec == SDP_VIDEO_H264)
+			snprintf(h264, sizeof h264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=%s",
+			         plid);
+		/* libwebrtc reads x-google-start-bitrate (kbit/s) from the remote
+		 * description's codec: the speaker's estimate starts at the
+		 * webinar's cap instead of 300 kbit/s (docs/webrtc.md
+		 * "Congestion control"). */
+		if (p->role == SDP_ROLE_WHIP && p->max_video_bitrate)
+			snprintf(start, sizeof start, "x-google-start-bitrate=%u", p->max_video_bitrate / 1000);
+		if (h264[0] || start[0])
+			put(o, "a=fmtp:%u %s%s%s\r\n", k->pt, h264, h264[0] && start[0] ? ";" : "", start);
+	}
 	if (p->role == SDP_ROLE_WHEP) {
 		const struct sdp_track *t = m->kind == SDP_KIND_AUDIO ? &p->audio_track : &p->video_track;
 		put(o, "a=msid:%s %s\r\n", p->stream_id, t->track_id);

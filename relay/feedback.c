@@ -5,6 +5,7 @@
 #include "relay/pkt.h"
 #include "relay/reap.h"
 #include "relay/rtcp.h"
+#include "relay/rxstats.h"
 #include "relay/twcc.h"
 #include "relay/webrtc.h"
 #include "relay/worker.h"
@@ -16,6 +17,7 @@
 #define NACK_MAX 64   /* sequence numbers served per NACK packet: bounds one viewer's burst */
 #define FEEDBACK_CC_NS   50000000LL    /* transport-wide feedback: at most every 50 ms */
 #define FEEDBACK_REMB_NS 1000000000LL  /* REMB: once a second */
+#define FEEDBACK_RR_NS   1000000000LL  /* report blocks: once a second, as a browser sends them */
 #define FEEDBACK_CC_MAX  4             /* feedback datagrams per round (a long history) */
 #define SRTCP_OVERHEAD   32            /* SRTCP index and tag, with room to spare */
 
@@ -29,6 +31,20 @@ void feedback_publisher_cc(struct worker *w, struct stream *s, int64_t now)
 	for (unsigned round = 0; round < FEEDBACK_CC_MAX; round++) {
 		size_t off = (size_t)rtcp_build_rr(buf, sizeof buf, s->relay_ssrc), rr = off;
 		int n = 0;
+
+		if (now >= s->next_rr_ns) {
+			/* The RR itself gets a block per received SSRC: the
+			 * publisher's RTT (LSR/DLSR) and RR loss come from them. */
+			struct rtcp_report rb[STREAM_MAX_TRACKS];
+			size_t k = 0;
+			for (unsigned i = 0; i < s->ntracks; i++)
+				if (rxstats_block(&s->rxs[i], now, &rb[k]) == 0)
+					k++;
+			if (k && (n = rtcp_build_rr_reports(buf, sizeof buf, s->relay_ssrc, rb, k)) > 0)
+				off = (size_t)n;   /* sent even with nothing else */
+			s->next_rr_ns = now + FEEDBACK_RR_NS;
+			n = 0;
+		}
 
 		if (s->remb_bps && now >= s->next_remb_ns) {
 			uint32_t ssrcs[STREAM_MAX_TRACKS];

@@ -16,11 +16,13 @@
  *                   publisher at most one per stream per pli_interval
  *                   (keyframe-storm guard), as RR + PLI under the stream's key.
  *   to a WebRTC     congestion feedback while packets arrive, at most every
- *   publisher       FEEDBACK_CC_NS: RR + transport-wide feedback (the
- *                   arrivals relay/twcc.c kept, when transport-cc was
- *                   negotiated) + REMB (the webinar's cap, once a second,
- *                   when goog-remb was), so the browser's own controller
- *                   sets its rate (docs/webrtc.md "Congestion control").
+ *   publisher       FEEDBACK_CC_NS: RR (once a second with a report block
+ *                   per SSRC from relay/rxstats.c: the browser's RTT) +
+ *                   transport-wide feedback (the arrivals relay/twcc.c
+ *                   kept, when transport-cc was negotiated) + REMB (the
+ *                   webinar's cap, once a second, when goog-remb was), so
+ *                   the browser's own controller sets its rate
+ *                   (docs/webrtc.md "Congestion control").
  *
  * A viewer's RTCP arrives on its worker's port from the viewer's media or
  * RTCP address and is authenticated with the viewer's key (SDES: one key per

@@ -95,6 +95,8 @@ static void publisher_rtcp(struct worker *w, struct stream *s, const struct rela
 		track = stream_track_of(s->track_ssrc, s->ntracks, sr.ssrc);
 		if (track < 0)
 			continue;   /* no media seen for that SSRC yet: nothing to sync */
+		if (s->twcc || s->remb_bps)
+			rxstats_sr(&s->rxs[track], sr.ntp_sec, sr.ntp_frac, amphi_mono_ns());
 		out = relay_pkt_new();
 		if (!out)
 			return;
@@ -166,6 +168,9 @@ static void ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, un
 	pkt->track = (uint8_t)rc;
 	s->track_ssrc[rc] = (uint32_t)pkt->data[8] << 24 | (uint32_t)pkt->data[9] << 16 |
 	                    (uint32_t)pkt->data[10] << 8 | pkt->data[11];
+	if (s->twcc || s->remb_bps)
+		rxstats_packet(&s->rxs[rc], s->track_ssrc[rc], rtp_seq(pkt->data), rtp_ts(pkt->data),
+		               s->tracks[rc].clock_rate, amphi_mono_ns());
 	if (stream_map_packet(s, (unsigned)rc, pkt->data, amphi_mono_ns())) {
 		s->c.publisher_restarts++;
 		log_msg(LOG_INFO, "publisher restarted, viewers' stream continues", "stream=%s track=%d",

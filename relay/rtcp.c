@@ -296,3 +296,28 @@ int rtcp_build_rr(uint8_t *buf, size_t cap, uint32_t sender)
 	wr32(buf + 4, sender);
 	return 8;
 }
+
+int rtcp_build_rr_reports(uint8_t *buf, size_t cap, uint32_t sender, const struct rtcp_report *rb, size_t n)
+{
+	size_t len = 8 + 24 * n;
+
+	if (n > 31)
+		return -EINVAL;
+	if (cap < len)
+		return -ENOSPC;
+	rtcp_build_rr(buf, cap, sender);
+	buf[0] = (uint8_t)(0x80 | n);
+	wr16(buf + 2, (uint16_t)(len / 4 - 1));
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *b = buf + 8 + 24 * i;
+		int32_t lost = rb[i].cumulative_lost > 0x7fffff ? 0x7fffff
+		             : rb[i].cumulative_lost < -0x800000 ? -0x800000 : rb[i].cumulative_lost;
+		wr32(b, rb[i].ssrc);
+		wr32(b + 4, (uint32_t)rb[i].fraction_lost << 24 | ((uint32_t)lost & 0xffffff));
+		wr32(b + 8, rb[i].highest_seq);
+		wr32(b + 12, rb[i].jitter);
+		wr32(b + 16, rb[i].lsr);
+		wr32(b + 20, rb[i].dlsr);
+	}
+	return (int)len;
+}

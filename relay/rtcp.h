@@ -73,5 +73,8 @@ int rtcp_build_remb(uint8_t *buf, size_t cap, uint32_t sender, uint64_t bitrate,
                     const uint32_t *ssrcs, size_t n);
 /* An empty RR (RC 0): the first packet of a compound feedback packet. */
 int rtcp_build_rr(uint8_t *buf, size_t cap, uint32_t sender);
+/* An RR with n report blocks (n <= 31; cumulative_lost clamped to 24 bits),
+ * or -EINVAL for more. */
+int rtcp_build_rr_reports(uint8_t *buf, size_t cap, uint32_t sender, const struct rtcp_report *rb, size_t n);
 
 #endif

@@ -61,7 +61,8 @@ int stream_cc_set(struct stream *s, uint8_t twcc_ext, uint64_t remb_bps)
 	twcc_destroy(s->twcc);
 	s->twcc = NULL;
 	s->remb_bps = 0;
-	s->next_cc_ns = s->next_remb_ns = 0;
+	s->next_cc_ns = s->next_remb_ns = s->next_rr_ns = 0;
+	memset(s->rxs, 0, sizeof s->rxs);
 	if (twcc_ext && (rc = twcc_create(twcc_ext, &s->twcc)) < 0)
 		return rc;
 	s->remb_bps = remb_bps;

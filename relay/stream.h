@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "relay/rxstats.h"
 #include "relay/srtp.h"
 
 #define STREAM_ID_MAX      64
@@ -114,6 +115,8 @@ struct stream {
 	struct twcc *twcc;                  /* owned: arrivals, when it negotiated transport-cc */
 	uint64_t remb_bps;                  /* REMB with this cap when it negotiated goog-remb, 0: none */
 	int64_t next_cc_ns, next_remb_ns;   /* monotonic: next feedback, next REMB */
+	int64_t next_rr_ns;                 /* monotonic: next RR with report blocks */
+	struct rxstats rxs[STREAM_MAX_TRACKS]; /* per track: what was received, for those blocks */
 	struct stream_counters c;
 };
 

@@ -78,6 +78,7 @@ TEST(whip_offer_to_relay_and_answer)
 	CHECK(strstr(out, "a=recvonly\r\n") != NULL);
 	CHECK(strstr(out, "a=ssrc:") == NULL);   /* WHIP: the browser sends, nothing to announce */
 	CHECK(strstr(out, "b=") == NULL);        /* no cap set: none written */
+	CHECK(strstr(out, "x-google") == NULL);  /* nor a start bitrate */
 	whip_offer_free(&o);
 }
 
@@ -103,6 +104,18 @@ TEST(whip_cap_in_answer_and_remb)
 	CHECK(video != NULL);
 	CHECK(strstr(video, "c=IN IP4 0.0.0.0\r\nb=AS:2500\r\nb=TIAS:2500000\r\na=mid:") != NULL);
 	CHECK(strstr(out, "b=AS") == strstr(video, "b=AS"));   /* not on the audio section */
+	/* Chromium's estimate starts at the cap, not at its 300 kbit/s */
+	CHECK(strstr(video, "a=fmtp:96 x-google-start-bitrate=2500\r\n") != NULL);
+	CHECK(strstr(out, "x-google") == strstr(video, "x-google"));
+	whip_offer_free(&o);
+
+	/* H.264: on the same fmtp line as the codec's own parameters */
+	t = sdp_fixture("libdatachannel-sendonly.sdp");
+	CHECK_INT(whip_offer_check(t, strlen(t), SDP_ROLE_WHIP, SDP_VIDEO_H264, UFRAG, PWD, &o, &error,
+	                           reason, sizeof reason), ==, 0);
+	o.max_video_bitrate = 1200000;
+	CHECK_INT(whip_offer_answer(&o, UFRAG, PWD, &relay, "webinar-7", out, sizeof out, err, sizeof err), >, 0);
+	CHECK(strstr(out, "packetization-mode=1;profile-level-id=42e01f;x-google-start-bitrate=1200\r\n") != NULL);
 	whip_offer_free(&o);
 
 	t = drop_lines(sdp_fixture("chromium-sendonly.sdp"), "goog-remb");

@@ -7,15 +7,16 @@
 // between the browsers and amphi-relay.
 //
 //   node whip-cc.js '{"url", "webinar", "publish", "join", "pub_chromium",
-//                     "camera", "throttle", "unthrottle", "phase_s"}'
+//                     "camera", "throttle", "unthrottle", "phase_s", "recover_s"}'
 //
 // Phases: "up" until A sends >= 1.5 Mbit/s at >= 25 fps with its estimate
 // (availableOutgoingBitrate) >= 1.5 Mbit/s (at most 10 s); "bottleneck" for
 // phase_s seconds after running cfg.throttle (a shell command); "recover"
-// for phase_s seconds after cfg.unthrottle, ending early once A is back at
+// for recover_s seconds after cfg.unthrottle, ending early once A is back at
 // >= 1.5 Mbit/s.  Every 100 ms: A's outbound video (bytes, frames,
-// qualityLimitationReason, estimate) and V's decoded frames; every 500 ms one
-// {"stats"} line.  Last line {"summary"} (or {"error"}).
+// qualityLimitationReason, estimate, NACKs and PLIs received, packets
+// retransmitted, RTT from the relay's report blocks) and V's decoded frames;
+// every 500 ms one {"stats"} line.  Last line {"summary"} (or {"error"}).
 const { chromium } = require('playwright-core');
 const { execSync } = require('child_process');
 
@@ -61,13 +62,16 @@ async function negotiate(page, role, token) {
 }
 
 const pubStats = (page) => page.evaluate(async () => {
-	const o = { bytes: 0, frames: 0, qlr: '', w: 0, h: 0, bwe: 0 };
+	const o = { bytes: 0, frames: 0, qlr: '', w: 0, h: 0, bwe: 0, nacks: 0, retx: 0, plis: 0, rtt: 0 };
 	for (const r of (await window.pc.getStats()).values()) {
 		if (r.type === 'outbound-rtp' && r.kind === 'video')
 			Object.assign(o, { bytes: r.bytesSent + (r.headerBytesSent || 0), frames: r.framesSent || 0,
-				qlr: r.qualityLimitationReason, w: r.frameWidth || 0, h: r.frameHeight || 0 });
+				qlr: r.qualityLimitationReason, w: r.frameWidth || 0, h: r.frameHeight || 0,
+				nacks: r.nackCount || 0, retx: r.retransmittedPacketsSent || 0, plis: r.pliCount || 0 });
 		if (r.type === 'candidate-pair' && r.nominated && r.availableOutgoingBitrate)
 			o.bwe = r.availableOutgoingBitrate;
+		if (r.type === 'remote-inbound-rtp' && r.kind === 'video')
+			o.rtt = r.roundTripTime || 0;
 	}
 	return o;
 });
@@ -88,7 +92,7 @@ const viewStats = (page) => page.evaluate(async () => {
 		await negotiate(V.page, 'whep', cfg.join);
 		const samples = [];   /* {t, phase, bytes, frames, qlr, decoded, freezes, freeze_s} */
 		const t0 = Date.now();
-		let phase = 'up', phaseAt = t0, upOk = null, left = null, recovered = null, lastSay = 0;
+		let phase = 'up', phaseAt = t0, upOk = null, recovered = null, lastSay = 0;
 		/* bit/s and frames/s over the last second of samples */
 		const rate = () => {
 			const now = samples[samples.length - 1];
@@ -108,14 +112,11 @@ const viewStats = (page) => page.evaluate(async () => {
 				lastSay = now;
 				say({ stats: { t: now - t0, phase, kbps: Math.round(r.bps / 1000), fps: Math.round(r.fps),
 					bwe_kbps: Math.round(p.bwe / 1000),
-					qlr: p.qlr, w: p.w, h: p.h, decoded: v.decoded, freezes: v.freezes } });
+					qlr: p.qlr, w: p.w, h: p.h, decoded: v.decoded, freezes: v.freezes,
+					nacks: p.nacks, retx: p.retx, plis: p.plis, rtt: p.rtt } });
 			}
 			if (phase === 'up') {
 				const connected = samples.find((s) => s.bytes > 0);
-				/* the estimate left Chromium's 300 kbit/s start, the camera's rate is sent */
-				if (p.bwe >= 450e3 && r.fps >= 25 && !left)
-					left = { t: now - (connected ? connected.t + t0 : t0), bwe_kbps: Math.round(p.bwe / 1000),
-						fps: Math.round(r.fps) };
 				if (r.bps >= 1.5e6 && r.fps >= 25 && p.bwe >= 1.5e6 && !upOk)
 					upOk = { t: now - (connected ? connected.t + t0 : t0), kbps: Math.round(r.bps / 1000),
 						fps: Math.round(r.fps), bwe_kbps: Math.round(p.bwe / 1000), qlr: p.qlr, w: p.w, h: p.h };
@@ -131,7 +132,7 @@ const viewStats = (page) => page.evaluate(async () => {
 			} else if (phase === 'recover') {
 				if (r.bps >= 1.5e6 && samples.some((s) => s.phase === 'recover' && now - t0 - s.t >= 1000))
 					recovered = { t: since, kbps: Math.round(r.bps / 1000), fps: Math.round(r.fps) };
-				if (recovered || since > cfg.phase_s * 1000)
+				if (recovered || since > cfg.recover_s * 1000)
 					break;
 			}
 			await sleep(100);
@@ -154,7 +155,9 @@ const viewStats = (page) => page.evaluate(async () => {
 		const bwe = (ph) => Math.round((samples.filter((s) => s.phase === ph).pop() || { bwe: 0 }).bwe / 1000);
 		say({ summary: {
 			answer_b: (answer.match(/^b=.*$/mg) || []).map((l) => l.trim()),
-			up: upOk, left, recovered,
+			answer_fmtp: (answer.match(/^a=fmtp:.*$/mg) || []).map((l) => l.trim()).join(' '),
+			rtt_ms: Math.round(1000 * Math.max(0, ...samples.map((s) => s.rtt))),
+			up: upOk, recovered,
 			bottleneck_kbps: half.length > 1 ? Math.round(8 * (half[half.length - 1].bytes - half[0].bytes) /
 				(half[half.length - 1].t - half[0].t)) : -1,
 			max_stall_ms: stall, freezes: f.freezes, freeze_s: f.freeze_s, decoded: f.decoded,
