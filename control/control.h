@@ -23,6 +23,7 @@ struct http_server;
 struct ingest;
 struct mail;
 struct rate_limit;
+struct recstore_client;
 struct relay_client;
 struct sdes_view;
 struct whip;
@@ -39,6 +40,7 @@ struct control {
 	struct event_hub *hub;           /* live.c's SSE channels (events.h) */
 	struct rate_limit *limits;       /* per participant and kind of write (live.h) */
 	struct relay_client *relay;      /* amphi-relay's control socket (relay_client.h) */
+	struct recstore_client *recstore;   /* amphi-recstore's control socket (recstore_client.h) */
 	struct ingest *ingest;           /* SRTP keys of live webinars (ingest.h) */
 	struct whip *whip;               /* WHIP/WHEP sessions and their sweeper (whip.h) */
 	struct sdes_view *sdes_view;     /* SDES viewers and their sweeper (sdes_view.h) */

@@ -271,6 +271,22 @@ static const char *const migrations[] = {
 	/* 4 (cc-twcc): the cap of a WebRTC publisher's video, bit/s: the WHIP
 	 * answer's b=TIAS/b=AS and the relay's REMB (docs/control.md). */
 	"ALTER TABLE webinars ADD COLUMN max_video_bitrate INTEGER NOT NULL DEFAULT 2500000;",
+
+	/* 5 (recordings): which recording is whose (control/recordings.h).
+	 * amphi-control names every recording it asks the relay for and links it
+	 * here first; the store's webinar and org tags are row ids SQLite hands
+	 * out again after a deletion, so access is decided by this table alone.
+	 * A deleted webinar or account leaves the link with NULL (administrators
+	 * still see the recording); a deleted recording takes its link along. */
+	"CREATE TABLE recordings ("
+	"  id INTEGER PRIMARY KEY,"
+	"  rec_id TEXT NOT NULL UNIQUE,"                  /* the store's recording id */
+	"  webinar_id INTEGER REFERENCES webinars(id) ON DELETE SET NULL,"
+	"  organizer_id INTEGER REFERENCES accounts(id) ON DELETE SET NULL,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX recordings_webinar ON recordings(webinar_id);"
+	"CREATE INDEX recordings_organizer ON recordings(organizer_id);",
 };
 
 static int conn_open(const char *path, sqlite3 **out, char *err, size_t errlen)

@@ -394,6 +394,20 @@ int http_empty(struct http_req *req, int status)
 	return answer(req, status, MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT));
 }
 
+int http_file(struct http_req *req, int status, const char *content_type, int fd, uint64_t offset,
+              uint64_t count)
+{
+	struct MHD_Response *r = MHD_create_response_from_fd_at_offset64(count, fd, offset);
+
+	if (!r) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (content_type)
+		MHD_add_response_header(r, "Content-Type", content_type);
+	return answer(req, status, r);
+}
+
 int http_json(struct http_req *req, int status, json_t *body)
 {
 	char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;

@@ -172,6 +172,14 @@ int http_error(struct http_req *req, int status, const char *error, const char *
 int http_error_json(struct http_req *req, int status, const char *error, json_t *detail);
 int http_text(struct http_req *req, int status, const char *content_type, const char *text, size_t len);
 int http_empty(struct http_req *req, int status);   /* 204, 202 ... without body */
+/* Sends count bytes of the open file fd from offset, with Content-Type and
+ * Content-Length (a HEAD gets the head alone).  fd is taken over, even on
+ * error: libmicrohttpd closes it once the answer is sent or abandoned.  The
+ * bytes go from the file to the socket on the I/O thread (sendfile(2), or
+ * pread(2) under TLS), a few hundred KiB at a time as the socket takes them:
+ * nothing is read into memory ahead of the client. */
+int http_file(struct http_req *req, int status, const char *content_type, int fd, uint64_t offset,
+              uint64_t count);
 
 /* Deferred answers.  A handler that must wait for work done elsewhere (the
  * password-hashing queue, pwhash.h) calls http_defer, hands the work off and

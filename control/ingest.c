@@ -2,6 +2,7 @@
 #include "control/ingest.h"
 #include "control/control.h"
 #include "control/http.h"
+#include "control/recordings.h"
 #include "control/relay_client.h"
 #include "control/webinar.h"
 #include "common/log.h"
@@ -82,11 +83,12 @@ static json_t *track(const char *kind, const char *codec, int pt, int clock, int
 	return t;
 }
 
-int ingest_stream_create(struct control *app, const struct webinar *w, char *err, size_t errlen)
+int ingest_stream_create(struct control *app, struct sqlite3 *db, const struct webinar *w, char *err,
+                         size_t errlen)
 {
 	struct ingest_key *k = calloc(1, sizeof *k);
 	char id[32], b64[sodium_base64_ENCODED_LEN(INGEST_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
-	char org[32], web[32];
+	char org[32], web[32], rec[RECORDINGS_NAME_MAX] = "";
 	bool h264 = strcmp(w->codec, "h264") == 0;
 	json_t *args, *del, *resp = NULL;
 	const char *host;
@@ -111,6 +113,19 @@ int ingest_stream_create(struct control *app, const struct webinar *w, char *err
 	                 h264 ? track("video", "H264", INGEST_PT_H264, 90000, 0)
 	                      : track("video", "VP8", INGEST_PT_VP8, 90000, 0));
 	sodium_memzero(b64, sizeof b64);
+	/* The recording's name and its link before the relay may write a byte
+	 * of it: no recording exists that amphi-control does not know as whose. */
+	if (w->recording) {
+		r = recordings_link_new(db, w, rec);
+		if (!r)
+			r = json_object_set_new(args, "recording", json_string(rec)) ? -ENOMEM : 0;
+		if (r) {
+			snprintf(err, errlen, "cannot name the webinar's recording: %s", strerror(-r));
+			json_decref(args);
+			key_free(k);
+			return r;
+		}
+	}
 	/* A stream left by an earlier run (control restarted while live) is
 	 * replaced: its key died with that process. */
 	del = json_pack("{s:s}", "id", id);
@@ -126,6 +141,8 @@ int ingest_stream_create(struct control *app, const struct webinar *w, char *err
 		json_decref(args);
 	}
 	if (r) {
+		if (*rec)
+			recordings_link_drop(db, rec);
 		key_free(k);
 		return r;
 	}
@@ -151,7 +168,8 @@ int ingest_stream_create(struct control *app, const struct webinar *w, char *err
 	return 0;
 }
 
-int ingest_stream_ensure(struct control *app, const struct webinar *w, char *err, size_t errlen)
+int ingest_stream_ensure(struct control *app, struct sqlite3 *db, const struct webinar *w, char *err,
+                         size_t errlen)
 {
 	static pthread_mutex_t ensure = PTHREAD_MUTEX_INITIALIZER;
 	struct ingest_key *k;
@@ -163,7 +181,7 @@ int ingest_stream_ensure(struct control *app, const struct webinar *w, char *err
 		;
 	pthread_mutex_unlock(&app->ingest->lock);
 	if (!k)
-		r = ingest_stream_create(app, w, err, errlen);
+		r = ingest_stream_create(app, db, w, err, errlen);
 	pthread_mutex_unlock(&ensure);
 	return r;
 }
@@ -223,7 +241,7 @@ static void ingest_srtp(struct http_req *req)
 		return;
 	}
 	{
-		int r = ingest_stream_ensure(app, &w, err, sizeof err);
+		int r = ingest_stream_ensure(app, req->db, &w, err, sizeof err);
 		if (r) {
 			http_error(req, relay_client_http_status(r), "relay_unavailable", "%s", err);
 			return;

@@ -22,6 +22,7 @@ struct http_router;
 struct ingest;
 struct webinar;
 struct control;
+struct sqlite3;
 
 #define INGEST_SUITE "AES_CM_128_HMAC_SHA1_80"
 #define INGEST_KEY_LEN 30          /* 16-byte master key + 14-byte salt (RFC 3711) */
@@ -33,13 +34,17 @@ struct ingest *ingest_create(void);
 void ingest_destroy(struct ingest *in);
 int ingest_routes(struct http_router *r, struct control *app);
 
-/* Creates the webinar's relay stream.  0, or a relay_client error with err. */
-int ingest_stream_create(struct control *app, const struct webinar *w, char *err, size_t errlen);
+/* Creates the webinar's relay stream; a recorded webinar's recording is
+ * named and linked to it first, on db (recordings.h).  0, or a relay_client
+ * error (or a database -errno) with err. */
+int ingest_stream_create(struct control *app, struct sqlite3 *db, const struct webinar *w, char *err,
+                         size_t errlen);
 /* Creates the stream unless this process already made it (after a
  * restart of amphi-control a live webinar's stream is unknown here: it is
  * made again, with a new key).  Serialized, so two callers racing after a
  * restart make it once.  0, or a relay_client error with err. */
-int ingest_stream_ensure(struct control *app, const struct webinar *w, char *err, size_t errlen);
+int ingest_stream_ensure(struct control *app, struct sqlite3 *db, const struct webinar *w, char *err,
+                         size_t errlen);
 /* Deletes it and wipes its key (the key goes even when the relay is down). */
 int ingest_stream_delete(struct control *app, int64_t webinar, char *err, size_t errlen);
 

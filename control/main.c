@@ -18,6 +18,7 @@
 #include "control/mail.h"
 #include "control/opts.h"
 #include "control/ratelimit.h"
+#include "control/recstore_client.h"
 #include "control/relay_client.h"
 #include "control/stats.h"
 #include "control/sweep.h"
@@ -53,10 +54,11 @@ static void live_state_start(struct control *app)
 	app->hub = event_hub_create(EVENTS_RING_DEFAULT);
 	app->limits = rate_limit_create(LIVE_BURST, LIVE_REFILL_NS, 1 << 14);
 	app->relay = relay_client_create(app->relay_sock, app->ctl_timeout_ms);
+	app->recstore = recstore_client_create(app->recstore_sock, app->ctl_timeout_ms);
 	app->ingest = ingest_create();
 	app->whip = whip_create(app);
 	app->sdes_view = sdes_view_create(app);
-	if (!app->hub || !app->limits || !app->relay || !app->ingest || !app->whip || !app->sdes_view)
+	if (!app->hub || !app->limits || !app->relay || !app->recstore || !app->ingest || !app->whip || !app->sdes_view)
 		fatal("cannot create the live-webinar state", "error=\"%s\"", strerror(ENOMEM));
 	stats_reset_current(app->db);
 	sqlite3 *c = db_acquire(app->db);
@@ -73,6 +75,7 @@ static void live_state_stop(struct control *app)
 	sdes_view_destroy(app->sdes_view);
 	whip_destroy(app->whip);
 	ingest_destroy(app->ingest);
+	recstore_client_destroy(app->recstore);
 	relay_client_destroy(app->relay);
 	rate_limit_destroy(app->limits);
 	event_hub_destroy(app->hub);

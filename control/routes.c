@@ -9,6 +9,7 @@
 #include "control/live.h"
 #include "control/login.h"
 #include "control/ops.h"
+#include "control/recordings.h"
 #include "control/register.h"
 #include "control/registrations.h"
 #include "control/sdes_view.h"
@@ -33,5 +34,6 @@ int control_routes(struct http_router *r, struct control *app)
 	rc = rc ? rc : ingest_routes(r, app);
 	rc = rc ? rc : whip_routes(r, app);
 	rc = rc ? rc : sdes_view_routes(r, app);
+	rc = rc ? rc : recordings_routes(r, app);
 	return rc;
 }

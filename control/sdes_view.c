@@ -81,13 +81,13 @@ static json_t *relay_addr(const struct sdes_target *t, uint16_t port)
 }
 
 /* viewer.add, re-creating the stream once when the relay lost it (it restarted). */
-static int relay_viewer_add(struct control *app, const struct webinar *w, json_t *args, json_t **resp,
+static int relay_viewer_add(struct control *app, struct sqlite3 *db, const struct webinar *w, json_t *args, json_t **resp,
                             char *err, size_t errlen)
 {
 	int r = relay_client_cmd(app->relay, "viewer.add", args, resp, err, errlen);
 	char e2[512];
 
-	if (r == -EPROTO && strncmp(err, "no stream", 9) == 0 && ingest_stream_create(app, w, e2, sizeof e2) == 0)
+	if (r == -EPROTO && strncmp(err, "no stream", 9) == 0 && ingest_stream_create(app, db, w, e2, sizeof e2) == 0)
 		r = relay_client_cmd(app->relay, "viewer.add", args, resp, err, errlen);
 	return r;
 }
@@ -149,7 +149,7 @@ static void viewer_post(struct http_req *req)
 		http_error(req, 503, "saturated", "this process serves %d SDES viewers already", SDES_VIEW_MAX_SESSIONS);
 		goto out;
 	}
-	if ((r = ingest_stream_ensure(app, &w, err, sizeof err))) {
+	if ((r = ingest_stream_ensure(app, req->db, &w, err, sizeof err))) {
 		http_error(req, relay_client_http_status(r), "relay_unavailable", "%s", err);
 		goto out;
 	}
@@ -169,7 +169,7 @@ static void viewer_post(struct http_req *req)
 		json_object_set_new(json_object_get(args, "addrs"), "audio", relay_addr(&t, t.audio_port));
 	if (t.video_port)
 		json_object_set_new(json_object_get(args, "addrs"), "video", relay_addr(&t, t.video_port));
-	r = relay_viewer_add(app, &w, args, &resp, err, sizeof err);
+	r = relay_viewer_add(app, req->db, &w, args, &resp, err, sizeof err);
 	if (r) {
 		if (r == -EPROTO && strstr(err, "too many viewers")) {
 			http_set_header(req, "Retry-After", "5");

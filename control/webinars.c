@@ -221,7 +221,7 @@ static void webinar_start(struct http_req *req)
 	}
 	/* The relay first: if it is down the webinar stays scheduled and the
 	 * organizer can try again, rather than being live with no stream. */
-	r = ingest_stream_create(app, &w, err, sizeof err);
+	r = ingest_stream_create(app, req->db, &w, err, sizeof err);
 	if (r) {
 		http_error(req, relay_client_http_status(r), "relay_unavailable", "%s", err);
 		return;

@@ -177,7 +177,7 @@ static void relay_failed(struct http_req *req, int r, const char *err)
  * again; the webinar already has a WebRTC publisher that this process
  * knows -> the new POST replaces it (a speaker who reloads the page is
  * back at once instead of waiting 30 s for consent to expire). */
-static int relay_add(struct control *app, const struct webinar *w, bool publish, const char *peer,
+static int relay_add(struct control *app, struct sqlite3 *db, const struct webinar *w, bool publish, const char *peer,
                      json_t *extra, json_t **resp, char *err, size_t errlen)
 {
 	int r = 0;
@@ -188,7 +188,7 @@ static int relay_add(struct control *app, const struct webinar *w, bool publish,
 			return r;
 		if (strstr(err, "no stream") || strstr(err, "no such stream")) {
 			char e2[512];
-			if (ingest_stream_create(app, w, e2, sizeof e2))
+			if (ingest_stream_create(app, db, w, e2, sizeof e2))
 				return r;
 			continue;
 		}
@@ -261,14 +261,14 @@ static void post_offer(struct http_req *req, bool publish)
 	}
 	/* After a restart of amphi-control the webinar is live but its stream
 	 * may be unknown here: make sure the relay has it. */
-	if ((r = ingest_stream_ensure(app, &w, err, sizeof err))) {
+	if ((r = ingest_stream_ensure(app, req->db, &w, err, sizeof err))) {
 		relay_failed(req, r, err);
 		goto out;
 	}
 	snprintf(s->head.peer, sizeof s->head.peer, "%s-%08x-%u", publish ? "whip" : "whep", wh->peer_salt,
 	         atomic_fetch_add(&wh->next_peer, 1));
 	extra = whip_offer_relay_args(&offer, s->local_ufrag, s->local_pwd);
-	r = relay_add(app, &w, publish, s->head.peer, extra, &resp, err, sizeof err);
+	r = relay_add(app, req->db, &w, publish, s->head.peer, extra, &resp, err, sizeof err);
 	wipe_ice_pwd(extra);
 	if (r) {
 		relay_failed(req, r, err);

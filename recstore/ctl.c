@@ -64,14 +64,22 @@ static const char *why_of(json_t *req, const char *def)
 	return w && *w ? w : def;
 }
 
+/* An error answer with a "code" a program can act on (docs/recstore.md). */
+static json_t *coded(json_t *err, const char *code)
+{
+	if (err)
+		json_object_set_new(err, "code", json_string(code));
+	return err;
+}
+
 static json_t *err_of(int rc, const char *id)
 {
 	switch (rc) {
-	case -ENOENT: return ctl_error("no recording %s", id);
-	case -EPERM: return ctl_error("recording %s is under legal hold", id);
-	case -EEXIST: return ctl_error("recording %s exists", id);
-	case -EINVAL: return ctl_error("invalid value");
-	default: return ctl_error("store error: %s", strerror(-rc));
+	case -ENOENT: return coded(ctl_error("no recording %s", id), "not_found");
+	case -EPERM: return coded(ctl_error("recording %s is under legal hold", id), "legal_hold");
+	case -EEXIST: return coded(ctl_error("recording %s exists", id), "exists");
+	case -EINVAL: return coded(ctl_error("invalid value"), "invalid");
+	default: return coded(ctl_error("store error: %s", strerror(-rc)), "store_error");
 	}
 }
 
@@ -195,12 +203,13 @@ static json_t *cmd_publish(struct rec_ctl *c, json_t *req)
 	if (!id)
 		return ctl_error("missing \"id\"");
 	if (pv && !json_is_boolean(pv))
-		return ctl_error("published: expected true or false");
+		return coded(ctl_error("published: expected true or false"), "invalid");
 	if (get_time(req, "until", &until, &has_until))
-		return ctl_error("until: expected seconds or an ISO 8601 time");
+		return coded(ctl_error("until: expected seconds or an ISO 8601 time"), "invalid");
 	rc = rec_store_publish(c->st, id, published, has_until ? &until : NULL, &who, &expires_at, &max);
 	if (rc == -EPERM)
-		return ctl_error("until %s is beyond the policy maximum %s", iso(until, a), iso(max, b));
+		return coded(ctl_error("until %s is beyond the policy maximum %s", iso(until, a), iso(max, b)),
+		             "beyond_policy");
 	if (rc)
 		return err_of(rc, id);
 	return json_pack("{s:b,s:s,s:I}", "ok", 1, "expires_at", iso(expires_at, a), "expires_at_unix",

@@ -1,0 +1,41 @@
+/* recordings: a webinar's recordings for its organizer, and all of them for
+ * administrators (DESIGN.md §7, docs/control.md "Recordings"): list, show,
+ * play and download with Range (GET .../media), publish for replay,
+ * unpublish, delete (audited), legal hold.
+ *
+ * The recordings live in amphi-recstore; this module reaches them only
+ * through its control socket (recstore_client.h) and its read-only mount,
+ * which the store's answers name (a recording's "file"): every change goes
+ * through the store's own rules (docs/recstore.md), and what the mount shows
+ * is what the store deems visible at that second.
+ *
+ * Which recording is whose: amphi-control names every recording it asks the
+ * relay to make (ingest.c calls recordings_link_new before stream.create) and
+ * keeps the link in its `recordings` table: recording id -> webinar and
+ * organizer.  The store's own webinar and org tags are SQLite row ids, which
+ * come back after a deletion, so they decide nothing.  A recording with no
+ * link (imported by an operator, or made before the link existed) is seen by
+ * administrators only.  An organizer's question about a recording that is
+ * not its own is 404, exactly as for one that does not exist. */
+#ifndef AMPHI_CONTROL_RECORDINGS_H
+#define AMPHI_CONTROL_RECORDINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct control;
+struct http_router;
+struct sqlite3;
+struct webinar;
+
+#define RECORDINGS_NAME_MAX 64    /* a recording id and its NUL */
+
+/* Names a new recording of w ("webinar-<id>-<unix>-<8 hex>", unique) into
+ * name and links it to w and its organizer.  0 or -errno (database). */
+int recordings_link_new(struct sqlite3 *db, const struct webinar *w, char name[RECORDINGS_NAME_MAX]);
+/* Drops a link whose recording was never made (the relay refused). */
+void recordings_link_drop(struct sqlite3 *db, const char *name);
+
+int recordings_routes(struct http_router *r, struct control *app);
+
+#endif
