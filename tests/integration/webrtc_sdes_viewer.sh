@@ -90,7 +90,7 @@ run() {
 	loc_f=$(location)
 	jq -r .sdp "$T/out" >"$T/f-$codec.sdp"
 	ffmpeg -hide_banner -nostdin -loglevel error -protocol_whitelist file,udp,rtp,srtp -analyzeduration 0 -probesize 32 \
-		-i "$T/f-$codec.sdp" -map 0:v -f framecrc -flush_packets 1 "$T/f-$codec.crc" 2>"$T/f-$codec.log" &
+		-i "$T/f-$codec.sdp" -map 0:v -f framecrc -flush_packets 1 "$T/f-$codec.crc" 2>"$T/f-$codec.log" 7>&- &
 	local ff=$!
 	_pids+=($ff)
 	wait_for 5 sh -c "ss -Huln 'sport = :$((base + 2))' | grep -q ."
@@ -123,7 +123,7 @@ run() {
 	if [ "$codec" = h264 ]; then enc=H264 depay=rtph264depay dec="h264parse ! avdec_h264"; else enc=VP8 depay=rtpvp8depay dec=vp8dec; fi
 	# shellcheck disable=SC2086
 	gst-launch-1.0 -v udpsrc port=$((base + 10)) caps="application/x-srtp,media=video,clock-rate=90000,encoding-name=$enc,payload=$pt,ssrc=(uint)$ssrc,srtp-key=(buffer)$hexkey,srtp-cipher=aes-128-icm,srtp-auth=hmac-sha1-80,srtcp-cipher=aes-128-icm,srtcp-auth=hmac-sha1-80" \
-		! srtpdec ! $depay ! $dec ! fakesink silent=false >"$T/g-$codec.log" 2>&1 &
+		! srtpdec ! $depay ! $dec ! fakesink silent=false >"$T/g-$codec.log" 2>&1 7>&- &
 	local gst=$!
 	_pids+=($gst)
 	wait_for 8 sh -c "[ \$(grep -c '^0,' '$T/f-$codec.crc') -gt 20 ] && [ \$(grep -c 'fakesink0: last-message = chain' '$T/g-$codec.log') -gt 8 ]"
@@ -151,12 +151,17 @@ run() {
 	req POST "/api/webinars/$W/end" '{}' "$T/o"
 	check "$codec: the webinar ends" is "$status" 200
 	check "$codec: ... and GStreamer's viewer with it (its DELETE is 404)" is "$(delete "$loc_g")" 404
+	# The players are done: ffmpeg, blocked on a socket no packet reaches,
+	# may outlive SIGTERM, so both are killed outright and reaped, and their
+	# ports are free for the next run.
+	kill -9 "$ff" "$gst" 2>/dev/null
+	wait "$ff" "$gst" 2>/dev/null
+	# The publisher DELETEs its session and closes its browser once its
+	# stdin closes (only this shell holds the FIFO's write end: the players
+	# were started without fd 7).
 	exec 7>&-
 	wait_for 10 sh -c "! kill -0 $pub"
-	# ffmpeg blocked on a socket no packet reaches may outlive SIGTERM: the
-	# players are ended for sure, so their ports are free when the test ends.
-	kill "$pub" "$ff" "$gst" 2>/dev/null
-	wait_for 3 sh -c "! kill -0 $ff 2>/dev/null && ! kill -0 $gst 2>/dev/null" || kill -9 "$ff" "$gst" 2>/dev/null
+	kill "$pub" 2>/dev/null
 }
 
 run vp8 public 23000
