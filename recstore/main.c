@@ -17,12 +17,30 @@
 #include "recstore/store.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The mount point as an absolute path, for the "file" of the control
+ * socket's answers: a client (amphi-control's recordings API) opens it from
+ * its own working directory, not the daemon's.  Lexical only ("./" prefixes
+ * dropped): a stale mount left by a crash cannot be resolved with realpath. */
+static const char *mount_absolute(const char *mount, char *buf, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	if (mount[0] == '/')
+		return mount;
+	while (mount[0] == '.' && mount[1] == '/')
+		mount += 2;
+	if (!getcwd(cwd, sizeof cwd) || (size_t)snprintf(buf, len, "%s/%s", cwd, mount) >= len)
+		fatal("cannot make the mount point's path absolute", "mount=%s", mount);
+	return buf;
+}
 
 int main(int argc, char **argv)
 {
@@ -34,7 +52,7 @@ int main(int argc, char **argv)
 	struct rec_fs *fs = NULL;
 	struct rec_reaper *reaper = NULL;
 	struct rec_spool *spool = NULL;
-	char err[1024];
+	char err[1024], mount_abs[PATH_MAX];
 	sigset_t sigs;
 	int sfd, rc, status = 0;
 
@@ -75,7 +93,7 @@ int main(int argc, char **argv)
 		fatal("signalfd failed", "errno=%d", errno);
 
 	ctl.st = &st;
-	ctl.mount = o.mount;
+	ctl.mount = mount_absolute(o.mount, mount_abs, sizeof mount_abs);
 	srv = ctl_server_open(o.control, rec_ctl_handle, &ctl, err, sizeof err);
 	if (!srv)
 		fatal("cannot open the control socket", "reason=\"%s\"", err);

@@ -21,8 +21,10 @@ mkdir -p "$T/spool" "$T/mnt"
 spawn relay "$AMPHI_BIN/amphi-relay" --workers 1 --port-base 44500 --control "$RELAY_SOCK" \
 	--spool "$T/spool" --config "$AMPHI_TOP/etc/relay.conf"
 printf '[reaper]\ninterval = 1s\n' >"$T/recstore.conf"
-spawn recstore "$AMPHI_BIN/amphi-recstore" --config "$T/recstore.conf" --control "$T/recstore.sock" \
-	--spool "$T/spool" --store "$T/store" --mount "$T/mnt" --retention "$AMPHI_TOP/etc/retention.conf"
+# The store runs in $T with relative paths, as an operator may start it: the
+# files its answers name must still open from amphi-control's directory.
+spawn recstore bash -c "cd '$T' && exec '$AMPHI_BIN/amphi-recstore' --config recstore.conf --control recstore.sock \
+	--spool spool --store store --mount ./mnt --retention '$AMPHI_TOP/etc/retention.conf'"
 wait_for 10 test -S "$RELAY_SOCK" && wait_for 20 mountpoint -q "$T/mnt" && wait_for 10 test -S "$T/recstore.sock" ||
 	{ fail "relay and recstore start"; finish; }
 ADMIN='Sentinel-Harbor-99!x'
