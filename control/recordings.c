@@ -208,36 +208,20 @@ static void replay_refresh(struct http_req *req, int64_t webinar_id)
 		        "webinar=%" PRId64, webinar_id);
 }
 
-/* GET /api/recordings: an organizer's own (its links, among the store's
- * recordings tagged with its account), everything for an administrator. */
-static void rec_list(struct http_req *req)
+/* Answers the store's recordings for args (a list filter, stolen) that pass:
+ * all of them when links is NULL (an administrator's list), else those with
+ * a link in it (recording id -> [row, webinar, organizer]: stolen). */
+static void list_answer(struct http_req *req, json_t *args, json_t *links)
 {
-	bool admin = req->principal.role == AUTH_ADMIN;
-	json_t *args = NULL, *resp = NULL, *out, *own = json_object();
-	char err[512], org[24];
+	json_t *resp = NULL, *out, *v;
+	char err[512];
 	size_t i;
-	json_t *v;
 	int rc;
 
-	if (auth_require(req, AUTH_ACCOUNT)) {
-		json_decref(own);
-		return;
-	}
-	if (!admin) {
-		sqlite3_stmt *st = db_prepare(req->db, "SELECT rec_id, id, COALESCE(webinar_id, 0) FROM recordings "
-		                                       "WHERE organizer_id = ?", "i", req->principal.account_id);
-		while (st && sqlite3_step(st) == SQLITE_ROW)
-			json_object_set_new(own, (const char *)sqlite3_column_text(st, 0),
-			                    json_pack("[I,I]", (json_int_t)sqlite3_column_int64(st, 1),
-			                              (json_int_t)sqlite3_column_int64(st, 2)));
-		sqlite3_finalize(st);
-		snprintf(org, sizeof org, "%" PRId64, req->principal.account_id);
-		args = json_pack("{s:s}", "org", org);
-	}
 	rc = recstore_client_cmd(req->app->recstore, "list", args, &resp, err, sizeof err);
 	json_decref(args);
 	if (rc) {
-		json_decref(own);
+		json_decref(links);
 		store_error(req, rc, err);
 		return;
 	}
@@ -245,26 +229,81 @@ static void rec_list(struct http_req *req)
 	json_array_foreach(json_object_get(resp, "recordings"), i, v) {
 		struct recstore_rec r;
 		struct link l;
+		json_t *o;
 
 		if (recstore_rec_parse(v, &r, err, sizeof err)) {
 			log_msg(LOG_WARN, "recording store listed a recording amphi-control cannot read", "why=\"%s\"", err);
 			continue;
 		}
-		if (admin) {
+		if (!links) {
 			link_load(req->db, r.id, &l);
-		} else {
-			json_t *o = json_object_get(own, r.id);
-			if (!o)
-				continue;
+		} else if ((o = json_object_get(links, r.id))) {
 			l.row = json_integer_value(json_array_get(o, 0));
 			l.webinar_id = json_integer_value(json_array_get(o, 1));
-			l.organizer_id = req->principal.account_id;
+			l.organizer_id = json_integer_value(json_array_get(o, 2));
+		} else {
+			continue;
 		}
 		json_array_append_new(out, rec_json(&r, &l));
 	}
 	json_decref(resp);
-	json_decref(own);
+	json_decref(links);
 	http_json(req, 200, json_pack("{s:o,s:I}", "recordings", out, "count", (json_int_t)json_array_size(out)));
+}
+
+/* The links of one organizer's or one webinar's recordings, as list_answer
+ * takes them. */
+static json_t *links_where(sqlite3 *db, const char *column, int64_t value)
+{
+	char sql[160];
+	sqlite3_stmt *st;
+	json_t *links = json_object();
+
+	snprintf(sql, sizeof sql, "SELECT rec_id, id, COALESCE(webinar_id, 0), COALESCE(organizer_id, 0) "
+	                          "FROM recordings WHERE %s = ?", column);
+	st = db_prepare(db, sql, "i", value);
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		json_object_set_new(links, (const char *)sqlite3_column_text(st, 0),
+		                    json_pack("[I,I,I]", (json_int_t)sqlite3_column_int64(st, 1),
+		                              (json_int_t)sqlite3_column_int64(st, 2),
+		                              (json_int_t)sqlite3_column_int64(st, 3)));
+	sqlite3_finalize(st);
+	return links;
+}
+
+/* GET /api/recordings: an organizer's own (its links, among the store's
+ * recordings tagged with its account), everything for an administrator. */
+static void rec_list(struct http_req *req)
+{
+	char org[24];
+
+	if (auth_require(req, AUTH_ACCOUNT))
+		return;
+	if (req->principal.role == AUTH_ADMIN) {
+		list_answer(req, NULL, NULL);
+		return;
+	}
+	snprintf(org, sizeof org, "%" PRId64, req->principal.account_id);
+	list_answer(req, json_pack("{s:s}", "org", org), links_where(req->db, "organizer_id", req->principal.account_id));
+}
+
+/* GET /api/webinars/{id}/recordings: the webinar's, for its organizer or an
+ * administrator (another organizer's webinar is 404, as in webinar.h). */
+static void rec_list_webinar(struct http_req *req)
+{
+	struct webinar w;
+	int64_t id;
+	char tag[24];
+
+	if (auth_require(req, AUTH_ACCOUNT))
+		return;
+	if (http_param_id(req, "id", &id) || webinar_load(req->db, id, &w) ||
+	    (req->principal.role == AUTH_ORGANIZER && w.organizer_id != req->principal.account_id)) {
+		http_error(req, 404, "not_found", "no such webinar");
+		return;
+	}
+	snprintf(tag, sizeof tag, "%" PRId64, id);
+	list_answer(req, json_pack("{s:s}", "webinar", tag), links_where(req->db, "webinar_id", id));
 }
 
 static void rec_show(struct http_req *req)
@@ -457,6 +496,7 @@ int recordings_routes(struct http_router *r, struct control *app)
 	int rc = 0;
 
 	rc = rc ? rc : http_route(r, "GET", "/api/recordings", rec_list, app, 0);
+	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/recordings", rec_list_webinar, app, 0);
 	rc = rc ? rc : http_route(r, "GET", "/api/recordings/{id}", rec_show, app, 0);
 	rc = rc ? rc : http_route(r, "DELETE", "/api/recordings/{id}", rec_delete, app, 0);
 	rc = rc ? rc : http_route(r, "GET", "/api/recordings/{id}/media", rec_media, app, 0);

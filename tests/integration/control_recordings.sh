@@ -119,6 +119,10 @@ row() {
 }
 r=/api/recordings/$R1
 row GET    /api/recordings   ""  200 200 200 403 403 401
+row GET    "/api/webinars/${WEB[1]}/recordings" "" 200 404 200 403 403 401
+check "a webinar's list holds its own recording only" \
+	is "$(curl -s -b "$T/admin" "$URL/api/webinars/${WEB[1]}/recordings" | jq -r '[.recordings[].id] | join(",")')/$(curl -s -b "$T/a" "$URL/api/webinars/${WEB[2]}/recordings" | jq -r '[.recordings[].id] | join(",")')" \
+	"$R1/$R2"
 row GET    "$r"              ""  200 404 200 403 403 401
 row GET    "$r/media"        ""  200 404 200 403 403 401
 row POST   "$r/publish"      "{}" 200 404 200 403 403 401
