@@ -74,5 +74,5 @@ check "the bottleneck: the publisher backs off below 800 kbit/s" \
 	jt '.bottleneck_kbps > 0 and .bottleneck_kbps < 800' "$s"
 echo "  qualityLimitationReason when the goal was met: $(jq -r '.up.qlr // "-"' "$s") ($(jq -r '.up.w // 0' "$s")x$(jq -r '.up.h // 0' "$s"))"
 echo "  viewer's longest time without a decoded frame (ms): $(jq -c .max_stall_ms "$s"), freezes $(jq .freezes "$s")"
-echo "  estimate at the end of each phase (kbit/s): $(jq -c .bwe_kbps_end "$s"); back at 1.5 Mbit/s after the lift: $(jq -c .recovered "$s")"
+echo "  estimate at the end of each phase (kbit/s): $(jq -c .bwe_kbps_end "$s"); after the lift, estimate back at 1.5 Mbit/s: $(jq -c .recovered_bwe "$s"), sending 1.5 Mbit/s: $(jq -c .recovered "$s")"
 finish

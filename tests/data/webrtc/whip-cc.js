@@ -12,8 +12,8 @@
 // Phases: "up" until A sends >= 1.5 Mbit/s at >= 25 fps with its estimate
 // (availableOutgoingBitrate) >= 1.5 Mbit/s (at most 10 s); "bottleneck" for
 // phase_s seconds after running cfg.throttle (a shell command); "recover"
-// for recover_s seconds after cfg.unthrottle, ending early once A is back at
-// >= 1.5 Mbit/s.  Every 100 ms: A's outbound video (bytes, frames,
+// for recover_s seconds after cfg.unthrottle, ending early once A sends
+// >= 1.5 Mbit/s again (when its estimate got there is noted too).  Every 100 ms: A's outbound video (bytes, frames,
 // qualityLimitationReason, estimate, NACKs and PLIs received, packets
 // retransmitted, RTT from the relay's report blocks) and V's decoded frames;
 // every 500 ms one {"stats"} line.  Last line {"summary"} (or {"error"}).
@@ -92,7 +92,7 @@ const viewStats = (page) => page.evaluate(async () => {
 		await negotiate(V.page, 'whep', cfg.join);
 		const samples = [];   /* {t, phase, bytes, frames, qlr, decoded, freezes, freeze_s} */
 		const t0 = Date.now();
-		let phase = 'up', phaseAt = t0, upOk = null, recovered = null, lastSay = 0;
+		let phase = 'up', phaseAt = t0, upOk = null, recovered = null, recoveredBwe = null, lastSay = 0;
 		/* bit/s and frames/s over the last second of samples */
 		const rate = () => {
 			const now = samples[samples.length - 1];
@@ -132,6 +132,9 @@ const viewStats = (page) => page.evaluate(async () => {
 			} else if (phase === 'recover') {
 				if (r.bps >= 1.5e6 && samples.some((s) => s.phase === 'recover' && now - t0 - s.t >= 1000))
 					recovered = { t: since, kbps: Math.round(r.bps / 1000), fps: Math.round(r.fps) };
+				if (p.bwe >= 1.5e6 && !recoveredBwe)
+					recoveredBwe = { t: since, bwe_kbps: Math.round(p.bwe / 1000), kbps: Math.round(r.bps / 1000),
+						w: p.w, h: p.h };
 				if (recovered || since > cfg.recover_s * 1000)
 					break;
 			}
@@ -157,7 +160,7 @@ const viewStats = (page) => page.evaluate(async () => {
 			answer_b: (answer.match(/^b=.*$/mg) || []).map((l) => l.trim()),
 			answer_fmtp: (answer.match(/^a=fmtp:.*$/mg) || []).map((l) => l.trim()).join(' '),
 			rtt_ms: Math.round(1000 * Math.max(0, ...samples.map((s) => s.rtt))),
-			up: upOk, recovered,
+			up: upOk, recovered, recovered_bwe: recoveredBwe,
 			bottleneck_kbps: half.length > 1 ? Math.round(8 * (half[half.length - 1].bytes - half[0].bytes) /
 				(half[half.length - 1].t - half[0].t)) : -1,
 			max_stall_ms: stall, freezes: f.freezes, freeze_s: f.freeze_s, decoded: f.decoded,
