@@ -25,8 +25,11 @@ void feedback_publisher_cc(struct worker *w, struct stream *s, int64_t now)
 {
 	uint8_t buf[1200];
 
-	if (now < s->next_cc_ns)
+	if (now < s->next_cc_ns) {
+		if (s->twcc && twcc_pending(s->twcc) && (!w->cc_due_ns || s->next_cc_ns < w->cc_due_ns))
+			w->cc_due_ns = s->next_cc_ns;
 		return;
+	}
 	s->next_cc_ns = now + FEEDBACK_CC_NS;
 	for (unsigned round = 0; round < FEEDBACK_CC_MAX; round++) {
 		size_t off = (size_t)rtcp_build_rr(buf, sizeof buf, s->relay_ssrc), rr = off;
@@ -68,6 +71,16 @@ void feedback_publisher_cc(struct worker *w, struct stream *s, int64_t now)
 		}
 		if (off == rr || webrtc_publisher_rtcp(w, s->slot, buf, off, sizeof buf) < 0 || n <= 0)
 			return;
+	}
+}
+
+void feedback_cc_due(struct worker *w, int64_t now)
+{
+	w->cc_due_ns = 0;
+	for (unsigned i = 0; i < w->nowned; i++) {
+		struct stream *s = w->streams[w->owned[i]];
+		if (s && s->twcc && twcc_pending(s->twcc))
+			feedback_publisher_cc(w, s, now);
 	}
 }
 

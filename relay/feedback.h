@@ -56,8 +56,13 @@ void feedback_viewer_rtcp(struct worker *w, struct vgroup *g, struct viewer *v, 
  * pli_interval like a viewer's PLI. */
 void feedback_request_keyframe(struct worker *w, struct vgroup *g, uint32_t media_ssrc);
 /* Owner: a packet of s's WebRTC publisher arrived at now (monotonic ns):
- * the congestion feedback due, if any, goes to it. */
+ * the congestion feedback due, if any, goes to it.  Arrivals held back by
+ * the interval set w->cc_due_ns: they are reported then even when no packet
+ * follows them (a sender that paused, its congestion window full, waits for
+ * exactly that feedback). */
 void feedback_publisher_cc(struct worker *w, struct stream *s, int64_t now_ns);
+/* Owner, once w->cc_due_ns has passed: the held-back feedback of its streams. */
+void feedback_cc_due(struct worker *w, int64_t now_ns);
 /* Viewer worker: g got a viewer given by address, whose player starts
  * listening some time after the answer that gave it its key and cannot tell
  * the relay when (ffmpeg's receiver reports are not SRTP): asks for a

@@ -40,5 +40,10 @@ bool twcc_packet(struct twcc *t, const uint8_t *rtp, size_t len, int64_t now_us)
  * -ENOSPC.  Call again while it returns more than 0 (a long history or a
  * jump in time takes more than one packet). */
 int twcc_feedback(struct twcc *t, uint32_t sender, uint8_t *buf, size_t cap);
+/* Arrivals are waiting to be reported. */
+static inline bool twcc_pending(const struct twcc *t)
+{
+	return t->started && t->next <= t->high;
+}
 
 #endif

@@ -113,7 +113,13 @@ static void run(struct worker *w)
 	loop_recv_arm(&w->loop);
 	arm_eventfd(w);
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
-		int rc = loop_wait(&w->loop, WORKER_TICK_NS);
+		int64_t wait = WORKER_TICK_NS;
+		if (w->cc_due_ns) {
+			/* Held-back congestion feedback: wake for it (1 ms at least). */
+			int64_t left = w->cc_due_ns - amphi_mono_ns();
+			wait = left < 1000000 ? 1000000 : left < wait ? left : wait;
+		}
+		int rc = loop_wait(&w->loop, wait);
 		if (rc < 0 && rc != -EBUSY) {
 			log_msg(LOG_ERROR, "io_uring wait failed", "worker=%u err=%d", w->idx, rc);
 			usleep(10000);
@@ -127,6 +133,8 @@ static void run(struct worker *w)
 		w->ndeferred = 0;
 		ingress_drain(w);
 		fanout_flush(w);
+		if (w->cc_due_ns && amphi_mono_ns() >= w->cc_due_ns)
+			feedback_cc_due(w, amphi_mono_ns());
 		if (amphi_mono_ns() >= w->next_tick_ns) {
 			int64_t now = amphi_mono_ns();
 			record_tick(w, now);

@@ -81,6 +81,8 @@ struct worker {
 	struct log_limit lim_malformed, lim_unknown, lim_srtp, lim_send, lim_drop, lim_unsupported;
 	struct webrtc_worker *webrtc;     /* owned: ICE table and WebRTC peers (webrtc.c) */
 	int64_t next_tick_ns;             /* monotonic: journals' flush/fsync and timers */
+	int64_t cc_due_ns;                /* monotonic: congestion feedback held back by its
+	                                   * interval is due then (feedback.c), 0: none */
 	int64_t rx_ns;                    /* the datagram being handled: its kernel receive time
 	                                   * (CLOCK_REALTIME ns), 0 when unknown */
 	struct record *records;           /* journals of this worker, open and closing (record.c) */

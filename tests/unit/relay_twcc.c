@@ -46,11 +46,14 @@ TEST(reports_arrivals_across_the_wrap)
 	CHECK_INT(twcc_create(15, &t), ==, -EINVAL);
 	CHECK_INT(twcc_create(3, &t), ==, 0);
 	CHECK_INT(twcc_feedback(t, 1, fbuf, sizeof fbuf), ==, 0);        /* nothing yet */
+	CHECK(!twcc_pending(t));
 	CHECK(!twcc_packet(t, b, pkt(b, 7, 4), 1000));                   /* another extension id */
 	CHECK(twcc_packet(t, b, pkt(b, 65534, 3), 1000000));
 	CHECK(twcc_packet(t, b, pkt(b, 65535, 3), 1001000));
 	CHECK(twcc_packet(t, b, pkt(b, 1, 3), 1003000));                 /* 0 is missing */
+	CHECK(twcc_pending(t));
 	len = twcc_feedback(t, 1, fbuf, sizeof fbuf);
+	CHECK(!twcc_pending(t));
 	CHECK_INT(len, >, 20);
 	CHECK_INT(readback(fbuf, len, &base, at, 16), ==, 4);
 	CHECK_INT(base, ==, 65534);
