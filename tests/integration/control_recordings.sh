@@ -184,6 +184,17 @@ ffmpeg -hide_banner -nostdin -v error -headers "Cookie: $cookie"$'\r\n' -ss 2 -i
 check "ffmpeg seeks 2 s in (Range requests) and decodes the rest ($(crc_frames "$T/seek.crc") frames)" \
 	test "$(crc_frames "$T/seek.crc")" -ge 25 -a "$(crc_frames "$T/seek.crc")" -lt "$(crc_frames "$T/dec.crc")"
 
+# Chromium's <video>, signed in as the organizer, plays it and seeks in it.
+NODE_DIR=${AMPHI_NODE_DIR:-/var/cache/amphi/node}
+if [ -x /usr/bin/chromium ] && command -v node >/dev/null && [ -f "$NODE_DIR/node_modules/playwright-core/package.json" ]; then
+	NODE_PATH=$NODE_DIR/node_modules timeout 60 node "$AMPHI_TOP/tests/data/recording-player.js" "$URL" "$R1" \
+		"${cookie#amphi_session=}" >"$T/player.json" 2>"$T/player.log"
+	check "Chromium's <video> plays the recording (320x240, Range requests) and seeks in it ($(tr -d '\n' <"$T/player.json"))" \
+		jq -e '.error == null and .width == 320 and .height == 240 and .duration > 3 and .frames >= 20 and .seeked and .ranges >= 1' "$T/player.json"
+else
+	fail "Chromium's <video>: chromium, node and playwright-core are needed (tools/deps --npm)"
+fi
+
 # --- publish for replay, up to the policy's maximum ------------------------------------------------
 replay() { sqlite3 "$DB" "select replay_published_at is not null from webinars where id = ${WEB[1]}"; }
 req POST "$r/publish" '{"until":"2099-01-01T00:00:00Z"}' "$T/a"
