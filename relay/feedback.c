@@ -164,9 +164,13 @@ static struct viewer *latch_trial(struct worker *w, const struct sockaddr *src, 
 			v->latch_pending = true;
 			return NULL;
 		}
-		relay_addr_format(src, a, sizeof a);
-		log_msg(LOG_INFO, "viewer latched", "viewer=%s source=%s rtcp_mux=%d worker=%u", v->id, a,
-		        v->rtcp_mux, w->idx);
+		/* A viewer's address is personal data: at info level the log says
+		 * that it latched, the address only at debug (docs/privacy.md). */
+		log_msg(LOG_INFO, "viewer latched", "viewer=%s rtcp_mux=%d worker=%u", v->id, v->rtcp_mux, w->idx);
+		if (log_enabled(LOG_DEBUG)) {
+			relay_addr_format(src, a, sizeof a);
+			log_msg(LOG_DEBUG, "viewer latched at", "viewer=%s source=%s", v->id, a);
+		}
 		*g = vg;
 		/* Its first frame should not wait for the next keyframe. */
 		feedback_request_keyframe(w, vg, 0);

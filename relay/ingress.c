@@ -40,10 +40,13 @@ static struct stream *trial(struct worker *w, const struct sockaddr *src, const 
 		memcpy(pkt->data, data, len);
 		if (unprotect(s, pkt, len, rtcp, plain) == 0) {
 			char a[64];
-			src_log(src, a, sizeof a);
 			stream_source_latch(s, src, amphi_mono_ns());
-			log_msg(LOG_INFO, "ingest source latched", "stream=%s source=%s rtcp=%d worker=%u",
-			        s->id, a, rtcp, w->idx);
+			/* The publisher's address only at debug (docs/privacy.md). */
+			log_msg(LOG_INFO, "ingest source latched", "stream=%s rtcp=%d worker=%u", s->id, rtcp, w->idx);
+			if (log_enabled(LOG_DEBUG)) {
+				src_log(src, a, sizeof a);
+				log_msg(LOG_DEBUG, "ingest source latched at", "stream=%s source=%s", s->id, a);
+			}
 			return s;
 		}
 	}
