@@ -3,6 +3,7 @@
 #include "common/config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,15 +22,24 @@ static const char *const kind_names[RETENTION_KINDS] = {
 	[RETENTION_STATISTICS] = "statistics",
 	[RETENTION_RESET_TOKENS] = "password_reset_tokens",
 	[RETENTION_PRIVACY_REQUESTS] = "privacy_requests",
+	[RETENTION_AUDIT_LOG] = "audit_log",
+	[RETENTION_OUTBOX_MAIL] = "outbox_mail",
+	[RETENTION_WEBINAR_UNENDED] = "webinar_unended",
 };
 
 /* A rule's texts, in struct retention_rule's order after "retention". */
 static const char *const rule_keys[] = {
 	"retention", "starts", "purpose", "legal_basis", "subjects", "data", "recipients", "source", NULL
 };
-static const char *const privacy_keys[] = {
-	"retention", "respond_within", "starts", "purpose", "legal_basis", "subjects", "data", "recipients",
-	"source", NULL
+/* The keys some sections have besides, with their defaults. */
+static const struct {
+	enum retention_kind kind;
+	const char *key, *def;
+	size_t offset;
+} extra_keys[] = {
+	{ RETENTION_PRIVACY_REQUESTS, "respond_within", "1mo", offsetof(struct retention, respond_within) },
+	{ RETENTION_ACCOUNT_INACTIVE, "warn_before", "30d", offsetof(struct retention, warn_before) },
+	{ RETENTION_WEBINAR_UNENDED, "live_idle", "6h", offsetof(struct retention, live_idle) },
 };
 #define REGISTER_SECTION "register"
 static const char *const register_keys[] = { "controller", "dpo", "transfers", "security", NULL };
@@ -93,6 +103,15 @@ static int from_config(struct config *cfg, struct retention *out, char *err, siz
 		const char *name = kind_names[k];
 		char **texts[] = { &rule->starts, &rule->purpose, &rule->legal_basis, &rule->subjects,
 		                   &rule->data, &rule->recipients, &rule->source };
+		const char *keys[sizeof rule_keys / sizeof *rule_keys + 1];
+		size_t nk = 0;
+
+		for (size_t i = 0; rule_keys[i]; i++)
+			keys[nk++] = rule_keys[i];
+		for (size_t i = 0; i < sizeof extra_keys / sizeof *extra_keys; i++)
+			if (extra_keys[i].kind == (enum retention_kind)k)
+				keys[nk++] = extra_keys[i].key;
+		keys[nk] = NULL;
 
 		rule->name = name;
 		if (!config_has(cfg, name, "retention")) {
@@ -100,7 +119,7 @@ static int from_config(struct config *cfg, struct retention *out, char *err, siz
 			         config_name(cfg), name);
 			goto fail;
 		}
-		if (config_check_keys(cfg, name, k == RETENTION_PRIVACY_REQUESTS ? privacy_keys : rule_keys) ||
+		if (config_check_keys(cfg, name, keys) ||
 		    config_get_duration(cfg, name, "retention", "0", &rule->keep)) {
 			snprintf(err, errlen, "%s", config_error(cfg));
 			goto fail;
@@ -119,10 +138,12 @@ static int from_config(struct config *cfg, struct retention *out, char *err, siz
 			if (text_copy(cfg, REGISTER_SECTION, register_keys[t], texts[t], err, errlen))
 				goto fail;
 	}
-	if (config_get_duration(cfg, "privacy_requests", "respond_within", "1mo", &r.respond_within)) {
-		snprintf(err, errlen, "%s", config_error(cfg));
-		goto fail;
-	}
+	for (size_t i = 0; i < sizeof extra_keys / sizeof *extra_keys; i++)
+		if (config_get_duration(cfg, kind_names[extra_keys[i].kind], extra_keys[i].key, extra_keys[i].def,
+		                        (struct duration *)((char *)&r + extra_keys[i].offset))) {
+			snprintf(err, errlen, "%s", config_error(cfg));
+			goto fail;
+		}
 	if (duration_cmp_at(0, &r.rules[RETENTION_RECORDING_PUBLISHED].keep,
 	                    &r.rules[RETENTION_RECORDING].keep) < 0) {
 		snprintf(err, errlen, "%s: [recording_published] retention is shorter than [recording]'s",

@@ -24,6 +24,9 @@ enum retention_kind {
 	RETENTION_STATISTICS,           /* anonymous aggregates: normally never */
 	RETENTION_RESET_TOKENS,
 	RETENTION_PRIVACY_REQUESTS,     /* the request record; see respond_within */
+	RETENTION_AUDIT_LOG,            /* who changed what: since the entry */
+	RETENTION_OUTBOX_MAIL,          /* a mail file in the outbox: since it was written */
+	RETENTION_WEBINAR_UNENDED,      /* a webinar never started: since its start time; see live_idle */
 	RETENTION_KINDS
 };
 
@@ -45,6 +48,8 @@ struct retention_register {
 struct retention {
 	struct retention_rule rules[RETENTION_KINDS];
 	struct duration respond_within;   /* privacy requests must be answered within */
+	struct duration warn_before;      /* [account_inactive]: the warning mail, before the deletion */
+	struct duration live_idle;        /* [webinar_unended]: a live webinar without media is ended */
 	struct retention_register reg;
 };
 
@@ -60,6 +65,16 @@ const char *retention_kind_name(enum retention_kind k);
 static inline int64_t retention_deadline(const struct retention *r, enum retention_kind k, int64_t start)
 {
 	return duration_add(start, &r->rules[k].keep);
+}
+
+/* now - the rule's period (INT64_MIN for never): every datum that started at
+ * or before it is due ("WHERE at <= cutoff"), never one still within its
+ * period.  Exact to the second, but around a month's end, where calendar
+ * clamping (31 January + 1mo = 28 February) can make it up to three days
+ * late, never early. */
+static inline int64_t retention_cutoff(const struct retention *r, enum retention_kind k, int64_t now)
+{
+	return duration_sub(now, &r->rules[k].keep);
 }
 
 #endif

@@ -181,7 +181,9 @@ int accounts_form_check(json_t *body, bool create, json_t *errors)
 
 #define ACCOUNT_COLUMNS \
 	"id, email, first_name, last_name, phone, address, company, job_title, role, must_change, " \
-	"created_at, updated_at, last_login_at, locked_until"
+	"created_at, updated_at, last_login_at, locked_until, " \
+	"CASE WHEN deactivated_at IS NOT NULL THEN 'deactivated' WHEN suspended_at IS NOT NULL " \
+	"THEN 'suspended' ELSE 'active' END"
 
 static json_t *time_json(sqlite3_stmt *st, int col)
 {
@@ -211,6 +213,7 @@ static json_t *account_json(sqlite3_stmt *st)
 	json_object_set_new(o, "last_login_at", time_json(st, 12));
 	json_object_set_new(o, "locked_until", sqlite3_column_int64(st, 13) > amphi_now()
 	                    ? time_json(st, 13) : json_null());
+	json_object_set_new(o, "state", text_json(st, 14));
 	return o;
 }
 

@@ -26,7 +26,9 @@ struct db {
  *
  * Who fills what: accounts, sessions, reset_tokens, audit, connection_logs,
  * access_logs and server_keys belong to control/accounts.c, control/auth.c
- * and control/devcookie.c;
+ * and control/devcookie.c (account states: control/account_state.c);
+ * privacy_requests to the privacy-request API; what each table's retention
+ * rule deletes, to control/expiry.c;
  * webinars, tokens, registrations, chat_messages, questions, question_votes,
  * polls, poll_votes, webinar_stats and rating_counts to the live-webinar
  * modules (control/webinars.c and friends).
@@ -287,6 +289,23 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX recordings_webinar ON recordings(webinar_id);"
 	"CREATE INDEX recordings_organizer ON recordings(organizer_id);",
+
+	/* 6 (retention): when the inactivity warning was mailed (the deletion
+	 * waits [account_inactive] warn_before after it); the records of
+	 * data-subject requests ([privacy_requests], 5 years from receipt),
+	 * kept minimal until the request API exists (issue 15 item 3). */
+	"ALTER TABLE accounts ADD COLUMN inactive_warned_at INTEGER;"
+	"CREATE TABLE privacy_requests ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"                           /* access, rectification, erasure, ... */
+	"  requester TEXT NOT NULL,"                      /* personal: who asked (name, email) */
+	"  received_at INTEGER NOT NULL,"                 /* [privacy_requests] runs from here */
+	"  due_at INTEGER NOT NULL,"                      /* received_at + respond_within */
+	"  state TEXT NOT NULL DEFAULT 'open',"
+	"  closed_at INTEGER,"
+	"  receipt TEXT"                                  /* JSON: what was done */
+	");"
+	"CREATE INDEX privacy_requests_received ON privacy_requests(received_at);",
 };
 
 static int conn_open(const char *path, sqlite3 **out, char *err, size_t errlen)

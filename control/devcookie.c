@@ -125,6 +125,10 @@ int devcookie_check(struct http_req *req, int64_t account_id, uint64_t *device)
 	int64_t now = amphi_now();
 	if (c.issued_at > now + 60 || now - c.issued_at > auth_config()->device_max_age_s)
 		return -EINVAL;
+	/* Issued before the account existed: for a deleted account whose id
+	 * was given again (the cookie has no server state to delete). */
+	if (c.issued_at < db_int(req->db, INT64_MAX, "SELECT created_at FROM accounts WHERE id = ?", "i", account_id))
+		return -EINVAL;
 	*device = throttle_key(THROTTLE_DEVICE, c.nonce, sizeof c.nonce);
 	return 0;
 }

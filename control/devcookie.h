@@ -51,7 +51,7 @@ void devcookie_sign(const struct devcookie *c, const unsigned char key[DEVCOOKIE
 
 /* Checks the request's device cookie against account_id (> 0).  0 with
  * *device (the throttle key of the cookie) when it is valid, unexpired and
- * made for that account; -EINVAL otherwise (no cookie, forged, other
+ * made for that account after its creation; -EINVAL otherwise (no cookie, forged, other
  * account, expired); -EIO when the key cannot be read. */
 int devcookie_check(struct http_req *req, int64_t account_id, uint64_t *device);
 /* Adds the Set-Cookie of a fresh device cookie for account_id.  0 or -errno. */

@@ -22,7 +22,6 @@
 #include "control/relay_client.h"
 #include "control/stats.h"
 #include "control/sweep.h"
-#include "control/webinars.h"
 #include "control/sdes_view.h"
 #include "control/whip.h"
 #include "common/clock.h"
@@ -47,8 +46,7 @@ static void wiping_free(void *p)
 }
 
 /* The live-webinar state every webinar module shares, made once the
- * database is open and before any route can run; then what came due while
- * the daemon was down goes. */
+ * database is open and before any route can run. */
 static void live_state_start(struct control *app)
 {
 	app->hub = event_hub_create(EVENTS_RING_DEFAULT);
@@ -61,11 +59,6 @@ static void live_state_start(struct control *app)
 	if (!app->hub || !app->limits || !app->relay || !app->recstore || !app->ingest || !app->whip || !app->sdes_view)
 		fatal("cannot create the live-webinar state", "error=\"%s\"", strerror(ENOMEM));
 	stats_reset_current(app->db);
-	sqlite3 *c = db_acquire(app->db);
-	int n = webinars_purge(c, app, amphi_now());
-	db_release(app->db, c);
-	if (n > 0)
-		log_msg(LOG_INFO, "end-of-webinar data purged at start", "rows=%d", n);
 }
 
 /* After the HTTP server stopped (no handler, no stream left) and before the
@@ -180,11 +173,12 @@ int main(int argc, char **argv)
 		fatal("bad authentication settings", "error=\"%s\"", err);
 	db_start(&app, &o);
 	live_state_start(&app);
-	http_start(&app, &o);
-	control_opts_wipe_secrets(&o);   /* mail.c and the server hold their own copies */
+	/* What came due while the daemon was down goes before the first request. */
 	struct sweep *sweep = sweep_start(&app, o.sweep_s);
 	if (!sweep)
 		fatal("cannot start the retention sweep", "error=\"%s\"", strerror(errno));
+	http_start(&app, &o);
+	control_opts_wipe_secrets(&o);   /* mail.c and the server hold their own copies */
 	log_msg(LOG_INFO, "listening", "address=%s port=%d tls=%s db=%s", o.listen, http_server_port(app.http),
 	        o.auth.tls ? "yes" : "no", o.db);
 

@@ -14,9 +14,11 @@
  * and the test that proves it is in docs/privacy.md.  A kind added to
  * common/retention.h needs its line here (tests/unit/control_register.c). */
 static const char *const enforced_by[RETENTION_KINDS] = {
-	[RETENTION_ACCOUNT_INACTIVE] = "not enforced yet: accounts are kept until an admin deletes them",
-	[RETENTION_ACCOUNT_DEACTIVATED] = "not enforced yet: accounts are kept until an admin deletes them",
-	[RETENTION_ACCOUNT_SUSPENDED] = "not enforced yet: accounts are kept until an admin deletes them",
+	[RETENTION_ACCOUNT_INACTIVE] = "amphi-control: the retention sweep deletes the account after a warning "
+	                               "mail (control/expiry.c, control/sweep.c)",
+	[RETENTION_ACCOUNT_DEACTIVATED] = "amphi-control: deleted at deactivation when due, else by the retention "
+	                                  "sweep (control/account_state.c, control/expiry.c)",
+	[RETENTION_ACCOUNT_SUSPENDED] = "amphi-control: the retention sweep (control/expiry.c)",
 	[RETENTION_RECORDING] = "amphi-recstore: each recording's expiry, deleted by the reaper (recstore/reaper.c)",
 	[RETENTION_RECORDING_PUBLISHED] = "amphi-recstore: the expiry set at publication, capped by this period "
 	                                  "(recstore/store.c), deleted by the reaper",
@@ -24,13 +26,18 @@ static const char *const enforced_by[RETENTION_KINDS] = {
 	                          "webinars_purge, run by the retention sweep)",
 	[RETENTION_PARTICIPANT_PHONE] = "amphi-control: the end-of-webinar deletions (control/webinars.c)",
 	[RETENTION_PARTICIPANT_IDENTITY] = "amphi-control: the end-of-webinar deletions (control/webinars.c)",
-	[RETENTION_CONNECTION_LOGS] = "not enforced yet: connection records are kept",
-	[RETENTION_ACCESS_LOGS] = "not enforced yet: access records are kept",
+	[RETENTION_CONNECTION_LOGS] = "amphi-control: the retention sweep (control/expiry.c)",
+	[RETENTION_ACCESS_LOGS] = "amphi-control: the retention sweep (control/expiry.c)",
 	[RETENTION_STATISTICS] = "nothing to delete: counters and ratings are stored without any link to a "
 	                         "person (control/stats.c)",
 	[RETENTION_RESET_TOKENS] = "amphi-control: a reset token expires after this period and is used once "
-	                           "(control/accounts.c)",
-	[RETENTION_PRIVACY_REQUESTS] = "not enforced yet: privacy requests are not recorded by amphi yet",
+	                           "(control/accounts.c); the retention sweep deletes dead ones (control/expiry.c)",
+	[RETENTION_PRIVACY_REQUESTS] = "amphi-control: the retention sweep deletes the records (control/expiry.c); "
+	                               "the request API is not built yet",
+	[RETENTION_AUDIT_LOG] = "amphi-control: the retention sweep (control/expiry.c)",
+	[RETENTION_OUTBOX_MAIL] = "amphi-control: the retention sweep deletes outbox files (control/expiry.c)",
+	[RETENTION_WEBINAR_UNENDED] = "amphi-control: the retention sweep ends the webinar (control/sweep.c), "
+	                              "then the end-of-webinar deletions",
 };
 
 const char *register_enforced_by(enum retention_kind k)

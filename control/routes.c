@@ -3,6 +3,7 @@
  * matches by pattern, not by order). */
 #include "control/control.h"
 #include "control/http.h"
+#include "control/account_state.h"
 #include "control/accounts.h"
 #include "control/audit.h"
 #include "control/ingest.h"
@@ -23,6 +24,7 @@ int control_routes(struct http_router *r, struct control *app)
 	int rc = 0;
 	rc = rc ? rc : ops_routes(r, app);
 	rc = rc ? rc : accounts_routes(r, app);
+	rc = rc ? rc : account_state_routes(r, app);
 	rc = rc ? rc : login_routes(r, app);
 	rc = rc ? rc : audit_routes(r, app);
 	rc = rc ? rc : webinars_routes(r, app);

@@ -241,13 +241,38 @@ static void webinar_start(struct http_req *req)
 	answer_webinar(req, 200, w.id);
 }
 
+int webinars_end(struct control *app, sqlite3 *db, const struct webinar *w, int64_t now, int *purged,
+                 char *err, size_t errlen)
+{
+	int relay_r = 0;
+
+	err[0] = '\0';
+	if (db_begin(db) ||
+	    db_exec(db, "UPDATE webinars SET state = 'ended', ended_at = ?, updated_at = ? "
+	            "WHERE id = ? AND state != 'ended'", "iii", now, now, w->id) != 1 ||
+	    tokens_end(db, w->id, now) < 0 ||
+	    (*purged = webinars_purge(db, app, now)) < 0 ||
+	    db_commit(db)) {
+		db_rollback(db);
+		return -EIO;
+	}
+	/* Ending cannot wait for the relay: the deletions above are due now.
+	 * A relay that is down lost the stream anyway; the caller says so. */
+	whip_webinar_ended(app->whip, w->id);
+	sdes_view_webinar_ended(app->sdes_view, w->id);
+	if (strcmp(w->state, "live") == 0)
+		relay_r = ingest_stream_delete(app, w->id, err, errlen);
+	live_publish(app, w->id, "state", json_pack("{s:s}", "state", "ended"));
+	event_hub_close_webinar(app->hub, w->id);
+	return relay_r ? 1 : 0;
+}
+
 static void webinar_end(struct http_req *req)
 {
 	struct control *app = req->app;
 	struct webinar w;
-	char err[512] = "";
-	int64_t now = amphi_now();
-	int relay_r = 0, purged;
+	char err[512];
+	int r, purged = 0;
 	json_t *o;
 
 	if (webinar_access(req, AUTH_ORGANIZER, &w))
@@ -256,28 +281,15 @@ static void webinar_end(struct http_req *req)
 		http_error(req, 409, "conflict", "the webinar has already ended");
 		return;
 	}
-	if (db_begin(req->db) ||
-	    db_exec(req->db, "UPDATE webinars SET state = 'ended', ended_at = ?, updated_at = ? "
-	            "WHERE id = ? AND state != 'ended'", "iii", now, now, w.id) != 1 ||
-	    tokens_end(req->db, w.id, now) < 0 ||
-	    (purged = webinars_purge(req->db, app, now)) < 0 ||
-	    db_commit(req->db)) {
-		db_rollback(req->db);
+	r = webinars_end(app, req->db, &w, amphi_now(), &purged, err, sizeof err);
+	if (r < 0) {
 		http_error(req, 500, "internal", "cannot end the webinar");
 		return;
 	}
-	/* Ending cannot wait for the relay: the deletions above are due now.
-	 * A relay that is down lost the stream anyway; the answer says so. */
-	whip_webinar_ended(app->whip, w.id);
-	sdes_view_webinar_ended(app->sdes_view, w.id);
-	if (strcmp(w.state, "live") == 0)
-		relay_r = ingest_stream_delete(app, w.id, err, sizeof err);
-	live_publish(app, w.id, "state", json_pack("{s:s}", "state", "ended"));
-	event_hub_close_webinar(app->hub, w.id);
 	webinar_audit(req, "webinar.end", "webinar", w.id, json_pack("{s:i}", "rows_deleted", purged));
-	log_msg(LOG_INFO, "webinar ended", "webinar=%lld deleted=%d relay=%d", (long long)w.id, purged, relay_r);
+	log_msg(LOG_INFO, "webinar ended", "webinar=%lld deleted=%d relay=%d", (long long)w.id, purged, r);
 	o = webinar_json(req->db, w.id);
-	if (relay_r)
+	if (r)
 		json_object_set_new(o, "relay_error", json_string(err));
 	http_json(req, 200, o);
 }

@@ -9,13 +9,26 @@
 #ifndef AMPHI_CONTROL_WEBINARS_H
 #define AMPHI_CONTROL_WEBINARS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct control;
 struct http_router;
 struct sqlite3;
 
+struct webinar;
+
 int webinars_routes(struct http_router *r, struct control *app);
+
+/* Ends w (scheduled or live) as POST .../end does, for that handler and for
+ * the retention sweep (webinars never ended): state, ended_at, its tokens,
+ * the end-of-webinar deletions in one transaction (*purged: rows), then its
+ * WebRTC sessions, the relay stream of a live one, the SSE channels.  0; 1
+ * when the relay could not delete the stream (err says why: ended anyway);
+ * -EIO when nothing changed (already ended meanwhile, database error).  The
+ * caller writes the audit line. */
+int webinars_end(struct control *app, struct sqlite3 *db, const struct webinar *w, int64_t now,
+                 int *purged, char *err, size_t errlen);
 
 /* The end-of-webinar deletions of DESIGN.md §9 for every webinar that ended
  * at least the matching retention period ago: interaction ([interaction]:

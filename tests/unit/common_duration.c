@@ -132,6 +132,37 @@ TEST(compares_from_a_start)
 	CHECK_INT(duration_cmp_at(at("2026-01-01T00:00:00Z"), &a, &b), ==, 0);
 }
 
+/* duration_sub as a cutoff (retention_cutoff): every start at or before it
+ * is due (never early), and one second after it is not, but where a
+ * month-end clamp makes the deadline earlier than that. */
+TEST(subtraction_is_a_safe_cutoff)
+{
+	static const char *const cases[][3] = {   /* now, period, exact at the cutoff */
+		{ "2027-02-28T10:00:00Z", "1mo", "no" },   /* 29-31 January end on 28 February */
+		{ "2027-03-31T00:00:00Z", "1mo", "no" },    /* from 28 February: 28 February 00:00:01 was due on 28 March */
+		{ "2027-03-15T06:00:00Z", "1mo", "yes" },
+		{ "2027-11-23T14:00:00Z", "12mo", "yes" },
+		{ "2028-03-29T00:00:00Z", "1y1mo", "no" },   /* 2027 has no 29 February */
+		{ "2028-04-23T09:00:00Z", "1y1mo", "yes" },
+		{ "2026-12-08T00:00:00Z", "15m", "yes" },
+		{ "2026-12-08T00:00:00Z", "0", "yes" },
+	};
+	struct duration d;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int64_t now = at(cases[i][0]), c;
+
+		CHECK_INT(duration_parse(cases[i][1], &d), ==, 0);
+		c = duration_sub(now, &d);
+		for (int64_t t = c - 5 * 86400; t <= c; t += (c - t > 7200 ? 1800 : 1))
+			if (duration_add(t, &d) > now)
+				HARNESS_FAIL("%s at %s: start %lld before the cutoff is not due", cases[i][1],
+				             cases[i][0], (long long)t);
+		if (strcmp(cases[i][2], "yes") == 0 && duration_add(c + 1, &d) <= now)
+			HARNESS_FAIL("%s at %s: the cutoff is late", cases[i][1], cases[i][0]);
+	}
+}
+
 int main(void)
 {
 	RUN(parses_each_unit);
@@ -142,5 +173,6 @@ int main(void)
 	RUN(never_saturates);
 	RUN(formats_canonically);
 	RUN(compares_from_a_start);
+	RUN(subtraction_is_a_safe_cutoff);
 	return harness_done();
 }

@@ -25,6 +25,12 @@ TEST(shipped_policy_matches_design)
 	CHECK(r.rules[RETENTION_STATISTICS].keep.never);
 	CHECK_STR(duration_format(&r.rules[RETENTION_RESET_TOKENS].keep, buf, sizeof buf), "15m");
 	CHECK_STR(duration_format(&r.rules[RETENTION_PRIVACY_REQUESTS].keep, buf, sizeof buf), "5y");
+	CHECK_STR(duration_format(&r.rules[RETENTION_AUDIT_LOG].keep, buf, sizeof buf), "1y");
+	CHECK_STR(duration_format(&r.rules[RETENTION_OUTBOX_MAIL].keep, buf, sizeof buf), "7d");
+	CHECK_STR(duration_format(&r.rules[RETENTION_WEBINAR_UNENDED].keep, buf, sizeof buf), "1d");
+	CHECK_STR(duration_format(&r.warn_before, buf, sizeof buf), "30d");
+	CHECK_STR(duration_format(&r.live_idle, buf, sizeof buf), "6h");
+	CHECK_STR(duration_format(&r.respond_within, buf, sizeof buf), "1mo");
 	CHECK_STR(duration_format(&r.respond_within, buf, sizeof buf), "1mo");
 	CHECK_STR(r.rules[RETENTION_RECORDING].source, "Webinaire de l'Etat (DINUM)");
 	CHECK(strlen(r.rules[RETENTION_PARTICIPANT_IDENTITY].purpose) > 0);
@@ -63,6 +69,7 @@ TEST(short_test_policy_loads)
 		"account_inactive", "account_deactivated", "account_suspended", "recording",
 		"recording_published", "interaction", "participant_phone", "participant_identity",
 		"connection_logs", "access_logs", "statistics", "password_reset_tokens", "privacy_requests",
+		"audit_log", "outbox_mail", "webinar_unended",
 	};
 	char text[2048] = "", err[256];
 	struct retention r;

@@ -1,0 +1,287 @@
+/* expiry: see expiry.h. */
+#include "control/expiry.h"
+#include "control/audit.h"
+#include "control/auth.h"
+#include "control/control.h"
+#include "control/db.h"
+#include "control/mail.h"
+#include "control/webinar.h"
+#include "control/webinars.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ACCOUNTS_PAGE 64
+
+static void first_error(int *rc, int r)
+{
+	if (r < 0 && *rc == 0)
+		*rc = r;
+}
+
+/* DELETE with one time bound; rows deleted or -errno. */
+static int delete_before(sqlite3 *db, const char *sql, int64_t cutoff)
+{
+	return cutoff == INT64_MIN ? 0 : db_exec(db, sql, "i", cutoff);
+}
+
+int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t now, const char *action,
+                          const char *rule)
+{
+	int64_t live[64];
+	int n = 0, r;
+	sqlite3_stmt *st;
+
+	if (!db_int(db, 0, "SELECT count(*) FROM accounts WHERE id = ?", "i", id))
+		return -ENOENT;
+	/* Its unended webinars end first, as their organizer would end them:
+	 * the relay stream, the WebRTC sessions and the SSE channels go. */
+	st = db_prepare(db, "SELECT id FROM webinars WHERE organizer_id = ? AND state = 'live' LIMIT 64", "i", id);
+	while (st && n < 64 && sqlite3_step(st) == SQLITE_ROW)
+		live[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	for (int i = 0; i < n; i++) {
+		struct webinar w;
+		char err[256];
+		int purged;
+
+		if (webinar_load(db, live[i], &w) == 0)
+			webinars_end(app, db, &w, now, &purged, err, sizeof err);
+	}
+	if (db_begin(db))
+		return -EIO;
+	r = db_exec(db, "DELETE FROM accounts WHERE id = ?", "i", id);
+	if (r != 1 || audit_log(db, NULL, action, "account", id, json_pack("{s:s}", "rule", rule)) != 0 ||
+	    db_commit(db)) {
+		db_rollback(db);
+		return -EIO;
+	}
+	log_msg(LOG_INFO, "account deleted", "account=%" PRId64 " rule=%s", id, rule);
+	return 0;
+}
+
+/* The warning of [account_inactive]: one mail through mail.c (SMTP or the
+ * outbox), naming the day of the deletion. */
+static int warn_mail(struct control *app, const char *email, int64_t deadline)
+{
+	char date[64], when[32], *text = NULL;
+	size_t len = 0;
+	time_t t = (time_t)amphi_now();
+	struct tm tm;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	fprintf(f, "From: amphi <%s>\r\n"
+	           "To: <%s>\r\n"
+	           "Subject: Your amphi account will be deleted\r\n"
+	           "Date: %s\r\n"
+	           "Message-ID: <%lld.inactive@amphi>\r\n"
+	           "MIME-Version: 1.0\r\n"
+	           "Content-Type: text/plain; charset=utf-8\r\n"
+	           "X-Amphi-Deletion: %s\r\n"
+	           "\r\n"
+	           "Nobody has logged in to this amphi account for a long time.\r\n"
+	           "Under the service's privacy policy it will be deleted, with its webinars,\r\n"
+	           "on %s.\r\n"
+	           "\r\n"
+	           "To keep it, log in before then.\r\n",
+	        mail_from(app->mail), email, date, (long long)amphi_now_ns(),
+	        amphi_time_iso(deadline, when, sizeof when), when);
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	rc = mail_send(app->mail, email, "inactive", text, len);
+	free(text);
+	return rc;
+}
+
+/* Whether id is the only active administrator left. */
+static bool last_admin(sqlite3 *db, int64_t id)
+{
+	return db_int(db, 0, "SELECT count(*) FROM accounts WHERE role = 'admin' AND id != ? "
+	                     "AND suspended_at IS NULL AND deactivated_at IS NULL", "i", id) == 0;
+}
+
+/* An account row as the account rules need it; 0 for a NULL time. */
+struct account_row {
+	int64_t id, last;   /* last: the last login, else the creation */
+	int64_t suspended_at, deactivated_at, warned_at;
+	bool admin;
+};
+
+/* One account against the three account rules: deleted, warned, or left. */
+static int account_check(struct control *app, sqlite3 *db, const struct account_row *a, int64_t now,
+                         struct expiry_counts *c)
+{
+	const struct retention *ret = &app->retention;
+	int64_t deadline;
+	int r;
+
+	if (a->deactivated_at) {
+		if (retention_deadline(ret, RETENTION_ACCOUNT_DEACTIVATED, a->deactivated_at) > now)
+			return 0;
+		r = expiry_account_delete(app, db, a->id, now, "account.expire", "account_deactivated");
+		c->accounts += r == 0;
+		return r;
+	}
+	if (a->suspended_at) {
+		if (retention_deadline(ret, RETENTION_ACCOUNT_SUSPENDED, a->suspended_at) > now)
+			return 0;
+		r = expiry_account_delete(app, db, a->id, now, "account.expire", "account_suspended");
+		c->accounts += r == 0;
+		return r;
+	}
+	deadline = retention_deadline(ret, RETENTION_ACCOUNT_INACTIVE, a->last);
+	if (deadline == INT64_MAX)
+		return 0;
+	if (!a->warned_at || a->warned_at < a->last) {
+		char email[256];
+		sqlite3_stmt *st;
+
+		if (duration_sub(deadline, &ret->warn_before) > now)
+			return 0;
+		/* The person gets warn_before from now, whatever the deadline said:
+		 * a daemon that was down must not delete without notice. */
+		if (duration_add(now, &ret->warn_before) > deadline)
+			deadline = duration_add(now, &ret->warn_before);
+		st = db_prepare(db, "SELECT email FROM accounts WHERE id = ?", "i", a->id);
+		if (!st || sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_finalize(st);
+			return -EIO;
+		}
+		snprintf(email, sizeof email, "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		r = warn_mail(app, email, deadline);
+		if (r == 0)
+			r = db_exec(db, "UPDATE accounts SET inactive_warned_at = ? WHERE id = ?", "ii", now, a->id);
+		if (r < 0)
+			return r;
+		c->warned++;
+		log_msg(LOG_INFO, "inactive account warned", "account=%" PRId64, a->id);
+		return 0;
+	}
+	if (deadline > now || duration_add(a->warned_at, &ret->warn_before) > now)
+		return 0;
+	if (a->admin && last_admin(db, a->id)) {
+		log_msg(LOG_WARN, "inactive account kept: it is the last administrator", "account=%" PRId64, a->id);
+		return 0;
+	}
+	r = expiry_account_delete(app, db, a->id, now, "account.expire", "account_inactive");
+	c->accounts += r == 0;
+	return r;
+}
+
+static int accounts_expire(struct control *app, sqlite3 *db, int64_t now, struct expiry_counts *c)
+{
+	struct account_row rows[ACCOUNTS_PAGE];
+	int64_t after = 0;
+	int n, rc = 0;
+
+	/* A page at a time, read first, so no statement stays open while an
+	 * account is deleted. */
+	do {
+		sqlite3_stmt *st = db_prepare(db, "SELECT id, role = 'admin', coalesce(last_login_at, created_at), "
+		                              "coalesce(suspended_at, 0), coalesce(deactivated_at, 0), "
+		                              "coalesce(inactive_warned_at, 0) FROM accounts WHERE id > ? "
+		                              "ORDER BY id LIMIT ?", "ii", after, (int64_t)ACCOUNTS_PAGE);
+		if (!st)
+			return -EIO;
+		for (n = 0; n < ACCOUNTS_PAGE && sqlite3_step(st) == SQLITE_ROW; n++) {
+			struct account_row *a = &rows[n];
+
+			a->id = sqlite3_column_int64(st, 0);
+			a->admin = sqlite3_column_int(st, 1) != 0;
+			a->last = sqlite3_column_int64(st, 2);
+			a->suspended_at = sqlite3_column_int64(st, 3);
+			a->deactivated_at = sqlite3_column_int64(st, 4);
+			a->warned_at = sqlite3_column_int64(st, 5);
+		}
+		sqlite3_finalize(st);
+		for (int i = 0; i < n; i++)
+			first_error(&rc, account_check(app, db, &rows[i], now, c));
+		if (n)
+			after = rows[n - 1].id;
+	} while (n == ACCOUNTS_PAGE);
+	return rc;
+}
+
+/* Outbox files are <ns>-<kind>.eml, ns the (shifted) time they were written. */
+static int outbox_expire(struct control *app, int64_t now, struct expiry_counts *c)
+{
+	int64_t cutoff = retention_cutoff(&app->retention, RETENTION_OUTBOX_MAIL, now);
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+
+	if (!app->outbox || cutoff == INT64_MIN)
+		return 0;
+	d = opendir(app->outbox);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		char *end, path[4096];
+		long long ns = strtoll(e->d_name, &end, 10);
+		size_t len = strlen(e->d_name);
+
+		if (end == e->d_name || *end != '-' || len < 5 || strcmp(e->d_name + len - 4, ".eml") != 0 ||
+		    ns / 1000000000LL > cutoff)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", app->outbox, e->d_name);
+		if (unlink(path) == 0)
+			c->outbox++;
+		else if (errno != ENOENT)
+			first_error(&rc, -errno);
+	}
+	closedir(d);
+	return rc;
+}
+
+int expiry_run(struct control *app, sqlite3 *db, int64_t now, struct expiry_counts *c)
+{
+	const struct retention *ret = &app->retention;
+	const struct auth_config *ac = auth_config();
+	int rc = 0, r;
+
+	memset(c, 0, sizeof *c);
+	first_error(&rc, accounts_expire(app, db, now, c));
+	r = delete_before(db, "DELETE FROM connection_logs WHERE at <= ?",
+	                  retention_cutoff(ret, RETENTION_CONNECTION_LOGS, now));
+	c->connection_logs = r > 0 ? r : 0;
+	first_error(&rc, r);
+	r = delete_before(db, "DELETE FROM access_logs WHERE at <= ?",
+	                  retention_cutoff(ret, RETENTION_ACCESS_LOGS, now));
+	c->access_logs = r > 0 ? r : 0;
+	first_error(&rc, r);
+	r = delete_before(db, "DELETE FROM audit WHERE at <= ?", retention_cutoff(ret, RETENTION_AUDIT_LOG, now));
+	c->audit = r > 0 ? r : 0;
+	first_error(&rc, r);
+	r = delete_before(db, "DELETE FROM privacy_requests WHERE received_at <= ?",
+	                  retention_cutoff(ret, RETENTION_PRIVACY_REQUESTS, now));
+	c->privacy_requests = r > 0 ? r : 0;
+	first_error(&rc, r);
+	/* A token is dead once used or expired (its expiry was set from
+	 * [password_reset_tokens] when it was made). */
+	r = db_exec(db, "DELETE FROM reset_tokens WHERE expires_at <= ? OR used_at IS NOT NULL", "i", now);
+	c->reset_tokens = r > 0 ? r : 0;
+	first_error(&rc, r);
+	/* auth.c refuses these already; the rows go too. */
+	r = db_exec(db, "DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?", "ii",
+	            now - ac->session_idle_s, now - ac->session_absolute_s);
+	c->sessions = r > 0 ? r : 0;
+	first_error(&rc, r);
+	first_error(&rc, outbox_expire(app, now, c));
+	return rc;
+}
