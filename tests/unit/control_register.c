@@ -57,7 +57,7 @@ TEST(deployment_policy_and_escaping)
 	                                     "recording", "recording_published", "interaction",
 	                                     "participant_phone", "participant_identity", "connection_logs",
 	                                     "access_logs", "statistics", "password_reset_tokens",
-	                                     "privacy_requests" };
+	                                     "privacy_requests", "audit_log", "outbox_mail", "webinar_unended" };
 	char text[4096] = "[register]\ncontroller = \"Direction <b>interministérielle</b> & Cie\"\n"
 	                  "dpo = \"dpo@example.gouv.fr\"\n";
 	struct retention r;
