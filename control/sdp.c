@@ -574,6 +574,25 @@ static int pt_shared(const struct sdp_offer *o, const struct sdp_choice *ch)
 }
 
 /* Chooses, for each m-section, whether and how it is answered; 0 or -errno. */
+/* The offer's rtx payload type for pt (a=rtpmap:<x> rtx/90000 with
+ * a=fmtp:<x> apt=<pt>, maybe ;rtx-time=...), the first; false when none. */
+static bool rtx_find(const struct sdp_media *m, uint8_t pt, uint8_t *rtx_pt)
+{
+	char apt[16];
+
+	snprintf(apt, sizeof apt, "apt=%u", pt);
+	for (unsigned i = 0; i < m->n_codecs; i++) {
+		const struct sdp_codec *c = &m->codecs[i];
+		size_t n = strlen(apt);
+		if (!strcasecmp(c->name, "rtx") && c->clock == 90000 && !strncmp(c->fmtp, apt, n) &&
+		    (!c->fmtp[n] || c->fmtp[n] == ';')) {
+			*rtx_pt = c->pt;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int choose(const struct sdp_offer *o, const struct sdp_answer_params *p,
                   struct sdp_choice *ch, char plid[7], char *err, size_t err_len)
 {
@@ -654,6 +673,11 @@ static int choose(const struct sdp_offer *o, const struct sdp_answer_params *p,
 		if (ch[i].fb & SDP_FB_GOOG_REMB &&
 		    !(ch[i].abs_send_time_ext = (uint8_t)sdp_media_extmap(m, SDP_EXT_ABS_SEND_TIME)))
 			ch[i].fb &= ~(unsigned)SDP_FB_GOOG_REMB;
+		/* A publisher's retransmissions on their own payload type (RFC
+		 * 4588) are read by the relay; a viewer's are not sent yet, so
+		 * a WHEP answer keeps repairs on the original SSRC. */
+		if (p->role == SDP_ROLE_WHIP && m->kind == SDP_KIND_VIDEO && (ch[i].fb & SDP_FB_NACK))
+			ch[i].rtx = rtx_find(m, k->pt, &ch[i].rtx_pt);
 	}
 	if (p->role == SDP_ROLE_WHIP && pt_shared(o, ch) >= 0) {
 		set_err(err, err_len, "payload type %d is offered for both audio and video (RFC 8843 §9.1.1 "
@@ -676,7 +700,10 @@ static void put_media(struct out *o, const struct sdp_media *m, const struct sdp
 	for (unsigned i = 0; i < m->n_codecs; i++)
 		if (m->codecs[i].pt == c->pt)
 			k = &m->codecs[i];
-	put(o, "m=%s 9 %s %u\r\n", m->kind_name, m->proto, c->pt);
+	if (c->rtx)
+		put(o, "m=%s 9 %s %u %u\r\n", m->kind_name, m->proto, c->pt, c->rtx_pt);
+	else
+		put(o, "m=%s 9 %s %u\r\n", m->kind_name, m->proto, c->pt);
 	put(o, "c=IN IP4 0.0.0.0\r\n");
 	if (p->role == SDP_ROLE_WHIP && m->kind == SDP_KIND_VIDEO && p->max_video_bitrate)
 		put(o, "b=AS:%u\r\nb=TIAS:%u\r\n", (p->max_video_bitrate + 999) / 1000, p->max_video_bitrate);
@@ -731,6 +758,8 @@ static void put_media(struct out *o, const struct sdp_media *m, const struct sdp
 		if (h264[0] || start[0])
 			put(o, "a=fmtp:%u %s%s%s\r\n", k->pt, h264, h264[0] && start[0] ? ";" : "", start);
 	}
+	if (c->rtx)
+		put(o, "a=rtpmap:%u rtx/90000\r\na=fmtp:%u apt=%u\r\n", c->rtx_pt, c->rtx_pt, k->pt);
 	if (p->role == SDP_ROLE_WHEP) {
 		const struct sdp_track *t = m->kind == SDP_KIND_AUDIO ? &p->audio_track : &p->video_track;
 		put(o, "a=msid:%s %s\r\n", p->stream_id, t->track_id);

@@ -155,6 +155,8 @@ struct sdp_choice {
 	uint8_t mid_ext;           /* sdes:mid extmap id, 0 when not offered (then not answered) */
 	uint8_t twcc_ext;          /* transport-wide-cc extmap id, 0 when not answered */
 	uint8_t abs_send_time_ext; /* abs-send-time extmap id, 0 when not answered */
+	bool rtx;                  /* WHIP video with nack: the offer's RFC 4588 rtx for pt is answered */
+	uint8_t rtx_pt;            /* its payload type (a=fmtp:<rtx_pt> apt=<pt>) */
 };
 
 /* Writes the answer to offer into out (NUL-terminated, CRLF lines) and what

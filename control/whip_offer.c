@@ -84,9 +84,15 @@ json_t *whip_offer_relay_args(const struct whip_offer *o, const char *ufrag, con
 		const struct sdp_choice *c = &o->choices[i];
 		if (!c->accepted)
 			continue;
-		json_array_append_new(tracks, json_pack("{s:s,s:i,s:s}", "kind",
-		                      c->kind == SDP_KIND_AUDIO ? "audio" : "video", "pt", c->pt,
-		                      "mid", o->sdp->media[i].mid));
+		json_t *t = json_pack("{s:s,s:i,s:s}", "kind", c->kind == SDP_KIND_AUDIO ? "audio" : "video",
+		                      "pt", c->pt, "mid", o->sdp->media[i].mid);
+		/* A publisher's losses are asked for (upstream NACK) when it
+		 * offered nack; its repairs may come on their own payload type. */
+		if (t && o->role == SDP_ROLE_WHIP && (c->fb & SDP_FB_NACK))
+			json_object_set_new(t, "nack", json_true());
+		if (t && c->rtx)
+			json_object_set_new(t, "rtx_pt", json_integer(c->rtx_pt));
+		json_array_append_new(tracks, t);
 		/* BUNDLE: one id per extension across sections (RFC 8285 §6);
 		 * the first served section's is the session's. */
 		if (c->mid_ext && !json_object_get(extmap, "mid"))

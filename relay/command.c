@@ -2,6 +2,7 @@
  * struct worker_cmd, so exec may cast back) and its exec, which runs on the
  * worker. */
 #include "relay/command.h"
+#include "relay/nack.h"
 #include "relay/feedback.h"
 #include "relay/record.h"
 #include "relay/worker.h"
@@ -288,6 +289,11 @@ static int stats_exec(struct worker *w, struct worker_cmd *cmd)
 			o->record_write_errors += s->c.record_write_errors;
 			o->cc_feedback += s->c.cc_feedback;
 			o->remb_sent += s->c.remb_sent;
+			o->nack_requested += s->c.nack_requested + (s->nack ? s->nack->c.requested : 0);
+			o->nack_sent += s->c.nack_sent + (s->nack ? s->nack->c.packets : 0);
+			o->nack_repaired += s->c.nack_repaired + (s->nack ? s->nack->c.repaired : 0);
+			o->nack_given_up += s->c.nack_given_up + (s->nack ? s->nack->c.given_up : 0);
+			o->rtx_unused += s->c.rtx_unused;
 			o->drops += s->c.handoff_drops;
 			o->sr_forwarded += s->c.sr_forwarded;
 			o->publisher_restarts += s->c.publisher_restarts;

@@ -649,6 +649,11 @@ static json_t *run_stats(struct relay_ctl *c, union payload *pl)
 		json_object_set_new(o, "record_write_errors", U(s->record_write_errors));
 		json_object_set_new(o, "cc_feedback", U(s->cc_feedback));
 		json_object_set_new(o, "remb_sent", U(s->remb_sent));
+		json_object_set_new(o, "nack_requested", U(s->nack_requested));
+		json_object_set_new(o, "nack_sent", U(s->nack_sent));
+		json_object_set_new(o, "nack_repaired", U(s->nack_repaired));
+		json_object_set_new(o, "nack_given_up", U(s->nack_given_up));
+		json_object_set_new(o, "rtx_unused", U(s->rtx_unused));
 		json_array_append_new(streams, o);
 	}
 	free(st);
@@ -672,6 +677,8 @@ static json_t *parse_webrtc_add(const struct registry *reg, json_t *req, union p
 	json_t *tracks = json_object_get(req, "tracks"), *extmap = json_object_get(req, "extmap"), *t, *err;
 	struct reg_stream *rs;
 	int kpt[2] = { -1, -1 };   /* the peer's payload type per kind (audio, video), -1: none */
+	int krtx[2] = { -1, -1 };  /* its rtx payload type per kind, -1: none */
+	bool knack[2] = { false, false };
 	size_t i;
 
 	if ((err = stream_field(reg, req, &rs)))
@@ -705,6 +712,15 @@ static json_t *parse_webrtc_add(const struct registry *reg, json_t *req, union p
 		if (!mid || !*mid || strlen(mid) >= sizeof ws->viewer.mid[k])
 			return ctl_error("tracks[%zu].mid: expected the section's mid, 1..32 characters", i);
 		kpt[k] = (int)json_integer_value(json_object_get(t, "pt"));
+		if (json_object_get(t, "nack") && !json_is_boolean(json_object_get(t, "nack")))
+			return ctl_error("tracks[%zu].nack: expected true or false", i);
+		knack[k] = json_is_true(json_object_get(t, "nack"));
+		if (json_object_get(t, "rtx_pt")) {
+			if (!pt_ok(json_object_get(t, "rtx_pt")) ||
+			    json_integer_value(json_object_get(t, "rtx_pt")) == kpt[k])
+				return ctl_error("tracks[%zu].rtx_pt: expected 0..63 or 96..127, not pt", i);
+			krtx[k] = (int)json_integer_value(json_object_get(t, "rtx_pt"));
+		}
 		strcpy(ws->viewer.mid[k], mid);
 		ws->viewer.kinds_on |= (uint8_t)(1u << k);
 	}
@@ -729,6 +745,7 @@ static json_t *parse_webrtc_add(const struct registry *reg, json_t *req, union p
 	/* The stream's tracks in the peer's payload types: the first track of a
 	 * kind is the one the peer negotiated (pt), every track is sent with it. */
 	memset(ws->pt, 0xff, sizeof ws->pt);
+	memset(ws->rtx_pt, 0xff, sizeof ws->rtx_pt);
 	for (unsigned k = 0; k < rs->ntracks; k++) {
 		unsigned kind = rs->tracks[k].kind == TRACK_VIDEO ? 1 : 0;
 		bool first = true;
@@ -736,8 +753,13 @@ static json_t *parse_webrtc_add(const struct registry *reg, json_t *req, union p
 			first &= rs->tracks[j].kind != rs->tracks[k].kind;
 		ws->viewer.kinds[k] = rs->tracks[k].kind;
 		ws->viewer.out_pt[k] = kpt[kind] >= 0 ? (uint8_t)kpt[kind] : rs->tracks[k].pt;
-		if (first && kpt[kind] >= 0)
+		if (first && kpt[kind] >= 0) {
 			ws->pt[k] = (uint8_t)kpt[kind];
+			if (krtx[kind] >= 0)
+				ws->rtx_pt[k] = (uint8_t)krtx[kind];
+			if (knack[kind] && ws->role == WEBRTC_PUBLISHER)
+				ws->nack |= (uint8_t)(1u << k);
+		}
 	}
 	ws->viewer.ntracks = rs->ntracks;
 	ws->viewer.owner = rs->owner;

@@ -2,6 +2,7 @@
 #include "relay/feedback.h"
 #include "relay/addr.h"
 #include "relay/fanout.h"
+#include "relay/nack.h"
 #include "relay/pkt.h"
 #include "relay/reap.h"
 #include "relay/rtcp.h"
@@ -81,6 +82,27 @@ void feedback_cc_due(struct worker *w, int64_t now)
 		struct stream *s = w->streams[w->owned[i]];
 		if (s && s->twcc && twcc_pending(s->twcc))
 			feedback_publisher_cc(w, s, now);
+	}
+}
+
+void feedback_publisher_nack(struct worker *w, struct stream *s, int64_t now)
+{
+	uint8_t buf[1200];
+
+	if (!nack_pending(s->nack, now))
+		return;
+	for (unsigned t = 0; t < s->ntracks; t++) {
+		uint16_t seqs[NACK_MISS_MAX];
+		uint32_t media;
+		size_t n = nack_due(s->nack, t, now, seqs, NACK_MISS_MAX, &media);
+		int rr, m;
+
+		if (!n)
+			continue;
+		rr = rtcp_build_rr(buf, sizeof buf, s->relay_ssrc);
+		m = rtcp_build_nack(buf + rr, sizeof buf - (size_t)rr - SRTCP_OVERHEAD, s->relay_ssrc, media, seqs, n);
+		if (m > 0 && webrtc_publisher_rtcp(w, s->slot, buf, (size_t)(rr + m), sizeof buf) == 0)
+			s->nack->c.packets++;
 	}
 }
 

@@ -23,6 +23,10 @@
  *                   webinar's cap, once a second, when goog-remb was), so
  *                   the browser's own controller sets its rate
  *                   (docs/webrtc.md "Congestion control").
+ *   to a WebRTC     generic NACKs for the packets missing from its sequence
+ *   publisher       (relay/nack.h decides which and when; ingress.c calls
+ *                   feedback_publisher_nack as its packets arrive), when it
+ *                   negotiated nack and [rtcp] upstream_nack is on.
  *
  * A viewer's RTCP arrives on its worker's port from the viewer's media or
  * RTCP address and is authenticated with the viewer's key (SDES: one key per
@@ -63,6 +67,9 @@ void feedback_request_keyframe(struct worker *w, struct vgroup *g, uint32_t medi
 void feedback_publisher_cc(struct worker *w, struct stream *s, int64_t now_ns);
 /* Owner, once w->cc_due_ns has passed: the held-back feedback of its streams. */
 void feedback_cc_due(struct worker *w, int64_t now_ns);
+/* Owner: the NACKs s's tracker (s->nack, relay/nack.h) has due at now go to
+ * its WebRTC publisher, RR + generic NACK per track. */
+void feedback_publisher_nack(struct worker *w, struct stream *s, int64_t now_ns);
 /* Viewer worker: g got a viewer given by address, whose player starts
  * listening some time after the answer that gave it its key and cannot tell
  * the relay when (ffmpeg's receiver reports are not SRTP): asks for a

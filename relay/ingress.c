@@ -3,12 +3,14 @@
 #include "relay/addr.h"
 #include "relay/fanout.h"
 #include "relay/feedback.h"
+#include "relay/nack.h"
 #include "relay/pkt.h"
 #include "relay/record.h"
 #include "relay/rtcp.h"
 #include "relay/twcc.h"
 #include "relay/webrtc.h"
 #include "relay/worker.h"
+#include "common/bytes.h"
 #include "common/clock.h"
 #include "common/rtp.h"
 #include "common/log.h"
@@ -124,9 +126,12 @@ static void publisher_rtcp(struct worker *w, struct stream *s, const struct rela
 /* A publisher's packet, authenticated and decrypted into pkt (its one
  * reference, consumed), plain bytes long, wire_len on the wire; RTP carries
  * one of the stream's payload types.  Records it and hands it on (RTP) or
- * passes its SRs on (RTCP).  The SDES ingest and WebRTC publishers share it. */
+ * passes its SRs on (RTCP).  The SDES ingest and WebRTC publishers share it.
+ * With upstream NACK (s->nack) the gaps in its sequence numbers are tracked
+ * and asked for; a repair (rtx: restored from an RTX packet) goes on like
+ * any packet, an RTX packet of nothing missing ends here. */
 static void ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, unsigned plain, int rtcp,
-                   unsigned wire_len)
+                   unsigned wire_len, bool rtx)
 {
 	int rc;
 
@@ -169,6 +174,16 @@ static void ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, un
 		return;
 	}
 	pkt->track = (uint8_t)rc;
+	if (s->nack || rtx) {
+		int64_t now = amphi_mono_ns();
+		enum nack_seen seen = nack_packet(s->nack, (unsigned)rc, rd32(pkt->data + 8), rd16(pkt->data + 2), now);
+		if (rtx && seen != NACK_REPAIRED && seen != NACK_REORDERED) {
+			s->c.rtx_unused++;
+			relay_pkt_unref(pkt);
+			return;
+		}
+		feedback_publisher_nack(w, s, now);
+	}
 	s->track_ssrc[rc] = (uint32_t)pkt->data[8] << 24 | (uint32_t)pkt->data[9] << 16 |
 	                    (uint32_t)pkt->data[10] << 8 | pkt->data[11];
 	if (s->twcc || s->remb_bps)
@@ -209,7 +224,7 @@ void ingress_datagram(struct worker *w, const struct sockaddr *src, const uint8_
 	case WEBRTC_IN_NOT_MINE:
 		break;
 	case WEBRTC_IN_PUBLISHER:
-		ingest(w, in.s, in.pkt, in.plain, in.rtcp, len);
+		ingest(w, in.s, in.pkt, in.plain, in.rtcp, len, in.rtx);
 		return;
 	case WEBRTC_IN_VIEWER_RTCP:
 		feedback_viewer_rtcp(w, in.g, in.v, data, len, in.rtcp);
@@ -290,7 +305,7 @@ void ingress_datagram(struct worker *w, const struct sockaddr *src, const uint8_
 	if (rtcp)
 		memcpy(&s->rtcp_src, src, src->sa_family == AF_INET ? sizeof(struct sockaddr_in)
 		                                                   : sizeof(struct sockaddr_in6));
-	ingest(w, s, pkt, (unsigned)plain, rtcp, len);
+	ingest(w, s, pkt, (unsigned)plain, rtcp, len, false);
 }
 
 void ingress_drain(struct worker *w)

@@ -39,7 +39,7 @@ static const char *const relay_keys[] = {
 static const char *const limits_keys[] = {
 	"max_streams", "max_viewers", "send_slots", "recv_buffers", "xcore_ring", NULL
 };
-static const char *const rtcp_keys[] = { "pli_interval_ms", "nack_cache", NULL };
+static const char *const rtcp_keys[] = { "pli_interval_ms", "nack_cache", "upstream_nack", NULL };
 static const char *const record_keys[] = { "fsync_interval", NULL };
 static const char *const webrtc_keys[] = {
 	"max_peers", "consent_timeout", "handshake_budget", "max_handshakes", "handshake_timeout", NULL
@@ -146,6 +146,11 @@ static int load(struct relay_opts *o, struct config *cfg, char *err, size_t errl
 		return -EINVAL;
 	}
 	o->gso = b;
+	if (config_get_bool(cfg, "rtcp", "upstream_nack", true, &b) < 0) {
+		snprintf(err, errlen, "%s", config_error(cfg));
+		return -EINVAL;
+	}
+	o->upstream_nack = b;
 	o->pli_interval_ns = (int64_t)pli_ms * 1000000;
 	if (o->workers == 0)
 		o->workers = ncpu > 0 ? (unsigned)(ncpu > RELAY_MAX_WORKERS ? RELAY_MAX_WORKERS : ncpu) : 1;

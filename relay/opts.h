@@ -32,6 +32,7 @@ struct relay_opts {
 	unsigned xcore_ring;         /* packets queued from one worker to another */
 	int64_t pli_interval_ns;     /* at most one PLI/FIR per stream per interval */
 	unsigned nack_cache;         /* packets kept per stream for retransmission */
+	bool upstream_nack;          /* NACK a WebRTC publisher's missing packets (when it offered nack) */
 	int64_t fsync_interval_ns;   /* journal fsync period */
 	unsigned webrtc_peers;       /* WebRTC peers per worker (its ICE table) */
 	unsigned consent_ms;         /* RFC 7675 consent timeout */

@@ -45,3 +45,19 @@ int rtp_copy_one_ext(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
 	memmove(out + fixed + ext, in + h.header_len, rest);
 	return (int)(fixed + ext + rest);
 }
+
+int rtp_rtx_restore(uint8_t *pkt, size_t len, uint8_t pt, uint32_t ssrc)
+{
+	struct rtp_hdr h;
+	uint16_t osn;
+
+	if (rtp_parse(pkt, len, &h) < 0 || h.payload_len <= 2)
+		return -EINVAL;
+	osn = rd16(pkt + h.header_len);
+	memmove(pkt + h.header_len, pkt + h.header_len + 2, h.payload_len - 2);
+	pkt[0] &= (uint8_t)~0x20;      /* the padding is gone */
+	rtp_set_seq(pkt, osn);
+	rtp_set_pt(pkt, pt);
+	rtp_set_ssrc(pkt, ssrc);
+	return (int)(h.header_len + h.payload_len - 2);
+}

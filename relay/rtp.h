@@ -18,6 +18,16 @@
 int rtp_copy_one_ext(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
                      uint8_t id, const void *val, size_t vlen);
 
+/* RFC 4588 §4: turns the retransmission in pkt (len bytes, as rtp_parse
+ * accepts it) back into the packet it repairs, in place: the original
+ * sequence number (the first two payload bytes) into the header, payload
+ * type pt and SSRC ssrc (the original's, from the negotiation: apt, and the
+ * track's media SSRC), the payload moved up over them and the padding cut.
+ * Header extensions, CSRCs, marker and timestamp stay.  Returns the new
+ * length, or -EINVAL when pkt is not RTP or carries no original payload (a
+ * sender's padding-only bandwidth probe on the RTX SSRC). */
+int rtp_rtx_restore(uint8_t *pkt, size_t len, uint8_t pt, uint32_t ssrc);
+
 void rtp_set_seq(uint8_t *pkt, uint16_t seq);
 void rtp_set_ts(uint8_t *pkt, uint32_t ts);
 void rtp_set_ssrc(uint8_t *pkt, uint32_t ssrc);

@@ -3,6 +3,7 @@
 #include "relay/pkt.h"
 #include "relay/addr.h"
 #include "relay/twcc.h"
+#include "relay/nack.h"
 
 #include <arpa/inet.h>
 #include <sys/random.h>
@@ -51,7 +52,23 @@ void stream_destroy(struct stream *s)
 	srtp_rx_destroy(s->rx);
 	srtp_tx_destroy(s->fb_tx);
 	twcc_destroy(s->twcc);
+	nack_destroy(s->nack);
 	free(s);
+}
+
+_Static_assert(NACK_TRACKS == STREAM_MAX_TRACKS, "nack tracks are the stream's");
+
+int stream_nack_set(struct stream *s, unsigned mask, unsigned horizon)
+{
+	if (s->nack) {
+		s->c.nack_requested += s->nack->c.requested;
+		s->c.nack_sent += s->nack->c.packets;
+		s->c.nack_repaired += s->nack->c.repaired;
+		s->c.nack_given_up += s->nack->c.given_up;
+	}
+	nack_destroy(s->nack);
+	s->nack = NULL;
+	return mask ? nack_create(mask, horizon ? horizon : NACK_MISS_MAX, &s->nack) : 0;
 }
 
 int stream_cc_set(struct stream *s, uint8_t twcc_ext, uint64_t remb_bps)

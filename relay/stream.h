@@ -86,10 +86,17 @@ struct stream_counters {
 	uint64_t record_write_errors;    /* journal writes that failed (a full disk: ENOSPC) */
 	uint64_t cc_feedback;            /* transport-wide feedback packets sent to the publisher */
 	uint64_t remb_sent;              /* REMB packets sent to the publisher */
+	uint64_t nack_requested;         /* sequence numbers asked of the publisher (each try), */
+	uint64_t nack_sent;              /* in that many NACK packets; */
+	uint64_t nack_repaired;          /* packets that came after being asked for; */
+	uint64_t nack_given_up;          /* packets no longer asked for (relay/nack.h), all four
+	                                  * folded in here when the publisher goes (stream_nack_set) */
+	uint64_t rtx_unused;             /* RTX packets of nothing missing (probes, late repairs): dropped */
 };
 
 struct record;
 struct twcc;
+struct nack;
 
 struct stream {
 	unsigned slot;
@@ -117,6 +124,9 @@ struct stream {
 	int64_t next_cc_ns, next_remb_ns;   /* monotonic: next feedback, next REMB */
 	int64_t next_rr_ns;                 /* monotonic: next RR with report blocks */
 	struct rxstats rxs[STREAM_MAX_TRACKS]; /* per track: what was received, for those blocks */
+	struct nack *nack;                  /* owned: gaps to ask the publisher for (relay/nack.h),
+	                                     * NULL when it negotiated no nack or [rtcp] upstream_nack
+	                                     * is off */
 	struct stream_counters c;
 };
 
@@ -143,6 +153,10 @@ static inline int stream_track_of(const uint32_t *ssrcs, unsigned n, uint32_t ss
  * extension id twcc_ext (0: none), REMB carrying remb_bps (0: none); both 0
  * when it goes.  0, -EINVAL, -ENOMEM (then nothing is sent). */
 int stream_cc_set(struct stream *s, uint8_t twcc_ext, uint64_t remb_bps);
+/* NACKs to the WebRTC publisher for the tracks in mask (bit i: track i),
+ * asking for packets at most horizon behind the newest (0: NACK_MISS_MAX,
+ * when viewers have no cache); mask 0: none (the publisher left).  0, -ENOMEM (then none are sent). */
+int stream_nack_set(struct stream *s, unsigned mask, unsigned horizon);
 /* The track whose payload type is pt, or -1. */
 int stream_track_by_pt(const struct stream *s, uint8_t pt);
 /* Remembers src as a publisher address (re-latching replaces the stalest

@@ -6,6 +6,7 @@
 #include "relay/pkt.h"
 #include "relay/reap.h"
 #include "relay/rtcp.h"
+#include "relay/rtp.h"
 #include "relay/stun.h"
 #include "relay/worker.h"
 #include "common/clock.h"
@@ -30,6 +31,7 @@ struct webrtc_peer {
 	struct viewer *v;                   /* viewer: its entry in w->vgroups[slot], owned there; it
 	                                     * lives as long as the peer (peers go before their vgroup) */
 	uint8_t pt[STREAM_MAX_TRACKS];      /* publisher: its payload type per stream track, 0xff none */
+	uint8_t rtx_pt[STREAM_MAX_TRACKS];  /* publisher: its rtx payload type per stream track, 0xff none */
 };
 
 struct webrtc_worker {
@@ -112,8 +114,10 @@ static void peer_free(struct worker *w, struct webrtc_peer *p, const char *why)
 		struct stream *s = w->streams[p->slot];
 		if (s && s->gen == p->gen && s->webrtc_pub == p)
 			s->webrtc_pub = NULL;
-		if (s && s->gen == p->gen)
+		if (s && s->gen == p->gen) {
 			stream_cc_set(s, 0, 0);
+			stream_nack_set(s, 0, 0);
+		}
 	} else {
 		struct vgroup *g = w->vgroups[p->slot];
 		if (g && g->gen == p->gen)
@@ -210,6 +214,7 @@ int webrtc_peer_add(struct worker *w, unsigned slot, uint32_t gen, const struct 
 	memcpy(p->ufrag, spec->ufrag, sizeof p->ufrag);
 	memcpy(p->fingerprint, spec->fingerprint, sizeof p->fingerprint);
 	memcpy(p->pt, spec->pt, sizeof p->pt);
+	memcpy(p->rtx_pt, spec->rtx_pt, sizeof p->rtx_pt);
 	p->role = spec->role;
 	p->slot = slot;
 	p->gen = gen;
@@ -228,7 +233,10 @@ int webrtc_peer_add(struct worker *w, unsigned slot, uint32_t gen, const struct 
 		free(p);
 		return rc == -EEXIST ? -EADDRINUSE : rc;
 	}
-	if (spec->role == WEBRTC_PUBLISHER && (rc = stream_cc_set(w->streams[slot], spec->twcc_ext, spec->remb_bps)) < 0) {
+	if (spec->role == WEBRTC_PUBLISHER && ((rc = stream_cc_set(w->streams[slot], spec->twcc_ext, spec->remb_bps)) < 0 ||
+	    (rc = stream_nack_set(w->streams[slot], w->relay->opts.upstream_nack ? spec->nack : 0,
+	                          w->relay->opts.nack_cache)) < 0)) {
+		stream_cc_set(w->streams[slot], 0, 0);
 		ice_peer_remove(wr->ice, p->ufrag);
 		free(p);
 		return rc;
@@ -409,7 +417,8 @@ static enum webrtc_verdict on_dtls(struct worker *w, struct webrtc_peer *p, cons
 
 /* SRTP or SRTCP from a latched peer: a viewer's is handed back for feedback
  * (WEBRTC_IN_VIEWER_RTCP), a publisher's decrypted into a new relay_pkt whose
- * payload type is the stream's (WEBRTC_IN_PUBLISHER). */
+ * payload type is the stream's (WEBRTC_IN_PUBLISHER), an RTX packet restored
+ * into the one it repairs. */
 static enum webrtc_verdict on_srtp(struct worker *w, struct webrtc_peer *p, const uint8_t *data, unsigned len,
                                    struct webrtc_in *in)
 {
@@ -418,6 +427,7 @@ static enum webrtc_verdict on_srtp(struct worker *w, struct webrtc_peer *p, cons
 	struct stream *s = w->streams[p->slot];
 	struct relay_pkt *pkt;
 	size_t plain = len;
+	bool rtx = false;
 	int rc;
 
 	if (p->role == WEBRTC_VIEWER) {
@@ -465,6 +475,24 @@ static enum webrtc_verdict on_srtp(struct worker *w, struct webrtc_peer *p, cons
 		for (t = 0; t < s->ntracks && p->pt[t] != pt; t++)
 			;
 		if (t == s->ntracks) {
+			/* A retransmission (RFC 4588): back into the packet it
+			 * repairs, on the track's media SSRC; ingress keeps it only
+			 * when that packet is missing. */
+			for (t = 0; t < s->ntracks && p->rtx_pt[t] != pt; t++)
+				;
+			if (t < s->ntracks) {
+				int n = s->track_ssrc[t] ? rtp_rtx_restore(pkt->data, plain, p->pt[t], s->track_ssrc[t])
+				                         : -EINVAL;
+				if (n < 0) {
+					s->c.rtx_unused++;
+					relay_pkt_unref(pkt);
+					return WEBRTC_IN_DONE;
+				}
+				plain = (size_t)n;
+				rtx = true;
+			}
+		}
+		if (t == s->ntracks) {
 			s->c.unknown_pt++;
 			log_limited(&w->lim_malformed, LOG_WARN, "unknown payload type from a WebRTC publisher",
 			            "peer=%s pt=%u", p->id, pt);
@@ -477,6 +505,7 @@ static enum webrtc_verdict on_srtp(struct worker *w, struct webrtc_peer *p, cons
 	in->pkt = pkt;
 	in->plain = (unsigned)plain;
 	in->rtcp = rtcp;
+	in->rtx = rtx;
 	return WEBRTC_IN_PUBLISHER;
 }
 

@@ -40,6 +40,9 @@ struct webrtc_spec {
 	char fingerprint[200];              /* the browser's, "sha-256 AB:.." */
 	uint8_t pt[STREAM_MAX_TRACKS];      /* per stream track: the peer's payload type, 0xff: none */
 	uint8_t twcc_ext;                   /* publisher: transport-cc extmap id, 0: no feedback */
+	uint8_t nack;                       /* publisher: bit t set when it negotiated nack for track t */
+	uint8_t rtx_pt[STREAM_MAX_TRACKS];  /* publisher: its RFC 4588 rtx payload type per stream
+	                                     * track (apt = pt[t]), 0xff: none */
 	uint64_t remb_bps;                  /* publisher: the REMB cap, 0: no REMB (goog-remb not answered) */
 	struct viewer_spec viewer;          /* viewers: the vgroup entry (webrtc set, no key) */
 };
@@ -97,6 +100,7 @@ struct webrtc_in {
 	struct stream *s;        /* WEBRTC_IN_PUBLISHER: the stream, owned here */
 	struct relay_pkt *pkt;   /* WEBRTC_IN_PUBLISHER: the plaintext (one reference, the caller's) */
 	unsigned plain;          /* WEBRTC_IN_PUBLISHER: its length */
+	bool rtx;                /* WEBRTC_IN_PUBLISHER: restored from an RTX packet (RFC 4588) */
 	int rtcp;                /* WEBRTC_IN_PUBLISHER, WEBRTC_IN_VIEWER_RTCP: RTCP (RFC 5761) */
 	struct vgroup *g;        /* WEBRTC_IN_VIEWER_RTCP, WEBRTC_IN_VIEWER_READY */
 	struct viewer *v;        /* WEBRTC_IN_VIEWER_RTCP */

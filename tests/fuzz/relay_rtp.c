@@ -3,7 +3,10 @@
  * the way the fan-out does and must parse back alike,
  * and copied with its extension replaced as for a WebRTC viewer
  * (rtp_copy_one_ext): the copy must parse, carry exactly that element, and
- * the same payload. */
+ * the same payload.  Restored as an RFC 4588 retransmission
+ * (rtp_rtx_restore): refused exactly when no original payload is there,
+ * else it must parse with the OSN as its sequence number and the rest of
+ * the payload, unpadded. */
 #include "relay/rtp.h"
 
 #include <stdint.h>
@@ -56,6 +59,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		n = rtp_copy_one_ext(data, size, out, sizeof out, 0, NULL, 0);
 		if (n < 0 || rtp_parse(out, (size_t)n, &o) != 0 || o.extension || o.payload_len != h.payload_len)
+			abort();
+	}
+
+	if (size <= sizeof out) {
+		memcpy(out, data, size);
+		n = rtp_rtx_restore(out, size, 96, 0x01020304);
+		if ((n < 0) != (h.payload_len <= 2))
+			abort();
+		if (n >= 0 && (rtp_parse(out, (size_t)n, &o) != 0 || o.pt != 96 || o.ssrc != 0x01020304 ||
+		               o.seq != rd16(h.payload) || o.padding || o.payload_len != h.payload_len - 2 ||
+		               memcmp(o.payload, h.payload + 2, o.payload_len) || o.ts != h.ts ||
+		               o.marker != h.marker || o.header_len != h.header_len))
 			abort();
 	}
 	return 0;

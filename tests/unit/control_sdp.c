@@ -153,8 +153,10 @@ TEST(whip_vp8_answer)
 	CHECK(has_line(out, "a=group:BUNDLE 0 1"));
 	CHECK(has_line(out, "a=ice-lite"));
 	CHECK(has_line(out, "m=audio 9 UDP/TLS/RTP/SAVPF 111"));
-	CHECK(has_line(out, "m=video 9 UDP/TLS/RTP/SAVPF 96"));
+	CHECK(has_line(out, "m=video 9 UDP/TLS/RTP/SAVPF 96 97"));   /* with its rtx (WHIP) */
 	CHECK(has_line(out, "a=rtpmap:96 VP8/90000"));
+	CHECK(has_line(out, "a=rtpmap:97 rtx/90000"));
+	CHECK(has_line(out, "a=fmtp:97 apt=96"));
 	CHECK(has_line(out, "a=rtpmap:111 opus/48000/2"));
 	CHECK(has_line(out, "a=fmtp:111 minptime=10;useinbandfec=1"));
 	CHECK(has_line(out, "a=rtcp-fb:96 nack"));
@@ -173,9 +175,10 @@ TEST(whip_vp8_answer)
 	CHECK(!strstr(out, "a=sendonly"));
 	CHECK(!strstr(out, "a=ssrc:"));     /* WHIP: the relay sends no track */
 	CHECK(!strstr(out, "H264"));
-	CHECK(!strstr(out, "rtx"));
+	CHECK(!strstr(out, "apt=102"));    /* only the chosen codec's rtx */
 	CHECK(!strstr(out, "\n\n") && !strstr(out, "\r\r"));
 	CHECK(ch[0].accepted && ch[0].kind == SDP_KIND_AUDIO && ch[0].pt == 111 && ch[0].mid_ext == 4);
+	CHECK(!ch[0].rtx && ch[1].rtx && ch[1].rtx_pt == 97);
 	CHECK(ch[1].accepted && ch[1].kind == SDP_KIND_VIDEO && ch[1].pt == 96);
 	CHECK_INT(ch[1].twcc_ext, ==, 3);
 	CHECK_INT(ch[1].abs_send_time_ext, ==, 2);
@@ -187,7 +190,7 @@ TEST(whip_vp8_answer)
 		CHECK_INT(back->n_media, ==, 2);
 		CHECK(back->ice_lite);
 		CHECK_INT(back->media[1].dir, ==, SDP_DIR_RECVONLY);
-		CHECK_INT(back->media[1].n_codecs, ==, 1);
+		CHECK_INT(back->media[1].n_codecs, ==, 2);
 		CHECK_INT(back->media[1].setup, ==, SDP_SETUP_PASSIVE);
 		CHECK_INT(back->media[1].codecs[0].fb, ==, ch[1].fb);
 		sdp_offer_free(back);
@@ -204,7 +207,8 @@ TEST(whip_h264_answer)
 	CHECK_INT(n, >, 0);
 	/* Chromium offers 102 (42001f) before 108 (42e01f), both mode 1: the
 	 * Constrained Baseline one is chosen, its profile-level-id echoed. */
-	CHECK(has_line(out, "m=video 9 UDP/TLS/RTP/SAVPF 108"));
+	CHECK(has_line(out, "m=video 9 UDP/TLS/RTP/SAVPF 108 109"));
+	CHECK(has_line(out, "a=fmtp:109 apt=108"));
 	CHECK(has_line(out, "a=rtpmap:108 H264/90000"));
 	CHECK(has_line(out, "a=fmtp:108 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"));
 	CHECK(has_line(out, "a=rtcp-fb:108 nack pli"));
@@ -234,6 +238,8 @@ TEST(whep_answer_announces_ssrcs)
 		printf("  %s\n", err);
 		return;
 	}
+	/* the relay sends viewers no RTX stream: repairs go on the original SSRC */
+	CHECK(!strstr(out, "rtx") && !ch[0].rtx);
 	/* the viewer's offer has video first (mid 0), then audio (mid 1) */
 	CHECK(has_line(out, "a=group:BUNDLE 0 1"));
 	CHECK(strstr(out, "m=video") < strstr(out, "m=audio"));

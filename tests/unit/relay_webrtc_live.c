@@ -327,9 +327,15 @@ static json_t *connect_peer(const char *stream, const char *who, bool publisher,
 	tracks = json_array();
 	for (unsigned i = 0; i < o->n_media; i++)
 		if (ch[i].accepted) {
-			json_array_append_new(tracks, json_pack("{s:s,s:i,s:s}", "kind",
-			                      ch[i].kind == SDP_KIND_VIDEO ? "video" : "audio", "pt", ch[i].pt,
-			                      "mid", o->media[i].mid));
+			json_t *t = json_pack("{s:s,s:i,s:s}", "kind", ch[i].kind == SDP_KIND_VIDEO ? "video" : "audio",
+			                      "pt", ch[i].pt, "mid", o->media[i].mid);
+			/* as amphi-control asks (control/whip_offer.c): upstream NACK,
+			 * and the publisher's RTX payload type when answered */
+			if (publisher && (ch[i].fb & SDP_FB_NACK))
+				json_object_set_new(t, "nack", json_true());
+			if (ch[i].rtx)
+				json_object_set_new(t, "rtx_pt", json_integer(ch[i].rtx_pt));
+			json_array_append_new(tracks, t);
 			mid_ext = ch[i].mid_ext;
 		}
 	reply = ctl(json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:o,s:{s:i}}", "cmd", "webrtc.add",

@@ -1,0 +1,108 @@
+// whip-nack.js: the browser half of tests/integration/webrtc_nack.sh.  Publisher
+// page A (Chromium started through cfg.pub_chromium: a wrapper that runs it in
+// the test's publisher network namespace, whose veth loses packets) publishes
+// its fake camera through WHIP; viewer page V (another Chromium, the relay's
+// namespace) watches through WHEP.  Once V decodes, both are watched for
+// cfg.seconds; then one {"summary": {run, pub, view, answer_rtx, answer_nack}}
+// line with A's outbound video counters (nackCount: NACKs it received,
+// retransmittedPacketsSent) and V's inbound ones (freezes, frames dropped,
+// packets lost, NACKs it sent), as differences over the watched span.  The
+// same browsers then wait (30 s at most) for the file cfg.next, {webinar,
+// publish, join}, and do a second run on new peer connections; that is how
+// the test restarts the relay in between without paying two more browser
+// starts.  {"error"} on failure.
+//
+//   node whip-nack.js '{"url", "webinar", "publish", "join", "pub_chromium", "camera", "seconds", "next"}'
+const { chromium } = require('playwright-core');
+const fs = require('fs');
+
+const cfg = JSON.parse(process.argv[2]);
+const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const flags = ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream=fps=30',
+	'--use-fake-ui-for-media-stream', '--disable-background-networking', '--disable-component-update',
+	'--disable-sync', '--no-first-run'];
+
+async function open(exe, extra) {
+	const browser = await chromium.launch({ executablePath: exe, args: flags.concat(extra || []) });
+	const page = await (await browser.newContext()).newPage();
+	await page.route('http://localhost/', (r) => r.fulfill({ contentType: 'text/html', body: '<html></html>' }));
+	await page.goto('http://localhost/');
+	return { browser, page };
+}
+
+async function negotiate(page, role, webinar, token) {
+	const offer = await page.evaluate(async (role) => {
+		const pc = window.pc = new RTCPeerConnection();
+		if (role === 'whip') {
+			const s = await navigator.mediaDevices.getUserMedia({ audio: true,
+				video: { width: 640, height: 360, frameRate: 30 } });
+			for (const t of s.getTracks())
+				pc.addTransceiver(t, { direction: 'sendonly', streams: [s] });
+		} else {
+			pc.addTransceiver('video', { direction: 'recvonly' });
+			pc.addTransceiver('audio', { direction: 'recvonly' });
+		}
+		await pc.setLocalDescription(await pc.createOffer());
+		await new Promise((r) => setTimeout(r, 200));   /* host candidates */
+		return pc.localDescription.sdp;
+	}, role);
+	const r = await fetch(`${cfg.url}/${role}/${webinar}`, { method: 'POST', body: offer,
+		headers: { 'Content-Type': 'application/sdp', Authorization: 'Bearer ' + token } });
+	const answer = await r.text();
+	if (r.status !== 201)
+		throw new Error(`POST /${role}: ${r.status} ${answer}`);
+	await page.evaluate(async (sdp) => { await window.pc.setRemoteDescription({ type: 'answer', sdp }); }, answer);
+	return answer;
+}
+
+const video = (page, type) => page.evaluate(async (type) => {
+	for (const r of (await window.pc.getStats()).values())
+		if (r.type === type && r.kind === 'video')
+			return JSON.parse(JSON.stringify(r));
+	return null;
+}, type);
+
+const PUB = ['packetsSent', 'nackCount', 'retransmittedPacketsSent', 'pliCount', 'framesSent'];
+const VIEW = ['packetsReceived', 'packetsLost', 'nackCount', 'pliCount', 'freezeCount', 'totalFreezesDuration',
+	'framesDecoded', 'framesDropped', 'framesReceived'];
+const diff = (a, b, keys) => Object.fromEntries(keys.map((k) => [k, +(((b && b[k]) || 0) - ((a && a[k]) || 0)).toFixed(3)]));
+
+async function measure(A, V, c, run) {
+	const answer = await negotiate(A.page, 'whip', c.webinar, c.publish);
+	await negotiate(V.page, 'whep', c.webinar, c.join);
+	const t0 = Date.now();
+	let v0 = null;
+	while (Date.now() - t0 < 10000) {
+		v0 = await video(V.page, 'inbound-rtp');
+		if (v0 && v0.framesDecoded > 0)
+			break;
+		await sleep(100);
+	}
+	if (!v0 || !v0.framesDecoded)
+		throw new Error(`run ${run}: the viewer decoded nothing within 10 s`);
+	const p0 = await video(A.page, 'outbound-rtp');
+	await sleep(cfg.seconds * 1000);
+	const [p1, v1] = [await video(A.page, 'outbound-rtp'), await video(V.page, 'inbound-rtp')];
+	say({ summary: { run, pub: diff(p0, p1, PUB), view: diff(v0, v1, VIEW),
+		answer_rtx: /a=rtpmap:\d+ rtx\/90000/.test(answer), answer_nack: /a=rtcp-fb:\d+ nack\r?\n/.test(answer) } });
+	for (const pg of [A.page, V.page])
+		await pg.evaluate(() => window.pc.close());
+}
+
+(async () => {
+	let A, V;
+	try {
+		A = await open(cfg.pub_chromium, cfg.camera ? ['--use-file-for-fake-video-capture=' + cfg.camera] : []);
+		V = await open('/usr/bin/chromium');
+		await measure(A, V, cfg, 1);
+		const t = Date.now();
+		while (!fs.existsSync(cfg.next) && Date.now() - t < 30000)
+			await sleep(100);
+		await measure(A, V, JSON.parse(fs.readFileSync(cfg.next, 'utf8')), 2);
+	} catch (e) {
+		say({ error: String(e && e.stack || e) });
+	}
+	await Promise.race([Promise.all([A, V].filter(Boolean).map((b) => b.browser.close())), sleep(3000)]);
+	process.exit(0);
+})();

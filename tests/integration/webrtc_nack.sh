@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# webrtc_nack: NACK upstream (issue 13 item 3), with real Chromium on both
+# ends (tests/data/webrtc/whip-nack.js).  The publisher's Chromium runs in a
+# network namespace of its own behind a veth that loses 2 % of what it sends
+# to the relay (nftables numgen at the relay's end; this kernel has no
+# netem); the viewer's runs
+# beside the relay.  The same run twice: with the relay's upstream NACK (the
+# default), then with [rtcp] upstream_nack = no.  Checks: the WHIP answer
+# carries nack and the offer's rtx; with upstream NACK the relay asks
+# (nack_sent), the publisher retransmits (retransmittedPacketsSent) and
+# packets are repaired (nack_repaired, on the RTX payload type); without it
+# nothing is asked; the viewer loses fewer packets with it than without.
+# The viewer's freezes and dropped frames are printed, not checked: on a
+# busy machine its decoder's CPU starvation outweighs a few lost packets
+# (docs/performance.md "NACK upstream" has the numbers).
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/control.inc"
+. "$(dirname "$0")/webrtc.inc"
+command -v jq >/dev/null || skip "jq is not installed"
+command -v socat >/dev/null || skip "socat is not installed"
+command -v nft >/dev/null || skip "nft is not installed (tools/deps)"
+[ "$(id -u)" = 0 ] || skip "needs root: a network namespace with a lossy veth"
+[ -x "$AMPHI_BIN/amphi-relay" ] || skip "amphi-relay is not built"
+need_browser
+
+spawn pubns unshare -n sleep 600
+wait_for 10 sh -c "test \"\$(readlink /proc/$pubns_pid/ns/net)\" != \"\$(readlink /proc/$$/ns/net)\"" ||
+	{ fail "the publisher's namespace exists"; finish; }
+in_pub() { nsenter -t "$pubns_pid" -n "$@"; }
+ip link add nkrelay type veth peer name nkpub &&
+	ip link set nkpub netns "$pubns_pid" &&
+	ip addr add 10.98.0.1/24 dev nkrelay && ip link set nkrelay up &&
+	in_pub ip link set lo up && in_pub ip addr add 10.98.0.2/24 dev nkpub && in_pub ip link set nkpub up ||
+	{ fail "the veth pair between the namespaces"; finish; }
+# Dropped where the packets arrive: a drop in the sender's output hook is
+# an EPERM from its sendmsg, which Chromium sees (and works around).
+nft add table inet nk && nft add chain inet nk in '{ type filter hook prerouting priority 0; }' &&
+	nft add rule inet nk in iifname nkrelay udp dport 43200-43201 numgen random mod 100 '<' 2 drop ||
+	{ fail "2 % loss on the publisher's link"; finish; }
+# A noisy 640x360 camera: ~100 packets a second, two lost a second; small
+# enough for two browsers' codecs on a busy 2-core machine.
+ffmpeg -v error -f lavfi -i testsrc2=size=640x360:rate=30 -vf noise=alls=25:allf=t -t 1 -pix_fmt yuv420p \
+	"$T/camera.y4m" || { fail "the camera file"; finish; }
+printf '#!/bin/sh\nexec nsenter -t %s -n /usr/bin/chromium "$@"\n' "$pubns_pid" >"$T/chromium-pub"
+chmod +x "$T/chromium-pub"
+
+# The browsers' two runs (whip-nack.js); summary NAME N: after run N's
+# summary line, $T/NAME.json is {pub, view, answer_rtx, answer_nack, relay:
+# the stream's stats}.
+summary() {
+	wait_for 40 sh -c "grep -c '^{\"summary\"' '$T/node.log' | grep -qx '[$2-9]'" ||
+		{ fail "$1: the browser run finished"; grep -v '^{"summary"' "$T/node.log" | head -n 20; return 1; }
+	grep '^{"summary"' "$T/node.log" | sed -n "$2p" | jq -c .summary >"$T/$1-sum.json"
+	relay_ctl '{"cmd":"stats"}' | jq -c '[.streams[] | select(.pkts_in > 0)][-1]
+		| {pkts_in, nack_requested, nack_sent, nack_repaired, nack_given_up, rtx_unused, nacks, retransmits}' \
+		>"$T/$1-relay.json"
+	jq -c --slurpfile r "$T/$1-relay.json" '. + {relay: $r[0]}' "$T/$1-sum.json" >"$T/$1.json"
+	echo "  $1: $(jq -c . "$T/$1.json")"
+}
+
+RELAY_BIND=10.98.0.1
+webrtc_stack || { fail "the stack starts"; finish; }
+webrtc_webinar public vp8 false || { fail "a live VP8 webinar"; finish; }
+spawn node env NODE_PATH="$NODE_DIR/node_modules" timeout 90 node "$AMPHI_TOP/tests/data/webrtc/whip-nack.js" \
+	"$(jq -nc --arg u "$URL" --arg w "$W" --arg p "$PUB" --arg j "$JOIN" --arg c "$T/chromium-pub" \
+	--arg cam "$T/camera.y4m" --arg n "$T/next.json" \
+	'{url:$u,webinar:$w,publish:$p,join:$j,pub_chromium:$c,camera:$cam,seconds:6,next:$n}')"
+summary nack 1 || finish
+n=$T/nack.json
+check "the WHIP answer has nack and the offer's rtx" jt '.answer_nack and .answer_rtx' "$n"
+check "the relay asked the publisher for lost packets" jt '.relay.nack_sent > 0' "$n"
+check "the publisher retransmitted" jt '.pub.retransmittedPacketsSent > 0 and .pub.nackCount > 0' "$n"
+check "the relay forwarded repairs" jt '.relay.nack_repaired > 0' "$n"
+
+# The same without upstream NACK: the relay restarted with it off, a new
+# webinar, the same browsers.
+kill "$relay_pid"
+wait "$relay_pid" 2>/dev/null
+sed 's/^upstream_nack = yes/upstream_nack = no/' "$AMPHI_TOP/etc/relay.conf" >"$T/relay-off.conf"
+grep -q '^upstream_nack = no' "$T/relay-off.conf" || { fail "a config with upstream_nack = no"; finish; }
+spawn relay2 "$AMPHI_BIN/amphi-relay" --workers 2 --port-base 43200 --control "$RELAY_SOCK" \
+	--spool "$T/spool" --config "$T/relay-off.conf" --bind "$RELAY_BIND"
+wait_for 10 test -S "$RELAY_SOCK" || { fail "the relay restarts"; finish; }
+webrtc_webinar public vp8 false || { fail "a second live VP8 webinar"; finish; }
+jq -nc --arg w "$W" --arg p "$PUB" --arg j "$JOIN" '{webinar:$w,publish:$p,join:$j}' >"$T/next.tmp" &&
+	mv "$T/next.tmp" "$T/next.json"
+summary off 2 || finish
+o=$T/off.json
+check "without upstream NACK nothing is asked or repaired" \
+	jt '.relay.nack_sent == 0 and .relay.nack_repaired == 0' "$o"
+check "the viewer loses fewer packets with upstream NACK than without" \
+	jq -e --slurpfile o "$o" '.view.packetsLost < $o[0].view.packetsLost' "$n"
+for f in nack off; do
+	echo "  $f: viewer freezes $(jq -c '[.view.freezeCount, .view.totalFreezesDuration]' "$T/$f.json")," \
+		"frames decoded $(jq .view.framesDecoded "$T/$f.json") dropped $(jq .view.framesDropped "$T/$f.json")," \
+		"lost $(jq .view.packetsLost "$T/$f.json"), viewer NACKs $(jq .view.nackCount "$T/$f.json")," \
+		"PLIs $(jq .view.pliCount "$T/$f.json"); publisher retransmitted" \
+		"$(jq .pub.retransmittedPacketsSent "$T/$f.json") of $(jq .pub.packetsSent "$T/$f.json")"
+done
+finish
