@@ -18,6 +18,7 @@
 #include "control/mail.h"
 #include "control/opts.h"
 #include "control/ratelimit.h"
+#include "control/recordings.h"
 #include "control/recstore_client.h"
 #include "control/relay_client.h"
 #include "control/stats.h"

@@ -177,20 +177,21 @@ static void audit_rec(struct http_req *req, const char *action, const struct lin
 
 /* webinars.replay_published_at follows the webinar's recordings: set while
  * one of them is published for replay (its registrants' identity then stays
- * with the recording, docs/control-live.md), cleared when none is any more.
- * Left as it was when the store cannot say (never erases early). */
-static void replay_refresh(struct http_req *req, int64_t webinar_id)
+ * with the recording, docs/control-live.md), cleared when none is any more
+ * (unpublished, deleted, or expired in the store).  Left as it was when the
+ * store cannot say (never erases early).  1 when it cleared the flag, else 0. */
+static int replay_refresh(struct control *app, sqlite3 *db, int64_t webinar_id)
 {
 	sqlite3_stmt *st;
 	bool published = false, known = true;
 
 	if (!webinar_id)
-		return;
-	st = db_prepare(req->db, "SELECT rec_id FROM recordings WHERE webinar_id = ?", "i", webinar_id);
+		return 0;
+	st = db_prepare(db, "SELECT rec_id FROM recordings WHERE webinar_id = ?", "i", webinar_id);
 	while (st && sqlite3_step(st) == SQLITE_ROW && !published) {
 		struct recstore_rec r;
 		char err[512];
-		int rc = store_show(req->app, (const char *)sqlite3_column_text(st, 0), &r, err, sizeof err);
+		int rc = store_show(app, (const char *)sqlite3_column_text(st, 0), &r, err, sizeof err);
 
 		if (rc == 0)
 			published = r.published;
@@ -198,14 +199,32 @@ static void replay_refresh(struct http_req *req, int64_t webinar_id)
 			known = false;
 	}
 	sqlite3_finalize(st);
-	if (published)
-		db_exec(req->db, "UPDATE webinars SET replay_published_at = ? WHERE id = ? AND replay_published_at IS NULL",
+	if (published) {
+		db_exec(db, "UPDATE webinars SET replay_published_at = ? WHERE id = ? AND replay_published_at IS NULL",
 		        "ii", amphi_now(), webinar_id);
-	else if (known)
-		db_exec(req->db, "UPDATE webinars SET replay_published_at = NULL WHERE id = ?", "i", webinar_id);
-	else
-		log_msg(LOG_WARN, "replay state of a webinar left as it was: recording store unavailable",
-		        "webinar=%" PRId64, webinar_id);
+		return 0;
+	}
+	if (known)
+		return db_exec(db, "UPDATE webinars SET replay_published_at = NULL WHERE id = ? AND "
+		                   "replay_published_at IS NOT NULL", "i", webinar_id) > 0;
+	log_msg(LOG_WARN, "replay state of a webinar left as it was: recording store unavailable",
+	        "webinar=%" PRId64, webinar_id);
+	return 0;
+}
+
+int recordings_replay_sweep(struct control *app, sqlite3 *db)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT id FROM webinars WHERE replay_published_at IS NOT NULL", "");
+	int64_t ids[256];
+	int n = 0, cleared = 0;
+
+	/* Collected first: the refresh writes to the table the statement reads. */
+	while (st && n < (int)(sizeof ids / sizeof *ids) && sqlite3_step(st) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	for (int i = 0; i < n; i++)
+		cleared += replay_refresh(app, db, ids[i]);
+	return cleared;
 }
 
 /* Answers the store's recordings for args (a list filter, stolen) that pass:
@@ -400,7 +419,7 @@ static void rec_publish_set(struct http_req *req, bool publish)
 	}
 	audit_rec(req, publish ? "recording.publish" : "recording.unpublish", &l, r.id,
 	          json_pack("{s:o}", "until", until ? json_copy(until) : json_null()));
-	replay_refresh(req, l.webinar_id);
+	replay_refresh(req->app, req->db, l.webinar_id);
 	rc = store_show(req->app, r.id, &r, err, sizeof err);
 	if (rc) {
 		store_error(req, rc, err);
@@ -440,7 +459,7 @@ static void rec_delete(struct http_req *req)
 		return;
 	}
 	audit_rec(req, "recording.delete", &l, r.id, NULL);
-	replay_refresh(req, l.webinar_id);
+	replay_refresh(req->app, req->db, l.webinar_id);
 	recordings_link_drop(req->db, r.id);
 	http_empty(req, 204);
 }

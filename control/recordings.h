@@ -36,6 +36,15 @@ int recordings_link_new(struct sqlite3 *db, const struct webinar *w, char name[R
 /* Drops a link whose recording was never made (the relay refused). */
 void recordings_link_drop(struct sqlite3 *db, const char *name);
 
+/* For the retention sweep: every webinar whose replay is marked published
+ * (webinars.replay_published_at) is checked against the store; the mark goes
+ * when none of its recordings is published any more (one expired, or was
+ * deleted by the store's reaper or an operator), so its registrants'
+ * identity goes with the recording.  Asks the store once per such webinar's
+ * recording (at most 256 webinars a pass; the next pass goes on).  Returns
+ * how many marks it cleared. */
+int recordings_replay_sweep(struct control *app, struct sqlite3 *db);
+
 int recordings_routes(struct http_router *r, struct control *app);
 
 #endif

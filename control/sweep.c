@@ -5,6 +5,7 @@
 #include "control/db.h"
 #include "control/expiry.h"
 #include "control/ingest.h"
+#include "control/recordings.h"
 #include "control/relay_client.h"
 #include "control/webinar.h"
 #include "control/webinars.h"
@@ -186,12 +187,16 @@ static void sweep_run(void *arg)
 	sqlite3 *c = db_acquire(s->app->db);
 	int64_t now = sweep_now(s);
 	struct expiry_counts k;
-	int n, r;
+	int n, r, replays;
 
 	unended(s, c, now);
+	/* Replays whose recording is gone first: their identities are due in this pass. */
+	replays = recordings_replay_sweep(s->app, c);
 	n = webinars_purge(c, s->app, now);
 	r = expiry_run(s->app, c, now, &k);
 	db_release(s->app->db, c);
+	if (replays > 0)
+		log_msg(LOG_INFO, "replays no longer published: their registrants' identity goes", "webinars=%d", replays);
 	if (n > 0)
 		log_msg(LOG_INFO, "end-of-webinar data purged", "rows=%d", n);
 	else if (n < 0)

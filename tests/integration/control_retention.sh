@@ -155,12 +155,19 @@ RETENTION=$AMPHI_TOP/etc/retention.conf ctl_start c2 --db "$DB" || fail "amphi-c
 check "with the shipped policy it is erased at start" is "$(held $W3)" "0/0/0/0/0 phone=0 identity=0"
 check "webinar 2's identities stay (replay published)" is "$(held $W2)" "0/0/0/0/0 phone=0 identity=2"
 
-# Unpublished through the API, the replay no longer keeps them: the next
-# sweep (here the one at the next start) erases them.
-req POST "/api/recordings/$REC/unpublish" '{}' "$T/a"
-check "the organizer unpublishes the replay: the webinar's replay flag is cleared" \
-	is "$status/$(jqo .published)/$(q "select replay_published_at is null from webinars where id = $W2")" 200/false/1
+# The replay goes with its recording: published until 4 s from now, the
+# recording is deleted by the store's reaper at that second, and the next
+# sweep of amphi-control (1 s here) finds no published recording of webinar 2
+# any more: its registrants' identity goes, not before.
 kill -TERM "$c2_pid"; wait "$c2_pid" 2>/dev/null
-RETENTION=$AMPHI_TOP/etc/retention.conf ctl_start c3 --db "$DB" || fail "amphi-control restarts"
-check "... and webinar 2's identities are erased at the next sweep" is "$(held $W2)" "0/0/0/0/0 phone=0 identity=0"
+RETENTION=$AMPHI_TOP/etc/retention.conf ctl_start c3 --db "$DB" --config "$T/control.conf" || fail "amphi-control restarts"
+until_t=$(( $(date +%s) + 4 ))
+req POST "/api/recordings/$REC/publish" "{\"until\":$until_t}" "$T/a"
+check "the replay is published until 4 s from now" is "$status/$(jqo .expires_at_unix)" "200/$until_t"
+check "... meanwhile the identities stay" is "$(held $W2)" "0/0/0/0/0 phone=0 identity=2"
+check "once the recording expired in the store, the sweep erases them (within 4 s + 2 sweeps)" \
+	wait_for 10 bash -c "[ \"\$(sqlite3 '$DB' 'select count(*) from registrations where webinar_id=$W2 and identity_erased_at is not null')\" = 2 ]"
+check "... not before the recording's expiry" test "$(date +%s)" -ge "$until_t"
+check "... the recording is gone from the organizer's list, the replay mark cleared" \
+	is "$(curl -s -b "$T/a" "$URL/api/recordings" | jq "[.recordings[] | select(.id == \"$REC\")] | length")/$(q "select replay_published_at is null from webinars where id = $W2")" 0/1
 finish
