@@ -2,17 +2,19 @@
 // page A (Chromium started through cfg.pub_chromium: a wrapper that runs it in
 // the test's publisher network namespace, whose veth loses packets) publishes
 // its fake camera through WHIP; viewer page V (another Chromium, the relay's
-// namespace) watches through WHEP.  Once V decodes, both are watched for
-// cfg.seconds; then one {"summary": {run, pub, view, answer_rtx, answer_nack}}
-// line with A's outbound video counters (nackCount: NACKs it received,
-// retransmittedPacketsSent) and V's inbound ones (freezes, frames dropped,
-// packets lost, NACKs it sent), as differences over the watched span.  The
-// same browsers then wait (30 s at most) for the file cfg.next, {webinar,
-// publish, join}, and do a second run on new peer connections; that is how
-// the test restarts the relay in between without paying two more browser
-// starts.  {"error"} on failure.
+// namespace) watches through WHEP.  Two runs on the same browsers, each on
+// new peer connections once the file cfg.runs[i]
+// appears (60 s at most): the browsers start while the test starts its stack,
+// and the test restarts the relay between the runs.  Once V decodes, both
+// are watched for cfg.seconds; then one {"summary": {run, pub, view,
+// answer_rtx, answer_nack}} line with A's outbound video counters
+// (nackCount: NACKs it received, retransmittedPacketsSent) and V's inbound
+// ones (freezes, frames dropped, packets lost, NACKs it sent), as differences
+// over the watched span, and V's longest time without a decoded frame
+// (max_stall_ms).  {"error"} on failure.
 //
-//   node whip-nack.js '{"url", "webinar", "publish", "join", "pub_chromium", "camera", "seconds", "next"}'
+//   node whip-nack.js '{"pub_chromium", "camera", "seconds", "runs": [file, file]}'
+// with each file {url, webinar, publish, join}.
 const { chromium } = require('playwright-core');
 const fs = require('fs');
 
@@ -31,7 +33,7 @@ async function open(exe, extra) {
 	return { browser, page };
 }
 
-async function negotiate(page, role, webinar, token) {
+async function negotiate(page, role, c, token) {
 	const offer = await page.evaluate(async (role) => {
 		const pc = window.pc = new RTCPeerConnection();
 		if (role === 'whip') {
@@ -47,7 +49,7 @@ async function negotiate(page, role, webinar, token) {
 		await new Promise((r) => setTimeout(r, 200));   /* host candidates */
 		return pc.localDescription.sdp;
 	}, role);
-	const r = await fetch(`${cfg.url}/${role}/${webinar}`, { method: 'POST', body: offer,
+	const r = await fetch(`${c.url}/${role}/${c.webinar}`, { method: 'POST', body: offer,
 		headers: { 'Content-Type': 'application/sdp', Authorization: 'Bearer ' + token } });
 	const answer = await r.text();
 	if (r.status !== 201)
@@ -69,8 +71,8 @@ const VIEW = ['packetsReceived', 'packetsLost', 'nackCount', 'pliCount', 'freeze
 const diff = (a, b, keys) => Object.fromEntries(keys.map((k) => [k, +(((b && b[k]) || 0) - ((a && a[k]) || 0)).toFixed(3)]));
 
 async function measure(A, V, c, run) {
-	const answer = await negotiate(A.page, 'whip', c.webinar, c.publish);
-	await negotiate(V.page, 'whep', c.webinar, c.join);
+	const answer = await negotiate(A.page, 'whip', c, c.publish);
+	await negotiate(V.page, 'whep', c, c.join);
 	const t0 = Date.now();
 	let v0 = null;
 	while (Date.now() - t0 < 10000) {
@@ -82,9 +84,19 @@ async function measure(A, V, c, run) {
 	if (!v0 || !v0.framesDecoded)
 		throw new Error(`run ${run}: the viewer decoded nothing within 10 s`);
 	const p0 = await video(A.page, 'outbound-rtp');
-	await sleep(cfg.seconds * 1000);
+	/* the longest time without a newly decoded frame, polled every 100 ms:
+	 * unlike freezeCount it counts a viewer stuck waiting for a keyframe */
+	const t1 = Date.now();
+	let last = { t: t1, decoded: v0.framesDecoded }, stall = 0;
+	while (Date.now() - t1 < cfg.seconds * 1000) {
+		await sleep(100);
+		const v = await video(V.page, 'inbound-rtp'), now = Date.now();
+		if (v.framesDecoded > last.decoded)
+			last = { t: now, decoded: v.framesDecoded };
+		stall = Math.max(stall, now - last.t);
+	}
 	const [p1, v1] = [await video(A.page, 'outbound-rtp'), await video(V.page, 'inbound-rtp')];
-	say({ summary: { run, pub: diff(p0, p1, PUB), view: diff(v0, v1, VIEW),
+	say({ summary: { run, pub: diff(p0, p1, PUB), view: { ...diff(v0, v1, VIEW), max_stall_ms: stall },
 		answer_rtx: /a=rtpmap:\d+ rtx\/90000/.test(answer), answer_nack: /a=rtcp-fb:\d+ nack\r?\n/.test(answer) } });
 	for (const pg of [A.page, V.page])
 		await pg.evaluate(() => window.pc.close());
@@ -95,11 +107,12 @@ async function measure(A, V, c, run) {
 	try {
 		A = await open(cfg.pub_chromium, cfg.camera ? ['--use-file-for-fake-video-capture=' + cfg.camera] : []);
 		V = await open('/usr/bin/chromium');
-		await measure(A, V, cfg, 1);
-		const t = Date.now();
-		while (!fs.existsSync(cfg.next) && Date.now() - t < 30000)
-			await sleep(100);
-		await measure(A, V, JSON.parse(fs.readFileSync(cfg.next, 'utf8')), 2);
+		for (let i = 0; i < cfg.runs.length; i++) {
+			const t = Date.now();
+			while (!fs.existsSync(cfg.runs[i]) && Date.now() - t < 60000)
+				await sleep(100);
+			await measure(A, V, JSON.parse(fs.readFileSync(cfg.runs[i], 'utf8')), i + 1);
+		}
 	} catch (e) {
 		say({ error: String(e && e.stack || e) });
 	}
