@@ -306,6 +306,12 @@ static const char *const migrations[] = {
 	"  receipt TEXT"                                  /* JSON: what was done */
 	");"
 	"CREATE INDEX privacy_requests_received ON privacy_requests(received_at);",
+
+	/* 7 (consent): what a registration agreed to — the version (SHA-256) of
+	 * the consent text shown (control/consent.h) — and the participant's
+	 * declaration of being 15 or older.  Rows from before have neither. */
+	"ALTER TABLE registrations ADD COLUMN consent_version TEXT;"
+	"ALTER TABLE registrations ADD COLUMN age_declared INTEGER NOT NULL DEFAULT 0;",
 };
 
 static int conn_open(const char *path, sqlite3 **out, char *err, size_t errlen)

@@ -288,9 +288,11 @@ bool forms_phone_valid(const char *s)
 int forms_registration_parse(json_t *body, struct registration_form *out, json_t *errors)
 {
 	static const char *const known[] = { "first_name", "last_name", "email", "job_title",
-	                                     "organization", "phone", "consent", NULL };
+	                                     "organization", "phone", "consent", "age_15_or_older",
+	                                     "consent_version", NULL };
 	size_t before = json_array_size(errors);
 	json_t *consent;
+	const char *v;
 	bool present;
 
 	memset(out, 0, sizeof *out);
@@ -325,6 +327,15 @@ int forms_registration_parse(json_t *body, struct registration_form *out, json_t
 	if (!json_is_true(consent))
 		add_error(errors, "consent", "must be true: registration needs your explicit consent to the "
 		          "processing of these data");
+	if (!json_is_true(json_object_get(body, "age_15_or_older")))
+		add_error(errors, "age_15_or_older", "must be true: participants must be 15 years old or older "
+		          "and declare it");
+	v = text_field(body, "consent_version", false, false, false, 64, &present, errors);
+	if (v && (strlen(v) != 64 || strspn(v, "0123456789abcdef") != 64))
+		add_error(errors, "consent_version", "must be the version of the consent text shown, 64 "
+		          "lower-case hex digits (GET /api/webinars/{id}/consent)");
+	else
+		out->consent_version = v;
 	return done(errors, before);
 }
 

@@ -71,10 +71,13 @@ int forms_webinar_parse(json_t *body, bool create, struct webinar_form *out, jso
 struct registration_form {
 	const char *first_name, *last_name, *email, *job_title, *organization;
 	const char *phone;            /* NULL when absent or empty */
+	const char *consent_version;  /* the consent text's version the client showed; NULL when absent */
 	char email_key[FORMS_EMAIL_MAX + 1];  /* email lowercased: the duplicate key */
 };
 
-/* consent must be JSON true; anything else (absent, false, "yes") is an error. */
+/* consent and age_15_or_older must be JSON true; anything else (absent,
+ * false, "yes") is an error.  consent_version, optional, is 64 lower-case
+ * hex digits (consent.h). */
 int forms_registration_parse(json_t *body, struct registration_form *out, json_t *errors);
 
 /* {"text": "..."} for chat messages (FORMS_CHAT_MAX) and questions (FORMS_QUESTION_MAX). */

@@ -1,6 +1,7 @@
 /* registrations: see registrations.h. */
 #include "control/registrations.h"
 #include "control/auth.h"
+#include "control/consent.h"
 #include "control/control.h"
 #include "control/db.h"
 #include "control/forms.h"
@@ -91,7 +92,7 @@ static void registration_create(struct http_req *req)
 	struct webinar w;
 	int64_t reg, now = amphi_now();
 	const char *to;
-	char *stored = NULL;
+	char *stored = NULL, version[CONSENT_VERSION_CHARS + 1];
 	bool again;
 
 	if (load_open(req, &w)) {
@@ -103,6 +104,17 @@ static void registration_create(struct http_req *req)
 		return;
 	}
 	json_decref(errors);
+	/* The consent recorded is the text the client showed: one it did not
+	 * show (the policy changed since) is not agreed to. */
+	if (consent_current(&req->app->retention, w.recording, version)) {
+		http_error(req, 500, "internal", "out of memory");
+		return;
+	}
+	if (f.consent_version && strcmp(f.consent_version, version) != 0) {
+		http_error(req, 409, "consent_outdated", "the consent text changed: show the current one "
+		           "(version %s, GET /api/webinars/%lld/consent) and ask again", version, (long long)w.id);
+		return;
+	}
 	if (db_begin(req->db)) {
 		http_error(req, 503, "busy", "the database is busy, try again");
 		return;
@@ -113,9 +125,10 @@ static void registration_create(struct http_req *req)
 	again = reg > 0;
 	if (!again) {
 		reg = db_insert(req->db, "INSERT INTO registrations (webinar_id, first_name, last_name, email, "
-		                "job_title, organization, phone, consent_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		                "issssssii", w.id, f.first_name, f.last_name, f.email, f.job_title,
-		                f.organization, f.phone, now, now);
+		                "job_title, organization, phone, consent_at, consent_version, age_declared, created_at) "
+		                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+		                "issssssisi", w.id, f.first_name, f.last_name, f.email, f.job_title,
+		                f.organization, f.phone, now, version, now);
 	}
 	if (reg <= 0 || tokens_issue(req->db, &w, "participant", reg, &t) || db_commit(req->db)) {
 		db_rollback(req->db);
@@ -161,7 +174,8 @@ static void registration_list(struct http_req *req)
 		return;
 	}
 	st = db_prepare(req->db, "SELECT id, first_name, last_name, email, job_title, organization, phone, "
-	                "consent_at, created_at FROM registrations WHERE webinar_id = ? ORDER BY id", "i", w.id);
+	                "consent_at, created_at, consent_version FROM registrations WHERE webinar_id = ? ORDER BY id",
+	                "i", w.id);
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		json_t *o = db_row_json(st);
 		json_object_set_new(o, "consent_at", json_string(amphi_time_iso(sqlite3_column_int64(st, 7), t, sizeof t)));
@@ -170,6 +184,80 @@ static void registration_list(struct http_req *req)
 	}
 	sqlite3_finalize(st);
 	http_json(req, 200, json_pack("{s:o}", "registrations", list));
+}
+
+/* The consent text a registration agrees to, and its version. */
+static void consent_get(struct http_req *req)
+{
+	char version[CONSENT_VERSION_CHARS + 1], *text;
+	struct webinar w;
+	size_t len;
+
+	if (load_open(req, &w))
+		return;
+	if (!(text = consent_text(&req->app->retention, w.recording, &len))) {
+		http_error(req, 500, "internal", "out of memory");
+		return;
+	}
+	consent_version(text, len, version);
+	http_json(req, 200, json_pack("{s:s,s:s%,s:i}", "version", version, "text", text, len,
+	                              "minimum_age", CONSENT_MIN_AGE));
+	free(text);
+}
+
+/* Withdrawal of consent (GDPR art. 7(3)), as easy as giving it: the join
+ * token of the registration is enough.  The registration goes with what it
+ * said and did (messages, questions, votes) and its tokens; what the
+ * connection-log rule keeps (a legal obligation) is said in the receipt. */
+static void registration_withdraw(struct http_req *req)
+{
+	struct control *app = req->app;
+	struct webinar w;
+	int64_t reg, n_chat, n_questions, n_votes, n_tokens, n_logs, last_log;
+	char voter[32], until[32];
+
+	if (webinar_access(req, AUTH_PARTICIPANT, &w))
+		return;
+	if (!(reg = req->principal.registration_id)) {
+		http_error(req, 404, "not_found", "this token has no registration behind it (a public join)");
+		return;
+	}
+	snprintf(voter, sizeof voter, "r:%lld", (long long)reg);
+	if (db_begin(req->db)) {
+		http_error(req, 503, "busy", "the database is busy, try again");
+		return;
+	}
+	n_tokens = db_int(req->db, 0, "SELECT COUNT(*) FROM tokens WHERE registration_id = ?", "i", reg);
+	n_logs = db_int(req->db, 0, "SELECT COUNT(*) FROM connection_logs WHERE registration_id = ?", "i", reg);
+	last_log = db_int(req->db, 0, "SELECT COALESCE(MAX(at), 0) FROM connection_logs WHERE registration_id = ?",
+	                  "i", reg);
+	n_chat = db_exec(req->db, "DELETE FROM chat_messages WHERE registration_id = ?", "i", reg);
+	/* a question's upvotes are a stored count: the person's votes leave it too */
+	if (n_chat >= 0 && db_exec(req->db, "UPDATE questions SET upvotes = upvotes - 1 WHERE id IN "
+	                           "(SELECT question_id FROM question_votes WHERE voter = ?)", "s", voter) < 0)
+		n_chat = -EIO;
+	n_questions = db_exec(req->db, "DELETE FROM questions WHERE registration_id = ?", "i", reg);
+	n_votes = db_exec(req->db, "DELETE FROM question_votes WHERE voter = ?", "s", voter);
+	if (n_votes >= 0) {
+		int64_t p = db_exec(req->db, "DELETE FROM poll_votes WHERE voter = ?", "s", voter);
+		n_votes = p < 0 ? p : n_votes + p;
+	}
+	if (n_chat < 0 || n_questions < 0 || n_votes < 0 ||
+	    db_exec(req->db, "DELETE FROM registrations WHERE id = ?", "i", reg) != 1 ||
+	    db_commit(req->db)) {
+		db_rollback(req->db);
+		http_error(req, 500, "internal", "cannot delete the registration");
+		return;
+	}
+	log_msg(LOG_INFO, "registration withdrawn", "webinar=%lld registration=%lld", (long long)w.id,
+	        (long long)reg);
+	http_json(req, 200, json_pack("{s:{s:i,s:I,s:I,s:I,s:I},s:[{s:s,s:I,s:s,s:s}]}",
+	          "deleted", "registration", 1, "tokens", (json_int_t)n_tokens, "chat_messages", (json_int_t)n_chat,
+	          "questions", (json_int_t)n_questions, "votes", (json_int_t)n_votes,
+	          "kept", "data", "connection log entries", "count", (json_int_t)n_logs,
+	          "until", n_logs ? amphi_time_iso(retention_deadline(&app->retention, RETENTION_CONNECTION_LOGS,
+	                                                              last_log), until, sizeof until) : "-",
+	          "why", app->retention.rules[RETENTION_CONNECTION_LOGS].legal_basis));
 }
 
 static void public_join(struct http_req *req)
@@ -202,5 +290,7 @@ int registrations_routes(struct http_router *r, struct control *app)
 	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/registrations", registration_create, app, HTTP_JSON);
 	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/registrations", registration_list, app, 0);
 	rc = rc ? rc : http_route(r, "POST", "/api/webinars/{id}/join", public_join, app, HTTP_JSON);
+	rc = rc ? rc : http_route(r, "GET", "/api/webinars/{id}/consent", consent_get, app, 0);
+	rc = rc ? rc : http_route(r, "DELETE", "/api/webinars/{id}/registration", registration_withdraw, app, 0);
 	return rc;
 }

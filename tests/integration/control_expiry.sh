@@ -81,7 +81,7 @@ SUSPENDED_AT=$(q "select suspended_at from accounts where id=$SAM")
 req POST /api/webinars '{"title":"Dave talks","start_time":"2030-01-01T09:00:00Z"}' "$T/Dave"
 DW=$(jqo .id)
 req POST "/api/webinars/$DW/registrations" \
-	'{"first_name":"Zoé","last_name":"Martin","email":"zoe@example.org","job_title":"CTO","organization":"ACME","consent":true}' "$T/anon"
+	'{"first_name":"Zoé","last_name":"Martin","email":"zoe@example.org","job_title":"CTO","organization":"ACME","consent":true,"age_15_or_older":true}' "$T/anon"
 req POST /api/password/reset-request '{"email":"dave@example.org"}' "$T/anon"
 held() {
 	q "select (select count(*) from accounts where id=$1)||'/'||(select count(*) from sessions where account_id=$1)

@@ -22,7 +22,7 @@ login olga@example.org "$OPW" "$T/olga"
 req POST /api/password "$(jq -nc --arg c "$OPW" '{current_password:$c,new_password:"Purple-Lantern-77-river"}')" "$T/olga"
 req POST /api/webinars '{"title":"Modes","start_time":"2030-01-01T09:00:00Z","visibility":"registration","recording":false,"video_codec":"vp8"}' "$T/olga"
 W=$(jqo .id)
-req POST "/api/webinars/$W/registrations" '{"first_name":"Mia","last_name":"Moreau","email":"mia@example.org","job_title":"CFO","organization":"Acme","phone":"+33 1 23 45 67 89","consent":true}' "$T/anon"
+req POST "/api/webinars/$W/registrations" '{"first_name":"Mia","last_name":"Moreau","email":"mia@example.org","job_title":"CFO","organization":"Acme","phone":"+33 1 23 45 67 89","consent":true,"age_15_or_older":true}' "$T/anon"
 check "a registration is stored (202, its join mail in the outbox)" is "$status" 202
 req POST /api/password/reset-request '{"email":"admin@localhost"}' "$T/anon"
 check "a reset is requested" is "$status" 202

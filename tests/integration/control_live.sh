@@ -76,20 +76,25 @@ req PATCH "/api/webinars/$W" '{"video_codec":"vp8"}' "$T/a"
 
 # --- registrations ---------------------------------------------------------------------
 REG='"first_name":"Zoé","last_name":"Martin","email":"zoe@example.org","job_title":"CTO","organization":"ACME","phone":"+33 1 23 45 67 89"'
-treq "" POST "/api/webinars/$W/registrations" "{$REG,\"consent\":false}"
+treq "" POST "/api/webinars/$W/registrations" "{$REG,\"consent\":false,\"age_15_or_older\":true}"
 check "consent false is 422 naming consent" is "$status/$(jqo '[.detail[].field]|join(",")')" 422/consent
+treq "" POST "/api/webinars/$W/registrations" "{$REG,\"consent\":true}"
+check "no declaration of being 15 or older is 422 naming it" is "$status/$(jqo '[.detail[].field]|join(",")')" 422/age_15_or_older
+treq "" POST "/api/webinars/$W/registrations" "{$REG,\"consent\":true,\"age_15_or_older\":false}"
+check "... and so is a declaration of being younger" is "$status/$(jqo '.detail[0].error')" \
+	"422/must be true: participants must be 15 years old or older and declare it"
 treq "" POST "/api/webinars/$W/registrations" "{$REG}"
 check "consent missing is 422" is "$status" 422
-treq "" POST "/api/webinars/$W/registrations" '{"first_name":"","last_name":"M","email":"nope","job_title":"x","organization":"y","phone":"call me","consent":true}'
+treq "" POST "/api/webinars/$W/registrations" '{"first_name":"","last_name":"M","email":"nope","job_title":"x","organization":"y","phone":"call me","consent":true,"age_15_or_older":true}'
 check "bad fields are each named (422)" is "$status/$(jqo '[.detail[].field]|sort|join(",")')" 422/email,first_name,phone
 check "refused registrations stored nothing" is "$(sqlite3 "$DB" 'select count(*) from registrations')" 0
-treq "" POST "/api/webinars/$W/registrations" "{$REG,\"consent\":true}"
+treq "" POST "/api/webinars/$W/registrations" "{$REG,\"consent\":true,\"age_15_or_older\":true}"
 check "registration: 202, and no token in the answer" is "$status/$(jqo 'has("token") or has("registration_id")')" 202/false
 cp "$T/out" "$T/reg-first"
 P1=$(join_token zoe@example.org)
 check "... the join token comes by mail to the registrant" is "${#P1}" 43
 check "... in a link to the watch page" grep -q "/watch/$W#token=$P1" "$(ls "$T"/outbox/*-join.eml | tail -n 1)"
-treq "" POST "/api/webinars/$W/registrations" '{"first_name":"Mallory","last_name":"X","email":"ZOE@example.org","job_title":"Spy","organization":"Evil","consent":true}'
+treq "" POST "/api/webinars/$W/registrations" '{"first_name":"Mallory","last_name":"X","email":"ZOE@example.org","job_title":"Spy","organization":"Evil","consent":true,"age_15_or_older":true}'
 check "the same email again: the very answer a new email gets" \
 	is "$status/$(jq -cS . "$T/out")" "202/$(jq -cS . "$T/reg-first")"
 P1b=$(join_token zoe@example.org)
@@ -98,12 +103,32 @@ check "... a fresh token, mailed to the address first registered, never to the c
 	is "${#P1b}/$([ "$P1b" != "$P1" ] && echo fresh)/$to_caller" 43/fresh/0
 check "... and the stored fields were not overwritten" is "$(sqlite3 "$DB" "select first_name||'|'||count(*) from registrations")" "Zoé|1"
 check "tokens are stored hashed, never in clear" is "$(sqlite3 "$DB" "select count(*) from tokens where hex(hash) like '%' || hex('$P1') || '%'")" 0
-treq "" POST "/api/webinars/$W/registrations" '{"first_name":"Paul","last_name":"Durand","email":"paul@example.org","job_title":"Dev","organization":"Initech","consent":true}'
+treq "" POST "/api/webinars/$W/registrations" '{"first_name":"Paul","last_name":"Durand","email":"paul@example.org","job_title":"Dev","organization":"Initech","consent":true,"age_15_or_older":true}'
 P2=$(join_token paul@example.org)
-treq "" POST "/api/webinars/$W/registrations" '{"first_name":"Mia","last_name":"Roux","email":"mia@example.org","job_title":"PM","organization":"Initech","consent":true}'
+treq "" POST "/api/webinars/$W/registrations" '{"first_name":"Mia","last_name":"Roux","email":"mia@example.org","job_title":"PM","organization":"Initech","consent":true,"age_15_or_older":true}'
 PM=$(join_token mia@example.org)   # the authorisation matrix's participant
 treq "" POST "/api/webinars/$W/join" '{}'
 check "a registration-only webinar refuses public joins (403)" is "$status/$(jqo .error)" 403/registration_required
+
+# --- consent: the text shown, its version recorded -----------------------------------------------------
+treq "" GET "/api/webinars/$W/consent"
+CV=$(jqo .version)
+check "the consent text (anyone who may register): 200, its version is its SHA-256" \
+	is "$status/$CV" "200/$(jq -j .text "$T/out" | sha256sum | cut -d' ' -f1)"
+check "... it says how long each kind of data is kept, from the policy file" \
+	sh -c "jq -r .text '$T/out' | grep -q 'Deleted at: end of the webinar' && jq -r .text '$T/out' | grep -q 'Kept 1y from: the connection'"
+check "... and asks participants to be 15 or older" is "$(jqo .minimum_age)" 15
+LOU='"first_name":"Lou","last_name":"Blanc","email":"lou@example.org","job_title":"QA","organization":"Initech","consent":true,"age_15_or_older":true'
+treq "" POST "/api/webinars/$W/registrations" "{$LOU,\"consent_version\":\"$(printf '0%.0s' $(seq 64))\"}"
+check "consent to a text that is not the current one: 409 consent_outdated, nothing stored" \
+	is "$status/$(jqo .error)/$(sqlite3 "$DB" "select count(*) from registrations where email='lou@example.org'")" 409/consent_outdated/0
+treq "" POST "/api/webinars/$W/registrations" "{$LOU,\"consent_version\":\"$CV\"}"
+check "consent to the current text: 202" is "$status" 202
+check "... the registration records the version, the time and the age declaration" \
+	is "$(sqlite3 "$DB" "select consent_version || '|' || (consent_at > 0) || '|' || age_declared from registrations where email='lou@example.org'")" "$CV|1|1"
+req GET "/api/webinars/$W/registrations" "" "$T/a"
+check "... and the organizer's list shows the version" is "$(jqo '.registrations[] | select(.email == "lou@example.org") | .consent_version')" "$CV"
+PL=$(join_token lou@example.org)
 
 req POST "/api/webinars/$W/speakers" '{}' "$T/a"
 check "A gets a publish token (201)" is "$status/$(jqo .role)" 201/speaker
@@ -160,6 +185,28 @@ treq "$P2" POST "/api/webinars/$W/questions/$Q/upvote" '{}'
 check "P2 cannot upvote twice (409)" is "$status" 409
 req PATCH "/api/webinars/$W/questions/$Q" '{"answered":true}' "$T/a"
 check "A marks it answered" is "$status/$(jqo .answered)" 200/true
+
+# --- withdrawal of consent: as easy as giving it ----------------------------------------------------------
+treq "$PL" POST "/api/webinars/$W/chat" '{"text":"Lou was here"}'
+treq "$PL" POST "/api/webinars/$W/polls/$POLL/votes" '{"option":1}'
+treq "$PL" POST "/api/webinars/$W/questions/$Q/upvote" '{}'
+check "Lou chats, votes and upvotes" is "$status/$(jqo .upvotes)" 200/2
+treq "$PL" DELETE "/api/webinars/$W/registration"
+check "Lou withdraws with the join link's token: 200 and a receipt" \
+	is "$status/$(jq -c '.deleted' "$T/out")" '200/{"registration":1,"tokens":1,"chat_messages":1,"questions":0,"votes":2}'
+check "... saying what a legal obligation keeps" is "$(jqo '.kept[0].data')" "connection log entries"
+check "... the registration is gone from the database" \
+	is "$(sqlite3 "$DB" "select count(*) from registrations where email='lou@example.org'")/$(sqlite3 "$DB" "select count(*) from chat_messages where body='Lou was here'")" 0/0
+treq "$PL" GET "/api/webinars/$W/chat"
+check "... and the link no longer works (401)" is "$status" 401
+req GET "/api/webinars/$W/polls" "" "$T/a"
+check "... nor do the votes count" is "$(jqo '.polls[0].results|join(",")')" 2,0
+treq "$P2" GET "/api/webinars/$W/questions"
+check "... the question's upvote went with it" is "$(jqo ".questions[] | select(.id == $Q) | .upvotes")" 1
+req DELETE "/api/webinars/$W/registration" "" "$T/a"
+check "withdrawal takes a join token: the organizer's session is 403" is "$status" 403
+treq "" DELETE "/api/webinars/$W/registration"
+check "... and no token at all is 401" is "$status" 401
 
 # --- 422, 429 ------------------------------------------------------------------------------------------
 long=$(head -c 1001 /dev/zero | tr '\0' x)
@@ -261,7 +308,7 @@ check "the token list shows it revoked, and never a secret" \
 	is "$(jqo "[.tokens[] | select(.id == $S2ID) | .valid] | join(\",\")")/$(jqo '[.tokens[] | has("token") or has("hash")] | any')" false/false
 for who in a b admin P S anon; do
 	cell "$who" POST "/api/webinars/$W/registrations" \
-		"$(jq -nc --arg e "matrix-$who@example.org" '{first_name:"M",last_name:"X",email:$e,job_title:"j",organization:"o",consent:true}')" 202
+		"$(jq -nc --arg e "matrix-$who@example.org" '{first_name:"M",last_name:"X",email:$e,job_title:"j",organization:"o",consent:true,age_15_or_older:true}')" 202
 done
 req POST /api/webinars '{"title":"Open day","start_time":"2026-12-02T10:00:00Z","visibility":"public"}' "$T/a"
 PUB=$(jqo .id)
@@ -362,7 +409,8 @@ check "a token rates once (409)" is "$status" 409
 treq "$P2" POST "/api/webinars/$W/rating" '{"rating":9}'
 check "a rating out of 1..5 is 422" is "$status" 422
 req GET "/api/webinars/$W/stats" "" "$T/a"
-check "stats count messages, questions and votes" is "$status/$(jqo '.messages >= 8 and .questions >= 2 and .votes == 3')" 200/true
+# (Lou's vote stays counted: the counters are anonymous, no one's to withdraw)
+check "stats count messages, questions and votes" is "$status/$(jqo '.messages >= 8 and .questions >= 2 and .votes == 4')" 200/true
 check "stats count the viewer: current 1, peak >= 1, unique joins >= 1" \
 	is "$(jqo '.current_viewers == 1 and .peak_viewers >= 1 and .unique_joins >= 1')" true
 check "ratings are a histogram: 5 -> 1, 4 -> 1" is "$(jqo '.ratings["5"]')/$(jqo '.ratings["4"]')/$(jqo .rating_count)" 1/1/2

@@ -91,7 +91,7 @@ req POST /api/webinars '{"title":"Tokens","start_time":"2030-01-01T10:00:00Z"}' 
 W3=$(jqo .id)
 req POST "/api/webinars/$W3/speakers" '{}' "$T/a"
 SPEAKER=$(jqo .token)
-req POST "/api/webinars/$W3/registrations" '{"first_name":"Pia","last_name":"Part","email":"pia@example.org","job_title":"Dev","organization":"ACME","consent":true}' "$T/anon"
+req POST "/api/webinars/$W3/registrations" '{"first_name":"Pia","last_name":"Part","email":"pia@example.org","job_title":"Dev","organization":"ACME","consent":true,"age_15_or_older":true}' "$T/anon"
 PARTICIPANT=$(join_token pia@example.org)
 check "setup: speaker and participant tokens" test ${#SPEAKER} = 43 -a ${#PARTICIPANT} = 43
 

@@ -59,10 +59,10 @@ webinar() {
 	req POST /api/webinars "{\"title\":\"$1\",\"start_time\":\"2026-12-01T09:30:00Z\",\"recording\":${2:-false}}" "$T/a"
 	WID=$(jqo .id)
 	treq "" POST "/api/webinars/$WID/registrations" \
-		'{"first_name":"Zoé","last_name":"Martin","email":"zoe@example.org","job_title":"CTO","organization":"ACME","phone":"+33 1 23 45 67 89","consent":true}'
+		'{"first_name":"Zoé","last_name":"Martin","email":"zoe@example.org","job_title":"CTO","organization":"ACME","phone":"+33 1 23 45 67 89","consent":true,"age_15_or_older":true}'
 	p1=$(join_token zoe@example.org)
 	treq "" POST "/api/webinars/$WID/registrations" \
-		'{"first_name":"Paul","last_name":"Durand","email":"paul@example.org","job_title":"Dev","organization":"Initech","consent":true}'
+		'{"first_name":"Paul","last_name":"Durand","email":"paul@example.org","job_title":"Dev","organization":"Initech","consent":true,"age_15_or_older":true}'
 	p2=$(join_token paul@example.org)
 	req POST "/api/webinars/$WID/start" '{}' "$T/a"
 	[ "$status" = 200 ] || return 1
@@ -145,7 +145,7 @@ check "published replay: interaction and phone gone, identities kept past their 
 req POST /api/webinars '{"title":"Third","start_time":"2026-12-01T09:30:00Z"}' "$T/a"
 W3=$(jqo .id)
 treq "" POST "/api/webinars/$W3/registrations" \
-	'{"first_name":"Mia","last_name":"Roux","email":"mia@example.org","job_title":"PM","organization":"Initech","consent":true}'
+	'{"first_name":"Mia","last_name":"Roux","email":"mia@example.org","job_title":"PM","organization":"Initech","consent":true,"age_15_or_older":true}'
 req POST "/api/webinars/$W3/start" '{}' "$T/a"
 kill -TERM "$c1_pid"; wait "$c1_pid" 2>/dev/null
 # Ended while the daemon was down (as a crash between end and sweep leaves it).

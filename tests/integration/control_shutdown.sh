@@ -28,7 +28,7 @@ check "a webinar to follow" is "$status" 201
 NSSE=5
 for i in $(seq $NSSE); do
 	curl -s -o "$T/reg$i" -H 'Content-Type: application/json' --data-binary \
-		"{\"first_name\":\"P\",\"last_name\":\"N$i\",\"email\":\"p$i@example.org\",\"job_title\":\"j\",\"organization\":\"o\",\"consent\":true}" \
+		"{\"first_name\":\"P\",\"last_name\":\"N$i\",\"email\":\"p$i@example.org\",\"job_title\":\"j\",\"organization\":\"o\",\"consent\":true,\"age_15_or_older\":true}" \
 		"$URL/api/webinars/$W/registrations"
 	curl -sN -H "Authorization: Bearer $(join_token "p$i@example.org")" "$URL/api/webinars/$W/events" >"$T/sse$i" 2>/dev/null &
 	_pids+=($!)

@@ -50,7 +50,7 @@ check "organizer ready" is "$status" 200
 req POST /api/webinars "{\"title\":\"Forgotten\",\"start_time\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}" "$T/a"
 W1=$(jqo .id)
 req POST "/api/webinars/$W1/registrations" \
-	'{"first_name":"Zoé","last_name":"Martin","email":"zoe@example.org","job_title":"CTO","organization":"ACME","phone":"+33 1 23 45 67 89","consent":true}' "$T/anon"
+	'{"first_name":"Zoé","last_name":"Martin","email":"zoe@example.org","job_title":"CTO","organization":"ACME","phone":"+33 1 23 45 67 89","consent":true,"age_15_or_older":true}' "$T/anon"
 check "a registrant with a phone" is "$(q "select count(phone) from registrations where webinar_id=$W1")" 1
 due=$(($(q "select max(starts_at, updated_at) from webinars where id=$W1") + 3))
 before_due "$due"

@@ -61,7 +61,7 @@ W=$(mk_webinar registration vp8)
 W2=$(mk_webinar public vp8)
 req POST "/api/webinars/$W/speakers" '{}' "$T/o"; PUB=$(jqo .token)
 req POST "/api/webinars/$W2/speakers" '{}' "$T/o"; PUB2=$(jqo .token)
-REG='{"first_name":"Zoé","last_name":"Martin","email":"zoe@example.org","job_title":"CTO","organization":"ACME","consent":true}'
+REG='{"first_name":"Zoé","last_name":"Martin","email":"zoe@example.org","job_title":"CTO","organization":"ACME","consent":true,"age_15_or_older":true}'
 curl -s -o "$T/out" -H 'Content-Type: application/json' --data-binary "$REG" "$URL/api/webinars/$W/registrations"
 JOIN=$(join_token zoe@example.org)
 check "tokens issued" test ${#PUB} = 43 -a ${#PUB2} = 43 -a ${#JOIN} = 43
@@ -197,7 +197,7 @@ check "the relay let the viewer go" \
 
 # The sweeper: a session whose token dies ends within a sweep (2 s).
 curl -s -o "$T/out" -H 'Content-Type: application/json' --data-binary \
-	'{"first_name":"Léa","last_name":"Petit","email":"lea@example.org","job_title":"CEO","organization":"ACME","consent":true}' \
+	'{"first_name":"Léa","last_name":"Petit","email":"lea@example.org","job_title":"CEO","organization":"ACME","consent":true,"age_15_or_older":true}' \
 	"$URL/api/webinars/$W/registrations"
 JOIN2=$(join_token lea@example.org)
 req GET "/api/webinars/$W/tokens" "" "$T/o"

@@ -32,7 +32,7 @@ static int has_field(json_t *errors, const char *field)
 
 TEST(registration_valid)
 {
-	json_t *b = parse("{" REG_OK ",\"phone\":\"+33 1 23 45 67 89\",\"consent\":true}");
+	json_t *b = parse("{" REG_OK ",\"phone\":\"+33 1 23 45 67 89\",\"consent\":true,\"age_15_or_older\":true}");
 	json_t *errs = json_array();
 	struct registration_form f;
 
@@ -48,8 +48,8 @@ TEST(registration_valid)
 
 TEST(registration_phone_optional)
 {
-	json_t *b = parse("{" REG_OK ",\"consent\":true}");
-	json_t *b2 = parse("{" REG_OK ",\"phone\":\"\",\"consent\":true}");
+	json_t *b = parse("{" REG_OK ",\"consent\":true,\"age_15_or_older\":true}");
+	json_t *b2 = parse("{" REG_OK ",\"phone\":\"\",\"consent\":true,\"age_15_or_older\":true}");
 	json_t *errs = json_array();
 	struct registration_form f;
 
@@ -63,10 +63,44 @@ TEST(registration_phone_optional)
 	json_decref(errs);
 }
 
+TEST(registration_age_and_consent_version)
+{
+	struct registration_form f;
+	json_t *errs = json_array();
+	const char *v = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char body[512];
+	json_t *b;
+
+	b = parse("{" REG_OK ",\"consent\":true,\"age_15_or_older\":false}");
+	CHECK_INT(forms_registration_parse(b, &f, errs), ==, -EINVAL);
+	CHECK(has_field(errs, "age_15_or_older"));
+	json_decref(b);
+	json_array_clear(errs);
+	snprintf(body, sizeof body, "{" REG_OK ",\"consent\":true,\"age_15_or_older\":true,\"consent_version\":\"%s\"}", v);
+	b = parse(body);
+	CHECK_INT(forms_registration_parse(b, &f, errs), ==, 0);
+	CHECK_STR(f.consent_version, v);
+	json_decref(b);
+	/* upper case, short, not hex: refused, not compared */
+	const char *bad[] = { "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", "abc",
+	                      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		json_array_clear(errs);
+		snprintf(body, sizeof body, "{" REG_OK ",\"consent\":true,\"age_15_or_older\":true,\"consent_version\":\"%s\"}", bad[i]);
+		b = parse(body);
+		CHECK_INT(forms_registration_parse(b, &f, errs), ==, -EINVAL);
+		CHECK(has_field(errs, "consent_version"));
+		json_decref(b);
+	}
+	json_decref(errs);
+}
+
 TEST(registration_consent_must_be_true)
 {
-	const char *bodies[] = { "{" REG_OK "}", "{" REG_OK ",\"consent\":false}",
-	                         "{" REG_OK ",\"consent\":\"yes\"}", "{" REG_OK ",\"consent\":1}" };
+#define AGE ",\"age_15_or_older\":true"
+	const char *bodies[] = { "{" REG_OK AGE "}", "{" REG_OK AGE ",\"consent\":false}",
+	                         "{" REG_OK AGE ",\"consent\":\"yes\"}", "{" REG_OK AGE ",\"consent\":1}" };
+#undef AGE
 
 	for (size_t i = 0; i < 4; i++) {
 		json_t *b = parse(bodies[i]);
@@ -84,7 +118,7 @@ TEST(registration_consent_must_be_true)
 TEST(registration_every_error_at_once)
 {
 	json_t *b = parse("{\"first_name\":\"\",\"last_name\":12,\"email\":\"not-an-email\","
-	                  "\"organization\":\"A\\u0007B\",\"phone\":\"call me\",\"consent\":true,\"age\":3}");
+	                  "\"organization\":\"A\\u0007B\",\"phone\":\"call me\",\"consent\":true,\"age_15_or_older\":true,\"age\":3}");
 	json_t *errs = json_array();
 	struct registration_form f;
 
@@ -111,15 +145,15 @@ TEST(registration_lengths_in_characters)
 	name[0] = '\0';
 	for (int i = 0; i < FORMS_NAME_MAX; i++)
 		strcat(name, "é");
-	snprintf(body, sizeof body, "{" REG_OK ",\"consent\":true}");
+	snprintf(body, sizeof body, "{" REG_OK ",\"consent\":true,\"age_15_or_older\":true}");
 	snprintf(body, sizeof body, "{\"first_name\":\"%s\",\"last_name\":\"M\",\"email\":\"a@b.c\","
-	         "\"job_title\":\"j\",\"organization\":\"o\",\"consent\":true}", name);
+	         "\"job_title\":\"j\",\"organization\":\"o\",\"consent\":true,\"age_15_or_older\":true}", name);
 	b = parse(body);
 	CHECK_INT(forms_registration_parse(b, &f, errs), ==, 0);
 	json_decref(b);
 	strcat(name, "é");
 	snprintf(body, sizeof body, "{\"first_name\":\"%s\",\"last_name\":\"M\",\"email\":\"a@b.c\","
-	         "\"job_title\":\"j\",\"organization\":\"o\",\"consent\":true}", name);
+	         "\"job_title\":\"j\",\"organization\":\"o\",\"consent\":true,\"age_15_or_older\":true}", name);
 	b = parse(body);
 	CHECK_INT(forms_registration_parse(b, &f, errs), ==, -EINVAL);
 	CHECK(has_field(errs, "first_name"));
@@ -306,6 +340,7 @@ int main(void)
 {
 	RUN(registration_valid);
 	RUN(registration_phone_optional);
+	RUN(registration_age_and_consent_version);
 	RUN(registration_consent_must_be_true);
 	RUN(registration_every_error_at_once);
 	RUN(registration_lengths_in_characters);
