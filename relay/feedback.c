@@ -314,33 +314,37 @@ void feedback_keyframe(struct worker *w, struct relay_pkt *req)
 {
 	struct stream *s = w->streams[req->slot];
 	uint32_t gen = req->gen;
-	const struct sockaddr *dst;
-	struct loop_send_slot *slot;
-	int64_t now = amphi_mono_ns();
 	uint32_t media;
-	size_t len;
-	int n1, n2;
 
 	memcpy(&media, req->data, 4);
 	relay_pkt_unref(req);
 	if (!s || s->gen != gen)
 		return;
+	if (stream_track_by_out_ssrc(s, media) >= 0)
+		media = s->track_ssrc[stream_track_by_out_ssrc(s, media)];   /* the publisher's own */
+	else
+		media = 0;   /* not a viewer-facing SSRC: the first video track's keyframe */
+	feedback_publisher_keyframe(w, s, media);
+}
+
+void feedback_publisher_keyframe(struct worker *w, struct stream *s, uint32_t media)
+{
+	const struct sockaddr *dst;
+	struct loop_send_slot *slot;
+	int64_t now = amphi_mono_ns();
+	size_t len;
+	int n1, n2;
+
 	if (now < s->next_keyframe_ns) {
 		s->c.keyframe_suppressed++;
 		w->c.plis_suppressed++;
 		return;
 	}
-	if (stream_track_by_out_ssrc(s, media) >= 0) {
-		media = s->track_ssrc[stream_track_by_out_ssrc(s, media)];   /* the publisher's own */
-	} else {
-		/* Not a viewer-facing SSRC: ask for the first video track's keyframe. */
-		media = 0;
-		for (unsigned i = 0; i < s->ntracks && !media; i++)
-			if (s->tracks[i].kind == TRACK_VIDEO)
-				media = s->track_ssrc[i];
-		if (!media)
-			return;
-	}
+	for (unsigned i = 0; i < s->ntracks && !media; i++)
+		if (s->tracks[i].kind == TRACK_VIDEO)
+			media = s->track_ssrc[i];
+	if (!media)
+		return;
 	if (webrtc_publisher_pli(w, s->slot, s->relay_ssrc, media) == 0) {
 		s->next_keyframe_ns = now + w->relay->opts.pli_interval_ns;
 		s->c.keyframe_requests++;

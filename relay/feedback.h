@@ -15,6 +15,9 @@
  *                   per stream per pli_interval, and the owner sends the
  *                   publisher at most one per stream per pli_interval
  *                   (keyframe-storm guard), as RR + PLI under the stream's key.
+ *   lost upstream   a WebRTC publisher's video packet still missing after
+ *                   FEEDBACK_GAP_NS: the owner asks the publisher for a
+ *                   keyframe (same guard as viewers' requests).
  *   to a WebRTC     congestion feedback while packets arrive, at most every
  *   publisher       FEEDBACK_CC_NS: RR (once a second with a report block
  *                   per SSRC from relay/rxstats.c: the browser's RTT) +
@@ -85,5 +88,15 @@ void feedback_warmup_start(struct worker *w, struct vgroup *g);
 void feedback_tick(struct worker *w, int64_t now);
 /* Owner: a RELAY_PKT_KEYFRAME request (consumed). */
 void feedback_keyframe(struct worker *w, struct relay_pkt *req);
+/* Owner: asks s's publisher for a keyframe of its SSRC media (0: its first
+ * video track's), as RR + PLI, at most one per pli_interval (the same
+ * guard as viewers' requests). */
+void feedback_publisher_keyframe(struct worker *w, struct stream *s, uint32_t media);
+/* A WebRTC publisher's video packet still missing this long (not repaired
+ * by NACK upstream, not merely late) broke every viewer's decoding until a
+ * keyframe: the owner asks for one then (ingress.c, relay/rxstats.c),
+ * instead of waiting for the viewers' decoders, which ask after 3 s
+ * without a decodable frame (libwebrtc). */
+#define FEEDBACK_GAP_NS 250000000LL
 
 #endif

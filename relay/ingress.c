@@ -186,9 +186,13 @@ static void ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, un
 	}
 	s->track_ssrc[rc] = (uint32_t)pkt->data[8] << 24 | (uint32_t)pkt->data[9] << 16 |
 	                    (uint32_t)pkt->data[10] << 8 | pkt->data[11];
-	if (s->twcc || s->remb_bps)
+	if (s->twcc || s->remb_bps) {
+		int64_t now = amphi_mono_ns();
 		rxstats_packet(&s->rxs[rc], s->track_ssrc[rc], rtp_seq(pkt->data), rtp_ts(pkt->data),
-		               s->tracks[rc].clock_rate, amphi_mono_ns());
+		               s->tracks[rc].clock_rate, now);
+		if (s->tracks[rc].kind == TRACK_VIDEO && rxstats_gap_due(&s->rxs[rc], now, FEEDBACK_GAP_NS))
+			feedback_publisher_keyframe(w, s, s->track_ssrc[rc]);
+	}
 	if (stream_map_packet(s, (unsigned)rc, pkt->data, amphi_mono_ns())) {
 		s->c.publisher_restarts++;
 		log_msg(LOG_INFO, "publisher restarted, viewers' stream continues", "stream=%s track=%d",

@@ -17,8 +17,39 @@ static void start(struct rxstats *r, uint32_t ssrc, uint16_t seq)
 	r->max_seq = seq;
 	r->base_seq = seq;
 	r->bad_seq = UINT32_MAX;
+	r->seen = ~0ULL;
 	r->lsr = lsr;
 	r->lsr_ns = lsr_ns;
+}
+
+/* The oldest sequence number still missing in the window becomes the one
+ * watched, from now. */
+static void rescan(struct rxstats *r, int64_t now)
+{
+	r->gap_ns = 0;
+	for (unsigned i = 63; i > 0; i--) {
+		if (!(r->seen >> i & 1)) {
+			r->gap_seq = (uint16_t)(r->max_seq - i);
+			r->gap_ns = now ? now : 1;
+			return;
+		}
+	}
+}
+
+bool rxstats_gap_due(struct rxstats *r, int64_t now, int64_t wait)
+{
+	uint16_t back;
+
+	if (!r->gap_ns || now - r->gap_ns < wait)
+		return false;
+	back = (uint16_t)(r->max_seq - r->gap_seq);
+	if (back < 64 && r->seen >> back & 1) {
+		rescan(r, now);       /* it came: the next one missing is watched */
+		return false;
+	}
+	r->seen = ~0ULL;
+	r->gap_ns = 0;
+	return true;
 }
 
 void rxstats_packet(struct rxstats *r, uint32_t ssrc, uint16_t seq, uint32_t ts, uint32_t clock_rate,
@@ -38,7 +69,18 @@ void rxstats_packet(struct rxstats *r, uint32_t ssrc, uint16_t seq, uint32_t ts,
 	} else if (delta < MAX_DROPOUT) {
 		if (seq < r->max_seq)
 			r->cycles += 65536;
+		if (delta > 1 && !r->gap_ns) {
+			r->gap_seq = (uint16_t)(r->max_seq + 1);
+			r->gap_ns = arrival_ns ? arrival_ns : 1;
+		}
+		r->seen = delta >= 64 ? 0 : r->seen << delta;
+		r->seen |= 1;
 		r->max_seq = seq;
+	} else if (delta > 65536 - 64) {
+		/* late or repaired: no longer missing */
+		r->seen |= 1ULL << (uint16_t)(r->max_seq - seq);
+		if (r->gap_ns && seq == r->gap_seq)
+			rescan(r, arrival_ns);
 	} else if (delta <= 65536 - MAX_MISORDER) {
 		/* A big jump: believed when the next packet follows it. */
 		if (seq != r->bad_seq) {

@@ -3,7 +3,8 @@
  * publisher (RFC 3550 §6.4.1; appendix A.1 sequence numbers, A.3 loss, A.8
  * jitter): extended highest sequence number, packets lost, interarrival
  * jitter, and the last SR's time, from which the publisher works out the
- * round-trip time.  Chromium's congestion controller takes its RTT from
+ * round-trip time; and which packets stay missing, for a keyframe request
+ * when a loss is not repaired (feedback.c).  Chromium's congestion controller takes its RTT from
  * these blocks; without them it assumes 200 ms and climbs back slowly after
  * a bottleneck (docs/webrtc.md "Congestion control").
  *
@@ -13,6 +14,7 @@
 #ifndef RELAY_RXSTATS_H
 #define RELAY_RXSTATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "relay/rtcp.h"
@@ -28,6 +30,9 @@ struct rxstats {
 	uint32_t jitter;          /* A.8, scaled by 16 */
 	uint32_t lsr;             /* middle 32 bits of the last SR's NTP time */
 	int64_t lsr_ns;           /* its arrival, on the caller's clock; 0: no SR yet */
+	uint64_t seen;            /* bit i: max_seq - i arrived (or is no longer watched) */
+	uint16_t gap_seq;         /* the oldest missing sequence number watched */
+	int64_t gap_ns;           /* since when (the caller's clock), 0: none */
 };
 
 /* A packet of the stream (a parsed, plaintext RTP header's SSRC, sequence
@@ -35,6 +40,11 @@ struct rxstats {
  * RTP clock running at clock_rate Hz.  A new SSRC starts over. */
 void rxstats_packet(struct rxstats *r, uint32_t ssrc, uint16_t seq, uint32_t ts, uint32_t clock_rate,
                     int64_t arrival_ns);
+/* A packet missing for wait_ns or more at now_ns (and not arrived since,
+ * late or repaired): true once per such loss, and then every loss up to
+ * now counts as answered (the keyframe the caller asks for replaces them
+ * all).  Watches the last 64 sequence numbers. */
+bool rxstats_gap_due(struct rxstats *r, int64_t now_ns, int64_t wait_ns);
 /* The publisher's SR for r's SSRC, its NTP time, arrived at now_ns (the
  * clock rxstats_block is given). */
 void rxstats_sr(struct rxstats *r, uint32_t ntp_sec, uint32_t ntp_frac, int64_t now_ns);

@@ -85,9 +85,41 @@ TEST(lsr_dlsr_jitter_and_a_new_ssrc)
 	CHECK_INT(b.cumulative_lost, ==, 0);
 }
 
+/* A loss not repaired within the wait asks for a keyframe once; a late or
+ * repaired packet does not; after the keyframe request earlier losses are
+ * answered. */
+TEST(unrepaired_losses_are_due_once)
+{
+	struct rxstats r = { 0 };
+	int64_t t = 1000 * MS;
+
+	rxstats_packet(&r, 5, 10, 0, 90000, t);
+	rxstats_packet(&r, 5, 11, 0, 90000, t);
+	CHECK(!rxstats_gap_due(&r, t + 1000 * MS, 250 * MS));   /* no loss */
+	/* 12 and 13 missing; 12 is repaired at 100 ms */
+	rxstats_packet(&r, 5, 14, 0, 90000, t);
+	CHECK(!rxstats_gap_due(&r, t + 100 * MS, 250 * MS));
+	rxstats_packet(&r, 5, 12, 0, 90000, t + 100 * MS);
+	/* 13 is now watched from 100 ms */
+	CHECK(!rxstats_gap_due(&r, t + 300 * MS, 250 * MS));
+	CHECK(rxstats_gap_due(&r, t + 350 * MS, 250 * MS));
+	CHECK(!rxstats_gap_due(&r, t + 900 * MS, 250 * MS));    /* answered */
+	/* a loss repaired after its wait but before it was looked at */
+	rxstats_packet(&r, 5, 16, 0, 90000, t + 1000 * MS);
+	rxstats_packet(&r, 5, 15, 0, 90000, t + 1400 * MS);
+	CHECK(!rxstats_gap_due(&r, t + 1500 * MS, 250 * MS));
+	/* one that slides out of the 64 watched, never arriving */
+	rxstats_packet(&r, 5, 18, 0, 90000, t + 2000 * MS);
+	for (uint16_t q = 19; q < 200; q++)
+		rxstats_packet(&r, 5, q, 0, 90000, t + 2000 * MS);
+	CHECK(rxstats_gap_due(&r, t + 2300 * MS, 250 * MS));
+	CHECK(!rxstats_gap_due(&r, t + 2600 * MS, 250 * MS));
+}
+
 int main(void)
 {
 	RUN(loss_wrap_and_fraction);
 	RUN(lsr_dlsr_jitter_and_a_new_ssrc);
+	RUN(unrepaired_losses_are_due_once);
 	return harness_done();
 }
