@@ -4,6 +4,7 @@
 #include "control/auth.h"
 #include "control/control.h"
 #include "control/db.h"
+#include "control/expiry.h"
 #include "control/http.h"
 #include "control/throttle.h"
 #include "control/mail.h"
@@ -740,15 +741,11 @@ static void accounts_delete(struct http_req *req)
 		http_error(req, 409, "conflict", "an administrator cannot delete their own account");
 		return;
 	}
-	db_begin(req->db);
-	int rc = db_exec(req->db, "DELETE FROM accounts WHERE id = ?", "i", id);
-	if (rc < 0) {
-		db_rollback(req->db);
+	/* As the retention rules delete one: live webinars end first. */
+	if (expiry_account_delete(req->app, req->db, id, amphi_now(), &req->principal, "account.delete", NULL)) {
 		http_error(req, 500, "internal", "cannot delete the account");
 		return;
 	}
-	audit_log(req->db, &req->principal, "account.delete", "account", id, NULL);
-	db_commit(req->db);
 	http_empty(req, 204);
 }
 

@@ -33,8 +33,8 @@ static int delete_before(sqlite3 *db, const char *sql, int64_t cutoff)
 	return cutoff == INT64_MIN ? 0 : db_exec(db, sql, "i", cutoff);
 }
 
-int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t now, const char *action,
-                          const char *rule)
+int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t now,
+                          const struct auth_principal *actor, const char *action, const char *rule)
 {
 	int64_t live[64];
 	int n = 0, r;
@@ -59,12 +59,12 @@ int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t 
 	if (db_begin(db))
 		return -EIO;
 	r = db_exec(db, "DELETE FROM accounts WHERE id = ?", "i", id);
-	if (r != 1 || audit_log(db, NULL, action, "account", id, json_pack("{s:s}", "rule", rule)) != 0 ||
+	if (r != 1 || audit_log(db, actor, action, "account", id, rule ? json_pack("{s:s}", "rule", rule) : NULL) ||
 	    db_commit(db)) {
 		db_rollback(db);
 		return -EIO;
 	}
-	log_msg(LOG_INFO, "account deleted", "account=%" PRId64 " rule=%s", id, rule);
+	log_msg(LOG_INFO, "account deleted", "account=%" PRId64 " rule=%s", id, rule ? rule : "-");
 	return 0;
 }
 
@@ -133,14 +133,14 @@ static int account_check(struct control *app, sqlite3 *db, const struct account_
 	if (a->deactivated_at) {
 		if (retention_deadline(ret, RETENTION_ACCOUNT_DEACTIVATED, a->deactivated_at) > now)
 			return 0;
-		r = expiry_account_delete(app, db, a->id, now, "account.expire", "account_deactivated");
+		r = expiry_account_delete(app, db, a->id, now, NULL, "account.expire", "account_deactivated");
 		c->accounts += r == 0;
 		return r;
 	}
 	if (a->suspended_at) {
 		if (retention_deadline(ret, RETENTION_ACCOUNT_SUSPENDED, a->suspended_at) > now)
 			return 0;
-		r = expiry_account_delete(app, db, a->id, now, "account.expire", "account_suspended");
+		r = expiry_account_delete(app, db, a->id, now, NULL, "account.expire", "account_suspended");
 		c->accounts += r == 0;
 		return r;
 	}
@@ -179,7 +179,7 @@ static int account_check(struct control *app, sqlite3 *db, const struct account_
 		log_msg(LOG_WARN, "inactive account kept: it is the last administrator", "account=%" PRId64, a->id);
 		return 0;
 	}
-	r = expiry_account_delete(app, db, a->id, now, "account.expire", "account_inactive");
+	r = expiry_account_delete(app, db, a->id, now, NULL, "account.expire", "account_inactive");
 	c->accounts += r == 0;
 	return r;
 }

@@ -33,6 +33,7 @@
 
 #include <stdint.h>
 
+struct auth_principal;
 struct control;
 struct sqlite3;
 
@@ -46,9 +47,11 @@ struct expiry_counts {
  * still ran). */
 int expiry_run(struct control *app, struct sqlite3 *db, int64_t now, struct expiry_counts *out);
 
-/* Deletes account id as described above, audited as `action` by the system
- * (detail {"rule": rule}).  0, -ENOENT, or -EIO. */
+/* Deletes account id as described above, audited as `action` by actor (NULL:
+ * the system) with detail {"rule": rule} (none when rule is NULL): for the
+ * sweep, a due deactivation and an administrator's DELETE alike.  0,
+ * -ENOENT, or -EIO. */
 int expiry_account_delete(struct control *app, struct sqlite3 *db, int64_t id, int64_t now,
-                          const char *action, const char *rule);
+                          const struct auth_principal *actor, const char *action, const char *rule);
 
 #endif

@@ -241,10 +241,11 @@ void ingress_datagram(struct worker *w, const struct sockaddr *src, const uint8_
 		return;
 	}
 	if (data[0] < 64) {
-		/* ZRTP (16..19) and the unassigned rest of RFC 7983's range. */
+		/* ZRTP (16..19) and the unassigned rest of RFC 7983's range:
+		 * counted in stats; the sender's address at debug only. */
 		w->c.unsupported++;
 		src_log(src, a, sizeof a);
-		log_limited(&w->lim_unsupported, LOG_INFO, "datagram of no protocol served here",
+		log_limited(&w->lim_unsupported, LOG_DEBUG, "datagram of no protocol served here",
 		            "source=%s first=%u", a, data[0]);
 		return;
 	}

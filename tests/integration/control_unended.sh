@@ -8,7 +8,9 @@
 #   - live with no publisher: ended 3 to 3 + 2 sweep intervals after it went
 #     live, its relay stream deleted;
 #   - live with a real ffmpeg publisher: stays live while media flows (7 s,
-#     more than twice its 3 s), ended within 3 s + 2 intervals once it stops.
+#     more than twice its 3 s), ended within 3 s + 2 intervals once it stops;
+#   - an administrator deleting an organizer with a live webinar: the webinar
+#     is ended first (its relay stream deleted), as the retention rules do.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/control.inc"
 for t in jq sqlite3 ffmpeg socat; do command -v $t >/dev/null || skip "$t is not installed"; done
@@ -99,5 +101,19 @@ check "... the webinar stayed live all along (7 s > 3 s idle)" is "$(state $W3)"
 check "... ended once the media stopped for 3 s" wait_for 7 ended "$W3"
 ms=$(late_ms "$stop_at")
 check "... within 3 s + 2 sweep intervals ($ms ms)" test "$ms" -lt 6500
+# --- an account deleted with a live webinar: it ends first ------------------------------------
+req POST /api/accounts '{"email":"max@example.org","first_name":"Max","last_name":"Weber"}' "$T/admin"
+MAX=$(jqo .id) MPW=$(jqo .initial_password)
+login max@example.org "$MPW" "$T/m"
+req POST /api/password "$(jq -nc --arg c "$MPW" '{current_password:$c,new_password:"Purple-Lantern-77-river"}')" "$T/m"
+req POST /api/webinars '{"title":"Max live","start_time":"2030-01-01T09:00:00Z"}' "$T/m"
+W4=$(jqo .id)
+req POST "/api/webinars/$W4/start" '{}' "$T/m"
+check "max's webinar is live on the relay" is "$status/$(relay_streams)" "200/webinar-$W4"
+req DELETE "/api/accounts/$MAX" "" "$T/admin"
+check "the admin deletes max (204)" is "$status" 204
+check "... his live webinar was ended first: the relay stream is gone" is "$(relay_streams)" ""
+check "... audited as the admin's account.delete" \
+	is "$(q "select actor_role||' '||action from audit where target_id=$MAX and action like 'account.%' order by id desc limit 1")" "admin account.delete"
 check "the logs name no person" bash -c "! grep -Eqi 'zoe|martin|acme|\\+33' '$T/c1.log'"
 finish
