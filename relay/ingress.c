@@ -123,6 +123,24 @@ static void publisher_rtcp(struct worker *w, struct stream *s, const struct rela
 	}
 }
 
+/* Every packet of a WebRTC publisher with a transport-wide number counts,
+ * whatever it carries (media, a retransmission, padding), at the kernel's
+ * receive time: the worker's own delays would read as congestion to the
+ * browser's delay-based estimate.  Then the feedback due, if any. */
+static void cc_arrival(struct worker *w, struct stream *s, const uint8_t *rtp, unsigned len)
+{
+	if (s->twcc) {
+		struct timespec ts;
+		int64_t at = w->rx_ns;
+		if (!at) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			at = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		}
+		twcc_packet(s->twcc, rtp, len, at / 1000);
+	}
+	feedback_publisher_cc(w, s, amphi_mono_ns());
+}
+
 /* A publisher's packet, authenticated and decrypted into pkt (its one
  * reference, consumed), plain bytes long, wire_len on the wire; RTP carries
  * one of the stream's payload types.  Records it and hands it on (RTP) or
@@ -150,21 +168,8 @@ static void ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, un
 		relay_pkt_unref(pkt);
 		return;
 	}
-	if (s->twcc || s->remb_bps) {
-		/* Every packet with a transport-wide number counts, whatever it
-		 * carries, at the kernel's receive time: the worker's own delays
-		 * would read as congestion to the browser's delay-based estimate. */
-		if (s->twcc) {
-			struct timespec ts;
-			int64_t at = w->rx_ns;
-			if (!at) {
-				clock_gettime(CLOCK_REALTIME, &ts);
-				at = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-			}
-			twcc_packet(s->twcc, pkt->data, plain, at / 1000);
-		}
-		feedback_publisher_cc(w, s, amphi_mono_ns());
-	}
+	if (s->twcc || s->remb_bps)
+		cc_arrival(w, s, pkt->data, plain);
 	rc = stream_track_by_pt(s, pkt->data[1] & 0x7f);
 	if (rc < 0) {
 		s->c.unknown_pt++;
@@ -229,6 +234,10 @@ void ingress_datagram(struct worker *w, const struct sockaddr *src, const uint8_
 		break;
 	case WEBRTC_IN_PUBLISHER:
 		ingest(w, in.s, in.pkt, in.plain, in.rtcp, len, in.rtx);
+		return;
+	case WEBRTC_IN_PUBLISHER_CC:
+		cc_arrival(w, in.s, in.pkt->data, in.plain);
+		relay_pkt_unref(in.pkt);
 		return;
 	case WEBRTC_IN_VIEWER_RTCP:
 		feedback_viewer_rtcp(w, in.g, in.v, data, len, in.rtcp);

@@ -418,7 +418,9 @@ static enum webrtc_verdict on_dtls(struct worker *w, struct webrtc_peer *p, cons
 /* SRTP or SRTCP from a latched peer: a viewer's is handed back for feedback
  * (WEBRTC_IN_VIEWER_RTCP), a publisher's decrypted into a new relay_pkt whose
  * payload type is the stream's (WEBRTC_IN_PUBLISHER), an RTX packet restored
- * into the one it repairs. */
+ * into the one it repairs; RTX padding and unknown payload types only for
+ * their transport-wide arrival when the stream keeps them
+ * (WEBRTC_IN_PUBLISHER_CC). */
 static enum webrtc_verdict on_srtp(struct worker *w, struct webrtc_peer *p, const uint8_t *data, unsigned len,
                                    struct webrtc_in *in)
 {
@@ -485,8 +487,7 @@ static enum webrtc_verdict on_srtp(struct worker *w, struct webrtc_peer *p, cons
 				                         : -EINVAL;
 				if (n < 0) {
 					s->c.rtx_unused++;
-					relay_pkt_unref(pkt);
-					return WEBRTC_IN_DONE;
+					goto cc_only;
 				}
 				plain = (size_t)n;
 				rtx = true;
@@ -496,8 +497,7 @@ static enum webrtc_verdict on_srtp(struct worker *w, struct webrtc_peer *p, cons
 			s->c.unknown_pt++;
 			log_limited(&w->lim_malformed, LOG_WARN, "unknown payload type from a WebRTC publisher",
 			            "peer=%s pt=%u", p->id, pt);
-			relay_pkt_unref(pkt);
-			return WEBRTC_IN_DONE;
+			goto cc_only;
 		}
 		pkt->data[1] = (uint8_t)((pkt->data[1] & 0x80) | s->tracks[t].pt);
 	}
@@ -507,6 +507,18 @@ static enum webrtc_verdict on_srtp(struct worker *w, struct webrtc_peer *p, cons
 	in->rtcp = rtcp;
 	in->rtx = rtx;
 	return WEBRTC_IN_PUBLISHER;
+cc_only:
+	/* Not for the viewers, but its transport-wide number was sent: a
+	 * number the feedback calls lost reads as congestion (Chromium's
+	 * probes are RTX padding once RTX is negotiated). */
+	if (!s->twcc) {
+		relay_pkt_unref(pkt);
+		return WEBRTC_IN_DONE;
+	}
+	in->s = s;
+	in->pkt = pkt;
+	in->plain = (unsigned)plain;
+	return WEBRTC_IN_PUBLISHER_CC;
 }
 
 /* A nomination may move the latched address: a connected viewer's media

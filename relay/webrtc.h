@@ -93,6 +93,9 @@ enum webrtc_verdict {
 	WEBRTC_IN_NOT_MINE,       /* not the WebRTC transport's: the SDES path's */
 	WEBRTC_IN_DONE,           /* handled (or dropped) and counted */
 	WEBRTC_IN_PUBLISHER,      /* a publisher's packet: in->pkt for in->s to ingest */
+	WEBRTC_IN_PUBLISHER_CC,   /* a publisher's packet with no media for the viewers (RTX padding:
+	                           * Chromium's probes; an unknown payload type), counted: only its
+	                           * transport-wide arrival is for in->s (in->pkt, in->plain) */
 	WEBRTC_IN_VIEWER_RTCP,    /* viewer in->v of in->g sent it: its feedback, still protected */
 	WEBRTC_IN_VIEWER_READY,   /* a viewer of in->g just connected: ask for a keyframe */
 };
