@@ -46,10 +46,13 @@ RELAY_BIND=10.99.0.1
 webrtc_stack || { fail "the stack starts"; finish; }
 check "a live VP8 webinar" webrtc_webinar public vp8 false
 
-throttle="nsenter -t $pubns_pid -n sh -c 'tc qdisc replace dev ccpub root tbf rate 800kbit burst 16kb latency 50ms &&
-nft add table inet cc && nft add chain inet cc out \"{ type filter hook output priority 0; }\" &&
-nft add rule inet cc out ip daddr 10.99.0.1 udp dport 43200-43201 numgen random mod 100 \"<\" 2 drop'"
-unthrottle="nsenter -t $pubns_pid -n sh -c 'tc qdisc del dev ccpub root; nft delete table inet cc'"
+# The loss is at the relay's end of the veth: dropped in the publisher's own
+# output hook, a packet is an EPERM from Chromium's sendmsg, which it sees
+# (a send error, not a network loss).
+throttle="nsenter -t $pubns_pid -n tc qdisc replace dev ccpub root tbf rate 800kbit burst 16kb latency 50ms &&
+nft add table inet cc && nft add chain inet cc in '{ type filter hook prerouting priority 0; }' &&
+nft add rule inet cc in iifname ccrelay udp dport 43200-43201 numgen random mod 100 '<' 2 drop"
+unthrottle="nsenter -t $pubns_pid -n tc qdisc del dev ccpub root; nft delete table inet cc"
 NODE_PATH=$NODE_DIR/node_modules timeout 90 node "$AMPHI_TOP/tests/data/webrtc/whip-cc.js" \
 	"$(jq -nc --arg u "$URL" --arg w "$W" --arg p "$PUB" --arg j "$JOIN" --arg c "$T/chromium-pub" \
 	--arg t "$throttle" --arg un "$unthrottle" --arg cam "$T/camera.y4m" \

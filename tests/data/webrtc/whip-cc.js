@@ -12,8 +12,8 @@
 // Phases: "up" until A sends >= 1.5 Mbit/s at >= 25 fps with its estimate
 // (availableOutgoingBitrate) >= 1.5 Mbit/s (at most 10 s); "bottleneck" for
 // phase_s seconds after running cfg.throttle (a shell command); "recover"
-// for recover_s seconds after cfg.unthrottle, ending early once A sends
-// >= 1.5 Mbit/s again (when its estimate got there is noted too).  Every 100 ms: A's outbound video (bytes, frames,
+// for recover_s seconds after cfg.unthrottle, ending early once A's estimate
+// or its sent rate is back at >= 1.5 Mbit/s (each noted when it got there).  Every 100 ms: A's outbound video (bytes, frames,
 // qualityLimitationReason, estimate, NACKs and PLIs received, packets
 // retransmitted, RTT from the relay's report blocks) and V's decoded frames;
 // every 500 ms one {"stats"} line.  Last line {"summary"} (or {"error"}).
@@ -135,7 +135,7 @@ const viewStats = (page) => page.evaluate(async () => {
 				if (p.bwe >= 1.5e6 && !recoveredBwe)
 					recoveredBwe = { t: since, bwe_kbps: Math.round(p.bwe / 1000), kbps: Math.round(r.bps / 1000),
 						w: p.w, h: p.h };
-				if (recovered || since > cfg.recover_s * 1000)
+				if (recovered || recoveredBwe || since > cfg.recover_s * 1000)
 					break;
 			}
 			await sleep(100);
