@@ -312,6 +312,11 @@ static const char *const migrations[] = {
 	 * declaration of being 15 or older.  Rows from before have neither. */
 	"ALTER TABLE registrations ADD COLUMN consent_version TEXT;"
 	"ALTER TABLE registrations ADD COLUMN age_declared INTEGER NOT NULL DEFAULT 0;",
+
+	/* 8 (privacy requests): the administrator's note on a request received
+	 * by mail or letter (control/privacy_requests.h); personal, deleted with
+	 * the row ([privacy_requests]). */
+	"ALTER TABLE privacy_requests ADD COLUMN note TEXT;",
 };
 
 static int conn_open(const char *path, sqlite3 **out, char *err, size_t errlen)

@@ -433,3 +433,54 @@ int forms_rating_parse(json_t *body, int *rating, json_t *errors)
 		*rating = (int)json_integer_value(v);
 	return done(errors, before);
 }
+
+int forms_privacy_request_parse(json_t *body, int64_t now, struct privacy_request_form *out, json_t *errors)
+{
+	static const char *const known[] = { "kind", "requester", "received_at", "note", NULL };
+	static const char *const kinds[] = { "access", "rectification", "erasure", "restriction", "portability",
+	                                     "objection", "withdrawal", NULL };
+	size_t before = json_array_size(errors);
+	const char *at;
+	bool present;
+
+	memset(out, 0, sizeof *out);
+	if (body_object(body, errors))
+		return -EINVAL;
+	reject_unknown(body, known, errors);
+	out->kind = text_field(body, "kind", true, false, false, 20, &present, errors);
+	if (out->kind) {
+		size_t k = 0;
+		while (kinds[k] && strcmp(kinds[k], out->kind) != 0)
+			k++;
+		if (!kinds[k]) {
+			add_error(errors, "kind", "must be one of: " FORMS_PRIVACY_KINDS);
+			out->kind = NULL;
+		}
+	}
+	out->requester = text_field(body, "requester", true, false, false, 200, &present, errors);
+	out->note = text_field(body, "note", false, false, true, 1000, &present, errors);
+	at = text_field(body, "received_at", false, false, false, 40, &present, errors);
+	if (at && (amphi_time_parse(at, &out->received_at) || out->received_at > now ||
+	           out->received_at < now - 366 * 86400)) {
+		add_error(errors, "received_at", "must be a time such as 2026-12-01T09:30:00Z, not in the future, "
+		          "at most a year back");
+		out->received_at = 0;
+	}
+	return done(errors, before);
+}
+
+int forms_privacy_close_parse(json_t *body, const char **action, json_t **receipt, json_t *errors)
+{
+	static const char *const known[] = { "action", "receipt", NULL };
+	size_t before = json_array_size(errors);
+	bool present;
+
+	*action = NULL;
+	*receipt = NULL;
+	if (body_object(body, errors))
+		return -EINVAL;
+	reject_unknown(body, known, errors);
+	*action = text_field(body, "action", true, false, true, 1000, &present, errors);
+	*receipt = json_object_get(body, "receipt");
+	return done(errors, before);
+}

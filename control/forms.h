@@ -97,6 +97,22 @@ int forms_vote_parse(json_t *body, unsigned n_options, unsigned *option, json_t 
 int forms_rating_parse(json_t *body, int *rating, json_t *errors);
 
 /* Field checks, exposed for other modules and the tests. */
+/* A privacy request received by other means (mail, letter), recorded by an
+ * administrator: kind (one of FORMS_PRIVACY_KINDS), requester (who asked:
+ * name and contact, 1..200 characters), received_at (ISO 8601, optional:
+ * now; never in the future, at most a year back), note (optional, 1000). */
+#define FORMS_PRIVACY_KINDS "access, rectification, erasure, restriction, portability, objection, withdrawal"
+struct privacy_request_form {
+	const char *kind, *requester, *note;
+	int64_t received_at;          /* 0 when absent */
+};
+int forms_privacy_request_parse(json_t *body, int64_t now, struct privacy_request_form *out, json_t *errors);
+
+/* Closing a privacy request: {"action": what was done (1..1000 characters),
+ * "receipt": any JSON (optional: the receipt of an erasure, an export's
+ * summary)}. */
+int forms_privacy_close_parse(json_t *body, const char **action, json_t **receipt, json_t *errors);
+
 bool forms_email_valid(const char *s);
 bool forms_phone_valid(const char *s);
 /* Number of code points of a valid UTF-8 string. */

@@ -1,9 +1,11 @@
 /* ops: see ops.h. */
 #include "control/ops.h"
+#include "control/privacy_requests.h"
 #include "control/control.h"
 #include "control/db.h"
 #include "control/http.h"
 #include "control/mail.h"
+#include "common/clock.h"
 #include "common/ctl.h"
 #include "common/log.h"
 
@@ -169,6 +171,7 @@ static void metrics(struct http_req *req)
 	fprintf(f, "amphi_accounts{role=\"admin\"} %lld\namphi_accounts{role=\"organizer\"} %lld\n",
 	        (long long)db_int(req->db, 0, "SELECT count(*) FROM accounts WHERE role = 'admin'", ""),
 	        (long long)db_int(req->db, 0, "SELECT count(*) FROM accounts WHERE role = 'organizer'", ""));
+	privacy_requests_metrics(req->db, amphi_now(), f);
 	char err[256];
 	json_t *st = relay_stats(app, err, sizeof err);
 	fprintf(f, "# HELP amphi_relay_up 1 when amphi-relay answered the stats request.\n"

@@ -11,6 +11,7 @@
 #include "control/login.h"
 #include "control/ops.h"
 #include "control/recordings.h"
+#include "control/privacy_requests.h"
 #include "control/register.h"
 #include "control/registrations.h"
 #include "control/sdes_view.h"
@@ -31,6 +32,7 @@ int control_routes(struct http_router *r, struct control *app)
 	rc = rc ? rc : tokens_routes(r, app);
 	rc = rc ? rc : registrations_routes(r, app);
 	rc = rc ? rc : register_routes(r, app);
+	rc = rc ? rc : privacy_requests_routes(r, app);
 	rc = rc ? rc : live_routes(r, app);
 	rc = rc ? rc : stats_routes(r, app);
 	rc = rc ? rc : ingest_routes(r, app);

@@ -17,6 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct registration_form r;
 	struct poll_form p;
 	const char *text;
+	struct privacy_request_form pr;
+	json_t *receipt;
 	unsigned option;
 	int rating;
 
@@ -33,6 +35,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		if (forms_rating_parse(body, &rating, errors) == 0 && (rating < 1 || rating > 5))
 			__builtin_trap();
+		if (forms_privacy_request_parse(body, 1796000000, &pr, errors) == 0 &&
+		    (!pr.kind || !pr.requester || pr.received_at > 1796000000))
+			__builtin_trap();
+		forms_privacy_close_parse(body, &text, &receipt, errors);
 		json_decref(body);
 	}
 	json_decref(errors);

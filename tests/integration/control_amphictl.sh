@@ -92,6 +92,36 @@ check "... the controller's markup escaped" grep -q 'Direction &lt;b&gt;du numé
 check "... one row per category" is "$(grep -c '^<tr><td>' "$T/reg.html")" "$NCAT"
 check "... ?format=json wins over Accept" sh -c "curl -s -b '$AMPHICTL_COOKIES' -H 'Accept: $FIREFOX' '$URL/api/privacy/register?format=json' | jq -e .activities >/dev/null"
 check "... ?format=xml is 400" is "$(curl -s -o /dev/null -w '%{http_code}' -b "$AMPHICTL_COOKIES" "$URL/api/privacy/register?format=xml")" 400
+# Privacy requests received by letter: due one month after receipt, overdue first.
+ctl --json privacy request add --kind erasure --requester 'Jean Dupont <jean@example.org>' \
+	--received "$(date -u -d '40 days ago' +%FT%TZ)" --note 'letter of 40 days ago' >"$T/o"
+R1=$(jq -r .id "$T/o")
+check "privacy request add: due a month after its receipt, and overdue already" \
+	is "$(jq -r '[.state, .overdue, (.due_at < (now | todate))] | map(tostring) | join(",")' "$T/o")" "open,true,true"
+ctl --json privacy request add --kind access --requester 'Ana Lima' >"$T/o"
+R2=$(jq -r .id "$T/o")
+check "... one received today is not" is "$(jq -r .overdue "$T/o")" false
+ctl privacy request add --kind forget-me --requester x >"$T/o" 2>"$T/e"
+check "... an unknown kind: exit 1, 422 naming it" is "$?/$(cut -d: -f2-3 "$T/e")" "1/ 422 invalid: kind"
+ctl privacy request add --kind access --requester x --received 2099-01-01 >"$T/o" 2>"$T/e"
+check "... a receipt in the future: 422" grep -q '422 invalid: received_at' "$T/e"
+ctl --json privacy requests >"$T/o"
+check "privacy requests: the overdue one first, the count of overdue ones" \
+	is "$(jq -r '[.requests[0].id, .requests[1].id, .overdue] | map(tostring) | join(",")' "$T/o")" "$R1,$R2,1"
+ctl privacy requests >"$T/o"
+check "... as a table that says which is late" grep -q "^$R1  *erasure  *open  *OVERDUE" "$T/o"
+check "metrics: the open and overdue requests" \
+	sh -c "ctl() { '$AMPHI_TOP/tools/amphictl' \"\$@\"; }; ctl metrics | grep -qx 'amphi_privacy_requests_overdue 1' && ctl metrics | grep -qx 'amphi_privacy_requests_open 2'"
+ctl --json privacy request fulfil "$R1" --action 'account 12 and its registrations deleted' --receipt '{"deleted":{"accounts":1}}' >"$T/o"
+check "privacy request fulfil: closed with the action and the receipt" \
+	is "$(jq -c '[.state, .action, .receipt.deleted.accounts]' "$T/o")" '["fulfilled","account 12 and its registrations deleted",1]'
+ctl privacy request refuse "$R1" --action again >"$T/o" 2>"$T/e"
+check "... once: a closed request is 409" is "$?/$(cut -d: -f2 "$T/e")" "1/ 409 closed"
+check "... no longer overdue" sh -c "'$AMPHI_TOP/tools/amphictl' metrics | grep -qx 'amphi_privacy_requests_overdue 0'"
+ctl --json privacy requests --open >"$T/o"
+check "... and gone from the open list" is "$(jq -c '[.requests[].id]' "$T/o")" "[$R2]"
+check "... every change audited, without the requester's name" \
+	sh -c "'$AMPHI_TOP/tools/amphictl' --json audit | jq -e '[.entries[].action] | index(\"privacy_request.fulfil\") and index(\"privacy_request.create\")' >/dev/null && ! '$AMPHI_TOP/tools/amphictl' --json audit | grep -q Dupont"
 AMPHI_PASSWORD=$OPW ctl --url "$URL" login olga@example.org >"$T/o"
 check "login says when the password must change" grep -q 'must be changed first' "$T/o"
 AMPHI_PASSWORD=$OPW AMPHI_NEW_PASSWORD='Velvet-Thunder-82-oak' ctl password >"$T/o"

@@ -2,7 +2,7 @@
 # The authorisation matrix of control-core's endpoints: every cell of
 # (admin, organizer, organizer who must still change the initial password,
 # speaker token, participant token, anonymous) x (accounts, audit, session,
-# password, logout, health, metrics, privacy register) is asserted, status and error code.
+# password, logout, health, metrics, privacy register and requests) is asserted, status and error code.
 # Tokens come from the real webinar endpoints of control-live.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/control.inc"
@@ -83,6 +83,9 @@ row "POST /api/accounts" '{"email":"n@N@@example.org","first_name":"New","last_n
 row "PATCH /api/accounts/$OID" '{"job_title":"Trainer"}' 200 $F $MC $F $F $U
 row "GET /api/audit" "" 200 $F $MC $F $F $U
 row "GET /api/privacy/register" "" 200 $F $MC $F $F $U
+row "GET /api/privacy/requests" "" 200 $F $MC $F $F $U
+row "POST /api/privacy/requests" '{"kind":"access","requester":"R @N@"}' 201 $F $MC $F $F $U
+row "POST /api/privacy/requests/1/fulfil" '{"action":"answered"}' 200 $F $MC $F $F $U
 row "GET /api/session" "" 200 200 200 $F $F $U
 row "POST /api/password" '{"current_password":"not-it","new_password":"Whatever-Valid-55-lamp"}' \
 	403:wrong_password 403:wrong_password 403:wrong_password $F $F $U
