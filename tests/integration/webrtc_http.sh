@@ -12,6 +12,7 @@
 # that never connected; 503 + Retry-After with the relay stopped.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/control.inc"
+. "$(dirname "$0")/webrtc.inc"
 command -v jq >/dev/null || skip "jq is not installed"
 command -v socat >/dev/null || skip "socat is not installed"
 [ -x "$AMPHI_BIN/amphi-relay" ] || skip "amphi-relay is not built"
@@ -28,10 +29,8 @@ RELAY_SOCK=$T/relay.sock
 spawn relay "$AMPHI_BIN/amphi-relay" --workers 2 --port-base 43100 --control "$RELAY_SOCK" \
 	--spool "$T/spool" --config "$T/relay.conf"
 wait_for 10 test -S "$RELAY_SOCK" || { fail "relay starts"; finish; }
-relay_ctl() { jq -c . <<<"$1" | socat -t5 - "UNIX-CONNECT:$RELAY_SOCK"; }
-
-export AMPHI_ADMIN_PASSWORD='Correct-Horse-42-battery'
-ctl_start c1 || { fail "amphi-control starts"; finish; }
+webrtc_organizer || { fail "amphi-control starts, its organizer is ready"; finish; }
+pass "amphi-control starts, its organizer is ready"
 
 # sreq TOKEN METHOD PATH [CONTENT-TYPE BODY-FILE [EXTRA-HEADER]]: headers in
 # $T/hdr, body in $T/out, status in $status.  "" = no token.
@@ -47,12 +46,6 @@ hdr() { sed -n "s/^$1: *//Ip" "$T/hdr" | tr -d '\r' | head -n 1; }
 has() { grep -q -- "$1" "$T/out"; }
 
 # --- a webinar, its tokens ------------------------------------------------------------
-login admin@localhost "$AMPHI_ADMIN_PASSWORD" "$T/admin"
-req POST /api/accounts '{"email":"org@example.org","first_name":"Org","last_name":"Anizer","role":"organizer"}' "$T/admin"
-pw=$(jqo .initial_password)
-login org@example.org "$pw" "$T/o"
-req POST /api/password "$(jq -nc --arg c "$pw" '{current_password:$c,new_password:"Purple-Lantern-77-river"}')" "$T/o"
-check "organizer is ready" is "$status" 200
 mk_webinar() {   # mk_webinar VISIBILITY CODEC -> id
 	req POST /api/webinars "{\"title\":\"t\",\"start_time\":\"2026-12-01T09:30:00Z\",\"visibility\":\"$1\",\"recording\":false,\"video_codec\":\"$2\"}" "$T/o"
 	jqo .id
