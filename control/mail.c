@@ -4,6 +4,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 struct item {
@@ -73,6 +75,47 @@ int mail_outbox_write(const char *outbox, const char *kind, const char *msg, siz
 	if (rc)
 		unlink(tmp);
 	return rc;
+}
+
+/* Is the message in path addressed to "To: <rcpt>"?  Only its head is read. */
+static bool addressed_to(const char *path, const char *rcpt)
+{
+	char line[1024], want[600];
+	bool found = false;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof want, "To: <%s>", rcpt);
+	while (!found && fgets(line, sizeof line, f) && line[0] != '\r' && line[0] != '\n') {
+		line[strcspn(line, "\r\n")] = '\0';
+		found = strcasecmp(line, want) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+int mail_outbox_forget(const char *outbox, const char *rcpt)
+{
+	char path[4096];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	if (!outbox || !rcpt || !*rcpt)
+		return 0;
+	if (!(d = opendir(outbox)))
+		return -errno;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len < 5 || strcmp(e->d_name + len - 4, ".eml") != 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", outbox, e->d_name);
+		if (addressed_to(path, rcpt) && unlink(path) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }
 
 static void to_outbox(struct mail *m, const struct item *it, const char *why_raw)

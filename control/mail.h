@@ -49,5 +49,9 @@ void mail_stats_get(struct mail *m, struct mail_stats *out);
 
 /* Writes one message to the outbox (the writer mail_send uses). */
 int mail_outbox_write(const char *outbox, const char *kind, const char *msg, size_t len);
+/* Deletes the outbox's messages to rcpt (their To: header, case-insensitive):
+ * what a person's erasure takes from the outbox.  The number deleted, or
+ * -errno when the folder cannot be read. */
+int mail_outbox_forget(const char *outbox, const char *rcpt);
 
 #endif

@@ -214,7 +214,9 @@ static void registration_withdraw(struct http_req *req)
 	struct control *app = req->app;
 	struct webinar w;
 	int64_t reg, n_chat, n_questions, n_votes, n_tokens, n_logs, last_log;
-	char voter[32], until[32];
+	char voter[32], until[32], *email = NULL;
+	sqlite3_stmt *st;
+	int n_mails;
 
 	if (webinar_access(req, AUTH_PARTICIPANT, &w))
 		return;
@@ -227,6 +229,10 @@ static void registration_withdraw(struct http_req *req)
 		http_error(req, 503, "busy", "the database is busy, try again");
 		return;
 	}
+	st = db_prepare(req->db, "SELECT email FROM registrations WHERE id = ?", "i", reg);
+	if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		email = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
 	n_tokens = db_int(req->db, 0, "SELECT COUNT(*) FROM tokens WHERE registration_id = ?", "i", reg);
 	n_logs = db_int(req->db, 0, "SELECT COUNT(*) FROM connection_logs WHERE registration_id = ?", "i", reg);
 	last_log = db_int(req->db, 0, "SELECT COALESCE(MAX(at), 0) FROM connection_logs WHERE registration_id = ?",
@@ -246,14 +252,19 @@ static void registration_withdraw(struct http_req *req)
 	    db_exec(req->db, "DELETE FROM registrations WHERE id = ?", "i", reg) != 1 ||
 	    db_commit(req->db)) {
 		db_rollback(req->db);
+		free(email);
 		http_error(req, 500, "internal", "cannot delete the registration");
 		return;
 	}
+	/* its join mails too: the outbox is no place to keep the address */
+	n_mails = mail_outbox_forget(app->outbox, email);
+	free(email);
 	log_msg(LOG_INFO, "registration withdrawn", "webinar=%lld registration=%lld", (long long)w.id,
 	        (long long)reg);
-	http_json(req, 200, json_pack("{s:{s:i,s:I,s:I,s:I,s:I},s:[{s:s,s:I,s:s,s:s}]}",
+	http_json(req, 200, json_pack("{s:{s:i,s:I,s:I,s:I,s:I,s:i},s:[{s:s,s:I,s:s,s:s}]}",
 	          "deleted", "registration", 1, "tokens", (json_int_t)n_tokens, "chat_messages", (json_int_t)n_chat,
 	          "questions", (json_int_t)n_questions, "votes", (json_int_t)n_votes,
+	          "outbox_mails", n_mails > 0 ? n_mails : 0,
 	          "kept", "data", "connection log entries", "count", (json_int_t)n_logs,
 	          "until", n_logs ? amphi_time_iso(retention_deadline(&app->retention, RETENTION_CONNECTION_LOGS,
 	                                                              last_log), until, sizeof until) : "-",
