@@ -232,7 +232,7 @@ int recordings_replay_sweep(struct control *app, sqlite3 *db)
  * a link in it (recording id -> [row, webinar, organizer]: stolen). */
 static void list_answer(struct http_req *req, json_t *args, json_t *links)
 {
-	json_t *resp = NULL, *out, *v;
+	json_t *resp = NULL, *out, *ans, *v;
 	char err[512];
 	size_t i;
 	int rc;
@@ -265,9 +265,12 @@ static void list_answer(struct http_req *req, json_t *args, json_t *links)
 		}
 		json_array_append_new(out, rec_json(&r, &l));
 	}
+	ans = json_pack("{s:o,s:I}", "recordings", out, "count", (json_int_t)json_array_size(out));
+	if (ans && json_is_true(json_object_get(resp, "truncated")))
+		json_object_set_new(ans, "truncated", json_true());
 	json_decref(resp);
 	json_decref(links);
-	http_json(req, 200, json_pack("{s:o,s:I}", "recordings", out, "count", (json_int_t)json_array_size(out)));
+	http_json(req, 200, ans);
 }
 
 /* The links of one organizer's or one webinar's recordings, as list_answer
