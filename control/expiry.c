@@ -5,6 +5,7 @@
 #include "control/control.h"
 #include "control/db.h"
 #include "control/mail.h"
+#include "control/recordings.h"
 #include "control/webinar.h"
 #include "control/webinars.h"
 #include "common/clock.h"
@@ -33,11 +34,24 @@ static int delete_before(sqlite3 *db, const char *sql, int64_t cutoff)
 	return cutoff == INT64_MIN ? 0 : db_exec(db, sql, "i", cutoff);
 }
 
+/* The account's address (malloc'd), NULL when none. */
+static char *account_email(sqlite3 *db, int64_t id)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT email FROM accounts WHERE id = ?", "i", id);
+	char *email = NULL;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		email = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return email;
+}
+
 int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t now,
                           const struct auth_principal *actor, const char *action, const char *rule)
 {
 	int64_t live[64];
-	int n = 0, r;
+	int n = 0, r, recs, mails;
+	char *email;
 	sqlite3_stmt *st;
 
 	if (!db_int(db, 0, "SELECT count(*) FROM accounts WHERE id = ?", "i", id))
@@ -56,15 +70,32 @@ int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t 
 		if (webinar_load(db, live[i], &w) == 0)
 			webinars_end(app, db, &w, now, &purged, err, sizeof err);
 	}
-	if (db_begin(db))
+	/* Its recordings go through the store first: the link that says whose
+	 * they are would not survive the account's row. */
+	recs = recordings_account_delete(app, db, id, rule ? "the organizer's account expired"
+	                                                   : "the organizer's account was deleted");
+	if (recs < 0) {
+		log_msg(LOG_WARN, "account kept: its recordings cannot be deleted now", "account=%" PRId64 " err=%d",
+		        id, recs);
+		return recs;
+	}
+	email = account_email(db, id);
+	if (db_begin(db)) {
+		free(email);
 		return -EIO;
+	}
 	r = db_exec(db, "DELETE FROM accounts WHERE id = ?", "i", id);
 	if (r != 1 || audit_log(db, actor, action, "account", id, rule ? json_pack("{s:s}", "rule", rule) : NULL) ||
 	    db_commit(db)) {
 		db_rollback(db);
+		free(email);
 		return -EIO;
 	}
-	log_msg(LOG_INFO, "account deleted", "account=%" PRId64 " rule=%s", id, rule ? rule : "-");
+	/* the mails to its address (reset links, warnings) leave the outbox with it */
+	mails = mail_outbox_forget(app->outbox, email);
+	free(email);
+	log_msg(LOG_INFO, "account deleted", "account=%" PRId64 " rule=%s recordings=%d outbox_mails=%d", id,
+	        rule ? rule : "-", recs, mails > 0 ? mails : 0);
 	return 0;
 }
 

@@ -43,6 +43,32 @@ void recordings_link_drop(sqlite3 *db, const char *name)
 	db_exec(db, "DELETE FROM recordings WHERE rec_id = ?", "s", name);
 }
 
+int recordings_account_delete(struct control *app, sqlite3 *db, int64_t account, const char *why)
+{
+	char ids[256][RECORDINGS_NAME_MAX], err[512];
+	sqlite3_stmt *st = db_prepare(db, "SELECT rec_id FROM recordings WHERE organizer_id = ? LIMIT 256", "i",
+	                              account);
+	int n = 0, deleted = 0;
+
+	while (st && n < 256 && sqlite3_step(st) == SQLITE_ROW)
+		snprintf(ids[n++], sizeof ids[0], "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	for (int i = 0; i < n; i++) {
+		json_t *args = json_pack("{s:s,s:s}", "id", ids[i], "why", why), *resp = NULL;
+		int rc = recstore_client_cmd(app->recstore, "delete", args, &resp, err, sizeof err);
+
+		json_decref(args);
+		json_decref(resp);
+		if (rc == -EPERM)
+			continue;   /* legal hold: kept, its link loses the organizer with the account */
+		if (rc && rc != -ENOENT)
+			return rc;
+		recordings_link_drop(db, ids[i]);
+		deleted += rc == 0;
+	}
+	return deleted;
+}
+
 static void link_load(sqlite3 *db, const char *id, struct link *l)
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT id, COALESCE(webinar_id, 0), COALESCE(organizer_id, 0) "

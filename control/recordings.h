@@ -45,6 +45,14 @@ void recordings_link_drop(struct sqlite3 *db, const char *name);
  * how many marks it cleared. */
 int recordings_replay_sweep(struct control *app, struct sqlite3 *db);
 
+/* For an account's deletion (expiry.c), before its row goes: asks the store
+ * to delete every recording the account organized (why: the audit text) and
+ * drops their links.  One the store no longer has counts as gone; one under
+ * legal hold stays (admins still see it).  The number deleted, or -errno when
+ * the store could not be asked: the account must then wait, or its
+ * recordings would lose their owner. */
+int recordings_account_delete(struct control *app, struct sqlite3 *db, int64_t account, const char *why);
+
 int recordings_routes(struct http_router *r, struct control *app);
 
 #endif

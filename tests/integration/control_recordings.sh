@@ -129,7 +129,7 @@ row POST   "$r/publish"      "{}" 200 404 200 403 403 401
 row POST   "$r/unpublish"    "{}" 200 404 200 403 403 401
 row POST   "$r/hold"         "{}" 403 404 200 403 403 401
 row POST   "$r/unhold"       "{}" 403 404 200 403 403 401
-row DELETE "/api/recordings/$R2" "" - 404 204 403 403 401
+row DELETE "/api/recordings/$R2" "" 204 404 - 403 403 401
 check "b's list is empty, admin's has both (${R1} and ${R2} before the delete)" \
 	is "$(curl -s -b "$T/b" "$URL/api/recordings" | jq -c '[.count, .recordings]')" '[0,[]]'
 req GET /api/recordings "" "$T/admin"
@@ -219,21 +219,24 @@ req DELETE "$r" "" "$T/a"
 check "the organizer cannot delete a held recording (409 legal_hold)" is "$status/$(jqo .error)" 409/legal_hold
 req POST "$r/unhold" '{}' "$T/admin"
 check "admin lifts the hold" is "$status/$(jqo .legal_hold)" 200/false
-req DELETE "$r" "" "$T/a"
-check "the organizer deletes it (204)" is "$status" 204
-req GET "$r" "" "$T/a"
-check "... then it is 404, for the admin too" is "$status/$(as admin GET "$r")" 404/404
+# An organizer's account goes with its recordings (erasure, or a retention rule).
+req GET /api/accounts "" "$T/admin"
+AID=$(jqo '.accounts[] | select(.email == "a@example.org") | .id')
+req DELETE "/api/accounts/$AID" "" "$T/admin"
+check "the admin deletes organizer a's account (204)" is "$status" 204
+check "... its recording went with it, through the store: 404 for the admin" is "$(as admin GET "$r")" 404
 check "... gone from the store's mount" bash -c "! ls -R '$T/mnt/by-webinar' | grep -q '$R1'"
+check "... and no link is left" is "$(sqlite3 "$DB" "select count(*) from recordings where rec_id = '$R1'")" 0
 req GET /api/audit "" "$T/admin"
 check "control's audit log has the deletes, publishes and holds, by whom" \
 	is "$(jqo "[.entries // .audit // . | .[]? | select(.target_type == \"recording\") | .action] | unique | join(\",\")")" \
 	"recording.delete,recording.hold,recording.publish,recording.unhold,recording.unpublish"
 
 # --- bad ids, the store down ----------------------------------------------------------------------
-check "an id outside the store's alphabet is 400" is "$(as a GET '/api/recordings/x!y')/$(as admin GET "/api/recordings/.hidden")" 400/400
-check "an unknown id is 404 for the admin and the organizer" is "$(as admin GET /api/recordings/nope)/$(as a GET /api/recordings/nope)" 404/404
+check "an id outside the store's alphabet is 400" is "$(as b GET '/api/recordings/x!y')/$(as admin GET "/api/recordings/.hidden")" 400/400
+check "an unknown id is 404 for the admin and the organizer" is "$(as admin GET /api/recordings/nope)/$(as b GET /api/recordings/nope)" 404/404
 kill -TERM "$recstore_pid"; wait "$recstore_pid" 2>/dev/null
-req GET /api/recordings "" "$T/a"
+req GET /api/recordings "" "$T/b"
 check "recstore down: 503 recstore_unavailable with the reason" \
 	is "$status/$(jqo .error)/$(jqo .detail | grep -c 'recording store unavailable')" 503/recstore_unavailable/1
 check "... for the admin's list too" is "$(as admin GET /api/recordings)" 503
