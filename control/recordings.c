@@ -43,6 +43,18 @@ void recordings_link_drop(sqlite3 *db, const char *name)
 	db_exec(db, "DELETE FROM recordings WHERE rec_id = ?", "s", name);
 }
 
+/* A command that changes a recording (delete, publish, hold...): args is
+ * consumed, the answer dropped.  0 or -errno, with the reason in err. */
+static int store_change(struct control *app, const char *cmd, json_t *args, char *err, size_t errlen)
+{
+	json_t *resp = NULL;
+	int rc = recstore_client_cmd(app->recstore, cmd, args, &resp, err, errlen);
+
+	json_decref(args);
+	json_decref(resp);
+	return rc;
+}
+
 int recordings_account_delete(struct control *app, sqlite3 *db, int64_t account, const char *why)
 {
 	char ids[256][RECORDINGS_NAME_MAX], err[512];
@@ -54,11 +66,8 @@ int recordings_account_delete(struct control *app, sqlite3 *db, int64_t account,
 		snprintf(ids[n++], sizeof ids[0], "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	for (int i = 0; i < n; i++) {
-		json_t *args = json_pack("{s:s,s:s}", "id", ids[i], "why", why), *resp = NULL;
-		int rc = recstore_client_cmd(app->recstore, "delete", args, &resp, err, sizeof err);
+		int rc = store_change(app, "delete", json_pack("{s:s,s:s}", "id", ids[i], "why", why), err, sizeof err);
 
-		json_decref(args);
-		json_decref(resp);
 		if (rc == -EPERM)
 			continue;   /* legal hold: kept, its link loses the organizer with the account */
 		if (rc && rc != -ENOENT)
@@ -419,10 +428,23 @@ static void rec_media(struct http_req *req)
 	http_file(req, v == RANGE_PART ? 206 : 200, content_type(&r), fd, first, count);
 }
 
+/* 200 with the recording as the store has it now (after a change), or the
+ * store's error. */
+static void answer_current(struct http_req *req, struct recstore_rec *r, const struct link *l)
+{
+	char err[512];
+	int rc = store_show(req->app, r->id, r, err, sizeof err);
+
+	if (rc)
+		store_error(req, rc, err);
+	else
+		http_json(req, 200, rec_json(r, l));
+}
+
 /* POST .../publish {"until": optional time} and .../unpublish. */
 static void rec_publish_set(struct http_req *req, bool publish)
 {
-	json_t *until = req->json ? json_object_get(req->json, "until") : NULL, *args, *resp = NULL;
+	json_t *until = req->json ? json_object_get(req->json, "until") : NULL, *args;
 	struct recstore_rec r;
 	struct link l;
 	char err[512];
@@ -439,22 +461,14 @@ static void rec_publish_set(struct http_req *req, bool publish)
 	                 publish ? "published for replay through amphi-control" : "unpublished through amphi-control");
 	if (until)
 		json_object_set(args, "until", until);
-	rc = recstore_client_cmd(req->app->recstore, "publish", args, &resp, err, sizeof err);
-	json_decref(args);
-	json_decref(resp);
-	if (rc) {
+	if ((rc = store_change(req->app, "publish", args, err, sizeof err))) {
 		store_error(req, rc, err);
 		return;
 	}
 	audit_rec(req, publish ? "recording.publish" : "recording.unpublish", &l, r.id,
 	          json_pack("{s:o}", "until", until ? json_copy(until) : json_null()));
 	replay_refresh(req->app, req->db, l.webinar_id);
-	rc = store_show(req->app, r.id, &r, err, sizeof err);
-	if (rc) {
-		store_error(req, rc, err);
-		return;
-	}
-	http_json(req, 200, rec_json(&r, &l));
+	answer_current(req, &r, &l);
 }
 
 static void rec_publish(struct http_req *req)
@@ -469,7 +483,6 @@ static void rec_unpublish(struct http_req *req)
 
 static void rec_delete(struct http_req *req)
 {
-	json_t *args, *resp = NULL;
 	struct recstore_rec r;
 	struct link l;
 	char err[512];
@@ -477,12 +490,10 @@ static void rec_delete(struct http_req *req)
 
 	if (rec_access(req, &l, &r))
 		return;
-	args = json_pack("{s:s,s:s}", "id", r.id, "why",
-	                 req->principal.role == AUTH_ADMIN ? "deleted by an administrator through amphi-control"
-	                                                   : "deleted by its organizer through amphi-control");
-	rc = recstore_client_cmd(req->app->recstore, "delete", args, &resp, err, sizeof err);
-	json_decref(args);
-	json_decref(resp);
+	rc = store_change(req->app, "delete", json_pack("{s:s,s:s}", "id", r.id, "why",
+	                  req->principal.role == AUTH_ADMIN ? "deleted by an administrator through amphi-control"
+	                                                    : "deleted by its organizer through amphi-control"),
+	                  err, sizeof err);
 	if (rc) {
 		store_error(req, rc, err);
 		return;
@@ -497,7 +508,6 @@ static void rec_delete(struct http_req *req)
  * recording, 404 for any other). */
 static void rec_hold_set(struct http_req *req, bool hold)
 {
-	json_t *args, *resp = NULL;
 	struct recstore_rec r;
 	struct link l;
 	char err[512];
@@ -509,11 +519,9 @@ static void rec_hold_set(struct http_req *req, bool hold)
 		http_error(req, 403, "forbidden", "a legal hold is set and lifted by an administrator");
 		return;
 	}
-	args = json_pack("{s:s,s:s}", "id", r.id, "why",
-	                 hold ? "legal hold set through amphi-control" : "legal hold lifted through amphi-control");
-	rc = recstore_client_cmd(req->app->recstore, hold ? "hold" : "unhold", args, &resp, err, sizeof err);
-	json_decref(args);
-	json_decref(resp);
+	rc = store_change(req->app, hold ? "hold" : "unhold", json_pack("{s:s,s:s}", "id", r.id, "why",
+	                  hold ? "legal hold set through amphi-control" : "legal hold lifted through amphi-control"),
+	                  err, sizeof err);
 	if (rc) {
 		store_error(req, rc, err);
 		return;
@@ -521,12 +529,7 @@ static void rec_hold_set(struct http_req *req, bool hold)
 	audit_rec(req, hold ? "recording.hold" : "recording.unhold", &l, r.id, NULL);
 	/* Lifting a hold may let the reaper delete a recording past its expiry at
 	 * once: then the answer is 404, as a show would be. */
-	rc = store_show(req->app, r.id, &r, err, sizeof err);
-	if (rc) {
-		store_error(req, rc, err);
-		return;
-	}
-	http_json(req, 200, rec_json(&r, &l));
+	answer_current(req, &r, &l);
 }
 
 static void rec_hold(struct http_req *req)
