@@ -38,9 +38,13 @@ up() {
 unmounted() { awk -v m="$(realpath "$top")/var/mnt" '$5 == m { f = 1 } END { exit f }' /proc/self/mountinfo; }
 group_gone() { ! pgrep -g "$1" >/dev/null; }
 
-# run NAME: starts devstack in a process group of its own (PID = PGID).
+# run NAME: starts devstack in a process group of its own (PID = PGID).  A
+# job a script starts with & has SIGINT ignored, and a shell cannot trap a
+# signal ignored at its start: devstack gets SIGINT back as a terminal gives
+# it, or its own Ctrl-C trap would go untested (and a curl of its start-up
+# loop, ignoring the signal too, once outlived the 3 s).
 run() {
-	setsid "$top/tools/devstack" >"$T/$1.log" 2>&1 &
+	setsid env --default-signal=INT,QUIT "$top/tools/devstack" >"$T/$1.log" 2>&1 &
 	_pids+=($!)
 	pgid=$!
 }
