@@ -387,25 +387,14 @@ static void password_change(struct http_req *req)
 static int write_reset_mail(struct control *app, const char *origin, const char *email, const char *token,
                             int64_t expires_at)
 {
-	char when[32], date[64], *text = NULL;
+	char when[32], *text = NULL;
 	size_t len = 0;
-	int64_t ns = amphi_now_ns();
-	time_t t = (time_t)amphi_now();
-	struct tm tm;
 	FILE *f = open_memstream(&text, &len);
 
 	if (!f)
 		return -ENOMEM;
-	gmtime_r(&t, &tm);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	fprintf(f, "From: amphi <%s>\r\n"
-	           "To: <%s>\r\n"
-	           "Subject: Password reset for amphi\r\n"
-	           "Date: %s\r\n"
-	           "Message-ID: <%lld.reset@amphi>\r\n"
-	           "MIME-Version: 1.0\r\n"
-	           "Content-Type: text/plain; charset=utf-8\r\n"
-	           "X-Amphi-Reset-Token: %s\r\n"
+	mail_head(f, app->mail, email, "Password reset for amphi", "reset");
+	fprintf(f, "X-Amphi-Reset-Token: %s\r\n"
 	           "\r\n"
 	           "Someone asked to reset the password of this account.\r\n"
 	           "If it was you, open this link (valid once, until %s):\r\n"
@@ -413,7 +402,7 @@ static int write_reset_mail(struct control *app, const char *origin, const char 
 	           "  %s/reset.html#token=%s\r\n"
 	           "\r\n"
 	           "If it was not you, ignore this message: the password stays as it is.\r\n",
-	        mail_from(app->mail), email, date, (long long)ns, token,
+	        token,
 	        amphi_time_iso(expires_at, when, sizeof when), origin, token);
 	if (fclose(f) != 0) {
 		free(text);

@@ -103,32 +103,21 @@ int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t 
  * outbox), naming the day of the deletion. */
 static int warn_mail(struct control *app, const char *email, int64_t deadline)
 {
-	char date[64], when[32], *text = NULL;
+	char when[32], *text = NULL;
 	size_t len = 0;
-	time_t t = (time_t)amphi_now();
-	struct tm tm;
 	FILE *f = open_memstream(&text, &len);
 	int rc;
 
 	if (!f)
 		return -ENOMEM;
-	gmtime_r(&t, &tm);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	fprintf(f, "From: amphi <%s>\r\n"
-	           "To: <%s>\r\n"
-	           "Subject: Your amphi account will be deleted\r\n"
-	           "Date: %s\r\n"
-	           "Message-ID: <%lld.inactive@amphi>\r\n"
-	           "MIME-Version: 1.0\r\n"
-	           "Content-Type: text/plain; charset=utf-8\r\n"
-	           "X-Amphi-Deletion: %s\r\n"
+	mail_head(f, app->mail, email, "Your amphi account will be deleted", "inactive");
+	fprintf(f, "X-Amphi-Deletion: %s\r\n"
 	           "\r\n"
 	           "Nobody has logged in to this amphi account for a long time.\r\n"
 	           "Under the service's privacy policy it will be deleted, with its webinars,\r\n"
 	           "on %s.\r\n"
 	           "\r\n"
 	           "To keep it, log in before then.\r\n",
-	        mail_from(app->mail), email, date, (long long)amphi_now_ns(),
 	        amphi_time_iso(deadline, when, sizeof when), when);
 	if (fclose(f) != 0) {
 		free(text);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 struct item {
@@ -75,6 +76,24 @@ int mail_outbox_write(const char *outbox, const char *kind, const char *msg, siz
 	if (rc)
 		unlink(tmp);
 	return rc;
+}
+
+void mail_head(FILE *f, const struct mail *m, const char *rcpt, const char *subject, const char *kind)
+{
+	char date[64];
+	time_t t = (time_t)amphi_now();
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	fprintf(f, "From: amphi <%s>\r\n"
+	           "To: <%s>\r\n"
+	           "Subject: %s\r\n"
+	           "Date: %s\r\n"
+	           "Message-ID: <%lld.%s@amphi>\r\n"
+	           "MIME-Version: 1.0\r\n"
+	           "Content-Type: text/plain; charset=utf-8\r\n",
+	        mail_from(m), rcpt, subject, date, (long long)amphi_now_ns(), kind);
 }
 
 /* Is the message in path addressed to "To: <rcpt>"?  Only its head is read. */

@@ -21,6 +21,7 @@
 #define AMPHI_CONTROL_MAIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct smtp_config;
 struct mail;
@@ -40,6 +41,12 @@ const char *mail_from(const struct mail *m);
  * outbox file and the log lines.  0 once queued or written, -errno when
  * neither was possible. */
 int mail_send(struct mail *m, const char *rcpt, const char *kind, const char *msg, size_t len);
+
+/* Writes the head every amphi mail starts with — From (mail_from), To, Subject,
+ * Date (now), Message-ID (<ns>.<kind>@amphi), MIME-Version, Content-Type
+ * text/plain UTF-8 — for the caller to add its own fields, a blank line and
+ * the body. */
+void mail_head(FILE *f, const struct mail *m, const char *rcpt, const char *subject, const char *kind);
 
 /* Counters for /metrics. */
 struct mail_stats {

@@ -42,25 +42,15 @@ static int load_open(struct http_req *req, struct webinar *w)
 static int join_mail(struct http_req *req, const struct webinar *w, const char *email, const struct token_issued *t)
 {
 	struct control *app = req->app;
-	char when[32], date[64], *text = NULL;
+	char when[32], *text = NULL;
 	size_t len = 0;
-	time_t now = (time_t)amphi_now();
-	struct tm tm;
 	FILE *f = open_memstream(&text, &len);
 	int rc;
 
 	if (!f)
 		return -ENOMEM;
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	fprintf(f, "From: amphi <%s>\r\n"
-	           "To: <%s>\r\n"
-	           "Subject: Your link to the webinar\r\n"
-	           "Date: %s\r\n"
-	           "Message-ID: <%lld.join@amphi>\r\n"
-	           "MIME-Version: 1.0\r\n"
-	           "Content-Type: text/plain; charset=utf-8\r\n"
-	           "X-Amphi-Join-Token: %s\r\n"
+	mail_head(f, app->mail, email, "Your link to the webinar", "join");
+	fprintf(f, "X-Amphi-Join-Token: %s\r\n"
 	           "\r\n"
 	           "This address was registered for a webinar. Your personal link to it,\r\n"
 	           "valid until %s:\r\n"
@@ -69,7 +59,7 @@ static int join_mail(struct http_req *req, const struct webinar *w, const char *
 	           "\r\n"
 	           "Keep it to yourself: whoever opens it takes part under your name.\r\n"
 	           "If you did not register, ignore this message.\r\n",
-	        mail_from(app->mail), email, date, (long long)amphi_now_ns(), t->text,
+	        t->text,
 	        amphi_time_iso(t->expires_at, when, sizeof when), auth_public_origin(req), (long long)w->id, t->text);
 	if (fclose(f) != 0) {
 		free(text);
