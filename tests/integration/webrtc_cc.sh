@@ -28,15 +28,7 @@ command -v nft >/dev/null || skip "nft is not installed (tools/deps)"
 need_browser
 
 # The publisher's namespace: a process that holds it, and the veth into it.
-spawn pubns unshare -n sleep 600
-wait_for 10 sh -c "test \"\$(readlink /proc/$pubns_pid/ns/net)\" != \"\$(readlink /proc/$$/ns/net)\"" ||
-	{ fail "the publisher's namespace exists"; finish; }
-in_pub() { nsenter -t "$pubns_pid" -n "$@"; }
-ip link add ccrelay type veth peer name ccpub &&
-	ip link set ccpub netns "$pubns_pid" &&
-	ip addr add 10.99.0.1/24 dev ccrelay && ip link set ccrelay up &&
-	in_pub ip link set lo up && in_pub ip addr add 10.99.0.2/24 dev ccpub && in_pub ip link set ccpub up ||
-	{ fail "the veth pair between the namespaces"; finish; }
+publisher_netns cc 10.99.0 || finish
 # The camera: 1 s of noisy 1280x720 at 30 fps, looped (Chromium's built-in
 # fake picture compresses to a fraction of the rates checked here).
 ffmpeg -v error -f lavfi -i testsrc2=size=1280x720:rate=30 -vf noise=alls=25:allf=t -t 1 -pix_fmt yuv420p \

@@ -26,15 +26,7 @@ command -v nft >/dev/null || skip "nft is not installed (tools/deps)"
 [ -x "$AMPHI_BIN/amphi-relay" ] || skip "amphi-relay is not built"
 need_browser
 
-spawn pubns unshare -n sleep 600
-wait_for 10 sh -c "test \"\$(readlink /proc/$pubns_pid/ns/net)\" != \"\$(readlink /proc/$$/ns/net)\"" ||
-	{ fail "the publisher's namespace exists"; finish; }
-in_pub() { nsenter -t "$pubns_pid" -n "$@"; }
-ip link add nkrelay type veth peer name nkpub &&
-	ip link set nkpub netns "$pubns_pid" &&
-	ip addr add 10.98.0.1/24 dev nkrelay && ip link set nkrelay up &&
-	in_pub ip link set lo up && in_pub ip addr add 10.98.0.2/24 dev nkpub && in_pub ip link set nkpub up ||
-	{ fail "the veth pair between the namespaces"; finish; }
+publisher_netns nk 10.98.0 || finish
 # Dropped where the packets arrive: a drop in the sender's output hook is
 # an EPERM from its sendmsg, which Chromium sees (and works around).
 nft add table inet nk && nft add chain inet nk in '{ type filter hook prerouting priority 0; }' &&
