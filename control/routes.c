@@ -9,6 +9,7 @@
 #include "control/ingest.h"
 #include "control/live.h"
 #include "control/login.h"
+#include "control/me.h"
 #include "control/ops.h"
 #include "control/recordings.h"
 #include "control/privacy_requests.h"
@@ -39,5 +40,6 @@ int control_routes(struct http_router *r, struct control *app)
 	rc = rc ? rc : whip_routes(r, app);
 	rc = rc ? rc : sdes_view_routes(r, app);
 	rc = rc ? rc : recordings_routes(r, app);
+	rc = rc ? rc : me_routes(r, app);
 	return rc;
 }
