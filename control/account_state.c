@@ -76,7 +76,7 @@ static void state_set(struct http_req *req)
 	           : INT64_MAX;
 	if (deadline <= now) {
 		/* [account_deactivated] is due at once: the account goes now. */
-		r = expiry_account_delete(app, req->db, id, now, NULL, "account.expire", "account_deactivated");
+		r = expiry_account_delete(app, req->db, id, now, NULL, "account.expire", "account_deactivated", NULL);
 		if (r < 0) {
 			http_error(req, 500, "internal", "the account is deactivated but could not be deleted: "
 			           "the retention sweep will");

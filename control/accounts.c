@@ -731,7 +731,8 @@ static void accounts_delete(struct http_req *req)
 		return;
 	}
 	/* As the retention rules delete one: live webinars end first. */
-	if (expiry_account_delete(req->app, req->db, id, amphi_now(), &req->principal, "account.delete", NULL)) {
+	if (expiry_account_delete(req->app, req->db, id, amphi_now(), &req->principal, "account.delete", NULL,
+	                          NULL)) {
 		http_error(req, 500, "internal", "cannot delete the account");
 		return;
 	}

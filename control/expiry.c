@@ -46,12 +46,21 @@ static char *account_email(sqlite3 *db, int64_t id)
 	return email;
 }
 
-int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t now,
-                          const struct auth_principal *actor, const char *action, const char *rule)
+/* COUNT(*) of sql with the account id, for the receipt. */
+static int64_t count_of(sqlite3 *db, const char *sql, int64_t id)
 {
+	return db_int(db, 0, sql, "i", id);
+}
+
+int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t now,
+                          const struct auth_principal *actor, const char *action, const char *rule,
+                          struct expiry_erased *out)
+{
+	struct expiry_erased none = { 0 }, *e = out ? out : &none;
 	int64_t live[64];
 	int n = 0, r, recs, mails;
-	char *email;
+	int64_t votes;
+	char *email, voter[32];
 	sqlite3_stmt *st;
 
 	if (!db_int(db, 0, "SELECT count(*) FROM accounts WHERE id = ?", "i", id))
@@ -67,13 +76,14 @@ int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t 
 		char err[256];
 		int purged;
 
-		if (webinar_load(db, live[i], &w) == 0)
-			webinars_end(app, db, &w, now, &purged, err, sizeof err);
+		if (webinar_load(db, live[i], &w) == 0 && webinars_end(app, db, &w, now, &purged, err, sizeof err) == 0)
+			e->webinars_ended++;
 	}
 	/* Its recordings go through the store first: the link that says whose
 	 * they are would not survive the account's row. */
 	recs = recordings_account_delete(app, db, id, rule ? "the organizer's account expired"
-	                                                   : "the organizer's account was deleted");
+	                                                   : "the organizer's account was deleted",
+	                                 e->recordings_deleted, e->recordings_held);
 	if (recs < 0) {
 		log_msg(LOG_WARN, "account kept: its recordings cannot be deleted now", "account=%" PRId64 " err=%d",
 		        id, recs);
@@ -84,7 +94,36 @@ int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t 
 		free(email);
 		return -EIO;
 	}
-	r = db_exec(db, "DELETE FROM accounts WHERE id = ?", "i", id);
+	/* What the foreign keys take with the row, counted first. */
+	e->sessions = count_of(db, "SELECT count(*) FROM sessions WHERE account_id = ?", id);
+	e->reset_tokens = count_of(db, "SELECT count(*) FROM reset_tokens WHERE account_id = ?", id);
+	e->webinars = count_of(db, "SELECT count(*) FROM webinars WHERE organizer_id = ?", id);
+	e->registrations = count_of(db, "SELECT count(*) FROM registrations WHERE webinar_id IN "
+	                                "(SELECT id FROM webinars WHERE organizer_id = ?)", id);
+	e->tokens = count_of(db, "SELECT count(*) FROM tokens WHERE webinar_id IN "
+	                         "(SELECT id FROM webinars WHERE organizer_id = ?)", id);
+	e->chat_messages = count_of(db, "SELECT count(*) FROM chat_messages WHERE account_id = ? OR webinar_id IN "
+	                                "(SELECT id FROM webinars WHERE organizer_id = ?1)", id);
+	e->questions = count_of(db, "SELECT count(*) FROM questions WHERE account_id = ? OR webinar_id IN "
+	                            "(SELECT id FROM webinars WHERE organizer_id = ?1)", id);
+	/* The account's own votes name it by id in text ('a:<id>'), with no
+	 * foreign key: they go here, and a question's stored count with them. */
+	snprintf(voter, sizeof voter, "a:%" PRId64, id);
+	votes = db_exec(db, "UPDATE questions SET upvotes = upvotes - 1 WHERE id IN "
+	                    "(SELECT question_id FROM question_votes WHERE voter = ?)", "s", voter);
+	if (votes >= 0)
+		votes = db_exec(db, "DELETE FROM question_votes WHERE voter = ?", "s", voter);
+	if (votes >= 0) {
+		int64_t p = db_exec(db, "DELETE FROM poll_votes WHERE voter = ?", "s", voter);
+		votes = p < 0 ? p : votes + p;
+	}
+	/* the messages it wrote elsewhere would keep its display name */
+	if (votes >= 0 && db_exec(db, "DELETE FROM chat_messages WHERE account_id = ?", "i", id) >= 0 &&
+	    db_exec(db, "DELETE FROM questions WHERE account_id = ?", "i", id) >= 0)
+		r = db_exec(db, "DELETE FROM accounts WHERE id = ?", "i", id);
+	else
+		r = -EIO;
+	e->votes = votes;
 	if (r != 1 || audit_log(db, actor, action, "account", id, rule ? json_pack("{s:s}", "rule", rule) : NULL) ||
 	    db_commit(db)) {
 		db_rollback(db);
@@ -94,6 +133,8 @@ int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t 
 	/* the mails to its address (reset links, warnings) leave the outbox with it */
 	mails = mail_outbox_forget(app->outbox, email);
 	free(email);
+	e->outbox_mails = mails > 0 ? mails : 0;
+	e->recordings = recs;
 	log_msg(LOG_INFO, "account deleted", "account=%" PRId64 " rule=%s recordings=%d outbox_mails=%d", id,
 	        rule ? rule : "-", recs, mails > 0 ? mails : 0);
 	return 0;
@@ -153,14 +194,14 @@ static int account_check(struct control *app, sqlite3 *db, const struct account_
 	if (a->deactivated_at) {
 		if (retention_deadline(ret, RETENTION_ACCOUNT_DEACTIVATED, a->deactivated_at) > now)
 			return 0;
-		r = expiry_account_delete(app, db, a->id, now, NULL, "account.expire", "account_deactivated");
+		r = expiry_account_delete(app, db, a->id, now, NULL, "account.expire", "account_deactivated", NULL);
 		c->accounts += r == 0;
 		return r;
 	}
 	if (a->suspended_at) {
 		if (retention_deadline(ret, RETENTION_ACCOUNT_SUSPENDED, a->suspended_at) > now)
 			return 0;
-		r = expiry_account_delete(app, db, a->id, now, NULL, "account.expire", "account_suspended");
+		r = expiry_account_delete(app, db, a->id, now, NULL, "account.expire", "account_suspended", NULL);
 		c->accounts += r == 0;
 		return r;
 	}
@@ -199,7 +240,7 @@ static int account_check(struct control *app, sqlite3 *db, const struct account_
 		log_msg(LOG_WARN, "inactive account kept: it is the last administrator", "account=%" PRId64, a->id);
 		return 0;
 	}
-	r = expiry_account_delete(app, db, a->id, now, NULL, "account.expire", "account_inactive");
+	r = expiry_account_delete(app, db, a->id, now, NULL, "account.expire", "account_inactive", NULL);
 	c->accounts += r == 0;
 	return r;
 }

@@ -21,9 +21,9 @@
  * interaction (foreign keys).  Device cookies hold no server state: one
  * issued before an account's creation is refused (devcookie.c), so a reused
  * account id inherits none.  Logs and audit entries keep the bare account id
- * for their own period.  Recordings are amphi-recstore's (not reached from
- * here yet).  The last active administrator is never deleted for
- * inactivity.
+ * for their own period.  Its recordings are deleted through amphi-recstore
+ * first (recordings_account_delete).  The last active administrator is
+ * never deleted for inactivity.
  *
  * Every step is one statement or one account at a time, committed as it
  * goes: a sweep cut short leaves nothing half done and the next one goes on
@@ -31,6 +31,7 @@
 #ifndef AMPHI_CONTROL_EXPIRY_H
 #define AMPHI_CONTROL_EXPIRY_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 struct auth_principal;
@@ -47,11 +48,25 @@ struct expiry_counts {
  * still ran). */
 int expiry_run(struct control *app, struct sqlite3 *db, int64_t now, struct expiry_counts *out);
 
+/* What one account's deletion took, for the erasure receipt (erasure.h).
+ * The caller makes the two arrays (or leaves them NULL): the ids of the
+ * recordings the store deleted, and of those it kept under legal hold. */
+struct expiry_erased {
+	int64_t sessions, reset_tokens, webinars, registrations, tokens, chat_messages, questions, votes;
+	int webinars_ended, recordings, outbox_mails;
+	json_t *recordings_deleted, *recordings_held;
+};
+
 /* Deletes account id as described above, audited as `action` by actor (NULL:
  * the system) with detail {"rule": rule} (none when rule is NULL): for the
- * sweep, a due deactivation and an administrator's DELETE alike.  0,
- * -ENOENT, or -EIO. */
+ * sweep, a due deactivation, an administrator's DELETE and the person's own
+ * erasure (DELETE /api/me) alike.  The account's own votes and messages in
+ * webinars not its own go too.  out (may be NULL) gets what went.  0,
+ * -ENOENT, -EIO, or the store's -errno (recstore_client.h: -EHOSTDOWN when it
+ * is down) with nothing deleted but live webinars ended and recordings
+ * already deleted: a retry goes on from there. */
 int expiry_account_delete(struct control *app, struct sqlite3 *db, int64_t id, int64_t now,
-                          const struct auth_principal *actor, const char *action, const char *rule);
+                          const struct auth_principal *actor, const char *action, const char *rule,
+                          struct expiry_erased *out);
 
 #endif

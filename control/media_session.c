@@ -169,6 +169,39 @@ int media_sessions_webinar_ended(struct media_sessions *t, int64_t webinar)
 	return n;
 }
 
+int media_sessions_token_end(struct media_sessions *t, int64_t token_id)
+{
+	struct media_session *gone = NULL;
+	int n = 0;
+
+	if (!t || !token_id)
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	for (struct media_session **pp = &t->list; *pp;) {
+		struct media_session *s;
+		if ((*pp)->token_id != token_id) {
+			pp = &(*pp)->next;
+			continue;
+		}
+		s = unlink_at(t, pp);
+		s->next = gone;
+		gone = s;
+		n++;
+	}
+	pthread_mutex_unlock(&t->lock);
+	/* the relay is asked without the lock: its peer goes now, not at the
+	 * next sweep */
+	while (gone) {
+		struct media_session *next = gone->next;
+		t->ops->relay_remove(t->app, gone->webinar, gone->peer);
+		log_msg(LOG_INFO, "session ended with its token", "what=\"%s\" webinar=%lld peer=%s", t->ops->what,
+		        (long long)gone->webinar, gone->peer);
+		media_session_free(gone);
+		gone = next;
+	}
+	return n;
+}
+
 /* One pass: ends the sessions whose webinar is no longer live or whose
  * token died, and those whose peer the relay dropped (ops->relay_dropped).
  * It works on a copy taken under the lock; the database and the relay are

@@ -92,4 +92,9 @@ struct media_session *media_sessions_find(struct media_sessions *t, const char *
  * Returns how many were dropped. */
 int media_sessions_webinar_ended(struct media_sessions *t, int64_t webinar);
 
+/* The token token_id was erased or frozen: its sessions leave the relay
+ * now (ops->relay_remove, without the lock) and are freed.  Returns how many
+ * ended. */
+int media_sessions_token_end(struct media_sessions *t, int64_t token_id);
+
 #endif

@@ -55,7 +55,8 @@ static int store_change(struct control *app, const char *cmd, json_t *args, char
 	return rc;
 }
 
-int recordings_account_delete(struct control *app, sqlite3 *db, int64_t account, const char *why)
+int recordings_account_delete(struct control *app, sqlite3 *db, int64_t account, const char *why,
+                              json_t *deleted_ids, json_t *held_ids)
 {
 	char ids[256][RECORDINGS_NAME_MAX], err[512];
 	sqlite3_stmt *st = db_prepare(db, "SELECT rec_id FROM recordings WHERE organizer_id = ? LIMIT 256", "i",
@@ -68,12 +69,18 @@ int recordings_account_delete(struct control *app, sqlite3 *db, int64_t account,
 	for (int i = 0; i < n; i++) {
 		int rc = store_change(app, "delete", json_pack("{s:s,s:s}", "id", ids[i], "why", why), err, sizeof err);
 
-		if (rc == -EPERM)
-			continue;   /* legal hold: kept, its link loses the organizer with the account */
+		if (rc == -EPERM) {
+			/* legal hold: kept, its link loses the organizer with the account */
+			if (held_ids)
+				json_array_append_new(held_ids, json_string(ids[i]));
+			continue;
+		}
 		if (rc && rc != -ENOENT)
 			return rc;
 		recordings_link_drop(db, ids[i]);
 		deleted += rc == 0;
+		if (rc == 0 && deleted_ids)
+			json_array_append_new(deleted_ids, json_string(ids[i]));
 	}
 	return deleted;
 }

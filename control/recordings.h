@@ -20,6 +20,7 @@
 #ifndef AMPHI_CONTROL_RECORDINGS_H
 #define AMPHI_CONTROL_RECORDINGS_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,10 +49,13 @@ int recordings_replay_sweep(struct control *app, struct sqlite3 *db);
 /* For an account's deletion (expiry.c), before its row goes: asks the store
  * to delete every recording the account organized (why: the audit text) and
  * drops their links.  One the store no longer has counts as gone; one under
- * legal hold stays (admins still see it).  The number deleted, or -errno when
- * the store could not be asked: the account must then wait, or its
- * recordings would lose their owner. */
-int recordings_account_delete(struct control *app, struct sqlite3 *db, int64_t account, const char *why);
+ * legal hold stays (admins still see it).  The ids deleted and held are
+ * appended to deleted_ids and held_ids (JSON arrays, either may be NULL: the
+ * erasure receipt names them).  The number deleted, or -errno when the store
+ * could not be asked: the account must then wait, or its recordings would
+ * lose their owner. */
+int recordings_account_delete(struct control *app, struct sqlite3 *db, int64_t account, const char *why,
+                              json_t *deleted_ids, json_t *held_ids);
 
 int recordings_routes(struct http_router *r, struct control *app);
 

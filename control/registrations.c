@@ -4,6 +4,7 @@
 #include "control/consent.h"
 #include "control/control.h"
 #include "control/db.h"
+#include "control/erasure.h"
 #include "control/forms.h"
 #include "control/http.h"
 #include "control/mail.h"
@@ -196,17 +197,17 @@ static void consent_get(struct http_req *req)
 }
 
 /* Withdrawal of consent (GDPR art. 7(3)), as easy as giving it: the join
- * token of the registration is enough.  The registration goes with what it
- * said and did (messages, questions, votes) and its tokens; what the
- * connection-log rule keeps (a legal obligation) is said in the receipt. */
+ * token of the registration is enough.  The registration goes as in an
+ * erasure (erasure_registration: what it said and did, its tokens, its
+ * viewers on the relay, its join mails); what the connection-log rule keeps
+ * (a legal obligation) is said in the receipt. */
 static void registration_withdraw(struct http_req *req)
 {
 	struct control *app = req->app;
+	struct erasure_counts c = { 0 };
 	struct webinar w;
-	int64_t reg, n_chat, n_questions, n_votes, n_tokens, n_logs, last_log;
-	char voter[32], until[32], *email = NULL;
-	sqlite3_stmt *st;
-	int n_mails;
+	int64_t reg, n_logs, last_log;
+	char until[32];
 
 	if (webinar_access(req, AUTH_PARTICIPANT, &w))
 		return;
@@ -214,47 +215,19 @@ static void registration_withdraw(struct http_req *req)
 		http_error(req, 404, "not_found", "this token has no registration behind it (a public join)");
 		return;
 	}
-	snprintf(voter, sizeof voter, "r:%lld", (long long)reg);
-	if (db_begin(req->db)) {
-		http_error(req, 503, "busy", "the database is busy, try again");
-		return;
-	}
-	st = db_prepare(req->db, "SELECT email FROM registrations WHERE id = ?", "i", reg);
-	if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		email = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	n_tokens = db_int(req->db, 0, "SELECT COUNT(*) FROM tokens WHERE registration_id = ?", "i", reg);
-	n_logs = db_int(req->db, 0, "SELECT COUNT(*) FROM connection_logs WHERE registration_id = ?", "i", reg);
-	last_log = db_int(req->db, 0, "SELECT COALESCE(MAX(at), 0) FROM connection_logs WHERE registration_id = ?",
-	                  "i", reg);
-	n_chat = db_exec(req->db, "DELETE FROM chat_messages WHERE registration_id = ?", "i", reg);
-	/* a question's upvotes are a stored count: the person's votes leave it too */
-	if (n_chat >= 0 && db_exec(req->db, "UPDATE questions SET upvotes = upvotes - 1 WHERE id IN "
-	                           "(SELECT question_id FROM question_votes WHERE voter = ?)", "s", voter) < 0)
-		n_chat = -EIO;
-	n_questions = db_exec(req->db, "DELETE FROM questions WHERE registration_id = ?", "i", reg);
-	n_votes = db_exec(req->db, "DELETE FROM question_votes WHERE voter = ?", "s", voter);
-	if (n_votes >= 0) {
-		int64_t p = db_exec(req->db, "DELETE FROM poll_votes WHERE voter = ?", "s", voter);
-		n_votes = p < 0 ? p : n_votes + p;
-	}
-	if (n_chat < 0 || n_questions < 0 || n_votes < 0 ||
-	    db_exec(req->db, "DELETE FROM registrations WHERE id = ?", "i", reg) != 1 ||
-	    db_commit(req->db)) {
-		db_rollback(req->db);
-		free(email);
+	if (erasure_registration(app, req->db, reg, &req->principal, "registration.withdraw", &c)) {
 		http_error(req, 500, "internal", "cannot delete the registration");
 		return;
 	}
-	/* its join mails too: the outbox is no place to keep the address */
-	n_mails = mail_outbox_forget(app->outbox, email);
-	free(email);
+	n_logs = db_int(req->db, 0, "SELECT COUNT(*) FROM connection_logs WHERE registration_id = ?", "i", reg);
+	last_log = db_int(req->db, 0, "SELECT COALESCE(MAX(at), 0) FROM connection_logs WHERE registration_id = ?",
+	                  "i", reg);
 	log_msg(LOG_INFO, "registration withdrawn", "webinar=%lld registration=%lld", (long long)w.id,
 	        (long long)reg);
-	http_json(req, 200, json_pack("{s:{s:i,s:I,s:I,s:I,s:I,s:i},s:[{s:s,s:I,s:s,s:s}]}",
-	          "deleted", "registration", 1, "tokens", (json_int_t)n_tokens, "chat_messages", (json_int_t)n_chat,
-	          "questions", (json_int_t)n_questions, "votes", (json_int_t)n_votes,
-	          "outbox_mails", n_mails > 0 ? n_mails : 0,
+	http_json(req, 200, json_pack("{s:{s:i,s:I,s:I,s:I,s:I,s:I,s:I},s:[{s:s,s:I,s:s,s:s}]}",
+	          "deleted", "registration", 1, "tokens", (json_int_t)c.tokens, "chat_messages",
+	          (json_int_t)c.chat_messages, "questions", (json_int_t)c.questions, "votes", (json_int_t)c.votes,
+	          "outbox_mails", (json_int_t)c.outbox_mails, "relay_sessions", (json_int_t)c.relay_sessions,
 	          "kept", "data", "connection log entries", "count", (json_int_t)n_logs,
 	          "until", n_logs ? amphi_time_iso(retention_deadline(&app->retention, RETENTION_CONNECTION_LOGS,
 	                                                              last_log), until, sizeof until) : "-",

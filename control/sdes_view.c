@@ -25,6 +25,11 @@ struct sdes_view {
 	uint32_t salt;                     /* keeps viewer ids of a restarted control apart */
 };
 
+int sdes_view_token_ended(struct sdes_view *v, int64_t token_id)
+{
+	return v ? media_sessions_token_end(v->sessions, token_id) : 0;
+}
+
 int sdes_view_webinar_ended(struct sdes_view *v, int64_t webinar)
 {
 	return v ? media_sessions_webinar_ended(v->sessions, webinar) : 0;

@@ -45,4 +45,8 @@ int sdes_view_routes(struct http_router *r, struct control *app);
  * stream, which takes its viewers with it).  Returns how many were dropped. */
 int sdes_view_webinar_ended(struct sdes_view *v, int64_t webinar);
 
+/* The token token_id was erased or frozen (erasure.c, restriction.c): its
+ * sessions leave the relay now.  Returns how many ended. */
+int sdes_view_token_ended(struct sdes_view *v, int64_t token_id);
+
 #endif

@@ -59,6 +59,11 @@ static struct session *session_take(struct whip *w, const char *id, int64_t webi
 	return (struct session *)media_sessions_take(w->sessions, id, webinar, kind_of(publish));
 }
 
+int whip_token_ended(struct whip *w, int64_t token_id)
+{
+	return w ? media_sessions_token_end(w->sessions, token_id) : 0;
+}
+
 int whip_webinar_ended(struct whip *w, int64_t webinar)
 {
 	return w ? media_sessions_webinar_ended(w->sessions, webinar) : 0;

@@ -47,4 +47,8 @@ int whip_routes(struct http_router *r, struct control *app);
  * stream, which takes every peer with it).  Returns how many were dropped. */
 int whip_webinar_ended(struct whip *w, int64_t webinar);
 
+/* The token token_id was erased or frozen (erasure.c, restriction.c): its
+ * sessions leave the relay now.  Returns how many ended. */
+int whip_token_ended(struct whip *w, int64_t token_id);
+
 #endif

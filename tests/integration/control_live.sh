@@ -193,7 +193,7 @@ treq "$PL" POST "/api/webinars/$W/questions/$Q/upvote" '{}'
 check "Lou chats, votes and upvotes" is "$status/$(jqo .upvotes)" 200/2
 treq "$PL" DELETE "/api/webinars/$W/registration"
 check "Lou withdraws with the join link's token: 200 and a receipt" \
-	is "$status/$(jq -c '.deleted' "$T/out")" '200/{"registration":1,"tokens":1,"chat_messages":1,"questions":0,"votes":2,"outbox_mails":1}'
+	is "$status/$(jq -c '.deleted' "$T/out")" '200/{"registration":1,"tokens":1,"chat_messages":1,"questions":0,"votes":2,"outbox_mails":1,"relay_sessions":0}'
 check "... the join mail left the outbox with it" is "$(grep -lix 'To: <lou@example.org>'$'\r' "$T"/outbox/*.eml | wc -l)" 0
 check "... saying what a legal obligation keeps" is "$(jqo '.kept[0].data')" "connection log entries"
 check "... the registration is gone from the database" \
