@@ -543,7 +543,8 @@ static int params_check(const struct sdp_answer_params *p, char *err, size_t err
 	if (p->role == SDP_ROLE_WHEP &&
 	    (!valid_id(p->cname, 63) || !valid_id(p->stream_id, 64) ||
 	     !valid_id(p->audio_track.track_id, 64) || !valid_id(p->video_track.track_id, 64) ||
-	     !p->audio_track.ssrc || !p->video_track.ssrc || p->audio_track.ssrc == p->video_track.ssrc)) {
+	     !p->audio_track.ssrc || !p->video_track.ssrc || p->audio_track.ssrc == p->video_track.ssrc ||
+	     p->video_track.rtx_ssrc == p->video_track.ssrc || p->video_track.rtx_ssrc == p->audio_track.ssrc)) {
 		set_err(err, err_len, "bad WHEP track parameters");
 		return -EINVAL;
 	}
@@ -673,10 +674,12 @@ static int choose(const struct sdp_offer *o, const struct sdp_answer_params *p,
 		if (ch[i].fb & SDP_FB_GOOG_REMB &&
 		    !(ch[i].abs_send_time_ext = (uint8_t)sdp_media_extmap(m, SDP_EXT_ABS_SEND_TIME)))
 			ch[i].fb &= ~(unsigned)SDP_FB_GOOG_REMB;
-		/* A publisher's retransmissions on their own payload type (RFC
-		 * 4588) are read by the relay; a viewer's are not sent yet, so
-		 * a WHEP answer keeps repairs on the original SSRC. */
-		if (p->role == SDP_ROLE_WHIP && m->kind == SDP_KIND_VIDEO && (ch[i].fb & SDP_FB_NACK))
+		/* Retransmissions on their own payload type (RFC 4588): a
+		 * publisher's are read by the relay; a viewer gets its repairs
+		 * so on the RTX SSRC the relay drew for it (without one they
+		 * stay on the media SSRC, and rtx is not answered). */
+		if (m->kind == SDP_KIND_VIDEO && (ch[i].fb & SDP_FB_NACK) &&
+		    (p->role == SDP_ROLE_WHIP || p->video_track.rtx_ssrc))
 			ch[i].rtx = rtx_find(m, k->pt, &ch[i].rtx_pt);
 	}
 	if (p->role == SDP_ROLE_WHIP && pt_shared(o, ch) >= 0) {
@@ -763,8 +766,14 @@ static void put_media(struct out *o, const struct sdp_media *m, const struct sdp
 	if (p->role == SDP_ROLE_WHEP) {
 		const struct sdp_track *t = m->kind == SDP_KIND_AUDIO ? &p->audio_track : &p->video_track;
 		put(o, "a=msid:%s %s\r\n", p->stream_id, t->track_id);
+		if (c->rtx)   /* RFC 5576 §4.2: the media SSRC first, its retransmissions second */
+			put(o, "a=ssrc-group:FID %" PRIu32 " %" PRIu32 "\r\n", t->ssrc, t->rtx_ssrc);
 		put(o, "a=ssrc:%" PRIu32 " cname:%s\r\n", t->ssrc, p->cname);
 		put(o, "a=ssrc:%" PRIu32 " msid:%s %s\r\n", t->ssrc, p->stream_id, t->track_id);
+		if (c->rtx) {
+			put(o, "a=ssrc:%" PRIu32 " cname:%s\r\n", t->rtx_ssrc, p->cname);
+			put(o, "a=ssrc:%" PRIu32 " msid:%s %s\r\n", t->rtx_ssrc, p->stream_id, t->track_id);
+		}
 	}
 }
 

@@ -124,6 +124,8 @@ struct sdp_candidate {
 struct sdp_track {
 	uint32_t ssrc;
 	const char *track_id;      /* msid track id */
+	uint32_t rtx_ssrc;         /* the relay's RFC 4588 stream for this viewer (a=ssrc-group:FID);
+	                            * 0: rtx is not answered, repairs come on ssrc */
 };
 
 struct sdp_answer_params {
@@ -155,7 +157,8 @@ struct sdp_choice {
 	uint8_t mid_ext;           /* sdes:mid extmap id, 0 when not offered (then not answered) */
 	uint8_t twcc_ext;          /* transport-wide-cc extmap id, 0 when not answered */
 	uint8_t abs_send_time_ext; /* abs-send-time extmap id, 0 when not answered */
-	bool rtx;                  /* WHIP video with nack: the offer's RFC 4588 rtx for pt is answered */
+	bool rtx;                  /* video with nack: the offer's RFC 4588 rtx for pt is answered
+	                            * (WHEP: only with the video track's rtx_ssrc) */
 	uint8_t rtx_pt;            /* its payload type (a=fmtp:<rtx_pt> apt=<pt>) */
 };
 

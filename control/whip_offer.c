@@ -9,7 +9,7 @@
 /* The dry run's stand-ins for what the relay will say: only their syntax
  * matters to the builder. */
 static const struct whip_relay_peer stand_in = {
-	.host = "127.0.0.1", .port = 9, .ssrc_audio = 1, .ssrc_video = 2,
+	.host = "127.0.0.1", .port = 9, .ssrc_audio = 1, .ssrc_video = 2, .ssrc_video_rtx = 3,
 	.fingerprint = "sha-256 00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:"
 	               "00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00",
 };
@@ -23,7 +23,7 @@ static int build(const struct whip_offer *o, const char *ufrag, const char *pwd,
 		.role = o->role, .codec = o->codec, .ice_ufrag = ufrag, .ice_pwd = pwd,
 		.fingerprint = rp->fingerprint, .candidates = &cand, .n_candidates = 1,
 		.audio_track = { rp->ssrc_audio, "amphi-audio" },
-		.video_track = { rp->ssrc_video, "amphi-video" },
+		.video_track = { rp->ssrc_video, "amphi-video", rp->ssrc_video_rtx },
 		.cname = "amphi", .stream_id = stream_id, .max_video_bitrate = o->max_video_bitrate,
 	};
 
@@ -87,7 +87,8 @@ json_t *whip_offer_relay_args(const struct whip_offer *o, const char *ufrag, con
 		json_t *t = json_pack("{s:s,s:i,s:s}", "kind", c->kind == SDP_KIND_AUDIO ? "audio" : "video",
 		                      "pt", c->pt, "mid", o->sdp->media[i].mid);
 		/* A publisher's losses are asked for (upstream NACK) when it
-		 * offered nack; its repairs may come on their own payload type. */
+		 * offered nack; its repairs may come on their own payload type,
+		 * and a viewer's go on its own when it offered rtx. */
 		if (t && o->role == SDP_ROLE_WHIP && (c->fb & SDP_FB_NACK))
 			json_object_set_new(t, "nack", json_true());
 		if (t && c->rtx)
@@ -122,17 +123,20 @@ int whip_relay_reply_parse(json_t *resp, struct whip_relay_peer *rp)
 	const char *fp = json_string_value(json_object_get(resp, "fingerprint"));
 	json_t *port = json_object_get(resp, "port"), *ssrcs = json_object_get(resp, "ssrcs");
 	json_t *a = json_object_get(ssrcs, "audio"), *v = json_object_get(ssrcs, "video");
+	json_t *rtx = json_object_get(json_object_get(resp, "rtx_ssrcs"), "video");
 
 	if (!host || !*host || strlen(host) >= sizeof rp->host || !fp || strlen(fp) >= sizeof rp->fingerprint ||
 	    !json_is_integer(port) || json_integer_value(port) <= 0 || json_integer_value(port) > 65535 ||
 	    (a && (!json_is_integer(a) || json_integer_value(a) <= 0 || json_integer_value(a) > 0xFFFFFFFFLL)) ||
-	    (v && (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > 0xFFFFFFFFLL)))
+	    (v && (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > 0xFFFFFFFFLL)) ||
+	    (rtx && (!json_is_integer(rtx) || json_integer_value(rtx) <= 0 || json_integer_value(rtx) > 0xFFFFFFFFLL)))
 		return -EPROTO;
 	snprintf(rp->host, sizeof rp->host, "%s", host);
 	snprintf(rp->fingerprint, sizeof rp->fingerprint, "%s", fp);
 	rp->port = (uint16_t)json_integer_value(port);
 	rp->ssrc_audio = (uint32_t)json_integer_value(a);
 	rp->ssrc_video = (uint32_t)json_integer_value(v);
+	rp->ssrc_video_rtx = (uint32_t)json_integer_value(rtx);
 	return 0;
 }
 

@@ -44,6 +44,8 @@ struct whip_relay_peer {
 	char fingerprint[200];             /* the relay's certificate, "sha-256 AB:…" */
 	uint32_t ssrc_audio, ssrc_video;   /* what the relay sends every viewer; 0 when not given
 	                                    * (a WHEP answer then fails to build) */
+	uint32_t ssrc_video_rtx;           /* a WHEP viewer's RFC 4588 stream (the relay's
+	                                    * rtx_ssrcs), 0: rtx is not answered */
 };
 
 /* Parses body and dry-runs the answer with the relay's ICE credentials

@@ -23,6 +23,7 @@ static void vgroup_stats_add(struct relay_stream_stats *o, const struct vgroup *
 	o->srtp_fail += g->srtp_fail;
 	o->nacks += g->nacks;
 	o->retransmits += g->retransmits;
+	o->rtx_sent += g->rtx_sent;
 	o->keyframe_requests += g->keyframe_requests;
 	o->keyframe_suppressed += g->keyframe_suppressed;
 }
@@ -38,6 +39,7 @@ static void past_add(struct relay_stream_stats *o, const struct relay_stream_sta
 	o->srtp_fail += p->srtp_fail;
 	o->nacks += p->nacks;
 	o->retransmits += p->retransmits;
+	o->rtx_sent += p->rtx_sent;
 	o->keyframe_requests += p->keyframe_requests;
 	o->keyframe_suppressed += p->keyframe_suppressed;
 }

@@ -33,7 +33,7 @@ struct relay_stream_stats {
 	uint64_t record_write_errors, cc_feedback, remb_sent;
 	uint64_t nack_requested, nack_sent, nack_repaired, nack_given_up, rtx_unused;
 	uint64_t pkts_out, bytes_out, drops, send_errors;
-	uint64_t sr_forwarded, viewer_rtcp_in, nacks, retransmits, publisher_restarts;
+	uint64_t sr_forwarded, viewer_rtcp_in, nacks, retransmits, rtx_sent, publisher_restarts;
 	uint64_t keyframe_requests, keyframe_sent, keyframe_suppressed;
 	unsigned viewers;
 };

@@ -639,6 +639,7 @@ static json_t *run_stats(struct relay_ctl *c, union payload *pl)
 		json_object_set_new(o, "viewer_rtcp_in", U(s->viewer_rtcp_in));
 		json_object_set_new(o, "nacks", U(s->nacks));
 		json_object_set_new(o, "retransmits", U(s->retransmits));
+		json_object_set_new(o, "rtx_sent", U(s->rtx_sent));
 		json_object_set_new(o, "keyframe_requests", U(s->keyframe_requests));
 		json_object_set_new(o, "keyframe_sent", U(s->keyframe_sent));
 		json_object_set_new(o, "keyframe_suppressed", U(s->keyframe_suppressed));
@@ -761,6 +762,24 @@ static json_t *parse_webrtc_add(const struct registry *reg, json_t *req, union p
 				ws->nack |= (uint8_t)(1u << k);
 		}
 	}
+	/* A viewer that negotiated rtx gets its repairs as RFC 4588
+	 * retransmissions on an SSRC of its own, one per kind, drawn here as
+	 * the stream's are (not one of them). */
+	for (unsigned kind = 0; kind < 2 && ws->role == WEBRTC_VIEWER; kind++) {
+		bool dup;
+		if (krtx[kind] < 0 || kpt[kind] < 0)
+			continue;
+		ws->viewer.rtx_pt[kind] = (uint8_t)krtx[kind];
+		do {
+			uint32_t v = 0;
+			if (getrandom(&v, sizeof v, 0) != sizeof v)
+				v = (uint32_t)amphi_mono_ns() * 2654435761u + kind;
+			dup = v == 0 || v == ws->viewer.rtx_ssrc[0];
+			for (unsigned j = 0; j < rs->ntracks; j++)
+				dup |= rs->ssrc[j] == v;
+			ws->viewer.rtx_ssrc[kind] = v;
+		} while (dup);
+	}
 	ws->viewer.ntracks = rs->ntracks;
 	ws->viewer.owner = rs->owner;
 	ws->viewer.webrtc = true;
@@ -797,9 +816,18 @@ static json_t *run_webrtc_add(struct relay_ctl *c, union payload *pl)
 	} else {
 		viewer_note(c, rs, ws->id, w, true);
 	}
-	return json_pack("{s:b,s:s,s:i,s:s,s:i,s:s,s:o}", "ok", 1, "peer", ws->id, "worker", (int)w,
-	                 "host", c->r->opts.advertise, "port", (int)c->r->workers[w]->port,
-	                 "fingerprint", dtls_ctx_fingerprint(c->r->dtls), "ssrcs", ssrcs_json(rs));
+	json_t *resp = json_pack("{s:b,s:s,s:i,s:s,s:i,s:s,s:o}", "ok", 1, "peer", ws->id, "worker", (int)w,
+	                         "host", c->r->opts.advertise, "port", (int)c->r->workers[w]->port,
+	                         "fingerprint", dtls_ctx_fingerprint(c->r->dtls), "ssrcs", ssrcs_json(rs));
+	if (resp && !publisher && (ws->viewer.rtx_ssrc[0] || ws->viewer.rtx_ssrc[1])) {
+		json_t *rtx = json_object();
+		for (unsigned kind = 0; kind < 2; kind++)
+			if (ws->viewer.rtx_ssrc[kind])
+				json_object_set_new(rtx, kind ? "video" : "audio",
+				                    json_integer((json_int_t)ws->viewer.rtx_ssrc[kind]));
+		json_object_set_new(resp, "rtx_ssrcs", rtx);
+	}
+	return resp;
 }
 
 /* webrtc.remove and webrtc.restart: a stream and one of its WebRTC peers. */

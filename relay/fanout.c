@@ -53,11 +53,12 @@ static void count_drop(struct worker *w, struct vgroup *g, struct viewer *v)
 }
 
 /* A send slot holding pkt as v receives it, protected: *len bytes, the
- * AES-CM tag of an RTP packet left in tags unless tags is NULL.  NULL with
- * *err set when dropped (counted). */
+ * AES-CM tag of an RTP packet left in tags unless tags is NULL; as an RFC
+ * 4588 retransmission on v's RTX stream of kind k when rtx is set.  NULL
+ * with *err set when dropped (counted). */
 static struct loop_send_slot *send_prepare(struct worker *w, struct vgroup *g, struct viewer *v,
                                            const struct relay_pkt *pkt, size_t *len,
-                                           struct srtp_tags *tags, int *err)
+                                           struct srtp_tags *tags, bool rtx, unsigned k, int *err)
 {
 	struct loop *l = &w->loop;
 	struct loop_send_slot *slot;
@@ -75,6 +76,9 @@ static struct loop_send_slot *send_prepare(struct worker *w, struct vgroup *g, s
 		return NULL;
 	}
 	rc = viewer_copy(g, v, pkt, slot->buf, sizeof slot->buf - 32);
+	if (rc >= 0 && rtx)
+		rc = rtp_rtx_wrap(slot->buf, (size_t)rc, sizeof slot->buf - 32, v->rtx_pt[k], v->rtx_ssrc[k],
+		                  v->rtx_seq[k]++);
 	if (rc >= 0) {
 		*len = (size_t)rc;
 		rc = pkt->rtcp ? srtp_tx_protect_rtcp(v->tx, slot->buf, len, sizeof slot->buf)
@@ -113,10 +117,32 @@ int fanout_send(struct worker *w, struct vgroup *g, struct viewer *v, const stru
 
 	if (!v->dstlen[k])
 		return 0;
-	slot = send_prepare(w, g, v, pkt, &len, NULL, &err);
+	slot = send_prepare(w, g, v, pkt, &len, NULL, false, k, &err);
 	if (!slot)
 		return err;
 	return send_queue(w, g, v, slot, len, pkt->rtcp, k);
+}
+
+int fanout_send_repair(struct worker *w, struct vgroup *g, struct viewer *v, const struct relay_pkt *pkt)
+{
+	unsigned k = g->kinds[pkt->track] == TRACK_VIDEO ? 1 : 0;
+	struct loop_send_slot *slot;
+	size_t len;
+	int err, rc;
+
+	if (!v->rtx_ssrc[k])
+		return fanout_send(w, g, v, pkt);
+	if (!v->dstlen[k])
+		return 0;
+	slot = send_prepare(w, g, v, pkt, &len, NULL, true, k, &err);
+	if (!slot)
+		return err;
+	rc = send_queue(w, g, v, slot, len, 0, k);
+	if (rc == 0) {
+		v->rtx_sent++;
+		g->rtx_sent++;
+	}
+	return rc;
 }
 
 /* Queues every send of the walk so far, once the tags they wait for are
@@ -164,7 +190,7 @@ static void batch_send_one(struct worker *w, struct vgroup *g, struct viewer *v,
 
 	if (!v->dstlen[k])
 		return;
-	slot = send_prepare(w, g, v, pkt, &len, &w->egress.tags, &err);
+	slot = send_prepare(w, g, v, pkt, &len, &w->egress.tags, false, k, &err);
 	if (slot)
 		egress_send(w, g, v, slot, (unsigned)len, 0, 1, k);
 }
@@ -315,6 +341,15 @@ void fanout_deliver(struct worker *w, struct relay_pkt *pkt)
 	if (pkt->type == RELAY_PKT_RTP)
 		g->track_ssrc[pkt->track] = (uint32_t)pkt->data[8] << 24 | (uint32_t)pkt->data[9] << 16 |
 		                            (uint32_t)pkt->data[10] << 8 | pkt->data[11];
+	if (pkt->type == RELAY_PKT_RTP && pkt->repair) {
+		/* A repair the publisher sent late, after its neighbours went
+		 * out: on its own, as an RTX packet to the viewers that
+		 * negotiated rtx (the batch's runs stay the stream's). */
+		for (unsigned i = 0; i < g->n; i++)
+			fanout_send_repair(w, g, g->v[i], pkt);
+		cache_put(g, pkt);
+		return;
+	}
 	if (pkt->type == RELAY_PKT_RTP && w->relay->opts.gso) {
 		/* Sent at the end of the turn with its neighbours (fanout_flush). */
 		if (g->nbatch == STREAM_BATCH_MAX)

@@ -2,7 +2,7 @@
  *
  * On every worker, for each viewer of a packet's stream placed here: copy the
  * plaintext into a send slot, rewrite the payload type (and a WebRTC viewer's
- * sdes:mid), protect it under the viewer's key and queue the send; a turn's
+ * sdes:mid; a repair goes as RFC 4588 RTX to a viewer that negotiated it), protect it under the viewer's key and queue the send; a turn's
  * packets of a stream go out per viewer as GSO runs with their AES-CM tags
  * batched.  Each delivered RTP packet then stays in the vgroup's
  * retransmission cache, which feedback.c reads for NACKs.  The packets come
@@ -50,6 +50,11 @@ void fanout_deliver(struct worker *w, struct relay_pkt *pkt);
  * address.  0 when queued (or v takes no packets of that kind), -errno when
  * dropped (counted). */
 int fanout_send(struct worker *w, struct vgroup *g, struct viewer *v, const struct relay_pkt *pkt);
+/* The same for a repair (a NACKed packet from the cache, the publisher's
+ * late repair): as an RFC 4588 retransmission on v's RTX SSRC, with the
+ * next of its RTX sequence numbers, when v negotiated rtx for the packet's
+ * kind (counted in rtx_sent), else as fanout_send. */
+int fanout_send_repair(struct worker *w, struct vgroup *g, struct viewer *v, const struct relay_pkt *pkt);
 /* End of a loop turn: the batches gathered by fanout_deliver go out, then
  * the workers that were handed packets are woken. */
 void fanout_flush(struct worker *w);

@@ -239,7 +239,7 @@ static void viewer_rtcp_plain(struct worker *w, struct vgroup *g, struct viewer 
 				c = g->cache[(size_t)track * g->cache_cap + (seqs[i] & (g->cache_cap - 1))];
 				if (!c || (uint16_t)(c->data[2] << 8 | c->data[3]) != seqs[i])
 					continue;
-				if (fanout_send(w, g, v, c) == 0) {
+				if (fanout_send_repair(w, g, v, c) == 0) {
 					g->retransmits++;
 					v->retransmits++;
 				}

@@ -158,6 +158,7 @@ static void ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, un
 	pkt->len = (uint16_t)plain;
 	pkt->type = RELAY_PKT_RTP;
 	pkt->rtcp = rtcp;
+	pkt->repair = false;
 	pkt->track = 0;
 	pkt->arrival_ns = amphi_now_ns();
 	if (rtcp) {
@@ -187,6 +188,9 @@ static void ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, un
 			relay_pkt_unref(pkt);
 			return;
 		}
+		/* asked for: its neighbours went out long ago (fanout.c sends
+		 * it to viewers with rtx as a retransmission) */
+		pkt->repair = seen == NACK_REPAIRED;
 		feedback_publisher_nack(w, s, now);
 	}
 	s->track_ssrc[rc] = (uint32_t)pkt->data[8] << 24 | (uint32_t)pkt->data[9] << 16 |

@@ -30,6 +30,7 @@ struct relay_pkt {
 	uint32_t gen;           /* stream generation: a recycled slot never gets stale packets */
 	uint8_t track;          /* index in the stream's track list (RTP, SR) */
 	bool rtcp;              /* an RTCP compound packet rather than RTP */
+	bool repair;            /* RTP: the publisher's repair of a packet the relay asked it for */
 	uint16_t len;           /* bytes of data[] in use */
 	int64_t arrival_ns;     /* wall clock at receive (amphi_now_ns) */
 	uint8_t data[RELAY_PKT_CAP];

@@ -61,3 +61,19 @@ int rtp_rtx_restore(uint8_t *pkt, size_t len, uint8_t pt, uint32_t ssrc)
 	rtp_set_ssrc(pkt, ssrc);
 	return (int)(h.header_len + h.payload_len - 2);
 }
+
+int rtp_rtx_wrap(uint8_t *pkt, size_t len, size_t cap, uint8_t pt, uint32_t ssrc, uint16_t seq)
+{
+	struct rtp_hdr h;
+
+	if (rtp_parse(pkt, len, &h) < 0)
+		return -EINVAL;
+	if (len + 2 > cap)
+		return -ENOSPC;
+	memmove(pkt + h.header_len + 2, pkt + h.header_len, len - h.header_len);
+	wr16(pkt + h.header_len, h.seq);
+	rtp_set_seq(pkt, seq);
+	rtp_set_pt(pkt, pt);
+	rtp_set_ssrc(pkt, ssrc);
+	return (int)(len + 2);
+}

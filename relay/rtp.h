@@ -28,6 +28,16 @@ int rtp_copy_one_ext(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
  * sender's padding-only bandwidth probe on the RTX SSRC). */
 int rtp_rtx_restore(uint8_t *pkt, size_t len, uint8_t pt, uint32_t ssrc);
 
+/* RFC 4588 §4, the other way: turns pkt (len bytes, as rtp_parse accepts
+ * it, in a buffer of cap bytes) into its retransmission, in place: the
+ * original sequence number (OSN) as the first two payload bytes, then the
+ * original payload and padding; payload type pt, SSRC ssrc and sequence
+ * number seq of the retransmission stream.  Header extensions, CSRCs,
+ * marker and timestamp stay, so rtp_rtx_restore gives the packet back
+ * (without its padding).  Returns the new length (len + 2), or -EINVAL
+ * (not RTP) / -ENOSPC (cap). */
+int rtp_rtx_wrap(uint8_t *pkt, size_t len, size_t cap, uint8_t pt, uint32_t ssrc, uint16_t seq);
+
 void rtp_set_seq(uint8_t *pkt, uint16_t seq);
 void rtp_set_ts(uint8_t *pkt, uint32_t ts);
 void rtp_set_ssrc(uint8_t *pkt, uint32_t ssrc);

@@ -246,6 +246,11 @@ int vgroup_viewer_add(struct vgroup *g, const struct viewer_spec *spec, struct v
 		v->webrtc = true;
 		v->kinds_on = spec->kinds_on;
 		v->mid_ext = spec->mid_ext;
+		memcpy(v->rtx_pt, spec->rtx_pt, sizeof v->rtx_pt);
+		memcpy(v->rtx_ssrc, spec->rtx_ssrc, sizeof v->rtx_ssrc);
+		/* RFC 3550 §5.1: a random first sequence number */
+		if (getrandom(v->rtx_seq, sizeof v->rtx_seq, 0) != sizeof v->rtx_seq)
+			memset(v->rtx_seq, 0, sizeof v->rtx_seq);
 		for (int k = 0; k < 2; k++) {
 			memcpy(v->mid[k], spec->mid[k], sizeof v->mid[k]);
 			v->mid[k][sizeof v->mid[k] - 1] = 0;

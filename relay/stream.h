@@ -183,6 +183,11 @@ struct viewer_spec {
 	uint8_t kinds_on;                 /* bit 0 audio, bit 1 video: kinds the viewer negotiated */
 	uint8_t mid_ext;                  /* sdes:mid extmap id, 0: none written */
 	char mid[2][33];                  /* [0] audio, [1] video section's mid */
+	/* RFC 4588 retransmissions, per kind ([0] audio, [1] video), when the
+	 * viewer negotiated rtx: its rtx payload type and the SSRC the control
+	 * thread drew; rtx_ssrc 0: repairs go on the media SSRC. */
+	uint8_t rtx_pt[2];
+	uint32_t rtx_ssrc[2];
 };
 
 struct viewer {
@@ -202,6 +207,11 @@ struct viewer {
 	char mid[2][33];
 	uint64_t pkts_out, bytes_out, drops;
 	uint64_t nacks, retransmits;      /* sequence numbers asked for, and re-sent from the cache */
+	/* Its RFC 4588 stream per kind (viewer_spec): touched only by a repair. */
+	uint8_t rtx_pt[2];
+	uint32_t rtx_ssrc[2];             /* 0: repairs go on the media SSRC */
+	uint16_t rtx_seq[2];              /* the next RTX sequence number */
+	uint64_t rtx_sent;                /* repairs sent as RTX packets */
 };
 
 struct vgroup {
@@ -227,6 +237,8 @@ struct vgroup {
 	bool dirty;                       /* listed in the worker's dirty list */
 	uint64_t rtcp_in, srtp_fail;      /* viewers' RTCP received here, and failed auth */
 	uint64_t nacks, retransmits, keyframe_requests, keyframe_suppressed;
+	uint64_t rtx_sent;                /* repairs (retransmits, the publisher's late repairs) sent
+	                                   * as RTX packets */
 	uint64_t pkts_out, bytes_out;     /* SRTP packets queued to the kernel */
 	uint64_t drops;                   /* no send slot, or protect failed */
 	uint64_t send_errors;             /* the kernel refused the send */

@@ -6,7 +6,9 @@
  * the same payload.  Restored as an RFC 4588 retransmission
  * (rtp_rtx_restore): refused exactly when no original payload is there,
  * else it must parse with the OSN as its sequence number and the rest of
- * the payload, unpadded. */
+ * the payload, unpadded.  Written as one (rtp_rtx_wrap, as for a viewer
+ * that negotiated rtx) it must parse with the OSN first and restore into
+ * the packet, unpadded. */
 #include "relay/rtp.h"
 
 #include <stdint.h>
@@ -71,6 +73,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		               o.seq != rd16(h.payload) || o.padding || o.payload_len != h.payload_len - 2 ||
 		               memcmp(o.payload, h.payload + 2, o.payload_len) || o.ts != h.ts ||
 		               o.marker != h.marker || o.header_len != h.header_len))
+			abort();
+	}
+
+	if (size + 2 <= sizeof out) {
+		memcpy(out, data, size);
+		n = rtp_rtx_wrap(out, size, sizeof out, 97, 0x05060708, 77);
+		if (n != (int)size + 2 || rtp_parse(out, (size_t)n, &o) != 0 || o.pt != 97 ||
+		    o.ssrc != 0x05060708 || o.seq != 77 || o.payload_len != h.payload_len + 2 ||
+		    rd16(o.payload) != h.seq || memcmp(o.payload + 2, h.payload, h.payload_len) ||
+		    o.pad_len != h.pad_len)
+			abort();
+		/* an empty original payload restores to nothing: a probe's shape */
+		n = rtp_rtx_restore(out, (size_t)n, h.pt, h.ssrc);
+		if (!h.payload_len ? n != -EINVAL
+		                   : n != (int)(h.header_len + h.payload_len) ||
+		                     memcmp(out + 1, data + 1, (size_t)n - 1) || (out[0] | (data[0] & 0x20)) != data[0])
 			abort();
 	}
 	return 0;

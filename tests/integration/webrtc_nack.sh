@@ -3,13 +3,17 @@
 # ends (tests/data/webrtc/whip-nack.js).  The publisher's Chromium runs in a
 # network namespace of its own behind a veth that loses 2 % of what it sends
 # to the relay (nftables numgen at the relay's end; this kernel has no
-# netem); the viewer's runs
-# beside the relay.  The same run twice: with the relay's upstream NACK (the
+# netem); the viewer's runs beside the relay and loses 1 % of what the
+# relay sends it.  The same run twice: with the relay's upstream NACK (the
 # default), then with [rtcp] upstream_nack = no.  Checks: the WHIP answer
 # carries nack and the offer's rtx; with upstream NACK the relay asks
 # (nack_sent), the publisher retransmits (retransmittedPacketsSent) and
-# packets are repaired (nack_repaired, on the RTX payload type); without it
-# nothing is asked; the viewer loses fewer packets and decodes more frames
+# packets are repaired (nack_repaired, on the RTX payload type) and reach
+# the viewer, whose offer has rtx, as RTX packets on its own SSRC (the WHEP
+# answer's ssrc-group FID; the relay's rtx_sent, Chromium's
+# retransmittedPacketsReceived); without it nothing is asked; the viewer
+# loses fewer packets for good and decodes more frames (its own link loses
+# 1 %: the relay's cache repairs those, as RTX too)
 # with it than without (without, it waits for a keyframe after each loss),
 # and its longest time without a decoded frame is no longer with it than
 # without, or under 1 s (Chromium's freezeCount is printed, not compared: a
@@ -32,6 +36,12 @@ publisher_netns nk 10.98.0 || finish
 nft add table inet nk && nft add chain inet nk in '{ type filter hook prerouting priority 0; }' &&
 	nft add rule inet nk in iifname nkrelay udp dport 43200-43201 numgen random mod 100 '<' 2 drop ||
 	{ fail "2 % loss on the publisher's link"; finish; }
+# And 1 % of what the relay sends the viewer (the test's namespace is its
+# own: the only packets from the relay's ports that arrive here are the
+# viewer's), which the viewer NACKs and the relay's cache repairs.
+nft add chain inet nk view '{ type filter hook input priority 0; }' &&
+	nft add rule inet nk view udp sport 43200-43201 numgen random mod 100 '<' 1 drop ||
+	{ fail "1 % loss on the viewer's side"; finish; }
 # A noisy 640x360 camera: ~100 packets a second, two lost a second; small
 # enough for two browsers' codecs on a busy 2-core machine.
 ffmpeg -v error -f lavfi -i testsrc2=size=640x360:rate=30 -vf noise=alls=25:allf=t -t 1 -pix_fmt yuv420p \
@@ -47,7 +57,8 @@ summary() {
 		{ fail "$1: the browser run finished"; grep -v '^{"summary"' "$T/node.log" | head -n 20; return 1; }
 	grep '^{"summary"' "$T/node.log" | sed -n "$2p" | jq -c .summary >"$T/$1-sum.json"
 	relay_ctl '{"cmd":"stats"}' | jq -c '[.streams[] | select(.pkts_in > 0)][-1]
-		| {pkts_in, nack_requested, nack_sent, nack_repaired, nack_given_up, rtx_unused, nacks, retransmits}' \
+		| {pkts_in, nack_requested, nack_sent, nack_repaired, nack_given_up, rtx_unused, nacks, retransmits,
+		   rtx_sent}' \
 		>"$T/$1-relay.json"
 	jq -c --slurpfile r "$T/$1-relay.json" '. + {relay: $r[0]}' "$T/$1-sum.json" >"$T/$1.json"
 	echo "  $1: $(jq -c . "$T/$1.json")"
@@ -72,6 +83,11 @@ check "the WHIP answer has nack and the offer's rtx" jt '.answer_nack and .answe
 check "the relay asked the publisher for lost packets" jt '.relay.nack_sent > 0' "$n"
 check "the publisher retransmitted" jt '.pub.retransmittedPacketsSent > 0 and .pub.nackCount > 0' "$n"
 check "the relay forwarded repairs" jt '.relay.nack_repaired > 0' "$n"
+check "the WHEP answer has the viewer's rtx, its SSRC grouped with the media's (FID)" jt '.view_answer_rtx' "$n"
+check "the relay served the viewer's own NACKs from its cache" jt '.relay.retransmits > 0' "$n"
+check "the relay sent the viewer its repairs as RTX packets, the cache's and the publisher's" \
+	jt '.relay.rtx_sent > .relay.retransmits' "$n"
+check "the viewer received them as retransmissions" jt '.view.retransmittedPacketsReceived > 0' "$n"
 
 # The same without upstream NACK: the relay restarted with it off, a new
 # webinar, the same browsers.
@@ -88,8 +104,11 @@ summary off 2 || finish
 o=$T/off.json
 check "without upstream NACK nothing is asked or repaired" \
 	jt '.relay.nack_sent == 0 and .relay.nack_repaired == 0' "$o"
-check "the viewer loses fewer packets with upstream NACK than without" \
-	jq -e --slurpfile o "$o" '.view.packetsLost < $o[0].view.packetsLost' "$n"
+# A repair on the RTX SSRC does not make up for the media SSRC's loss in
+# Chromium's packetsLost: what the viewer lost for good is the difference.
+check "the viewer loses fewer packets for good with upstream NACK than without" \
+	jq -e --slurpfile o "$o" '(.view.packetsLost - .view.retransmittedPacketsReceived) <
+		($o[0].view.packetsLost - $o[0].view.retransmittedPacketsReceived)' "$n"
 check "the viewer decodes more frames with upstream NACK than without" \
 	jq -e --slurpfile o "$o" '.view.framesDecoded > $o[0].view.framesDecoded' "$n"
 check "the viewer's longest stall with upstream NACK: no longer than without, or under 1 s" \
@@ -98,7 +117,8 @@ for f in nack off; do
 	echo "  $f: viewer freezes $(jq -c '[.view.freezeCount, .view.totalFreezesDuration]' "$T/$f.json")," \
 		"longest stall $(jq .view.max_stall_ms "$T/$f.json") ms," \
 		"frames decoded $(jq .view.framesDecoded "$T/$f.json") dropped $(jq .view.framesDropped "$T/$f.json")," \
-		"lost $(jq .view.packetsLost "$T/$f.json"), viewer NACKs $(jq .view.nackCount "$T/$f.json")," \
+		"lost $(jq .view.packetsLost "$T/$f.json") (RTX received $(jq .view.retransmittedPacketsReceived "$T/$f.json"))," \
+		"viewer NACKs $(jq .view.nackCount "$T/$f.json")," \
 		"PLIs $(jq .view.pliCount "$T/$f.json"); publisher retransmitted" \
 		"$(jq .pub.retransmittedPacketsSent "$T/$f.json") of $(jq .pub.packetsSent "$T/$f.json")"
 done

@@ -238,7 +238,7 @@ TEST(whep_answer_announces_ssrcs)
 		printf("  %s\n", err);
 		return;
 	}
-	/* the relay sends viewers no RTX stream: repairs go on the original SSRC */
+	/* no RTX SSRC from the relay: rtx is not answered, repairs come on the media SSRC */
 	CHECK(!strstr(out, "rtx") && !ch[0].rtx);
 	/* the viewer's offer has video first (mid 0), then audio (mid 1) */
 	CHECK(has_line(out, "a=group:BUNDLE 0 1"));
@@ -262,9 +262,28 @@ TEST(whep_answer_announces_ssrcs)
 			s--;
 		CHECK_INT(ch[0].pt, ==, atoi(s));
 	}
-	/* Bad WHEP parameters are refused. */
+	/* With an RTX SSRC from the relay, the viewer's rtx for the chosen
+	 * codec is answered (RFC 4588) and the SSRC grouped with the media's. */
 	struct sdp_offer *o = sdp_offer_parse(t, strlen(t), err, sizeof err);
 	struct sdp_answer_params p = params(SDP_ROLE_WHEP, SDP_VIDEO_VP8);
+	p.video_track.rtx_ssrc = 858993459;
+	n = sdp_answer_build(o, &p, out, sizeof out, ch, err, sizeof err);
+	CHECK_INT(n, >, 0);
+	CHECK(ch[0].rtx && !ch[1].rtx);
+	char line[96];
+	snprintf(line, sizeof line, "m=video 9 UDP/TLS/RTP/SAVPF %u %u", ch[0].pt, ch[0].rtx_pt);
+	CHECK(has_line(out, line));
+	snprintf(line, sizeof line, "a=rtpmap:%u rtx/90000", ch[0].rtx_pt);
+	CHECK(has_line(out, line));
+	snprintf(line, sizeof line, "a=fmtp:%u apt=%u", ch[0].rtx_pt, ch[0].pt);
+	CHECK(has_line(out, line));
+	CHECK(has_line(out, "a=ssrc-group:FID 572662306 858993459"));
+	CHECK(has_line(out, "a=ssrc:858993459 cname:amphi-relay"));
+	CHECK(has_line(out, "a=ssrc:858993459 msid:webinar-42 amphi-video"));
+	/* Bad WHEP parameters are refused. */
+	p.video_track.rtx_ssrc = p.video_track.ssrc;
+	CHECK_INT(sdp_answer_build(o, &p, out, sizeof out, NULL, err, sizeof err), ==, -EINVAL);
+	p = params(SDP_ROLE_WHEP, SDP_VIDEO_VP8);
 	p.video_track.ssrc = p.audio_track.ssrc;
 	CHECK_INT(sdp_answer_build(o, &p, out, sizeof out, NULL, err, sizeof err), ==, -EINVAL);
 	p = params(SDP_ROLE_WHEP, SDP_VIDEO_VP8);

@@ -167,12 +167,27 @@ TEST(whep_answer_announces_the_relay_ssrcs)
 	CHECK_STR(json_string_value(json_object_get(v, "kind")), "video");
 	CHECK_STR(json_string_value(json_object_get(v, "mid")), "0");
 	CHECK_INT(json_integer_value(json_object_get(json_object_get(a, "extmap"), "mid")), ==, 9);
+	/* Chromium offers rtx for its H.264 (apt): the relay is told its payload type */
+	CHECK(json_is_integer(json_object_get(v, "rtx_pt")));
+	int rtx_pt = (int)json_integer_value(json_object_get(v, "rtx_pt"));
 	json_decref(a);
 	int n = whip_offer_answer(&o, UFRAG, PWD, &relay, "webinar-7", out, sizeof out, err, sizeof err);
 	CHECK_INT(n, >, 0);
 	CHECK(strstr(out, "a=ssrc:4660 cname:amphi\r\n") != NULL);    /* 0x1234 */
 	CHECK(strstr(out, "a=ssrc:22136 msid:webinar-7 amphi-video\r\n") != NULL);   /* 0x5678 */
 	CHECK(strstr(out, "a=sendonly\r\n") != NULL);
+	/* the relay gave no RTX SSRC: no rtx answered */
+	CHECK(!strstr(out, "rtx/90000") && !strstr(out, "ssrc-group"));
+	/* with one, rtx is answered and grouped (RFC 4588, RFC 5576 FID) */
+	struct whip_relay_peer with_rtx = relay;
+	with_rtx.ssrc_video_rtx = 0x9abc;
+	n = whip_offer_answer(&o, UFRAG, PWD, &with_rtx, "webinar-7", out, sizeof out, err, sizeof err);
+	CHECK_INT(n, >, 0);
+	char line[64];
+	snprintf(line, sizeof line, "a=rtpmap:%d rtx/90000\r\n", rtx_pt);
+	CHECK(strstr(out, line) != NULL);
+	CHECK(strstr(out, "a=ssrc-group:FID 22136 39612\r\n") != NULL);
+	CHECK(strstr(out, "a=ssrc:39612 cname:amphi\r\n") != NULL);
 	/* a relay reply without SSRCs cannot make a WHEP answer */
 	struct whip_relay_peer no_ssrc = relay;
 	no_ssrc.ssrc_audio = no_ssrc.ssrc_video = 0;
@@ -224,6 +239,8 @@ TEST(relay_replies)
 		"{\"host\":\"127.0.0.1\",\"port\":40000}",                                         /* no fingerprint */
 		"{\"host\":\"127.0.0.1\",\"port\":40000,\"fingerprint\":\"sha-256 AB\",\"ssrcs\":{\"audio\":-1,\"video\":2}}",
 		"{\"host\":\"127.0.0.1\",\"port\":40000,\"fingerprint\":\"sha-256 AB\",\"ssrcs\":{\"audio\":1,\"video\":4294967296}}",
+		"{\"host\":\"127.0.0.1\",\"port\":40000,\"fingerprint\":\"sha-256 AB\",\"ssrcs\":{\"audio\":1,\"video\":2},"
+		"\"rtx_ssrcs\":{\"video\":0}}",
 	};
 	struct whip_relay_peer rp;
 
@@ -239,7 +256,12 @@ TEST(relay_replies)
 	CHECK_STR(rp.host, "127.0.0.1");
 	CHECK_INT(rp.port, ==, 40001);
 	CHECK_STR(rp.fingerprint, "sha-256 AB:CD");
-	CHECK(rp.ssrc_audio == 4294967295u && rp.ssrc_video == 7);
+	CHECK(rp.ssrc_audio == 4294967295u && rp.ssrc_video == 7 && rp.ssrc_video_rtx == 0);
+	json_decref(j);
+	j = json_loads("{\"host\":\"127.0.0.1\",\"port\":40001,\"fingerprint\":\"sha-256 AB\","
+	               "\"ssrcs\":{\"audio\":1,\"video\":7},\"rtx_ssrcs\":{\"video\":8}}", 0, NULL);
+	CHECK_INT(whip_relay_reply_parse(j, &rp), ==, 0);
+	CHECK_INT(rp.ssrc_video_rtx, ==, 8);
 	json_decref(j);
 }
 

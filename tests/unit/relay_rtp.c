@@ -76,9 +76,53 @@ TEST(copy_with_one_extension)
 	CHECK_INT(rtp_copy_one_ext(in, 10, out, sizeof out, 4, "1", 1), ==, -EINVAL);
 }
 
+/* A retransmission written for a viewer (rtp_rtx_wrap) is what the relay
+ * itself reads back from a publisher (rtp_rtx_restore): the packet it
+ * repairs, but for the padding RFC 4588 lets a restore drop. */
+TEST(rtx_round_trip)
+{
+	for (int padded = 0; padded < 2; padded++) {
+		uint8_t orig[64], p[64];
+		size_t n = rtp_fixture_sample(orig, padded);
+		struct rtp_hdr h, o;
+		int m;
+
+		memcpy(p, orig, n);
+		m = rtp_rtx_wrap(p, n, sizeof p, 97, 0x5eed0001, 0x0102);
+		CHECK_INT(m, ==, (int)n + 2);
+		CHECK_INT(rtp_parse(p, (size_t)m, &h), ==, 0);
+		CHECK_INT(h.pt, ==, 97);
+		CHECK_INT(h.ssrc, ==, 0x5eed0001);
+		CHECK_INT(h.seq, ==, 0x0102);
+		CHECK_INT(h.ts, ==, 0x01020304);
+		CHECK(h.marker);
+		CHECK_INT(h.cc, ==, 2);
+		CHECK_INT(h.payload_len, ==, 7);          /* OSN + "hello" */
+		CHECK_INT(rd16(h.payload), ==, 0xfffe);   /* the OSN */
+		CHECK_MEM(h.payload + 2, "hello", 5);
+		CHECK_INT(h.pad_len, ==, padded ? 3 : 0);
+
+		m = rtp_rtx_restore(p, (size_t)m, 111, 0xcafebabe);
+		CHECK_INT(m, ==, padded ? (int)n - 3 : (int)n);
+		CHECK_INT(rtp_parse(p, (size_t)m, &o), ==, 0);
+		CHECK_INT(o.seq, ==, 0xfffe);
+		CHECK_INT(o.pt, ==, 111);
+		CHECK_INT(o.ssrc, ==, 0xcafebabe);
+		CHECK(!o.padding);
+		/* byte for byte the original, its P bit and padding aside */
+		orig[0] &= (uint8_t)~0x20;
+		CHECK_MEM(p, orig, (size_t)m);
+	}
+	uint8_t p[64];
+	size_t n = rtp_fixture_sample(p, 0);
+	CHECK_INT(rtp_rtx_wrap(p, n, n + 1, 97, 1, 1), ==, -ENOSPC);
+	CHECK_INT(rtp_rtx_wrap(p, 10, sizeof p, 97, 1, 1), ==, -EINVAL);
+}
+
 int main(void)
 {
 	RUN(rewrites_in_place);
 	RUN(copy_with_one_extension);
+	RUN(rtx_round_trip);
 	return harness_done();
 }

@@ -7,9 +7,10 @@
 // appears (60 s at most): the browsers start while the test starts its stack,
 // and the test restarts the relay between the runs.  Once V decodes, both
 // are watched for cfg.seconds; then one {"summary": {run, pub, view,
-// answer_rtx, answer_nack}} line with A's outbound video counters
+// answer_rtx, answer_nack, view_answer_rtx}} line with A's outbound video counters
 // (nackCount: NACKs it received, retransmittedPacketsSent) and V's inbound
-// ones (freezes, frames dropped, packets lost, NACKs it sent), as differences
+// ones (freezes, frames dropped, packets lost, NACKs it sent, RTX packets it
+// received: retransmittedPacketsReceived), as differences
 // over the watched span, and V's longest time without a decoded frame
 // (max_stall_ms).  {"error"} on failure.
 //
@@ -67,12 +68,12 @@ const video = (page, type) => page.evaluate(async (type) => {
 
 const PUB = ['packetsSent', 'nackCount', 'retransmittedPacketsSent', 'pliCount', 'framesSent'];
 const VIEW = ['packetsReceived', 'packetsLost', 'nackCount', 'pliCount', 'freezeCount', 'totalFreezesDuration',
-	'framesDecoded', 'framesDropped', 'framesReceived'];
+	'framesDecoded', 'framesDropped', 'framesReceived', 'retransmittedPacketsReceived'];
 const diff = (a, b, keys) => Object.fromEntries(keys.map((k) => [k, +(((b && b[k]) || 0) - ((a && a[k]) || 0)).toFixed(3)]));
 
 async function measure(A, V, c, run) {
 	const answer = await negotiate(A.page, 'whip', c, c.publish);
-	await negotiate(V.page, 'whep', c, c.join);
+	const vanswer = await negotiate(V.page, 'whep', c, c.join);
 	const t0 = Date.now();
 	let v0 = null;
 	while (Date.now() - t0 < 10000) {
@@ -97,7 +98,8 @@ async function measure(A, V, c, run) {
 	}
 	const [p1, v1] = [await video(A.page, 'outbound-rtp'), await video(V.page, 'inbound-rtp')];
 	say({ summary: { run, pub: diff(p0, p1, PUB), view: { ...diff(v0, v1, VIEW), max_stall_ms: stall },
-		answer_rtx: /a=rtpmap:\d+ rtx\/90000/.test(answer), answer_nack: /a=rtcp-fb:\d+ nack\r?\n/.test(answer) } });
+		answer_rtx: /a=rtpmap:\d+ rtx\/90000/.test(answer), answer_nack: /a=rtcp-fb:\d+ nack\r?\n/.test(answer),
+		view_answer_rtx: /a=rtpmap:\d+ rtx\/90000/.test(vanswer) && /a=ssrc-group:FID \d+ \d+/.test(vanswer) } });
 	for (const pg of [A.page, V.page])
 		await pg.evaluate(() => window.pc.close());
 }
