@@ -8,6 +8,7 @@
 #include "control/http.h"
 #include "control/mail.h"
 #include "control/sdes_view.h"
+#include "control/subject.h"
 #include "control/whip.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -98,10 +99,10 @@ static void kept_add(json_t *kept, struct control *app, const char *data, int64_
 	                      "rule", retention_kind_name(rule), "why", app->retention.rules[rule].legal_basis));
 }
 
-/* The log entries keyed by an account (col "account_id") or by the
- * registrations still in temp table erased_regs (col "registration_id"):
- * kept for their own period, from the newest. */
-static void kept_logs(json_t *kept, struct control *app, sqlite3 *db, const char *where, int64_t id)
+/* The log entries keyed by the ids in the JSON array ids (text) in column
+ * col ("account_id" or "registration_id"): kept for their own period, from
+ * the newest. */
+static void kept_logs(json_t *kept, struct control *app, sqlite3 *db, const char *col, const char *ids)
 {
 	static const struct {
 		const char *table, *what;
@@ -113,10 +114,12 @@ static void kept_logs(json_t *kept, struct control *app, sqlite3 *db, const char
 	char sql[256];
 
 	for (size_t i = 0; i < sizeof logs / sizeof *logs; i++) {
-		snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s WHERE %s", logs[i].table, where);
-		int64_t n = db_int(db, 0, sql, "i", id);
-		snprintf(sql, sizeof sql, "SELECT COALESCE(MAX(at), 0) FROM %s WHERE %s", logs[i].table, where);
-		kept_add(kept, app, logs[i].what, n, logs[i].rule, db_int(db, 0, sql, "i", id));
+		snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s WHERE %s IN (SELECT value FROM json_each(?))",
+		         logs[i].table, col);
+		int64_t n = db_int(db, 0, sql, "s", ids);
+		snprintf(sql, sizeof sql, "SELECT COALESCE(MAX(at), 0) FROM %s WHERE %s IN "
+		                          "(SELECT value FROM json_each(?))", logs[i].table, col);
+		kept_add(kept, app, logs[i].what, n, logs[i].rule, db_int(db, 0, sql, "s", ids));
 	}
 }
 
@@ -138,7 +141,7 @@ static void erase_account(struct http_req *req)
 	int64_t id = req->principal.account_id, now = amphi_now();
 	struct expiry_erased e = { .recordings_deleted = json_array(), .recordings_held = json_array() };
 	json_t *kept = json_array(), *receipt;
-	char email[256] = "", at[32];
+	char email[256] = "", at[32], ids[32];
 	sqlite3_stmt *st;
 	size_t i;
 	json_t *v;
@@ -169,7 +172,8 @@ static void erase_account(struct http_req *req)
 		json_array_append_new(kept, json_pack("{s:s,s:s,s:O,s:s,s:s}", "data", "recording", "daemon",
 		                      "amphi-recstore", "id", v, "until", "an administrator lifts its legal hold",
 		                      "why", "legal hold: kept for a legal claim or an authority's request"));
-	kept_logs(kept, app, req->db, "account_id = ?", id);
+	snprintf(ids, sizeof ids, "[%" PRId64 "]", id);
+	kept_logs(kept, app, req->db, "account_id", ids);
 	kept_add(kept, app, "audit entries naming the account's id (this erasure's among them)",
 	         db_int(req->db, 0, "SELECT COUNT(*) FROM audit WHERE actor_id = ?1 OR "
 	                            "(target_type = 'account' AND target_id = ?1)", "i", id),
@@ -196,11 +200,68 @@ out:
 	json_decref(e.recordings_held);
 }
 
+/* Every registration of the address, each in its own transaction: a run cut
+ * short leaves whole registrations, and the same request (with another of
+ * the person's links if this one's registration went) finishes. */
+static void erase_participant(struct http_req *req, const struct subject *who)
+{
+	struct control *app = req->app;
+	struct erasure_counts c = { 0 };
+	int64_t now = amphi_now();
+	json_t *erased = json_array(), *kept = json_array();
+	char at[32], *ids = NULL;
+	sqlite3_stmt *st;
+	int r = 0;
+
+	st = db_prepare(req->db, "SELECT id FROM registrations WHERE email = ? ORDER BY id", "s", who->email);
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(erased, json_integer(sqlite3_column_int64(st, 0)));
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < json_array_size(erased) && (r == 0 || r == -ENOENT); i++)
+		r = erasure_registration(app, req->db, json_integer_value(json_array_get(erased, i)), &req->principal,
+		                         "registration.erase", &c);
+	if (r && r != -ENOENT) {
+		http_error(req, 500, "internal", "cannot erase every registration now (%lld done): try again",
+		           (long long)c.registrations);
+		goto out;
+	}
+	if (!(ids = json_dumps(erased, JSON_COMPACT))) {
+		http_error(req, 500, "internal", "out of memory");
+		goto out;
+	}
+	kept_logs(kept, app, req->db, "registration_id", ids);
+	kept_add(kept, app, "audit entries of this erasure (by registration id, without the person)",
+	         db_int(req->db, 0, "SELECT COUNT(*) FROM audit WHERE target_type = 'registration' AND target_id IN "
+	                            "(SELECT value FROM json_each(?))", "s", ids),
+	         RETENTION_AUDIT_LOG, now);
+	kept_requests(kept, app, req->db, who->email);
+	log_msg(LOG_INFO, "participant erased", "registrations=%lld relay_sessions=%lld", (long long)c.registrations,
+	        (long long)c.relay_sessions);
+	http_json(req, 200, json_pack("{s:s,s:s,s:{s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:[]},s:{s:I}},s:O}",
+	          "subject", "participant", "erased_at", amphi_time_iso(now, at, sizeof at),
+	          "deleted",
+	          "amphi-control", "registrations", (json_int_t)c.registrations, "tokens", (json_int_t)c.tokens,
+	          "chat_messages", (json_int_t)c.chat_messages, "questions", (json_int_t)c.questions,
+	          "votes", (json_int_t)c.votes, "outbox_mails", (json_int_t)c.outbox_mails,
+	          "amphi-recstore", "recordings",
+	          "amphi-relay", "sessions_ended", (json_int_t)c.relay_sessions,
+	          "kept", kept));
+out:
+	free(ids);
+	json_decref(erased);
+	json_decref(kept);
+}
+
 static void erase_me(struct http_req *req)
 {
-	if (auth_require(req, AUTH_ACCOUNT))
+	struct subject who;
+
+	if (subject_from_request(req, &who))
 		return;
-	erase_account(req);
+	if (who.kind == SUBJECT_ACCOUNT)
+		erase_account(req);
+	else
+		erase_participant(req, &who);
 }
 
 int erasure_routes(struct http_router *r, struct control *app)

@@ -4,7 +4,8 @@
 # Two organizers each record a webinar (ffmpeg through the SDES ingest); a
 # participant registered to two webinars watches one as an SDES viewer.
 # Then: the participant erases itself with its join token (every
-# registration of its address, its viewer cut on the relay at once); an
+# registration of its address, its viewer cut on the relay at once, a
+# publish token refused); an
 # organizer erases itself (every row gone from the SQLite file, its recording
 # gone from the store and its mount, its live webinar ended on the relay,
 # the receipt naming each, login refused after); the store down (503, the
@@ -91,9 +92,10 @@ WL=$(jqo .id)
 req POST /api/webinars '{"title":"Later","start_time":"2030-01-01T10:00:00Z"}' "$T/a"
 WS=$(jqo .id)
 regbody() { jq -nc --arg e "$1" '{first_name:"Pia",last_name:"Quartz",email:$e,job_title:"Dev",organization:"ACME",phone:"+33 6 12 34 56 78",consent:true,age_15_or_older:true}'; }
-for w in $WL $WS; do req POST "/api/webinars/$w/registrations" "$(regbody pia@example.org)" "$T/anon"; done
-req POST "/api/webinars/$WL/registrations" "$(regbody max@example.org)" "$T/anon"
+req POST "/api/webinars/$WL/registrations" "$(regbody pia@example.org)" "$T/anon"
 PIA=$(join_token pia@example.org)
+req POST "/api/webinars/$WS/registrations" "$(regbody pia@example.org)" "$T/anon"
+req POST "/api/webinars/$WL/registrations" "$(regbody max@example.org)" "$T/anon"
 MAX=$(join_token max@example.org)
 req POST "/api/webinars/$WL/start" '{}' "$T/a"
 check "setup: the live webinar starts" is "$status" 200
@@ -103,6 +105,37 @@ treq() {   # treq TOKEN METHOD PATH [BODY]
 	status=$(curl "${args[@]}" "$URL$3")
 }
 viewers() { relay_ctl '{"cmd":"stream.list"}' | jq -r ".streams[] | select(.id == \"webinar-$WL\") | .viewers"; }
+
+# --- a participant erases itself with its join link ------------------------------------------------
+treq "$PIA" POST "/api/webinars/$WL/viewers/srtp" '{"audio_port":47000,"video_port":47002}'
+check "setup: Pia watches as an SDES viewer: the relay has her" is "$status/$(viewers)" 201/1
+treq "$PIA" POST "/api/webinars/$WL/chat" '{"text":"Pia says hi"}'
+check "setup: Pia chats" is "$status" 201
+PIA_REGS=$(sqlite3 "$DB" "select group_concat(id) from registrations where email = 'pia@example.org'")
+treq "$PIA" DELETE /api/me
+got_viewers=$(viewers)
+check "Pia erases herself with her join token: 200 and a receipt" is "$status/$(jqo .subject)" 200/participant
+check "... every registration of her address, with what she wrote and her join mails" \
+	is "$(jq -c '.deleted["amphi-control"] | {registrations,tokens,chat_messages,outbox_mails}' "$T/out")" \
+	'{"registrations":2,"tokens":2,"chat_messages":1,"outbox_mails":2}'
+check "... her viewer was cut on the relay at once, and the receipt says so" \
+	is "$got_viewers/$(jqo '.deleted["amphi-relay"].sessions_ended')" 0/1
+check "... the store holds nothing of hers" is "$(jqo '.deleted["amphi-recstore"].recordings | length')" 0
+check "... what is kept, until when and why: her access log entries, the audit entries" \
+	is "$(jqo '[.kept[] | select(.until | test("^20")) | .rule] | map(select(. == "access_logs" or . == "audit_log")) | join(",")')" "access_logs,audit_log"
+for t in "registrations where email = 'pia@example.org'" "tokens where registration_id in ($PIA_REGS)" \
+	"chat_messages where body = 'Pia says hi'" "audit where detail like '%pia%' or detail like '%Quartz%'"; do
+	check "... no row left in the SQLite file: $t" is "$(sqlite3 "$DB" "select count(*) from $t")" 0
+done
+check "... nor a mail to her in the outbox" is "$(grep -lix 'To: <pia@example.org>'$'\r' "$T"/outbox/*.eml | wc -l)" 0
+treq "$PIA" GET "/api/webinars/$WL/chat"
+check "... her link is dead (401)" is "$status" 401
+treq "$MAX" GET "/api/webinars/$WL/chat"
+check "... another participant's is not (200)" is "$status" 200
+req POST "/api/webinars/$WL/speakers" '{}' "$T/a"
+SPEAKER=$(jqo .token)
+treq "$SPEAKER" DELETE /api/me
+check "a publish token names nobody: 403 no_subject" is "$status/$(jqo .error)" 403/no_subject
 
 # --- an organizer erases itself --------------------------------------------------------------------
 req POST /api/password/reset-request '{"email":"a@example.org"}' "$T/anon"
@@ -115,7 +148,7 @@ check "... the store deleted its recording, named by id" is "$(jqo '.deleted["am
 check "... its live webinar was ended on the relay" is "$(jqo '.deleted["amphi-relay"].webinars_ended')" 1
 check "... the control plane's part, counted" \
 	is "$(jq -c '.deleted["amphi-control"] | {account,reset_tokens,webinars,registrations,outbox_mails}' "$T/out")" \
-	'{"account":1,"reset_tokens":1,"webinars":3,"registrations":3,"outbox_mails":1}'
+	'{"account":1,"reset_tokens":1,"webinars":3,"registrations":1,"outbox_mails":1}'
 check "... sessions counted" test "$(jqo '.deleted["amphi-control"].sessions')" -ge 1
 check "... what is kept, until when and why: connection logs and the audit entry" \
 	is "$(jqo '[.kept[] | .rule] | join(",")')" "connection_logs,access_logs,audit_log"
@@ -162,4 +195,11 @@ req DELETE /api/me "" "$T/anon"
 check "DELETE /api/me anonymous: 401" is "$status" 401
 req DELETE /api/me "" "$T/admin"
 check "the last active administrator cannot erase itself: 409" is "$status" 409
+req POST /api/accounts '{"email":"dpo@example.org","first_name":"Dee","last_name":"Po","role":"admin"}' "$T/admin"
+pw=$(jqo .initial_password)
+login dpo@example.org "$pw" "$T/dpo"
+req POST /api/password "$(jq -nc --arg c "$pw" --arg n "$PW" '{current_password:$c,new_password:$n}')" "$T/dpo"
+req DELETE /api/me "" "$T/dpo"
+check "another administrator may: 200, its account gone" \
+	is "$status/$(jqo .subject)/$(sqlite3 "$DB" "select count(*) from accounts where email = 'dpo@example.org'")" 200/account/0
 finish
