@@ -339,6 +339,43 @@ int forms_registration_parse(json_t *body, struct registration_form *out, json_t
 	return done(errors, before);
 }
 
+int forms_registration_patch_parse(json_t *body, struct registration_patch_form *out, json_t *errors)
+{
+	static const char *const known[] = { "first_name", "last_name", "job_title", "organization", "phone",
+	                                     "email", NULL };
+	static const char *const names[] = { "first_name", "last_name", "job_title", "organization" };
+	const char **fields[] = { &out->first_name, &out->last_name, &out->job_title, &out->organization };
+	size_t before = json_array_size(errors);
+	bool present;
+
+	memset(out, 0, sizeof *out);
+	if (body_object(body, errors))
+		return -EINVAL;
+	reject_unknown(body, known, errors);
+	if (json_object_get(body, "email"))
+		add_error(errors, "email", "cannot be changed with a join link, which proves the old address only: "
+		          "register again with the right address, then withdraw this registration");
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		if (json_is_null(json_object_get(body, names[i])))
+			add_error(errors, names[i], "must not be empty");
+		else
+			*fields[i] = text_field(body, names[i], false, false, false, FORMS_NAME_MAX, &present, errors);
+	}
+	if (json_object_get(body, "phone")) {
+		out->phone = text_field(body, "phone", false, true, false, 30, &present, errors);
+		if (!present || (out->phone && is_blank(out->phone))) {
+			out->phone = NULL;
+			out->phone_clear = true;
+		} else if (out->phone && !forms_phone_valid(out->phone)) {
+			add_error(errors, "phone", "must be a phone number: digits, spaces, + . - ( ), 6 to 15 digits");
+			out->phone = NULL;
+		}
+	}
+	if (json_object_size(body) == 0)
+		add_error(errors, "", "nothing to change: give at least one field");
+	return done(errors, before);
+}
+
 int forms_text_parse(json_t *body, unsigned max_chars, const char **text, json_t *errors)
 {
 	static const char *const known[] = { "text", NULL };

@@ -80,6 +80,17 @@ struct registration_form {
  * hex digits (consent.h). */
 int forms_registration_parse(json_t *body, struct registration_form *out, json_t *errors);
 
+/* A participant's rectification of their registration (PATCH /api/me):
+ * first_name, last_name, job_title, organization (each optional, not empty,
+ * FORMS_NAME_MAX), phone (optional; null or "" clears it).  At least one.
+ * email is an error (the join link proves the old address only), as is any
+ * unknown field. */
+struct registration_patch_form {
+	const char *first_name, *last_name, *job_title, *organization, *phone;   /* NULL: unchanged */
+	bool phone_clear;
+};
+int forms_registration_patch_parse(json_t *body, struct registration_patch_form *out, json_t *errors);
+
 /* {"text": "..."} for chat messages (FORMS_CHAT_MAX) and questions (FORMS_QUESTION_MAX). */
 int forms_text_parse(json_t *body, unsigned max_chars, const char **text, json_t *errors);
 

@@ -137,6 +137,35 @@ int mail_outbox_forget(const char *outbox, const char *rcpt)
 	return n;
 }
 
+json_t *mail_outbox_about(const char *outbox, const char *rcpt)
+{
+	char path[4096], when[32], kind[32];
+	json_t *list = json_array();
+	struct dirent *e;
+	DIR *d;
+
+	if (!list || !outbox || !rcpt || !*rcpt || !(d = opendir(outbox)))
+		return list;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		long long ns = 0;
+		int used = 0;
+
+		if (len < 5 || strcmp(e->d_name + len - 4, ".eml") != 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", outbox, e->d_name);
+		if (!addressed_to(path, rcpt))
+			continue;
+		/* <ns>-<kind>.eml, as mail_outbox_write names it */
+		if (sscanf(e->d_name, "%lld-%31[a-z_]%n", &ns, kind, &used) != 2 || strcmp(e->d_name + used, ".eml") != 0)
+			snprintf(kind, sizeof kind, "unknown");
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "file", e->d_name, "kind", kind, "written_at",
+		                                      amphi_time_iso((int64_t)(ns / 1000000000LL), when, sizeof when)));
+	}
+	closedir(d);
+	return list;
+}
+
 static void to_outbox(struct mail *m, const struct item *it, const char *why_raw)
 {
 	int rc = mail_outbox_write(m->outbox, it->kind, it->msg, it->len);

@@ -20,6 +20,7 @@
 #ifndef AMPHI_CONTROL_MAIL_H
 #define AMPHI_CONTROL_MAIL_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -60,5 +61,9 @@ int mail_outbox_write(const char *outbox, const char *kind, const char *msg, siz
  * what a person's erasure takes from the outbox.  The number deleted, or
  * -errno when the folder cannot be read. */
 int mail_outbox_forget(const char *outbox, const char *rcpt);
+/* The outbox's messages to rcpt, as an export shows them: a new array of
+ * {file, kind, written_at} (never their text: a join or reset mail holds a
+ * live token).  Empty when the folder cannot be read. */
+json_t *mail_outbox_about(const char *outbox, const char *rcpt);
 
 #endif

@@ -269,22 +269,23 @@ int recordings_replay_sweep(struct control *app, sqlite3 *db)
 	return cleared;
 }
 
-/* Answers the store's recordings for args (a list filter, stolen) that pass:
- * all of them when links is NULL (an administrator's list), else those with
- * a link in it (recording id -> [row, webinar, organizer]: stolen). */
-static void list_answer(struct http_req *req, json_t *args, json_t *links)
+/* The store's recordings for args (a list filter, stolen) that pass: all of
+ * them when links is NULL (an administrator's list), else those with a link
+ * in it (recording id -> [row, webinar, organizer]: stolen).  0 with *ans
+ * {recordings, count, truncated?}, or the client's -errno with err. */
+static int list_collect(struct control *app, sqlite3 *db, json_t *args, json_t *links, json_t **ans,
+                        char *err, size_t errlen)
 {
-	json_t *resp = NULL, *out, *ans, *v;
-	char err[512];
+	json_t *resp = NULL, *out, *v;
 	size_t i;
 	int rc;
 
-	rc = recstore_client_cmd(req->app->recstore, "list", args, &resp, err, sizeof err);
+	*ans = NULL;
+	rc = recstore_client_cmd(app->recstore, "list", args, &resp, err, errlen);
 	json_decref(args);
 	if (rc) {
 		json_decref(links);
-		store_error(req, rc, err);
-		return;
+		return rc;
 	}
 	out = json_array();
 	json_array_foreach(json_object_get(resp, "recordings"), i, v) {
@@ -292,12 +293,12 @@ static void list_answer(struct http_req *req, json_t *args, json_t *links)
 		struct link l;
 		json_t *o;
 
-		if (recstore_rec_parse(v, &r, err, sizeof err)) {
+		if (recstore_rec_parse(v, &r, err, errlen)) {
 			log_msg(LOG_WARN, "recording store listed a recording amphi-control cannot read", "why=\"%s\"", err);
 			continue;
 		}
 		if (!links) {
-			link_load(req->db, r.id, &l);
+			link_load(db, r.id, &l);
 		} else if ((o = json_object_get(links, r.id))) {
 			l.row = json_integer_value(json_array_get(o, 0));
 			l.webinar_id = json_integer_value(json_array_get(o, 1));
@@ -307,12 +308,25 @@ static void list_answer(struct http_req *req, json_t *args, json_t *links)
 		}
 		json_array_append_new(out, rec_json(&r, &l));
 	}
-	ans = json_pack("{s:o,s:I}", "recordings", out, "count", (json_int_t)json_array_size(out));
-	if (ans && json_is_true(json_object_get(resp, "truncated")))
-		json_object_set_new(ans, "truncated", json_true());
+	*ans = json_pack("{s:o,s:I}", "recordings", out, "count", (json_int_t)json_array_size(out));
+	if (*ans && json_is_true(json_object_get(resp, "truncated")))
+		json_object_set_new(*ans, "truncated", json_true());
 	json_decref(resp);
 	json_decref(links);
-	http_json(req, 200, ans);
+	return *ans ? 0 : -ENOMEM;
+}
+
+/* Answers list_collect's list, or the store's error. */
+static void list_answer(struct http_req *req, json_t *args, json_t *links)
+{
+	json_t *ans;
+	char err[512];
+	int rc = list_collect(req->app, req->db, args, links, &ans, err, sizeof err);
+
+	if (rc)
+		store_error(req, rc, err);
+	else
+		http_json(req, 200, ans);
 }
 
 /* The links of one organizer's or one webinar's recordings, as list_answer
@@ -368,6 +382,28 @@ static void rec_list_webinar(struct http_req *req)
 	}
 	snprintf(tag, sizeof tag, "%" PRId64, id);
 	list_answer(req, json_pack("{s:s}", "webinar", tag), links_where(req->db, "webinar_id", id));
+}
+
+int recordings_account_json(struct control *app, sqlite3 *db, int64_t account, json_t **out, char *err,
+                            size_t errlen)
+{
+	json_t *links = links_where(db, "organizer_id", account), *ans;
+	char org[24];
+	int rc;
+
+	*out = NULL;
+	if (json_object_size(links) == 0) {
+		json_decref(links);
+		*out = json_array();
+		return *out ? 0 : -ENOMEM;
+	}
+	snprintf(org, sizeof org, "%" PRId64, account);
+	rc = list_collect(app, db, json_pack("{s:s}", "org", org), links, &ans, err, errlen);
+	if (rc == 0) {
+		*out = json_incref(json_object_get(ans, "recordings"));
+		json_decref(ans);
+	}
+	return rc;
 }
 
 static void rec_show(struct http_req *req)

@@ -57,6 +57,14 @@ int recordings_replay_sweep(struct control *app, struct sqlite3 *db);
 int recordings_account_delete(struct control *app, struct sqlite3 *db, int64_t account, const char *why,
                               json_t *deleted_ids, json_t *held_ids);
 
+/* For an export (export.h): the recordings the account organized, as GET
+ * /api/recordings shows them to it, into *out (a new array).  An account
+ * with no recording linked gets an empty array without the store being
+ * asked.  0, or the store client's -errno with err (the store could not say:
+ * the export is incomplete). */
+int recordings_account_json(struct control *app, struct sqlite3 *db, int64_t account, json_t **out, char *err,
+                            size_t errlen);
+
 int recordings_routes(struct http_router *r, struct control *app);
 
 #endif

@@ -7,6 +7,7 @@
 #include "control/accounts.h"
 #include "control/audit.h"
 #include "control/erasure.h"
+#include "control/export.h"
 #include "control/ingest.h"
 #include "control/live.h"
 #include "control/login.h"
@@ -43,5 +44,6 @@ int control_routes(struct http_router *r, struct control *app)
 	rc = rc ? rc : recordings_routes(r, app);
 	rc = rc ? rc : me_routes(r, app);
 	rc = rc ? rc : erasure_routes(r, app);
+	rc = rc ? rc : export_routes(r, app);
 	return rc;
 }

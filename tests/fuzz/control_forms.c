@@ -18,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct poll_form p;
 	const char *text;
 	struct privacy_request_form pr;
+	struct registration_patch_form rp;
 	json_t *receipt;
 	unsigned option;
 	int rating;
@@ -27,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		forms_webinar_parse(body, false, &w, errors);
 		if (forms_registration_parse(body, &r, errors) == 0 &&
 		    (strlen(r.email_key) != strlen(r.email) || !forms_email_valid(r.email)))
+			__builtin_trap();
+		if (forms_registration_patch_parse(body, &rp, errors) == 0 && rp.phone && rp.phone_clear)
 			__builtin_trap();
 		forms_text_parse(body, FORMS_CHAT_MAX, &text, errors);
 		if (forms_poll_parse(body, &p, errors) == 0 && (p.n_options < 2 || p.n_options > FORMS_POLL_OPTIONS_MAX))

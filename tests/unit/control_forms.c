@@ -115,6 +115,36 @@ TEST(registration_consent_must_be_true)
 	}
 }
 
+/* PATCH /api/me by a participant: some identity fields, a phone cleared,
+ * never the address, every error at once. */
+TEST(registration_patch)
+{
+	struct registration_patch_form f;
+	json_t *errs = json_array();
+	json_t *b = parse("{\"last_name\":\"Martin-Leroy\",\"phone\":null}");
+
+	CHECK_INT(forms_registration_patch_parse(b, &f, errs), ==, 0);
+	CHECK_STR(f.last_name, "Martin-Leroy");
+	CHECK(f.first_name == NULL && f.phone == NULL && f.phone_clear);
+	json_decref(b);
+	b = parse("{\"phone\":\"+33 6 12 34 56 78\"}");
+	CHECK_INT(forms_registration_patch_parse(b, &f, errs), ==, 0);
+	CHECK(f.phone && !f.phone_clear);
+	CHECK_INT(json_array_size(errs), ==, 0);
+	json_decref(b);
+	b = parse("{\"email\":\"z@example.org\",\"first_name\":\" \",\"last_name\":null,"
+	          "\"phone\":\"call me\",\"consent\":true}");
+	CHECK_INT(forms_registration_patch_parse(b, &f, errs), ==, -EINVAL);
+	CHECK(has_field(errs, "email") && has_field(errs, "first_name") && has_field(errs, "last_name"));
+	CHECK(has_field(errs, "phone") && has_field(errs, "consent"));
+	json_decref(b);
+	json_array_clear(errs);
+	b = parse("{}");
+	CHECK_INT(forms_registration_patch_parse(b, &f, errs), ==, -EINVAL);
+	json_decref(b);
+	json_decref(errs);
+}
+
 TEST(registration_every_error_at_once)
 {
 	json_t *b = parse("{\"first_name\":\"\",\"last_name\":12,\"email\":\"not-an-email\","
@@ -342,6 +372,7 @@ int main(void)
 	RUN(registration_phone_optional);
 	RUN(registration_age_and_consent_version);
 	RUN(registration_consent_must_be_true);
+	RUN(registration_patch);
 	RUN(registration_every_error_at_once);
 	RUN(registration_lengths_in_characters);
 	RUN(registration_not_an_object);
