@@ -8,7 +8,9 @@
 #include "control/mail.h"
 #include "control/recordings.h"
 #include "control/recstore_client.h"
+#include "control/sdes_view.h"
 #include "control/subject.h"
+#include "control/whip.h"
 #include "common/clock.h"
 
 #include <errno.h>
@@ -234,6 +236,30 @@ static json_t *mails_section(const char *outbox, const char *email, bool account
 	return out;
 }
 
+/* The live sessions on the relay of the address's join tokens (WHEP and
+ * SDES viewers, their relay peers), as this process holds them, with what
+ * the relay says of each WebRTC peer.  Asked after the read transaction:
+ * the relay may take its timeout to answer.  NULL on a database error. */
+static json_t *relay_sessions(struct control *app, sqlite3 *db, const char *email)
+{
+	json_t *list = json_array(), *ids = rows(db_prepare(db, "SELECT id FROM tokens WHERE registration_id IN "
+	                                                         REGS " ORDER BY id", "ns", email)), *o;
+	size_t i;
+
+	if (!ids) {
+		json_decref(list);
+		return NULL;
+	}
+	json_array_foreach(ids, i, o) {
+		int64_t token = json_integer_value(json_object_get(o, "id"));
+
+		whip_token_sessions(app, token, list);
+		sdes_view_token_sessions(app->sdes_view, token, list);
+	}
+	json_decref(ids);
+	return list;
+}
+
 static void me_export(struct http_req *req)
 {
 	struct control *app = req->app;
@@ -281,9 +307,10 @@ static void me_export(struct http_req *req)
 	}
 	sqlite3_exec(req->db, "COMMIT", NULL, NULL, NULL);
 	put(&b, "outbox_mails", mails_section(app->outbox, s.email, account));
-	put(&b, "relay", json_string("amphi-relay keeps nothing about a person once a webinar is over: while one is "
-	                             "live it holds, in memory, each connected viewer's and speaker's network "
-	                             "address and session keys, dropped when they leave or the webinar ends"));
+	put(&b, "relay", json_pack("{s:s,s:o}", "holds", "amphi-relay keeps nothing about a person once a webinar "
+	                           "is over: while one is live it holds, in memory, each connected viewer's and "
+	                           "speaker's network address and session keys, dropped when they leave or the "
+	                           "webinar ends", "sessions", account ? json_array() : relay_sessions(app, req->db, s.email)));
 	if (b.failed || audit_log(req->db, &req->principal, "privacy.export", account ? "account" : "registration",
 	                          account ? s.account_id : s.registration_id,
 	                          json_pack("{s:s}", "subject", subject_kind_name(s.kind)))) {

@@ -9,14 +9,15 @@
  * mails) goes to that account's session.  What is keyed by an email address
  * (every registration of the address, with its consent record, tokens,
  * messages, questions, votes and logs; the privacy requests naming the
- * address; the join mails to it) goes to whoever proves the address: a join
- * token of one of its registrations.  A session does not prove its
- * account's address (an organizer may change it, PATCH /api/me), so an
- * account's export never holds a registration.  The schema, field by field
+ * address; the join mails to it; its live sessions on the relay) goes to
+ * whoever proves the address: a join token of one of its registrations.  A
+ * session does not prove its account's address (an organizer may change
+ * it, PATCH /api/me), so an account's export never holds a registration.  The schema, field by field
  * with its source table or daemon, is in docs/privacy.md.
  *
  * The answer is built in memory from the request's connection (a read of
- * consistent rows: one transaction) and the store's list; it carries
+ * consistent rows: one transaction), the store's list and the relay's
+ * peers (asked after the transaction); it carries
  * Content-Disposition: attachment and Cache-Control: no-store.  The export
  * is audited ("privacy.export", the subject's kind and row id, no data).
  * When amphi-recstore cannot be asked about an account's recordings the

@@ -281,3 +281,33 @@ void media_sessions_destroy(struct media_sessions *t)
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
+
+size_t media_sessions_of_token(struct media_sessions *t, int64_t token_id, struct media_session_snap *out,
+                               size_t max)
+{
+	size_t n = 0;
+
+	if (!t || !token_id)
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	for (struct media_session *s = t->list; s && n < max; s = s->next) {
+		if (s->token_id != token_id)
+			continue;
+		out[n] = (struct media_session_snap){ .webinar = s->webinar, .token_id = s->token_id,
+		                                      .created_ns = s->created_ns, .kind = s->kind };
+		memcpy(out[n].peer, s->peer, sizeof out[n].peer);
+		n++;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+json_t *media_session_snap_json(const struct media_session_snap *s, const char *kind)
+{
+	/* created_ns is monotonic: its wall-clock time is now less the age */
+	int64_t age_s = ((int64_t)amphi_mono_ns() - s->created_ns) / 1000000000LL;
+	char since[32];
+
+	return json_pack("{s:I,s:s,s:s,s:s}", "webinar_id", (json_int_t)s->webinar, "kind", kind, "peer", s->peer,
+	                 "since", amphi_time_iso(amphi_now() - age_s, since, sizeof since));
+}

@@ -16,6 +16,7 @@
 #ifndef AMPHI_CONTROL_MEDIA_SESSION_H
 #define AMPHI_CONTROL_MEDIA_SESSION_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -96,5 +97,14 @@ int media_sessions_webinar_ended(struct media_sessions *t, int64_t webinar);
  * now (ops->relay_remove, without the lock) and are freed.  Returns how many
  * ended. */
 int media_sessions_token_end(struct media_sessions *t, int64_t token_id);
+
+/* The sessions of token token_id, for an export (export.c): up to max
+ * snapshots (webinar, token_id, kind, peer, created_ns) copied into out
+ * under the lock.  Returns how many. */
+size_t media_sessions_of_token(struct media_sessions *t, int64_t token_id, struct media_session_snap *out,
+                               size_t max);
+/* A snapshot as an export shows it: {webinar_id, kind (the owner's name
+ * for it), peer, since (wall clock, ISO 8601)}.  A new object. */
+json_t *media_session_snap_json(const struct media_session_snap *s, const char *kind);
 
 #endif

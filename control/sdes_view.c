@@ -30,6 +30,15 @@ int sdes_view_token_ended(struct sdes_view *v, int64_t token_id)
 	return v ? media_sessions_token_end(v->sessions, token_id) : 0;
 }
 
+void sdes_view_token_sessions(struct sdes_view *v, int64_t token_id, json_t *list)
+{
+	struct media_session_snap snap[SDES_VIEW_TOKEN_SESSIONS_MAX];
+	size_t n = v ? media_sessions_of_token(v->sessions, token_id, snap, SDES_VIEW_TOKEN_SESSIONS_MAX) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, media_session_snap_json(&snap[i], "sdes viewer"));
+}
+
 int sdes_view_webinar_ended(struct sdes_view *v, int64_t webinar)
 {
 	return v ? media_sessions_webinar_ended(v->sessions, webinar) : 0;

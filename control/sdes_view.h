@@ -26,6 +26,7 @@
 #ifndef AMPHI_CONTROL_SDES_VIEW_H
 #define AMPHI_CONTROL_SDES_VIEW_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 struct control;
@@ -48,5 +49,12 @@ int sdes_view_webinar_ended(struct sdes_view *v, int64_t webinar);
 /* The token token_id was erased or frozen (erasure.c, restriction.c): its
  * sessions leave the relay now.  Returns how many ended. */
 int sdes_view_token_ended(struct sdes_view *v, int64_t token_id);
+
+/* The SDES viewers of the token token_id, for an export (export.c),
+ * appended to list: {webinar_id, kind "sdes viewer", peer, since}.  The
+ * relay holds each one's address and key; it has no command that lists
+ * them.  At most SDES_VIEW_TOKEN_SESSIONS_MAX. */
+#define SDES_VIEW_TOKEN_SESSIONS_MAX 16
+void sdes_view_token_sessions(struct sdes_view *v, int64_t token_id, json_t *list);
 
 #endif

@@ -617,6 +617,40 @@ static void relay_dropped(struct control *app, struct media_session_snap *snap, 
 	}
 }
 
+/* The relay's own view of a peer (webrtc.list: its state and address), or
+ * NULL when the relay does not list it or cannot be asked. */
+static json_t *relay_peer(struct control *app, int64_t webinar, const char *peer)
+{
+	json_t *args, *resp = NULL, *p, *found = NULL;
+	char sid[32], err[256];
+	size_t i;
+
+	ingest_stream_id(webinar, sid, sizeof sid);
+	args = json_pack("{s:s}", "stream", sid);
+	if (relay_client_cmd(app->relay, "webrtc.list", args, &resp, err, sizeof err) == 0)
+		json_array_foreach(json_object_get(resp, "peers"), i, p)
+			if (strcmp(json_string_value(json_object_get(p, "id")) ?: "", peer) == 0)
+				found = json_pack("{s:O?,s:O?}", "state", json_object_get(p, "state"), "addr",
+				                  json_object_get(p, "addr"));
+	json_decref(args);
+	json_decref(resp);
+	return found;
+}
+
+void whip_token_sessions(struct control *app, int64_t token_id, json_t *list)
+{
+	struct media_session_snap snap[WHIP_TOKEN_SESSIONS_MAX];
+	size_t n = app->whip ? media_sessions_of_token(app->whip->sessions, token_id, snap, WHIP_TOKEN_SESSIONS_MAX) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = media_session_snap_json(&snap[i], snap[i].kind == KIND_WHIP ? "whip publisher" : "whep viewer");
+		json_t *r = relay_peer(app, snap[i].webinar, snap[i].peer);
+
+		json_object_set_new(o, "relay", r ? r : json_null());
+		json_array_append_new(list, o);
+	}
+}
+
 static const struct media_session_ops whip_ops = { "webrtc session", relay_peer_remove, relay_dropped };
 
 struct whip *whip_create(struct control *app)

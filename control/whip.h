@@ -24,6 +24,7 @@
 #ifndef AMPHI_CONTROL_WHIP_H
 #define AMPHI_CONTROL_WHIP_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,5 +51,13 @@ int whip_webinar_ended(struct whip *w, int64_t webinar);
 /* The token token_id was erased or frozen (erasure.c, restriction.c): its
  * sessions leave the relay now.  Returns how many ended. */
 int whip_token_ended(struct whip *w, int64_t token_id);
+
+/* The sessions of the token token_id, for an export (export.c), appended to
+ * list: {webinar_id, kind ("whip publisher", "whep viewer"), peer, since,
+ * relay}, relay being what amphi-relay holds of the peer (webrtc.list:
+ * {state, addr}), or null when it does not list it or cannot be asked.
+ * At most WHIP_TOKEN_SESSIONS_MAX (a token has a handful at most). */
+#define WHIP_TOKEN_SESSIONS_MAX 16
+void whip_token_sessions(struct control *app, int64_t token_id, json_t *list);
 
 #endif

@@ -109,6 +109,12 @@ req POST "/api/webinars/$W1/polls" '{"question":"Coffee?","options":["yes","no"]
 P=$(jqo .id)
 treq "$ZOE" POST "/api/webinars/$W1/polls/$P/votes" '{"option":1}'
 check "setup: chat, a question, an upvote, a poll vote" is "$(sqlite3 "$DB" "SELECT (SELECT COUNT(*) FROM chat_messages) || '/' || (SELECT COUNT(*) FROM question_votes) || '/' || (SELECT COUNT(*) FROM poll_votes)")" 3/1/1
+# Zoé watches twice: an SDES viewer (ffplay's way) and a WHEP session (a browser's offer).
+treq "$ZOE" POST "/api/webinars/$W1/viewers/srtp" '{"audio_port":47000,"video_port":47002}'
+check "setup: an SDES viewer on the relay" is "$status" 201
+wstat=$(curl -s -o "$T/whep" -w '%{http_code}' -X POST -H "Authorization: Bearer $ZOE" -H 'Content-Type: application/sdp' \
+	--data-binary "@$AMPHI_TOP/tests/data/sdp/chromium-recvonly.sdp" "$URL/whep/$W1")
+check "setup: a WHEP session on the relay" is "$wstat" 201
 # A recording of W1, as the relay's journal would have become one: the store
 # imports a media file under the ids amphi-control names, and the link row
 # ingest.c writes before asking the relay to record.
@@ -141,7 +147,7 @@ check "recordings: from the store, with links" \
 check "audit: its account's creation and its webinars" \
 	is "$(ox '[.audit[] | .action] | (index("account.create") != null) and (index("webinar.create") != null)')" true
 check "an account's export holds no registration (a session does not prove the address)" \
-	is "$(ox 'has("registrations")')/$(ox '.relay | type')" false/string
+	is "$(ox 'has("registrations")')/$(ox '.relay.sessions | length')" false/0
 check "... nor anything of the participants" bash -c "! grep -Eqi 'zoe@|maxence|max@|durand|night shifts' '$T/olga.json'"
 
 # --- a participant's export ---------------------------------------------------------------------
@@ -167,11 +173,14 @@ check "privacy requests naming her address" is "$(zx '[.privacy_requests[] | .ki
 check "outbox: her two join mails (metadata only)" is "$(zx '[.outbox_mails[] | .kind] | join(",")')/$(zx '.outbox_mails[0] | keys | join(",")')" \
 	"join,join/file,kind,written_at"
 check "audit: about her registrations" is "$(zx '[.audit[] | .target_type] | unique | join(",")')" "privacy_request"
+check "relay: her two live sessions, the WebRTC peer as the relay lists it" \
+	is "$(zx '[.relay.sessions[] | .kind + ":" + (.webinar_id | tostring)] | sort | join(",")')/$(zx '.relay.sessions[] | select(.kind == "whep viewer") | .relay.state | type')" \
+	"sdes viewer:$W1,whep viewer:$W1/string"
 check "no recording, no organizer's data" is "$(zx 'has("recordings")')/$(zx 'has("webinars_organized")')" false/false
 check "... and nothing of Maxence or Olga" bash -c "! grep -Eqi 'max@|maxence|durand|olga|petrova|welcomes' '$T/zoe.json'"
 treq "$MAX" GET /api/me/export
-check "Maxence's export: his message, his upvote, nothing of Zoé" \
-	is "$(jqo '[.chat_messages[].body] | join("|")')/$(jqo '.question_upvotes | length')/$(grep -Eci 'zoe|zoé|night shifts|rotas' "$T/out")" "Maxence was here/1/0"
+check "Maxence's export: his message, his upvote, no session, nothing of Zoé" \
+	is "$(jqo '[.chat_messages[].body] | join("|")')/$(jqo '.question_upvotes | length')/$(jqo '.relay.sessions | length')/$(grep -Eci 'zoe|zoé|night shifts|rotas' "$T/out")" "Maxence was here/1/0/0"
 
 # The export is audited, without the data.
 req GET "/api/audit?limit=1000" "" "$T/admin"
@@ -209,6 +218,14 @@ req GET "/api/audit?limit=1000" "" "$T/admin"
 check "rectifications audited by field name, never the value" \
 	is "$(jqo '[.entries[] | select(.action == "privacy.rectify") | .target_type + ":" + (.detail.fields | sort | join("+"))] | sort | join(",")')/$(grep -Ec 'Leroy|Mutuelle|olga.p@' "$T/out")" \
 	"account:company+email+first_name,account:job_title,registration:last_name+phone/0"
+
+# The store down: an organizer's export would leave its recordings out, so it fails; a participant's needs no store.
+kill -TERM "$recstore_pid"
+wait_for 10 sh -c "! kill -0 $recstore_pid"
+req GET /api/me/export "" "$T/o"
+check "the store down: olga's export is 503, nothing left out silently" is "$status/$(jqo .error)" 503/recstore_unavailable
+treq "$ZOE" GET /api/me/export
+check "... zoe's is whole" is "$status/$(jqo '.registrations | length')" 200/2
 
 # --- tokens that name nobody any more ----------------------------------------------------------
 req GET "/api/webinars/$W2/tokens" "" "$T/o"
