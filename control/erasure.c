@@ -24,7 +24,7 @@
 int erasure_registration(struct control *app, sqlite3 *db, int64_t reg, const struct auth_principal *actor,
                          const char *action, struct erasure_counts *c)
 {
-	int64_t tokens[REG_TOKENS_MAX], n_chat, n_questions, n_votes;
+	int64_t tokens[REG_TOKENS_MAX], n_chat, n_questions, n_votes, webinar;
 	char voter[32], *email = NULL;
 	int n_tokens = 0, n_mails, cut = 0;
 	sqlite3_stmt *st;
@@ -32,7 +32,7 @@ int erasure_registration(struct control *app, sqlite3 *db, int64_t reg, const st
 	snprintf(voter, sizeof voter, "r:%" PRId64, reg);
 	if (db_begin(db))
 		return -EIO;
-	st = db_prepare(db, "SELECT email FROM registrations WHERE id = ?", "i", reg);
+	st = db_prepare(db, "SELECT email, webinar_id FROM registrations WHERE id = ?", "i", reg);
 	if (!st || sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		db_rollback(db);
@@ -40,6 +40,7 @@ int erasure_registration(struct control *app, sqlite3 *db, int64_t reg, const st
 	}
 	if (sqlite3_column_text(st, 0))
 		email = strdup((const char *)sqlite3_column_text(st, 0));
+	webinar = sqlite3_column_int64(st, 1);
 	sqlite3_finalize(st);
 	st = db_prepare(db, "SELECT id FROM tokens WHERE registration_id = ? ORDER BY id DESC", "i", reg);
 	while (st && n_tokens < REG_TOKENS_MAX && sqlite3_step(st) == SQLITE_ROW)
@@ -71,7 +72,7 @@ int erasure_registration(struct control *app, sqlite3 *db, int64_t reg, const st
 	for (int i = 0; i < n_tokens; i++)
 		cut += whip_token_ended(app->whip, tokens[i]) + sdes_view_token_ended(app->sdes_view, tokens[i]);
 	/* its join mails too: the outbox is no place to keep the address */
-	n_mails = email ? mail_outbox_forget(app->outbox, email) : 0;
+	n_mails = email ? mail_outbox_forget(app->outbox, email, webinar) : 0;
 	free(email);
 	c->registrations++;
 	c->chat_messages += n_chat;

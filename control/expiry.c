@@ -46,6 +46,24 @@ static char *account_email(sqlite3 *db, int64_t id)
 	return email;
 }
 
+/* The ids of the account's webinars (malloc'd, *n of them; NULL when none
+ * or out of memory). */
+static int64_t *account_webinars(sqlite3 *db, int64_t id, int *n)
+{
+	int cap = (int)db_int(db, 0, "SELECT count(*) FROM webinars WHERE organizer_id = ?", "i", id);
+	int64_t *ids = cap > 0 ? calloc((size_t)cap, sizeof *ids) : NULL;
+	sqlite3_stmt *st;
+
+	*n = 0;
+	if (!ids)
+		return NULL;
+	st = db_prepare(db, "SELECT id FROM webinars WHERE organizer_id = ?", "i", id);
+	while (st && *n < cap && sqlite3_step(st) == SQLITE_ROW)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return ids;
+}
+
 /* COUNT(*) of sql with the account id, for the receipt. */
 static int64_t count_of(sqlite3 *db, const char *sql, int64_t id)
 {
@@ -58,7 +76,8 @@ int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t 
 {
 	struct expiry_erased none = { 0 }, *e = out ? out : &none;
 	int64_t live[64];
-	int n = 0, r, recs, mails;
+	int n = 0, r, recs, mails, n_webinars;
+	int64_t *webinars;
 	int64_t votes;
 	char *email, voter[32];
 	sqlite3_stmt *st;
@@ -90,8 +109,10 @@ int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t 
 		return recs;
 	}
 	email = account_email(db, id);
+	webinars = account_webinars(db, id, &n_webinars);
 	if (db_begin(db)) {
 		free(email);
+		free(webinars);
 		return -EIO;
 	}
 	/* What the foreign keys take with the row, counted first. */
@@ -128,11 +149,18 @@ int expiry_account_delete(struct control *app, sqlite3 *db, int64_t id, int64_t 
 	    db_commit(db)) {
 		db_rollback(db);
 		free(email);
+		free(webinars);
 		return -EIO;
 	}
-	/* the mails to its address (reset links, warnings) leave the outbox with it */
-	mails = mail_outbox_forget(app->outbox, email);
+	/* the mails to its address (reset links, warnings) leave the outbox with
+	 * it, and the join mails of its webinars' registrants with the webinars */
+	mails = mail_outbox_forget(app->outbox, email, 0);
+	for (int i = 0; i < n_webinars && mails >= 0; i++) {
+		r = mail_outbox_forget(app->outbox, NULL, webinars[i]);
+		mails = r < 0 ? r : mails + r;
+	}
 	free(email);
+	free(webinars);
 	e->outbox_mails = mails > 0 ? mails : 0;
 	e->recordings = recs;
 	log_msg(LOG_INFO, "account deleted", "account=%" PRId64 " rule=%s recordings=%d outbox_mails=%d", id,

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -97,31 +98,35 @@ void mail_head(FILE *f, const struct mail *m, const char *rcpt, const char *subj
 }
 
 /* Is the message in path addressed to "To: <rcpt>"?  Only its head is read. */
-static bool addressed_to(const char *path, const char *rcpt)
+/* Whether the message's head says To: <rcpt> (any recipient when rcpt is
+ * NULL) and, for webinar > 0, X-Amphi-Webinar: <webinar>. */
+static bool mail_matches(const char *path, const char *rcpt, int64_t webinar)
 {
-	char line[1024], want[600];
-	bool found = false;
+	char line[1024], want_to[600], want_w[64];
+	bool to = !rcpt, about = webinar <= 0;
 	FILE *f = fopen(path, "re");
 
 	if (!f)
 		return false;
-	snprintf(want, sizeof want, "To: <%s>", rcpt);
-	while (!found && fgets(line, sizeof line, f) && line[0] != '\r' && line[0] != '\n') {
+	snprintf(want_to, sizeof want_to, "To: <%s>", rcpt ? rcpt : "");
+	snprintf(want_w, sizeof want_w, "X-Amphi-Webinar: %" PRId64, webinar);
+	while (!(to && about) && fgets(line, sizeof line, f) && line[0] != '\r' && line[0] != '\n') {
 		line[strcspn(line, "\r\n")] = '\0';
-		found = strcasecmp(line, want) == 0;
+		to = to || strcasecmp(line, want_to) == 0;
+		about = about || strcasecmp(line, want_w) == 0;
 	}
 	fclose(f);
-	return found;
+	return to && about;
 }
 
-int mail_outbox_forget(const char *outbox, const char *rcpt)
+int mail_outbox_forget(const char *outbox, const char *rcpt, int64_t webinar)
 {
 	char path[4096];
 	struct dirent *e;
 	DIR *d;
 	int n = 0;
 
-	if (!outbox || !rcpt || !*rcpt)
+	if (!outbox || (rcpt && !*rcpt) || (!rcpt && webinar <= 0))
 		return 0;
 	if (!(d = opendir(outbox)))
 		return -errno;
@@ -130,7 +135,7 @@ int mail_outbox_forget(const char *outbox, const char *rcpt)
 		if (len < 5 || strcmp(e->d_name + len - 4, ".eml") != 0)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", outbox, e->d_name);
-		if (addressed_to(path, rcpt) && unlink(path) == 0)
+		if (mail_matches(path, rcpt, webinar) && unlink(path) == 0)
 			n++;
 	}
 	closedir(d);
@@ -154,7 +159,7 @@ json_t *mail_outbox_about(const char *outbox, const char *rcpt)
 		if (len < 5 || strcmp(e->d_name + len - 4, ".eml") != 0)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", outbox, e->d_name);
-		if (!addressed_to(path, rcpt))
+		if (!mail_matches(path, rcpt, 0))
 			continue;
 		/* <ns>-<kind>.eml, as mail_outbox_write names it */
 		if (sscanf(e->d_name, "%lld-%31[a-z_]%n", &ns, kind, &used) != 2 || strcmp(e->d_name + used, ".eml") != 0)

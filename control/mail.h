@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct smtp_config;
@@ -57,10 +58,12 @@ void mail_stats_get(struct mail *m, struct mail_stats *out);
 
 /* Writes one message to the outbox (the writer mail_send uses). */
 int mail_outbox_write(const char *outbox, const char *kind, const char *msg, size_t len);
-/* Deletes the outbox's messages to rcpt (their To: header, case-insensitive):
- * what a person's erasure takes from the outbox.  The number deleted, or
- * -errno when the folder cannot be read. */
-int mail_outbox_forget(const char *outbox, const char *rcpt);
+/* Deletes the outbox's messages to rcpt (their To: header, case-insensitive;
+ * NULL: to anyone) about webinar (their X-Amphi-Webinar header, which join
+ * mails carry; 0: about anything): what an erasure takes from the outbox —
+ * a person's (rcpt), a webinar's registrants' (webinar) or one registration's
+ * (both).  The number deleted, or -errno when the folder cannot be read. */
+int mail_outbox_forget(const char *outbox, const char *rcpt, int64_t webinar);
 /* The outbox's messages to rcpt, as an export shows them: a new array of
  * {file, kind, written_at} (never their text: a join or reset mail holds a
  * live token).  Empty when the folder cannot be read. */

@@ -51,6 +51,8 @@ static int join_mail(struct http_req *req, const struct webinar *w, const char *
 	if (!f)
 		return -ENOMEM;
 	mail_head(f, app->mail, email, "Your link to the webinar", "join");
+	/* what mail_outbox_forget finds it by when the webinar's registrants go */
+	fprintf(f, "X-Amphi-Webinar: %lld\r\n", (long long)w->id);
 	fprintf(f, "X-Amphi-Join-Token: %s\r\n"
 	           "\r\n"
 	           "This address was registered for a webinar. Your personal link to it,\r\n"

@@ -15,6 +15,7 @@
 #include "control/http.h"
 #include "control/ingest.h"
 #include "control/live.h"
+#include "control/mail.h"
 #include "control/relay_client.h"
 #include "control/tokens.h"
 #include "control/webinar.h"
@@ -200,6 +201,7 @@ static void webinar_delete(struct http_req *req)
 		http_error(req, 500, "internal", "cannot delete the webinar");
 		return;
 	}
+	mail_outbox_forget(app->outbox, NULL, w.id);     /* its registrants' join mails */
 	event_hub_close_webinar(app->hub, w.id);
 	webinar_audit(req, "webinar.delete", "webinar", w.id, NULL);
 	http_empty(req, 204);
@@ -345,8 +347,10 @@ int webinars_purge(sqlite3 *db, const struct control *app, int64_t now)
 		    retention_deadline(ret, RETENTION_PARTICIPANT_IDENTITY, due[i].ended) <= now &&
 		    (r = db_exec(db, "UPDATE registrations SET first_name = NULL, last_name = NULL, email = NULL, "
 		                 "job_title = NULL, organization = NULL, phone = NULL, identity_erased_at = ? "
-		                 "WHERE webinar_id = ? AND identity_erased_at IS NULL", "ii", now, due[i].id)) > 0)
+		                 "WHERE webinar_id = ? AND identity_erased_at IS NULL", "ii", now, due[i].id)) > 0) {
 			total += r;
+			mail_outbox_forget(app->outbox, NULL, due[i].id);   /* and their join mails */
+		}
 	}
 	return r < 0 ? -EIO : total;
 }
