@@ -219,6 +219,16 @@ check "rectifications audited by field name, never the value" \
 	is "$(jqo '[.entries[] | select(.action == "privacy.rectify") | .target_type + ":" + (.detail.fields | sort | join("+"))] | sort | join(",")')/$(grep -Ec 'Leroy|Mutuelle|olga.p@' "$T/out")" \
 	"account:company+email+first_name,account:job_title,registration:last_name+phone/0"
 
+# amphictl, with olga's session.
+ctl() { AMPHICTL_COOKIES=$T/o "$AMPHI_TOP/tools/amphictl" --url "$URL" "$@"; }
+ctl me export "$T/cli.json" >"$T/cli.out"
+check "amphictl me export: the file, private, the same subject" \
+	is "$?/$(stat -c %a "$T/cli.json")/$(jq -r .subject.email "$T/cli.json")/$(grep -c 'recordings 1' "$T/cli.out")" "0/600/olga.p@example.org/1"
+ctl me update --job-title Director >/dev/null
+check "amphictl me update corrects the account" is "$?/$(ctl --json me export | jq -r .account.job_title)" 0/Director
+ctl me update --role admin 2>"$T/cli.err"
+check "... and passes the server's refusal on (exit 1, the field named)" is "$?/$(grep -c 'role: unknown field' "$T/cli.err")" 1/1
+
 # The store down: an organizer's export would leave its recordings out, so it fails; a participant's needs no store.
 kill -TERM "$recstore_pid"
 wait_for 10 sh -c "! kill -0 $recstore_pid"
