@@ -47,6 +47,26 @@ need_fuse() {
 	finish
 }
 
+# devstack_checkout TOP: a checkout of its own under TOP for tools/devstack
+# (`make run`: every daemon, state in TOP/var), bin/, etc/ and control/web
+# linked, so that a developer's var/ is never touched.  Needs FUSE and the
+# three daemons; skips without the tools devstack uses.
+devstack_checkout() {
+	local top=$1 t b
+	need_fuse
+	for t in curl setsid fusermount3; do
+		command -v $t >/dev/null || skip "$t is not installed"
+	done
+	for b in amphi-relay amphi-recstore amphi-control; do
+		[ -x "$AMPHI_BIN/$b" ] || skip "$b is not built"
+	done
+	mkdir -p "$top/tools" "$top/control"
+	cp "$AMPHI_TOP/tools/devstack" "$top/tools/"
+	ln -s "$AMPHI_BIN" "$top/bin"
+	ln -s "$AMPHI_TOP/etc" "$top/etc"
+	ln -s "$AMPHI_TOP/control/web" "$top/control/web"
+}
+
 # spawn NAME CMD...: starts a daemon in the background, remembers its PID in
 # the variable NAME_pid, its log in $T/NAME.log.
 spawn() {

@@ -11,20 +11,9 @@
 # developer's var/ is never touched.
 . "$(dirname "$0")/../lib.sh"
 
-need_fuse
-for t in curl socat fusermount3 setsid; do
-	command -v $t >/dev/null || skip "$t is not installed"
-done
-for b in amphi-relay amphi-recstore amphi-control; do
-	[ -x "$AMPHI_BIN/$b" ] || skip "$b is not built"
-done
-
+command -v socat >/dev/null || skip "socat is not installed"
 top=$T/top
-mkdir -p "$top/tools" "$top/control"
-cp "$AMPHI_TOP/tools/devstack" "$top/tools/"
-ln -s "$AMPHI_BIN" "$top/bin"
-ln -s "$AMPHI_TOP/etc" "$top/etc"
-ln -s "$AMPHI_TOP/control/web" "$top/control/web"
+devstack_checkout "$top"
 export AMPHI_HTTP=127.0.0.1:$((20000 + RANDOM % 20000))
 export AMPHI_ADMIN_PASSWORD='Seven words make a decent passphrase indeed'
 mnt=$top/var/mnt

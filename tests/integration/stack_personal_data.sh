@@ -18,20 +18,11 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/control.inc"
 
-need_fuse
-for t in curl jq ffmpeg sqlite3 setsid; do
+for t in jq ffmpeg sqlite3; do
 	command -v $t >/dev/null || skip "$t is not installed"
 done
-for b in amphi-relay amphi-recstore amphi-control; do
-	[ -x "$AMPHI_BIN/$b" ] || skip "$b is not built"
-done
-
 top=$T/top
-mkdir -p "$top/tools" "$top/control"
-cp "$AMPHI_TOP/tools/devstack" "$top/tools/"
-ln -s "$AMPHI_BIN" "$top/bin"
-ln -s "$AMPHI_TOP/etc" "$top/etc"
-ln -s "$AMPHI_TOP/control/web" "$top/control/web"
+devstack_checkout "$top"
 ADMIN='Seven words make a decent passphrase indeed'
 export AMPHI_HTTP=127.0.0.1:$((20000 + RANDOM % 20000)) AMPHI_ADMIN_PASSWORD=$ADMIN
 URL=http://$AMPHI_HTTP
