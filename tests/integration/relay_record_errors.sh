@@ -28,7 +28,7 @@ at_least() { [ "$(stat_of "$1")" -ge "$2" ] 2>/dev/null; }
 
 mkdir -p "$spool"
 mount -t tmpfs -o size=2m,mode=0700 tmpfs "$spool" || { fail "tmpfs mounted"; finish; }
-spawn relay "$AMPHI_BIN/amphi-relay" --workers 2 --port-base 42300 --control "$sock" --spool "$spool"
+spawn relay "$AMPHI_BIN/amphi-relay" --workers 2 --port-base 42500 --control "$sock" --spool "$spool"
 check "relay started" wait_for 10 sh -c "printf '%s\n' '{\"cmd\":\"ping\"}' | socat -t2 - UNIX-CONNECT:$sock 2>/dev/null | grep -q true"
 resp=$(ctl "{\"cmd\":\"stream.create\",\"id\":\"talk\",\"record\":true,\"recording\":\"rec-full\",
   \"webinar\":\"w-1\",\"org\":\"org-1\",\"webinar_date\":\"2026-12-07\",\"tracks\":[
