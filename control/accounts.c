@@ -184,7 +184,7 @@ int accounts_form_check(json_t *body, bool create, json_t *errors)
 	"id, email, first_name, last_name, phone, address, company, job_title, role, must_change, " \
 	"created_at, updated_at, last_login_at, locked_until, " \
 	"CASE WHEN deactivated_at IS NOT NULL THEN 'deactivated' WHEN suspended_at IS NOT NULL " \
-	"THEN 'suspended' ELSE 'active' END"
+	"THEN 'suspended' ELSE 'active' END, restricted_at"
 
 static json_t *time_json(sqlite3_stmt *st, int col)
 {
@@ -215,6 +215,8 @@ static json_t *account_json(sqlite3_stmt *st)
 	json_object_set_new(o, "locked_until", sqlite3_column_int64(st, 13) > amphi_now()
 	                    ? time_json(st, 13) : json_null());
 	json_object_set_new(o, "state", text_json(st, 14));
+	json_object_set_new(o, "restricted", json_boolean(sqlite3_column_type(st, 15) != SQLITE_NULL));
+	json_object_set_new(o, "restricted_at", time_json(st, 15));
 	return o;
 }
 
@@ -424,7 +426,7 @@ static void reset_request(struct http_req *req)
 	if (throttle_reset_allowed(req, email))
 		return;
 	int64_t id = db_int(req->db, 0, "SELECT id FROM accounts WHERE email = ? AND deactivated_at IS NULL "
-	                                "AND suspended_at IS NULL", "s", email);
+	                                "AND suspended_at IS NULL AND restricted_at IS NULL", "s", email);
 	/* Token work is done for unknown emails too, so both paths cost alike. */
 	char tok[AUTH_TOKEN_CHARS + 1];
 	unsigned char hash[32];

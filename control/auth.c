@@ -298,8 +298,9 @@ static void resolve_bearer(struct http_req *req, const char *token)
 	if (auth_token_hash(token, hash) != 0)
 		return;
 	sqlite3_stmt *st = db_prepare(req->db,
-		"SELECT id, webinar_id, role, COALESCE(registration_id, 0) FROM tokens "
-		"WHERE hash = ? AND revoked_at IS NULL AND expires_at > ?", "xi", hash, sizeof hash, amphi_now());
+		"SELECT t.id, t.webinar_id, t.role, COALESCE(t.registration_id, 0), r.restricted_at IS NOT NULL "
+		"FROM tokens t LEFT JOIN registrations r ON r.id = t.registration_id "
+		"WHERE t.hash = ? AND t.revoked_at IS NULL AND t.expires_at > ?", "xi", hash, sizeof hash, amphi_now());
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
 		struct auth_principal *p = &req->principal;
 		p->token_id = sqlite3_column_int64(st, 0);
@@ -307,6 +308,7 @@ static void resolve_bearer(struct http_req *req, const char *token)
 		p->role = strcmp((const char *)sqlite3_column_text(st, 2), "speaker") == 0 ? AUTH_SPEAKER
 		                                                                           : AUTH_PARTICIPANT;
 		p->registration_id = sqlite3_column_int64(st, 3);
+		p->restricted = sqlite3_column_int(st, 4) != 0;
 	}
 	sqlite3_finalize(st);
 }
@@ -320,7 +322,7 @@ static void resolve_cookie(struct http_req *req, const char *value)
 	sqlite3_stmt *st = db_prepare(req->db,
 		"SELECT s.id, s.account_id, s.created_at, s.last_seen_at, a.role, a.must_change "
 		"FROM sessions s JOIN accounts a ON a.id = s.account_id "
-		"WHERE s.hash = ? AND a.deactivated_at IS NULL AND a.suspended_at IS NULL",
+		"WHERE s.hash = ? AND a.deactivated_at IS NULL AND a.suspended_at IS NULL AND a.restricted_at IS NULL",
 		"x", hash, sizeof hash);
 	if (!st)
 		return;
@@ -409,6 +411,11 @@ int auth_require(struct http_req *req, unsigned roles)
 	}
 	if (!(roles & p->role)) {
 		http_error(req, 403, "forbidden", "not allowed for this role");
+		return -EACCES;
+	}
+	if (p->restricted && !(roles & AUTH_ALLOW_RESTRICTED)) {
+		http_error(req, 403, "restricted", "this registration is restricted (GDPR art. 18): kept, but not "
+		           "used until an administrator lifts the restriction");
 		return -EACCES;
 	}
 	return 0;

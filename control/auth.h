@@ -48,6 +48,10 @@ enum auth_role {
 #define AUTH_ANYONE  (AUTH_ANONYMOUS | AUTH_TOKEN | AUTH_ACCOUNT)
 /* Flag for auth_require: let an account with must_change_password through. */
 #define AUTH_ALLOW_MUST_CHANGE (1 << 8)
+/* Flag for auth_require: let a restricted registration's join token through
+ * (the person's own rights: /api/me*, withdrawal).  Everything else answers
+ * it 403 "restricted" (restriction.h). */
+#define AUTH_ALLOW_RESTRICTED (1 << 9)
 
 struct auth_principal {
 	enum auth_role role;
@@ -58,6 +62,7 @@ struct auth_principal {
 	int64_t registration_id;   /* the join token's registration, 0 if none */
 	bool via_cookie;
 	bool must_change;          /* account must change its initial password */
+	bool restricted;           /* a join token of a restricted registration (GDPR art. 18) */
 };
 
 /* Token byte sizes: 32 random bytes, base64url without padding = 43 chars. */
@@ -101,8 +106,8 @@ const char *auth_public_origin(const struct http_req *req);
  * Returns 0 to go on, 1 when it answered (403 csrf). */
 int auth_hook(void *arg, struct http_req *req);
 
-/* Answers 401 (anonymous), 403 "must_change_password" or 403 "forbidden"
- * and returns -EACCES unless the principal's role is in roles.  For token
+/* Answers 401 (anonymous), 403 "must_change_password", 403 "restricted" or
+ * 403 "forbidden" and returns -EACCES unless the principal's role is in roles.  For token
  * principals with webinar_id != 0 the token must belong to that webinar
  * (else 404, as for a webinar that does not exist). */
 int auth_require(struct http_req *req, unsigned roles);

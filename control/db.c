@@ -317,6 +317,13 @@ static const char *const migrations[] = {
 	 * by mail or letter (control/privacy_requests.h); personal, deleted with
 	 * the row ([privacy_requests]). */
 	"ALTER TABLE privacy_requests ADD COLUMN note TEXT;",
+
+	/* 9 (restriction, GDPR art. 18): an account or a registration frozen by
+	 * the person or an administrator (control/restriction.h): kept, but no
+	 * login, join, mail or listing, and no retention deletion, until an
+	 * administrator lifts it (NULL again). */
+	"ALTER TABLE accounts ADD COLUMN restricted_at INTEGER;"
+	"ALTER TABLE registrations ADD COLUMN restricted_at INTEGER;",
 };
 
 static int conn_open(const char *path, sqlite3 **out, char *err, size_t errlen)

@@ -21,12 +21,40 @@
 
 #define REG_TOKENS_MAX 64   /* a registration's tokens cut on the relay (one per join mail) */
 
+/* The tokens of registration reg, newest first (at most REG_TOKENS_MAX). */
+static int reg_tokens(sqlite3 *db, int64_t reg, int64_t tokens[REG_TOKENS_MAX])
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT id FROM tokens WHERE registration_id = ? ORDER BY id DESC", "i", reg);
+	int n = 0;
+
+	while (st && n < REG_TOKENS_MAX && sqlite3_step(st) == SQLITE_ROW)
+		tokens[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int cut_tokens(struct control *app, const int64_t *tokens, int n)
+{
+	int cut = 0;
+
+	for (int i = 0; i < n; i++)
+		cut += whip_token_ended(app->whip, tokens[i]) + sdes_view_token_ended(app->sdes_view, tokens[i]);
+	return cut;
+}
+
+int erasure_registration_cut(struct control *app, sqlite3 *db, int64_t reg)
+{
+	int64_t tokens[REG_TOKENS_MAX];
+
+	return cut_tokens(app, tokens, reg_tokens(db, reg, tokens));
+}
+
 int erasure_registration(struct control *app, sqlite3 *db, int64_t reg, const struct auth_principal *actor,
                          const char *action, struct erasure_counts *c)
 {
 	int64_t tokens[REG_TOKENS_MAX], n_chat, n_questions, n_votes, webinar;
 	char voter[32], *email = NULL;
-	int n_tokens = 0, n_mails, cut = 0;
+	int n_tokens, n_mails, cut;
 	sqlite3_stmt *st;
 
 	snprintf(voter, sizeof voter, "r:%" PRId64, reg);
@@ -42,10 +70,7 @@ int erasure_registration(struct control *app, sqlite3 *db, int64_t reg, const st
 		email = strdup((const char *)sqlite3_column_text(st, 0));
 	webinar = sqlite3_column_int64(st, 1);
 	sqlite3_finalize(st);
-	st = db_prepare(db, "SELECT id FROM tokens WHERE registration_id = ? ORDER BY id DESC", "i", reg);
-	while (st && n_tokens < REG_TOKENS_MAX && sqlite3_step(st) == SQLITE_ROW)
-		tokens[n_tokens++] = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	n_tokens = reg_tokens(db, reg, tokens);
 	c->tokens += db_int(db, 0, "SELECT COUNT(*) FROM tokens WHERE registration_id = ?", "i", reg);
 	n_chat = db_exec(db, "DELETE FROM chat_messages WHERE registration_id = ?", "i", reg);
 	/* a question's upvotes are a stored count: the person's votes leave it too */
@@ -69,8 +94,7 @@ int erasure_registration(struct control *app, sqlite3 *db, int64_t reg, const st
 		return -EIO;
 	}
 	/* its viewers leave the relay now, not at the sessions' next sweep */
-	for (int i = 0; i < n_tokens; i++)
-		cut += whip_token_ended(app->whip, tokens[i]) + sdes_view_token_ended(app->sdes_view, tokens[i]);
+	cut = cut_tokens(app, tokens, n_tokens);
 	/* its join mails too: the outbox is no place to keep the address */
 	n_mails = email ? mail_outbox_forget(app->outbox, email, webinar) : 0;
 	free(email);

@@ -45,6 +45,11 @@ struct erasure_counts {
 int erasure_registration(struct control *app, struct sqlite3 *db, int64_t reg,
                          const struct auth_principal *actor, const char *action, struct erasure_counts *c);
 
+/* Cuts the relay sessions (WHEP, SDES viewers) of registration reg's
+ * tokens now, the tokens themselves staying (a restriction).  Returns how
+ * many ended. */
+int erasure_registration_cut(struct control *app, struct sqlite3 *db, int64_t reg);
+
 int erasure_routes(struct http_router *r, struct control *app);
 
 #endif

@@ -284,7 +284,7 @@ static int accounts_expire(struct control *app, sqlite3 *db, int64_t now, struct
 	do {
 		sqlite3_stmt *st = db_prepare(db, "SELECT id, role = 'admin', coalesce(last_login_at, created_at), "
 		                              "coalesce(suspended_at, 0), coalesce(deactivated_at, 0), "
-		                              "coalesce(inactive_warned_at, 0) FROM accounts WHERE id > ? "
+		                              "coalesce(inactive_warned_at, 0) FROM accounts WHERE id > ? AND restricted_at IS NULL "
 		                              "ORDER BY id LIMIT ?", "ii", after, (int64_t)ACCOUNTS_PAGE);
 		if (!st)
 			return -EIO;

@@ -23,7 +23,8 @@
  * account id inherits none.  Logs and audit entries keep the bare account id
  * for their own period.  Its recordings are deleted through amphi-recstore
  * first (recordings_account_delete).  The last active administrator is
- * never deleted for inactivity.
+ * never deleted for inactivity, and a restricted account (GDPR art. 18,
+ * restriction.h) by none of the account rules until it is lifted.
  *
  * Every step is one statement or one account at a time, committed as it
  * goes: a sweep cut short leaves nothing half done and the next one goes on

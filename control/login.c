@@ -92,6 +92,14 @@ static void login_finish(struct http_req *req)
 		login_failed(req, l, now);
 		goto out;
 	}
+	/* Told only to whoever knows the password: a restricted account is
+	 * kept, not used (GDPR art. 18, restriction.h). */
+	if (db_int(req->db, 0, "SELECT restricted_at IS NOT NULL FROM accounts WHERE id = ?", "i", id)) {
+		audit_connection(req->db, "login_restricted", id, 0, req->client_ip);
+		http_error(req, 403, "restricted", "this account is restricted (GDPR art. 18): kept, but not used "
+		           "until an administrator lifts the restriction");
+		goto out;
+	}
 	if (l->job.rehash[0]) {
 		db_exec(req->db, "UPDATE accounts SET password_hash = ? WHERE id = ?", "si", l->job.rehash, id);
 		log_msg(LOG_INFO, "password rehashed with the current limits", "account=%lld", (long long)id);

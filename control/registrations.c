@@ -86,7 +86,7 @@ static void registration_create(struct http_req *req)
 	int64_t reg, now = amphi_now();
 	const char *to;
 	char *stored = NULL, version[CONSENT_VERSION_CHARS + 1];
-	bool again;
+	bool again, restricted;
 
 	if (load_open(req, &w)) {
 		json_decref(errors);
@@ -116,6 +116,18 @@ static void registration_create(struct http_req *req)
 	reg = db_int(req->db, 0, "SELECT id FROM registrations WHERE webinar_id = ? AND email = ?", "is",
 	             w.id, f.email);
 	again = reg > 0;
+	/* a restricted registration is kept, not used: no new token, no mail,
+	 * and the same answer as any other (nobody learns it exists) */
+	restricted = again && db_int(req->db, 0, "SELECT restricted_at IS NOT NULL FROM registrations WHERE id = ?",
+	                             "i", reg);
+	if (restricted) {
+		db_commit(req->db);
+		log_msg(LOG_INFO, "registered again, restricted: no mail", "webinar=%lld registration=%lld",
+		        (long long)w.id, (long long)reg);
+		http_json(req, 202, json_pack("{s:I,s:s}", "webinar_id", (json_int_t)w.id, "detail",
+		                              "the join link was sent to the email address given"));
+		return;
+	}
 	if (!again) {
 		reg = db_insert(req->db, "INSERT INTO registrations (webinar_id, first_name, last_name, email, "
 		                "job_title, organization, phone, consent_at, consent_version, age_declared, created_at) "
@@ -167,10 +179,19 @@ static void registration_list(struct http_req *req)
 		return;
 	}
 	st = db_prepare(req->db, "SELECT id, first_name, last_name, email, job_title, organization, phone, "
-	                "consent_at, created_at, consent_version FROM registrations WHERE webinar_id = ? ORDER BY id",
-	                "i", w.id);
+	                "consent_at, created_at, consent_version, restricted_at FROM registrations "
+	                "WHERE webinar_id = ? ORDER BY id", "i", w.id);
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		json_t *o = db_row_json(st);
+		json_t *o;
+
+		if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
+			/* restricted (GDPR art. 18): listed, its identity not shown */
+			json_array_append_new(list, json_pack("{s:I,s:b}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+			                                      "restricted", 1));
+			continue;
+		}
+		o = db_row_json(st);
+		json_object_del(o, "restricted_at");
 		json_object_set_new(o, "consent_at", json_string(amphi_time_iso(sqlite3_column_int64(st, 7), t, sizeof t)));
 		json_object_set_new(o, "created_at", json_string(amphi_time_iso(sqlite3_column_int64(st, 8), t, sizeof t)));
 		json_array_append_new(list, o);
@@ -211,7 +232,7 @@ static void registration_withdraw(struct http_req *req)
 	int64_t reg, n_logs, last_log;
 	char until[32];
 
-	if (webinar_access(req, AUTH_PARTICIPANT, &w))
+	if (webinar_access(req, AUTH_PARTICIPANT | AUTH_ALLOW_RESTRICTED, &w))
 		return;
 	if (!(reg = req->principal.registration_id)) {
 		http_error(req, 404, "not_found", "this token has no registration behind it (a public join)");

@@ -17,6 +17,7 @@
 #include "control/privacy_requests.h"
 #include "control/register.h"
 #include "control/registrations.h"
+#include "control/restriction.h"
 #include "control/sdes_view.h"
 #include "control/stats.h"
 #include "control/tokens.h"
@@ -45,5 +46,6 @@ int control_routes(struct http_router *r, struct control *app)
 	rc = rc ? rc : me_routes(r, app);
 	rc = rc ? rc : erasure_routes(r, app);
 	rc = rc ? rc : export_routes(r, app);
+	rc = rc ? rc : restriction_routes(r, app);
 	return rc;
 }

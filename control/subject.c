@@ -37,7 +37,7 @@ int subject_from_request(struct http_req *req, struct subject *out)
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if (auth_require(req, AUTH_ACCOUNT | AUTH_TOKEN))
+	if (auth_require(req, AUTH_ACCOUNT | AUTH_TOKEN | AUTH_ALLOW_RESTRICTED))
 		return -EACCES;
 	if (p->role & AUTH_ACCOUNT) {
 		out->kind = SUBJECT_ACCOUNT;

@@ -102,5 +102,10 @@ int webinar_media_access(struct http_req *req, bool publish, struct webinar *w)
 		                                          : "not allowed for this role");
 		return -EACCES;
 	}
+	if (p->restricted) {
+		http_error(req, 403, "restricted", "this registration is restricted (GDPR art. 18): no joining "
+		           "until an administrator lifts the restriction");
+		return -EACCES;
+	}
 	return 0;
 }

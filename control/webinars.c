@@ -312,9 +312,10 @@ int webinars_purge(sqlite3 *db, const struct control *app, int64_t now)
 	                "EXISTS (SELECT 1 FROM chat_messages WHERE webinar_id = w.id) OR "
 	                "EXISTS (SELECT 1 FROM questions WHERE webinar_id = w.id) OR "
 	                "EXISTS (SELECT 1 FROM polls WHERE webinar_id = w.id) OR "
-	                "EXISTS (SELECT 1 FROM registrations WHERE webinar_id = w.id AND phone IS NOT NULL) OR "
+	                "EXISTS (SELECT 1 FROM registrations WHERE webinar_id = w.id AND phone IS NOT NULL "
+	                "AND restricted_at IS NULL) OR "
 	                "(w.replay_published_at IS NULL AND EXISTS (SELECT 1 FROM registrations "
-	                "WHERE webinar_id = w.id AND identity_erased_at IS NULL))) "
+	                "WHERE webinar_id = w.id AND identity_erased_at IS NULL AND restricted_at IS NULL))) "
 	                "ORDER BY ended_at LIMIT 256", "");
 	if (!st)
 		return -EIO;
@@ -337,17 +338,20 @@ int webinars_purge(sqlite3 *db, const struct control *app, int64_t now)
 					total += r;
 		}
 		if (r >= 0 && retention_deadline(ret, RETENTION_PARTICIPANT_PHONE, due[i].ended) <= now &&
-		    (r = db_exec(db, "UPDATE registrations SET phone = NULL WHERE webinar_id = ? AND phone IS NOT NULL",
+		    (r = db_exec(db, "UPDATE registrations SET phone = NULL WHERE webinar_id = ? AND phone IS NOT NULL "
+		                 "AND restricted_at IS NULL",
 		                 "i", due[i].id)) > 0)
 			total += r;
 		/* The row stays (with its consent time): join tokens point at it
 		 * for the rating's grace period, and the counters of webinar_stats
-		 * never pointed at a person.  Only who the person was goes. */
+		 * never pointed at a person.  Only who the person was goes; a
+		 * restricted registration (GDPR art. 18) keeps it until lifted. */
 		if (r >= 0 && !due[i].replay &&
 		    retention_deadline(ret, RETENTION_PARTICIPANT_IDENTITY, due[i].ended) <= now &&
 		    (r = db_exec(db, "UPDATE registrations SET first_name = NULL, last_name = NULL, email = NULL, "
 		                 "job_title = NULL, organization = NULL, phone = NULL, identity_erased_at = ? "
-		                 "WHERE webinar_id = ? AND identity_erased_at IS NULL", "ii", now, due[i].id)) > 0) {
+		                 "WHERE webinar_id = ? AND identity_erased_at IS NULL AND restricted_at IS NULL", "ii", now,
+		                 due[i].id)) > 0) {
 			total += r;
 			mail_outbox_forget(app->outbox, NULL, due[i].id);   /* and their join mails */
 		}

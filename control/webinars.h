@@ -36,7 +36,8 @@ int webinars_end(struct control *app, struct sqlite3 *db, const struct webinar *
  * ([participant_phone]) and the registrants' identity
  * ([participant_identity]: names, email, job title, organization nulled,
  * identity_erased_at set), except for a webinar whose recording is published
- * for replay, whose identities go with the recording.  Called inside the
+ * for replay, whose identities go with the recording, and for a restricted
+ * registration (GDPR art. 18, restriction.h), kept until lifted.  Called inside the
  * end's transaction, at start-up, and by the periodic sweep (sweep.h), so a
  * non-zero period is applied within one sweep interval of its deadline.
  * Returns rows deleted or changed, or -EIO. */
