@@ -221,15 +221,20 @@ curl -s -o "$T/out" -w '%{http_code}' -H "Authorization: Bearer $P2" -H 'Content
 	--data-binary 'hello' "$URL/api/webinars/$W/chat" >"$T/code"
 check "a non-JSON content type is 415" is "$(cat "$T/code")" 415
 n_before=$(sqlite3 "$DB" "select count(*) from chat_messages")
-codes=""
-for i in 1 2 3 4 5 6; do
-	treq "$P2" POST "/api/webinars/$W/chat" "{\"text\":\"message $i\"}"
-	codes="$codes$status "
+# The burst and the retry in one curl (one connection, milliseconds apart):
+# one process per message took long enough on a loaded machine for the
+# bucket to refill a message.
+burst=()
+for i in 1 2 3 4 5 6 again; do
+	[ ${#burst[@]} = 0 ] || burst+=(--next)
+	[ $i = again ] && burst+=(-D "$T/hdr")
+	burst+=(-s -o /dev/null -w '%{http_code} ' -H "Authorization: Bearer $P2" -H 'Content-Type: application/json'
+		--data-binary "{\"text\":\"message $i\"}" "$URL/api/webinars/$W/chat")
 done
-check "five messages in a burst pass, the sixth is 429" is "$codes" "201 201 201 201 201 429 "
-curl -s -D "$T/hdr" -o /dev/null -H "Authorization: Bearer $P2" -H 'Content-Type: application/json' \
-	--data-binary '{"text":"again"}' "$URL/api/webinars/$W/chat"
-check "429 says when to retry (Retry-After)" grep -qi '^retry-after: [12]' "$T/hdr"
+codes=$(curl "${burst[@]}")
+check "five messages in a burst pass, the sixth is 429" is "${codes% * }" "201 201 201 201 201 429"
+check "429 says when to retry (Retry-After)" is "${codes% }/$(grep -ci '^retry-after: [12]' "$T/hdr")" \
+	"201 201 201 201 201 429 429/1"
 check "refused messages stored nothing" is "$(sqlite3 "$DB" "select count(*) from chat_messages")" $((n_before + 5))
 treq "$P1" POST "/api/webinars/$W/chat" '{"text":"others are not limited by P2"}'
 check "another participant is not limited by P2's bucket" is "$status" 201
