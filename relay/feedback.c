@@ -97,6 +97,9 @@ void feedback_publisher_nack(struct worker *w, struct stream *s, int64_t now)
 		size_t n = nack_due(s->nack, t, now, seqs, NACK_MISS_MAX, &media);
 		int rr, m;
 
+		if (n)
+			log_msg(LOG_DEBUG, "nack to publisher", "stream=%s track=%u n=%zu first=%u given_up=%llu",
+			        s->id, t, n, n ? seqs[0] : 0, (unsigned long long)s->nack->c.given_up);
 		if (!n)
 			continue;
 		rr = rtcp_build_rr(buf, sizeof buf, s->relay_ssrc);
@@ -229,6 +232,8 @@ static void viewer_rtcp_plain(struct worker *w, struct vgroup *g, struct viewer 
 			uint16_t seqs[NACK_MAX];
 			int track = stream_track_of(g->track_ssrc, g->ntracks, media);
 			int cnt = rtcp_nack_expand(&p, seqs, NACK_MAX);
+			if (cnt > 0)
+				log_msg(LOG_DEBUG, "viewer nack", "viewer=%s track=%d n=%d first=%u", v->id, track, cnt, seqs[0]);
 			for (int i = 0; i < cnt && i < NACK_MAX; i++) {
 				struct relay_pkt *c;
 				g->nacks++;
@@ -237,14 +242,17 @@ static void viewer_rtcp_plain(struct worker *w, struct vgroup *g, struct viewer 
 				if (track < 0 || !g->cache_cap)
 					continue;
 				c = g->cache[(size_t)track * g->cache_cap + (seqs[i] & (g->cache_cap - 1))];
-				if (!c || (uint16_t)(c->data[2] << 8 | c->data[3]) != seqs[i])
+				if (!c || (uint16_t)(c->data[2] << 8 | c->data[3]) != seqs[i]) {
+					log_msg(LOG_DEBUG, "viewer nack: not in the cache", "viewer=%s seq=%u", v->id, seqs[i]);
 					continue;
+				}
 				if (fanout_send_repair(w, g, v, c) == 0) {
 					g->retransmits++;
 					v->retransmits++;
 				}
 			}
 		} else if (p.type == RTCP_PSFB && p.count == RTCP_FMT_PLI && rtcp_fb_read(&p, &sender, &media) == 0) {
+			log_msg(LOG_DEBUG, "viewer pli", "viewer=%s", v->id);
 			feedback_request_keyframe(w, g, media);
 		} else if (p.type == RTCP_PSFB && p.count == RTCP_FMT_FIR && rtcp_fir_count(&p) > 0) {
 			uint8_t seq;
@@ -327,6 +335,20 @@ void feedback_keyframe(struct worker *w, struct relay_pkt *req)
 	feedback_publisher_keyframe(w, s, media);
 }
 
+void feedback_publisher_loss(struct worker *w, struct stream *s, uint32_t media, int64_t now)
+{
+	if (media) {
+		log_msg(LOG_DEBUG, "publisher loss not repaired", "stream=%s ssrc=%u owed=%d", s->id, media,
+		        now < s->next_keyframe_ns);
+		s->keyframe_owed = media;
+	}
+	if (!s->keyframe_owed || now < s->next_keyframe_ns)
+		return;
+	media = s->keyframe_owed;
+	s->keyframe_owed = 0;
+	feedback_publisher_keyframe(w, s, media);
+}
+
 void feedback_publisher_keyframe(struct worker *w, struct stream *s, uint32_t media)
 {
 	const struct sockaddr *dst;
@@ -338,8 +360,11 @@ void feedback_publisher_keyframe(struct worker *w, struct stream *s, uint32_t me
 	if (now < s->next_keyframe_ns) {
 		s->c.keyframe_suppressed++;
 		w->c.plis_suppressed++;
+		log_msg(LOG_DEBUG, "keyframe request suppressed", "stream=%s in_ms=%lld", s->id,
+		        (long long)((s->next_keyframe_ns - now) / 1000000));
 		return;
 	}
+	log_msg(LOG_DEBUG, "keyframe request to publisher", "stream=%s", s->id);
 	for (unsigned i = 0; i < s->ntracks && !media; i++)
 		if (s->tracks[i].kind == TRACK_VIDEO)
 			media = s->track_ssrc[i];

@@ -15,9 +15,11 @@
  *                   per stream per pli_interval, and the owner sends the
  *                   publisher at most one per stream per pli_interval
  *                   (keyframe-storm guard), as RR + PLI under the stream's key.
- *   lost upstream   a WebRTC publisher's video packet still missing after
- *                   FEEDBACK_GAP_NS: the owner asks the publisher for a
- *                   keyframe (same guard as viewers' requests).
+ *   lost upstream   a WebRTC publisher's video packet NACK upstream gave
+ *                   up on (or, without it, still missing after
+ *                   FEEDBACK_GAP_NS): the owner asks the publisher for a
+ *                   keyframe (same guard as viewers' requests; one the
+ *                   guard held back is sent when it allows).
  *   to a WebRTC     congestion feedback while packets arrive, at most every
  *   publisher       FEEDBACK_CC_NS: RR (once a second with a report block
  *                   per SSRC from relay/rxstats.c: the browser's RTT) +
@@ -92,11 +94,16 @@ void feedback_keyframe(struct worker *w, struct relay_pkt *req);
  * video track's), as RR + PLI, at most one per pli_interval (the same
  * guard as viewers' requests). */
 void feedback_publisher_keyframe(struct worker *w, struct stream *s, uint32_t media);
-/* A WebRTC publisher's video packet still missing this long (not repaired
- * by NACK upstream, not merely late) broke every viewer's decoding until a
- * keyframe: the owner asks for one then (ingress.c, relay/rxstats.c),
- * instead of waiting for the viewers' decoders, which ask after 3 s
- * without a decodable frame (libwebrtc). */
+/* Owner: a video packet of s's publisher SSRC media is lost for good (0:
+ * none new) and broke every viewer's decoding until a keyframe: one is
+ * asked for now, or as soon as the pli_interval guard allows (a request
+ * that guard suppressed is owed, not forgotten: s->keyframe_owed), instead
+ * of waiting for the viewers' decoders, which ask after 3 s without a
+ * decodable frame (libwebrtc).  ingress.c calls it when relay/nack.h gives
+ * a packet up (NACK upstream had its chance), or, for a track without
+ * upstream NACK, when the packet is still missing FEEDBACK_GAP_NS after a
+ * later one came (relay/rxstats.c: not merely late), and while one is owed. */
+void feedback_publisher_loss(struct worker *w, struct stream *s, uint32_t media, int64_t now);
 #define FEEDBACK_GAP_NS 250000000LL
 
 #endif

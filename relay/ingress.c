@@ -183,7 +183,11 @@ static void ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, un
 	if (s->nack || rtx) {
 		int64_t now = amphi_mono_ns();
 		enum nack_seen seen = nack_packet(s->nack, (unsigned)rc, rd32(pkt->data + 8), rd16(pkt->data + 2), now);
-		if (rtx && seen != NACK_REPAIRED && seen != NACK_REORDERED) {
+		/* An RTX packet of one not seen yet goes on too: Chromium's
+		 * probes resend what it sent last, so the RTX copy of a packet
+		 * lost on the way can come before the next one; nack now counts
+		 * it received, and dropped it would be lost for good. */
+		if (rtx && (seen == NACK_OLD || seen == NACK_OFF)) {
 			s->c.rtx_unused++;
 			relay_pkt_unref(pkt);
 			return;
@@ -191,16 +195,31 @@ static void ingest(struct worker *w, struct stream *s, struct relay_pkt *pkt, un
 		/* asked for: its neighbours went out long ago (fanout.c sends
 		 * it to viewers with rtx as a retransmission) */
 		pkt->repair = seen == NACK_REPAIRED;
+		if (seen == NACK_REPAIRED || seen == NACK_REORDERED || rtx)
+			log_msg(LOG_DEBUG, "publisher repair", "stream=%s track=%d seq=%u rtx=%d asked=%d", s->id, rc,
+			        rd16(pkt->data + 2), rtx, seen == NACK_REPAIRED);
 		feedback_publisher_nack(w, s, now);
 	}
 	s->track_ssrc[rc] = (uint32_t)pkt->data[8] << 24 | (uint32_t)pkt->data[9] << 16 |
 	                    (uint32_t)pkt->data[10] << 8 | pkt->data[11];
-	if (s->twcc || s->remb_bps) {
+	if (s->twcc || s->remb_bps || s->nack) {
+		/* A video loss asks for a keyframe once NACK upstream gave the
+		 * packet up, or, on a track without it, once it is missing
+		 * FEEDBACK_GAP_NS after a later one (docs/webrtc.md). */
 		int64_t now = amphi_mono_ns();
-		rxstats_packet(&s->rxs[rc], s->track_ssrc[rc], rtp_seq(pkt->data), rtp_ts(pkt->data),
-		               s->tracks[rc].clock_rate, now);
-		if (s->tracks[rc].kind == TRACK_VIDEO && rxstats_gap_due(&s->rxs[rc], now, FEEDBACK_GAP_NS))
-			feedback_publisher_keyframe(w, s, s->track_ssrc[rc]);
+		uint32_t lost = 0;
+		for (unsigned t = 0; t < s->ntracks && s->nack; t++)
+			if (s->tracks[t].kind == TRACK_VIDEO && nack_lost_take(s->nack, t))
+				lost = s->track_ssrc[t];
+		if (s->twcc || s->remb_bps) {
+			rxstats_packet(&s->rxs[rc], s->track_ssrc[rc], rtp_seq(pkt->data), rtp_ts(pkt->data),
+			               s->tracks[rc].clock_rate, now);
+			if (s->tracks[rc].kind == TRACK_VIDEO && !nack_on(s->nack, (unsigned)rc) &&
+			    rxstats_gap_due(&s->rxs[rc], now, FEEDBACK_GAP_NS))
+				lost = s->track_ssrc[rc];
+		}
+		if (lost || s->keyframe_owed)
+			feedback_publisher_loss(w, s, lost, now);
 	}
 	if (stream_map_packet(s, (unsigned)rc, pkt->data, amphi_mono_ns())) {
 		s->c.publisher_restarts++;

@@ -42,6 +42,7 @@ static void gap_add(struct nack *n, struct nack_track *t, unsigned gap, int64_t 
 {
 	if (gap > NACK_MISS_MAX) {
 		n->c.given_up += gap;
+		t->lost += gap;
 		return;
 	}
 	for (unsigned k = 1; k <= gap; k++) {
@@ -50,6 +51,7 @@ static void gap_add(struct nack *n, struct nack_track *t, unsigned gap, int64_t 
 			memmove(t->miss, t->miss + 1, (NACK_MISS_MAX - 1) * sizeof t->miss[0]);
 			t->n--;
 			n->c.given_up++;
+			t->lost++;
 		}
 		t->miss[t->n++] = (struct nack_miss){ .seq = (uint16_t)(t->top + k), .seen_ns = now,
 		                                      .due_ns = now + NACK_REORDER_NS };
@@ -129,6 +131,7 @@ size_t nack_due(struct nack *n, unsigned track, int64_t now, uint16_t *seqs, siz
 		}
 		if (drop) {
 			n->c.given_up++;
+			t->lost++;
 			continue;
 		}
 		t->miss[j++] = m;
@@ -137,4 +140,15 @@ size_t nack_due(struct nack *n, unsigned track, int64_t now, uint16_t *seqs, siz
 	*ssrc = t->ssrc;
 	due_update(n);
 	return k;
+}
+
+unsigned nack_lost_take(struct nack *n, unsigned track)
+{
+	unsigned lost;
+
+	if (!n || track >= NACK_TRACKS)
+		return 0;
+	lost = n->t[track].lost;
+	n->t[track].lost = 0;
+	return lost;
 }

@@ -14,6 +14,8 @@
  *                   behind the newest (older than the viewers' retransmission
  *                   cache, [rtcp] nack_cache) or the gap is wider than
  *                   NACK_MISS_MAX (an outage: a keyframe serves better).
+ *                   What is given up is reported (nack_lost_take): the
+ *                   relay asks for a keyframe then, not before (feedback.h).
  *   round trip      each packet repaired by the answer to its first request
  *                   is a sample (request to arrival), smoothed 1/8 (RFC 6298
  *                   §2); NACK_RTT_INIT_NS before the first.
@@ -50,6 +52,7 @@ struct nack_track {
 	bool started;
 	uint32_t ssrc;           /* publisher SSRC the numbers belong to */
 	uint16_t top;            /* highest sequence number received */
+	unsigned lost;           /* given up on since the last nack_lost_take (not on a restart) */
 	unsigned n;              /* entries of miss in use, oldest first */
 	struct nack_miss miss[NACK_MISS_MAX];
 };
@@ -88,6 +91,15 @@ enum nack_seen nack_packet(struct nack *n, unsigned track, uint32_t ssrc, uint16
  * counted as one more try; gives up on those past their limits.  Their SSRC
  * in *ssrc.  Returns how many. */
 size_t nack_due(struct nack *n, unsigned track, int64_t now, uint16_t *seqs, size_t max, uint32_t *ssrc);
+/* How many packets of track were given up on (lost for good: past their
+ * tries, time or horizon, or in an outage) since the last call; a new SSRC
+ * does not count (the restarted publisher starts with a keyframe). */
+unsigned nack_lost_take(struct nack *n, unsigned track);
+/* Whether track's gaps are followed (n NULL: none are). */
+static inline bool nack_on(const struct nack *n, unsigned track)
+{
+	return n && track < NACK_TRACKS && n->t[track].on;
+}
 /* Whether nack_due may return anything at now (cheap: one comparison). */
 static inline bool nack_pending(const struct nack *n, int64_t now)
 {

@@ -112,6 +112,8 @@ struct stream {
 	struct stream_map map[STREAM_MAX_TRACKS]; /* what viewers see of each track (stream_map_packet) */
 	struct sockaddr_in6 rtcp_src;       /* where the publisher's RTCP comes from (PLI/FIR go there) */
 	int64_t next_keyframe_ns;           /* monotonic: no PLI/FIR to the publisher before this */
+	uint32_t keyframe_owed;             /* publisher SSRC whose video loss (not repaired) still
+	                                     * waits for that guard to ask a keyframe, 0: none */
 	uint64_t subscribers;               /* bit w: worker w has viewers of this stream */
 	struct stream_source src[STREAM_MAX_SOURCES];
 	unsigned nsrc;

@@ -55,6 +55,8 @@ TEST(retries_then_gives_up)
 			asked += (unsigned)nack_due(n, 0, t, seqs, NACK_MISS_MAX, &ssrc);
 	CHECK_INT(asked, ==, 2 * NACK_TRIES);
 	CHECK_INT(n->c.given_up, ==, 2);
+	CHECK_INT(nack_lost_take(n, 0), ==, 2);   /* reported once */
+	CHECK_INT(nack_lost_take(n, 0), ==, 0);
 	CHECK_INT(n->t[0].n, ==, 0);
 	CHECK_INT(nack_packet(n, 0, 9, 0, t), ==, NACK_OLD);   /* too late: not a repair */
 	nack_destroy(n);
@@ -75,9 +77,13 @@ TEST(never_asks_past_the_horizon_or_across_an_outage)
 	CHECK_INT(n->c.given_up, ==, 3);
 	nack_packet(n, 0, 1, 30 + NACK_MISS_MAX + 2, 20 * MS);   /* an outage: nothing asked */
 	CHECK_INT(n->c.given_up, ==, 3 + NACK_MISS_MAX + 1);
-	/* a new SSRC (publisher restart) forgets the old gaps */
+	CHECK_INT(nack_lost_take(n, 0), ==, 3 + NACK_MISS_MAX + 1);
+	/* a new SSRC (publisher restart) forgets the old gaps, not lost:
+	 * the restarted publisher begins with a keyframe */
+	nack_packet(n, 0, 1, 30 + NACK_MISS_MAX + 4, 25 * MS);   /* one more missing */
 	nack_packet(n, 0, 2, 5, 30 * MS);
 	CHECK_INT(n->t[0].n, ==, 0);
+	CHECK_INT(nack_lost_take(n, 0), ==, 0);
 	CHECK(!nack_pending(n, 2000 * MS));
 	nack_destroy(n);
 }

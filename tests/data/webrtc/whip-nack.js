@@ -88,16 +88,19 @@ async function measure(A, V, c, run) {
 	/* the longest time without a newly decoded frame, polled every 100 ms:
 	 * unlike freezeCount it counts a viewer stuck waiting for a keyframe */
 	const t1 = Date.now();
-	let last = { t: t1, decoded: v0.framesDecoded }, stall = 0;
+	let last = { t: t1, decoded: v0.framesDecoded }, stall = 0, stall_at = null;
 	while (Date.now() - t1 < cfg.seconds * 1000) {
 		await sleep(100);
 		const v = await video(V.page, 'inbound-rtp'), now = Date.now();
 		if (v.framesDecoded > last.decoded)
 			last = { t: now, decoded: v.framesDecoded };
-		stall = Math.max(stall, now - last.t);
+		if (now - last.t > stall) {
+			stall = now - last.t;
+			stall_at = new Date(last.t).toISOString();
+		}
 	}
 	const [p1, v1] = [await video(A.page, 'outbound-rtp'), await video(V.page, 'inbound-rtp')];
-	say({ summary: { run, pub: diff(p0, p1, PUB), view: { ...diff(v0, v1, VIEW), max_stall_ms: stall },
+	say({ summary: { run, pub: diff(p0, p1, PUB), view: { ...diff(v0, v1, VIEW), max_stall_ms: stall, stall_from: stall_at },
 		answer_rtx: /a=rtpmap:\d+ rtx\/90000/.test(answer), answer_nack: /a=rtcp-fb:\d+ nack\r?\n/.test(answer),
 		view_answer_rtx: /a=rtpmap:\d+ rtx\/90000/.test(vanswer) && /a=ssrc-group:FID \d+ \d+/.test(vanswer) } });
 	for (const pg of [A.page, V.page])
