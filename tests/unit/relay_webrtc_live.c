@@ -17,9 +17,11 @@
  *                        relay drops the peer itself
  *   h264_chromium_to_chromium  the same with H.264 as the webinar's codec
  *   consent_expiry       peers without consent checks leave on their own
- *                        ([webrtc] consent_timeout = 6s here), and the
- *                        control registry follows; an ICE restart moves a
- *                        peer to new credentials at once
+ *                        (on a relay of its own with [webrtc]
+ *                        consent_timeout = 2s; the browsers' has 6s: they
+ *                        check every 4-6 s), and the control registry
+ *                        follows; an ICE restart moves a peer to new
+ *                        credentials at once
  * Time to first frame is printed.  Skipped (77) when chromium, node,
  * playwright-core or ffmpeg is missing. */
 #include "tests/harness.h"
@@ -38,7 +40,8 @@
 #include <sys/stat.h>
 
 #define PORT_BASE 43000
-#define CONSENT_S 6
+#define CONSENT_S 2           /* consent_expiry's relay */
+#define BROWSER_CONSENT_S 6   /* the browsers' relay */
 
 static struct node_peer np;
 static enum sdp_video video_codec = SDP_VIDEO_VP8;   /* the webinar's: what answers offer */
@@ -235,7 +238,9 @@ static int stop(pid_t pid, int sig)
 	return status;
 }
 
-static void relay_up(void)
+/* relay_up CONSENT: starts amphi-relay in a fresh dir with that
+ * consent_timeout (seconds); relay_down stops it and removes the dir. */
+static void relay_up(int consent_s)
 {
 	char conf[128], spool[128], bin[256], ports[16];
 	const char *b = getenv("AMPHI_BIN") ? getenv("AMPHI_BIN") : "bin";
@@ -252,7 +257,7 @@ static void relay_up(void)
 	if (access(bin, X_OK) != 0)
 		SKIP("%s is not built", bin);
 	f = fopen(conf, "w");
-	fprintf(f, "[webrtc]\nconsent_timeout = %ds\n", CONSENT_S);
+	fprintf(f, "[webrtc]\nconsent_timeout = %ds\n", consent_s);
 	fclose(f);
 	char log[160];
 	snprintf(log, sizeof log, "%s/relay.log", dir);
@@ -265,6 +270,21 @@ static void relay_up(void)
 		usleep(100000);
 	}
 	HARNESS_FAIL("amphi-relay did not answer (see %s)", log);
+}
+
+static void relay_down(void)
+{
+	int st = stop(relay_pid, SIGTERM);
+
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (!getenv("AMPHI_KEEP")) {
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			printf("  could not remove %s\n", dir);
+	} else {
+		printf("  kept %s\n", dir);
+	}
 }
 
 static void stream_create(const char *id, int apt, int vpt, char *key, bool record)
@@ -689,7 +709,7 @@ TEST(consent_expiry)
 
 	bind(fd, (struct sockaddr *)&me, sizeof me);
 	stream_create("s4", 111, 96, key, false);
-	/* "ghost" never checks; "fresh" checks every second for 4 s, then stops. */
+	/* "ghost" never checks; "fresh" checks every CONSENT_S / 4 for CONSENT_S, then stops. */
 	rep = ctl(json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:s,s:[{s:s,s:i,s:s}]}", "cmd", "webrtc.add",
 	                    "stream", "s4", "id", "ghost", "role", "viewer", "ice", "ufrag", "ghst", "pwd", pwd,
 	                    "fingerprint", fp, "tracks", "kind", "video", "pt", 96, "mid", "0"));
@@ -705,7 +725,7 @@ TEST(consent_expiry)
 	for (int i = 0; i < 4; i++) {
 		CHECK(check_once(fd, port, "frsh", pwd));
 		last = amphi_mono_ns();
-		usleep(1000000);
+		usleep(CONSENT_S * 1000000 / 4);
 	}
 	/* ICE restart: the old credentials get 401 at once, the new ones work. */
 	rep = ctl(json_pack("{s:s,s:s,s:s,s:{s:s,s:s}}", "cmd", "webrtc.restart", "stream", "s4", "id", "fresh",
@@ -757,9 +777,12 @@ int main(int argc, char **argv)
 	alarm(280);   /* a hung browser fails the test rather than the runner's timeout */
 	signal(SIGPIPE, SIG_IGN);
 	node_peer_start(&np, "tests/data/webrtc/relay-peers.js");
-	relay_up();
-	if (!only || strstr("consent_expiry", only))
+	if (!only || strstr("consent_expiry", only)) {
+		relay_up(CONSENT_S);
 		RUN(consent_expiry);
+		relay_down();
+	}
+	relay_up(BROWSER_CONSENT_S);
 	if (!only || strstr("chromium_publishes", only))
 		RUN(chromium_publishes);
 	if (!only || strstr("ffmpeg_publishes", only))
@@ -771,15 +794,6 @@ int main(int argc, char **argv)
 	if (!only || strstr("h264_chromium_to_chromium", only))
 		RUN(h264_chromium_to_chromium);
 	node_peer_stop(&np);
-	int st = stop(relay_pid, SIGTERM);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	if (!getenv("AMPHI_KEEP")) {
-		char cmd[128];
-		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("  could not remove %s\n", dir);
-	} else {
-		printf("  kept %s\n", dir);
-	}
+	relay_down();
 	return harness_done();
 }
