@@ -119,8 +119,8 @@ run: deps
 
 test:
 	@tools/deps --npm
-	@$(MAKE) --no-print-directory $(JOBS) all fuzz-build
-	@tests/run --build $(BUILD) --bin $(BIN) --fuzz-build build/fuzz --fuzz-seconds 2
+	@$(MAKE) --no-print-directory $(JOBS) all
+	@tests/run --build $(BUILD) --bin $(BIN) --fuzz-build build/fuzz --fuzz-make --fuzz-seconds 2
 
 test-only: all
 	@tests/run --build $(BUILD) --bin $(BIN)
