@@ -9,7 +9,9 @@
 # (amphictl): its session ends, a login with the right password is 403
 # restricted, a reset request mails nothing, the account list marks it; the
 # lift restores the login.  An organizer freezes itself.  Every cell of the
-# new routes' authorisation.
+# new routes' authorisation.  Nothing restricted is deleted by the retention
+# rules: a webinar's end keeps a frozen registration's identity, and restarts
+# 400 and 431 days on warn and delete an unused organizer but not a frozen one.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/control.inc"
 for c in jq curl sqlite3 socat column; do command -v $c >/dev/null || skip "$c is not installed"; done
@@ -33,6 +35,9 @@ pw=$(jqo .initial_password)
 login o@example.org "$pw" "$T/o"
 req POST /api/password "$(jq -nc --arg c "$pw" --arg n "$PW" '{current_password:$c,new_password:$n}')" "$T/o"
 check "setup: organizer o" is "$status" 200
+
+req POST /api/accounts '{"email":"p@example.org","first_name":"Pat","last_name":"Ode"}' "$T/admin"
+check "setup: organizer p, never used (the inactivity rule's control)" is "$status" 201
 
 req POST /api/webinars '{"title":"Live","start_time":"2026-12-01T10:00:00Z"}' "$T/o"
 W=$(jqo .id)
@@ -164,6 +169,10 @@ cells GET /api/restrictions "" 403 200 403 403 401
 cells POST /api/restrictions '{"email":"nobody@example.org"}' 403 404 403 403 401
 cells DELETE "/api/accounts/$OID/restriction" "" 403 404 403 403 401
 cells DELETE "/api/registrations/$REG_W2/restriction" "" 403 200 403 403 401
+req POST /api/restrictions '{"email":"nobody@example.org"}' "$T/admin"
+check "... the admin's 404s say why: no one has the address" is "$(jqo .detail)" "no account and no registration has this address"
+req DELETE "/api/accounts/$OID/restriction" "" "$T/admin"
+check "... nothing to lift" is "$(jqo .detail)" "no restricted account of this id"
 check "matrix: speaker POST /api/me/restriction -> 403" is "$(as speaker POST /api/me/restriction)" 403
 check "matrix: anon POST /api/me/restriction -> 401" is "$(as anon POST /api/me/restriction)" 401
 check "matrix: the last admin POST /api/me/restriction -> 409" is "$(as admin POST /api/me/restriction)" 409
@@ -171,4 +180,23 @@ check "matrix: admin POST /api/restrictions for itself -> 409" \
 	is "$(as admin POST /api/restrictions '{"email":"admin@localhost"}')" 409
 check "matrix: participant POST /api/me/restriction -> 200 (tested last: it freezes Max)" \
 	is "$(as participant POST /api/me/restriction)" 200
+
+# --- no retention deletion while restricted ---------------------------------------------------------
+req POST "/api/webinars/$W/end" '{}' "$T/o"
+check "the webinar ends: Rae's identity goes, Max's (restricted) stays" \
+	is "$status/$(sqlite3 "$DB" "select count(*) from registrations where id = $REG_W and email is null")/$(sqlite3 "$DB" "select count(*) from registrations where webinar_id = $W and email = 'max@example.org'")" 200/1/1
+ctl privacy restrict o@example.org >/dev/null
+kill -TERM "$c1_pid"; wait "$c1_pid" 2>/dev/null
+# 400 days on: both organizers are past [account_inactive]'s warning; the
+# deletion waits warn_before (30 days) after the mail, so 431 days on.
+for days in 400 431; do
+	AMPHI_TIME_OFFSET=$((days * 86400)) ctl_start "c$days" --db "$DB" || fail "amphi-control restarts $days days on"
+	eval "kill -TERM \$c${days}_pid; wait \$c${days}_pid 2>/dev/null"
+	[ $days = 400 ] && check "400 days on: p is warned by mail, o (restricted) is not" \
+		is "$(grep -l 'To: <p@example.org>' "$T"/outbox/*-inactive.eml 2>/dev/null | wc -l)/$(grep -l 'To: <o@example.org>' "$T"/outbox/*-inactive.eml 2>/dev/null | wc -l)" 1/0
+done
+check "431 days on: p is deleted for inactivity, o (restricted) is kept" \
+	is "$(sqlite3 "$DB" "select count(*) from accounts where email = 'p@example.org'")/$(sqlite3 "$DB" "select count(*) from accounts where email = 'o@example.org' and restricted_at is not null")" 0/1
+check "... and so is Max's restricted registration" \
+	is "$(sqlite3 "$DB" "select count(*) from registrations where email = 'max@example.org' and restricted_at is not null")" 1
 finish
