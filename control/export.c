@@ -13,9 +13,11 @@
 #include "control/whip.h"
 #include "common/clock.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define EXPORT_FORMAT "amphi-export/1"
@@ -170,8 +172,9 @@ static json_t *registrations_section(sqlite3 *db, const char *email)
 }
 
 /* Sections keyed by an account (a > 0), by the address's registrations
- * (email != NULL), or both: ?1 is the account, ?2 the address. */
-static void activity_part(struct build *b, int64_t a, const char *email)
+ * (email != NULL), or both: ?1 is the account, ?2 the address; requests is
+ * the JSON array of the ids of the privacy requests naming the address. */
+static void activity_part(struct build *b, int64_t a, const char *email, const char *requests)
 {
 	sqlite3 *db = b->db;
 
@@ -201,11 +204,59 @@ static void activity_part(struct build *b, int64_t a, const char *email)
 		"SELECT id, at, actor_id, actor_role, action, target_type, target_id, detail FROM audit "
 		"WHERE actor_id = ?1 OR (target_type = 'account' AND target_id = ?1) "
 		"OR (target_type = 'registration' AND target_id IN " REGS ") "
-		"OR (target_type = 'privacy_request' AND target_id IN (SELECT id FROM privacy_requests "
-		"WHERE ?2 IS NOT NULL AND instr(lower(requester), lower(?2)) > 0)) ORDER BY id", "is", a, email)));
+		"OR (target_type = 'privacy_request' AND target_id IN (SELECT value FROM json_each(?3))) ORDER BY id",
+		"iss", a, email, requests)));
 }
 
-static void participant_part(struct build *b, const char *email)
+/* Whether text names the address email as a whole: compared without case,
+ * and neither glued to more of an address before it ("lizoe@x" is not
+ * "zoe@x") nor after it ("zoe@x.org" is not "zoe@x"). */
+static bool names_address(const char *text, const char *email)
+{
+	size_t n = strlen(email);
+
+	for (const char *p = text; n && (p = strcasestr(p, email)); p++) {
+		unsigned char before = p > text ? (unsigned char)p[-1] : ' ', after = (unsigned char)p[n];
+		bool glued_before = isalnum(before) || strchr("._%+-!#$&'*/=?^`{|}~", before);
+		bool glued_after = isalnum(after) || after == '-' || after == '_' ||
+		                   (after == '.' && isalnum((unsigned char)p[n + 1]));
+
+		if (before && !glued_before && !glued_after)
+			return true;
+	}
+	return false;
+}
+
+/* The privacy requests received by mail or letter whose requester (free
+ * text) names the address; their ids as a JSON array's text into *ids (a
+ * new string: free it).  NULL on a database error. */
+static json_t *requests_naming(sqlite3 *db, const char *email, char **ids)
+{
+	json_t *all = rows(db_prepare(db, "SELECT id, kind, requester, received_at, due_at, state, closed_at, note, "
+	                                  "receipt FROM privacy_requests ORDER BY id", "")), *mine, *o, *idl;
+	size_t i;
+
+	*ids = NULL;
+	if (!all)
+		return NULL;
+	mine = json_array();
+	idl = json_array();
+	json_array_foreach(all, i, o)
+		if (names_address(json_string_value(json_object_get(o, "requester")) ?: "", email)) {
+			json_array_append(mine, o);
+			json_array_append(idl, json_object_get(o, "id"));
+		}
+	json_decref(all);
+	*ids = json_dumps(idl, JSON_COMPACT);
+	json_decref(idl);
+	if (!*ids) {
+		json_decref(mine);
+		return NULL;
+	}
+	return mine;
+}
+
+static void participant_part(struct build *b, const char *email, json_t *requests)
 {
 	sqlite3 *db = b->db;
 
@@ -213,11 +264,7 @@ static void participant_part(struct build *b, const char *email)
 	put(b, "tokens", rows(db_prepare(db, "SELECT id, webinar_id, registration_id, role, created_at, expires_at, "
 	                                     "revoked_at, joined_at, rated_at FROM tokens WHERE registration_id IN " REGS
 	                                     " ORDER BY id", "ns", email)));
-	/* requests received by mail or letter name their requester in free text */
-	put(b, "privacy_requests", rows(db_prepare(db, "SELECT id, kind, requester, received_at, due_at, state, "
-	                                               "closed_at, note, receipt FROM privacy_requests "
-	                                               "WHERE instr(lower(requester), lower(?1)) > 0 ORDER BY id",
-	                                               "s", email)));
+	put(b, "privacy_requests", requests);
 }
 
 /* The outbox's mails to the address that this kind of subject receives:
@@ -290,7 +337,7 @@ static void me_export(struct http_req *req)
 	}
 	if (account) {
 		account_part(&b, s.account_id);
-		activity_part(&b, s.account_id, NULL);
+		activity_part(&b, s.account_id, NULL, "[]");
 		json_t *r;
 		size_t i;
 
@@ -302,8 +349,12 @@ static void me_export(struct http_req *req)
 		}
 		put(&b, "recordings", recs);
 	} else {
-		participant_part(&b, s.email);
-		activity_part(&b, 0, s.email);
+		char *ids;
+		json_t *requests = requests_naming(req->db, s.email, &ids);
+
+		participant_part(&b, s.email, requests);
+		activity_part(&b, 0, s.email, ids ? ids : "[]");
+		free(ids);
 	}
 	sqlite3_exec(req->db, "COMMIT", NULL, NULL, NULL);
 	put(&b, "outbox_mails", mails_section(app->outbox, s.email, account));
