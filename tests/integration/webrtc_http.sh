@@ -168,8 +168,11 @@ sreq "$PUB" DELETE "$LOC"
 check "... and the replaced session is gone (404)" is "$status" 404
 
 sreq "$JOIN" POST "/whep/$W" application/sdp "$SDP/chromium-recvonly.sdp"
+# Three SSRCs: audio, video and, as Chromium offers rtx, the viewer's RTX
+# stream grouped with the video's (docs/webrtc.md "RTX").
 check "WHEP with the join token: 201, sendonly answer announcing a=ssrc" \
-	sh -c "[ '$status' = 201 ] && grep -q '^a=sendonly' '$T/out' && [ \$(grep -c '^a=ssrc:[0-9]* cname:amphi' '$T/out') = 2 ]"
+	sh -c "[ '$status' = 201 ] && grep -q '^a=sendonly' '$T/out' && [ \$(grep -c '^a=ssrc:[0-9]* cname:amphi' '$T/out') = 3 ] &&
+		grep -q '^a=ssrc-group:FID [0-9]* [0-9]*' '$T/out'"
 VLOC=$(hdr Location) REMOVED=$REMOVED\|$(peer_id "$W" viewer)
 sreq "" POST "/whep/$W2" application/sdp "$SDP/chromium-recvonly.sdp"
 check "WHEP of a public webinar without a token: 201" is "$status" 201
