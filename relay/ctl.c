@@ -914,6 +914,10 @@ static json_t *run_webrtc_list(struct relay_ctl *c, union payload *pl)
 			                      "worker", (int)info[i].worker, "state", info[i].state);
 			json_object_set_new(o, "addr", info[i].addr[0] ? json_string(info[i].addr) : json_null());
 			json_object_set_new(o, "profile", info[i].profile ? json_string(info[i].profile) : json_null());
+			if (info[i].viewer_counts) {
+				json_object_set_new(o, "retransmits", json_integer((json_int_t)info[i].retransmits));
+				json_object_set_new(o, "rtx_sent", json_integer((json_int_t)info[i].rtx_sent));
+			}
 			json_array_append_new(arr, o);
 		}
 	}

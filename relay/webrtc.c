@@ -312,6 +312,11 @@ unsigned webrtc_list(struct worker *w, unsigned slot, uint32_t gen, struct webrt
 		if (ice_peer_addr(wr->ice, p->ufrag, &a) == 0)
 			relay_addr_format((const struct sockaddr *)&a, o->addr, sizeof o->addr);
 		o->profile = p->profile;
+		if (p->role == WEBRTC_VIEWER && p->v) {
+			o->viewer_counts = true;
+			o->retransmits = p->v->retransmits;
+			o->rtx_sent = p->v->rtx_sent;
+		}
 		n++;
 	}
 	return n;

@@ -55,6 +55,8 @@ struct webrtc_info {
 	const char *state;                  /* "new", "handshake", "connected", "failed", "closed" */
 	char addr[64];                      /* latched address, "" before the first valid check */
 	const char *profile;                /* SRTP profile once connected, else NULL */
+	bool viewer_counts;                 /* viewer: the counts below are its own */
+	uint64_t retransmits, rtx_sent;     /* viewer: re-sent from the cache, repairs sent as RTX */
 };
 
 struct webrtc_counters {

@@ -10,8 +10,8 @@
 # (nack_sent), the publisher retransmits (retransmittedPacketsSent) and
 # packets are repaired (nack_repaired, on the RTX payload type) and reach
 # the viewer, whose offer has rtx, as RTX packets on its own SSRC (the WHEP
-# answer's ssrc-group FID; the relay's rtx_sent, Chromium's
-# retransmittedPacketsReceived); without it nothing is asked; the viewer
+# answer's ssrc-group FID; the relay's rtx_sent, per stream and per viewer
+# in webrtc.list, Chromium's retransmittedPacketsReceived); without it nothing is asked; the viewer
 # loses fewer packets for good and decodes more frames (its own link loses
 # 3 %: the relay's cache repairs those, as RTX too)
 # with it than without (without, it waits for a keyframe after each loss),
@@ -59,11 +59,19 @@ summary() {
 	wait_for 60 sh -c "grep -c '^{\"summary\"' '$T/node.log' | grep -qx '[$2-9]'" ||
 		{ fail "$1: the browser run finished"; grep -v '^{"summary"' "$T/node.log" | head -n 20; return 1; }
 	grep '^{"summary"' "$T/node.log" | sed -n "$2p" | jq -c .summary >"$T/$1-sum.json"
+	# the viewer's own counts first (webrtc.list, before its page closes:
+	# the run's .done file), then the stream's, which include them
+	local id
+	id=$(relay_ctl '{"cmd":"stats"}' | jq -r '[.streams[] | select(.pkts_in > 0)][-1].id')
+	relay_ctl "{\"cmd\":\"webrtc.list\",\"stream\":\"$id\"}" |
+		jq -c '[.peers[] | select(.role == "viewer")][0] | {retransmits, rtx_sent}' >"$T/$1-viewer.json"
+	touch "$T/run$2.json.done"
 	relay_ctl '{"cmd":"stats"}' | jq -c '[.streams[] | select(.pkts_in > 0)][-1]
 		| {pkts_in, nack_requested, nack_sent, nack_repaired, nack_given_up, rtx_unused, nacks, retransmits,
 		   rtx_sent, keyframe_sent, keyframe_suppressed}' \
 		>"$T/$1-relay.json"
-	jq -c --slurpfile r "$T/$1-relay.json" '. + {relay: $r[0]}' "$T/$1-sum.json" >"$T/$1.json"
+	jq -c --slurpfile r "$T/$1-relay.json" --slurpfile v "$T/$1-viewer.json" '. + {relay: $r[0], relay_viewer: $v[0]}' \
+		"$T/$1-sum.json" >"$T/$1.json"
 	echo "  $1: $(jq -c . "$T/$1.json")"
 }
 
@@ -91,6 +99,7 @@ check "the relay served the viewer's own NACKs from its cache" jt '.relay.retran
 check "the relay sent the viewer its repairs as RTX packets, the cache's and the publisher's" \
 	jt '.relay.rtx_sent > .relay.retransmits' "$n"
 check "the viewer received them as retransmissions" jt '.view.retransmittedPacketsReceived > 0' "$n"
+check "webrtc.list counts the viewer's own RTX sent" jt '.relay_viewer.rtx_sent > 0 and .relay_viewer.rtx_sent <= .relay.rtx_sent' "$n"
 
 # The same without upstream NACK: the relay restarted with it off, a new
 # webinar, the same browsers.

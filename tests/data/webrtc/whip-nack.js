@@ -12,7 +12,8 @@
 // ones (freezes, frames dropped, packets lost, NACKs it sent, RTX packets it
 // received: retransmittedPacketsReceived), as differences
 // over the watched span, and V's longest time without a decoded frame
-// (max_stall_ms).  {"error"} on failure.
+// (max_stall_ms); the peers close once the file's .done twin is there (the
+// test has read the relay's per-viewer counts) or after 5 s.  {"error"} on failure.
 //
 //   node whip-nack.js '{"pub_chromium", "camera", "seconds", "runs": [file, file]}'
 // with each file {url, webinar, publish, join}.
@@ -103,6 +104,10 @@ async function measure(A, V, c, run) {
 	say({ summary: { run, pub: diff(p0, p1, PUB), view: { ...diff(v0, v1, VIEW), max_stall_ms: stall, stall_from: stall_at },
 		answer_rtx: /a=rtpmap:\d+ rtx\/90000/.test(answer), answer_nack: /a=rtcp-fb:\d+ nack\r?\n/.test(answer),
 		view_answer_rtx: /a=rtpmap:\d+ rtx\/90000/.test(vanswer) && /a=ssrc-group:FID \d+ \d+/.test(vanswer) } });
+	/* the test reads the viewer's counts off the relay before it goes */
+	const t2 = Date.now();
+	while (!fs.existsSync(cfg.runs[run - 1] + '.done') && Date.now() - t2 < 5000)
+		await sleep(50);
 	for (const pg of [A.page, V.page])
 		await pg.evaluate(() => window.pc.close());
 }
