@@ -188,8 +188,12 @@ static void lift(struct http_req *req, const char *table, const char *what)
 	snprintf(sql, sizeof sql, "UPDATE %s SET restricted_at = NULL WHERE id = ? AND restricted_at IS NOT NULL",
 	         table);
 	snprintf(action, sizeof action, "%s.unrestrict", what);
-	if (http_param_id(req, "id", &id) || db_begin(req->db)) {
+	if (http_param_id(req, "id", &id)) {
 		http_error(req, 404, "not_found", "no such %s", what);
+		return;
+	}
+	if (db_begin(req->db)) {
+		http_error(req, 503, "busy", "the database is busy, try again");
 		return;
 	}
 	if (db_exec(req->db, sql, "i", id) != 1) {

@@ -49,6 +49,8 @@ RAE=$(join_token rae@example.org)
 req POST "/api/webinars/$W2/registrations" "$(regbody rae@example.org)" "$T/anon"
 req POST "/api/webinars/$W/registrations" "$(regbody max@example.org)" "$T/anon"
 MAX=$(join_token max@example.org)
+req POST "/api/webinars/$W2/registrations" "$(regbody zed@example.org)" "$T/anon"
+ZED=$(join_token zed@example.org)
 req POST "/api/webinars/$W/speakers" '{}' "$T/o"
 SPEAKER=$(jqo .token)
 req POST "/api/webinars/$W/start" '{}' "$T/o"
@@ -107,6 +109,10 @@ check "... the other registration stays frozen" \
 	is "$(sqlite3 "$DB" "select restricted_at is not null from registrations where id = $REG_W2")" 1
 ctl privacy lift registration "$REG_W" 2>/dev/null
 check "lifting what is not restricted: exit 1 (404)" is "$?" 1
+treq "$ZED" POST /api/me/restriction
+treq "$ZED" DELETE /api/me
+check "a frozen registration's link still erases it (DELETE /api/me)" \
+	is "$status/$(jqo '.deleted["amphi-control"].registrations')/$(sqlite3 "$DB" "select count(*) from registrations where email = 'zed@example.org'")" 200/1/0
 
 # --- an administrator freezes an organizer (a request by mail) ------------------------------------
 ctl privacy restrict O@example.org >"$T/r"
