@@ -7,6 +7,7 @@
 #include "control/expiry.h"
 #include "control/http.h"
 #include "control/mail.h"
+#include "control/privacy_requests.h"
 #include "control/sdes_view.h"
 #include "control/subject.h"
 #include "control/whip.h"
@@ -152,12 +153,17 @@ static void kept_logs(json_t *kept, struct control *app, sqlite3 *db, const char
  * received by mail or letter): 5 years from their receipt. */
 static void kept_requests(json_t *kept, struct control *app, sqlite3 *db, const char *email)
 {
-	int64_t n = db_int(db, 0, "SELECT COUNT(*) FROM privacy_requests WHERE instr(lower(requester), lower(?)) > 0",
-	                   "s", email);
+	sqlite3_stmt *st = db_prepare(db, "SELECT requester, received_at FROM privacy_requests", "");
+	int64_t n = 0, last = 0;
 
-	kept_add(kept, app, "privacy request records", n, RETENTION_PRIVACY_REQUESTS,
-	         db_int(db, 0, "SELECT COALESCE(MAX(received_at), 0) FROM privacy_requests "
-	                       "WHERE instr(lower(requester), lower(?)) > 0", "s", email));
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		if (privacy_requests_names_address((const char *)sqlite3_column_text(st, 0), email)) {
+			n++;
+			if (sqlite3_column_int64(st, 1) > last)
+				last = sqlite3_column_int64(st, 1);
+		}
+	sqlite3_finalize(st);
+	kept_add(kept, app, "privacy request records", n, RETENTION_PRIVACY_REQUESTS, last);
 }
 
 static void erase_account(struct http_req *req)

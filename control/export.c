@@ -10,10 +10,10 @@
 #include "control/recstore_client.h"
 #include "control/sdes_view.h"
 #include "control/subject.h"
+#include "control/privacy_requests.h"
 #include "control/whip.h"
 #include "common/clock.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -208,25 +208,6 @@ static void activity_part(struct build *b, int64_t a, const char *email, const c
 		"iss", a, email, requests)));
 }
 
-/* Whether text names the address email as a whole: compared without case,
- * and neither glued to more of an address before it ("lizoe@x" is not
- * "zoe@x") nor after it ("zoe@x.org" is not "zoe@x"). */
-static bool names_address(const char *text, const char *email)
-{
-	size_t n = strlen(email);
-
-	for (const char *p = text; n && (p = strcasestr(p, email)); p++) {
-		unsigned char before = p > text ? (unsigned char)p[-1] : ' ', after = (unsigned char)p[n];
-		bool glued_before = isalnum(before) || strchr("._%+-!#$&'*/=?^`{|}~", before);
-		bool glued_after = isalnum(after) || after == '-' || after == '_' ||
-		                   (after == '.' && isalnum((unsigned char)p[n + 1]));
-
-		if (before && !glued_before && !glued_after)
-			return true;
-	}
-	return false;
-}
-
 /* The privacy requests received by mail or letter whose requester (free
  * text) names the address; their ids as a JSON array's text into *ids (a
  * new string: free it).  NULL on a database error. */
@@ -242,7 +223,7 @@ static json_t *requests_naming(sqlite3 *db, const char *email, char **ids)
 	mine = json_array();
 	idl = json_array();
 	json_array_foreach(all, i, o)
-		if (names_address(json_string_value(json_object_get(o, "requester")) ?: "", email)) {
+		if (privacy_requests_names_address(json_string_value(json_object_get(o, "requester")) ?: "", email)) {
 			json_array_append(mine, o);
 			json_array_append(idl, json_object_get(o, "id"));
 		}

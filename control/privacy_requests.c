@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/retention.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,23 @@ void privacy_requests_metrics(struct sqlite3 *db, int64_t now, FILE *f)
 	        (long long)db_int(db, 0, "SELECT COUNT(*) FROM privacy_requests WHERE state = 'open'", ""),
 	        (long long)db_int(db, 0, "SELECT COUNT(*) FROM privacy_requests WHERE state = 'open' AND due_at < ?",
 	                          "i", now));
+}
+
+/* privacy_requests_names_address: the rule is in privacy_requests.h. */
+bool privacy_requests_names_address(const char *text, const char *email)
+{
+	size_t n = strlen(email);
+
+	for (const char *p = text; n && (p = strcasestr(p, email)); p++) {
+		unsigned char before = p > text ? (unsigned char)p[-1] : ' ', after = (unsigned char)p[n];
+		bool glued_before = isalnum(before) || strchr("._%+-!#$&'*/=?^`{|}~", before);
+		bool glued_after = isalnum(after) || after == '-' || after == '_' ||
+		                   (after == '.' && isalnum((unsigned char)p[n + 1]));
+
+		if (before && !glued_before && !glued_after)
+			return true;
+	}
+	return false;
 }
 
 int privacy_requests_routes(struct http_router *r, struct control *app)

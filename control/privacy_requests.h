@@ -15,6 +15,7 @@
 #ifndef AMPHI_CONTROL_PRIVACY_REQUESTS_H
 #define AMPHI_CONTROL_PRIVACY_REQUESTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -26,5 +27,10 @@ int privacy_requests_routes(struct http_router *r, struct control *app);
 /* The gauges amphi_privacy_requests_open and amphi_privacy_requests_overdue,
  * in Prometheus text, at time now. */
 void privacy_requests_metrics(struct sqlite3 *db, int64_t now, FILE *f);
+/* Whether text (a request's requester: free text) names the address email
+ * as a whole: compared without case, and neither glued to more of an address
+ * before it ("lizoe@x" is not "zoe@x") nor after it ("zoe@x.org" is not
+ * "zoe@x").  For the export and the erasure receipt of a person. */
+bool privacy_requests_names_address(const char *text, const char *email);
 
 #endif

@@ -141,6 +141,9 @@ check "a publish token names nobody: 403 no_subject" is "$status/$(jqo .error)" 
 req POST /api/password/reset-request '{"email":"a@example.org"}' "$T/anon"
 check "setup: a has a reset token and a mail in the outbox" \
 	is "$(sqlite3 "$DB" "select count(*) from reset_tokens where account_id = $AID")/$(grep -lix 'To: <a@example.org>'$'\r' "$T"/outbox/*.eml | wc -l)" 1/1
+req POST /api/privacy/requests '{"kind":"erasure","requester":"Olga Zed, A@example.org"}' "$T/admin"
+req POST /api/privacy/requests '{"kind":"access","requester":"pa@example.org"}' "$T/admin"
+check "setup: two requests by mail, one naming a's address" is "$status" 201
 cp "$T/a" "$T/a-old"
 req DELETE /api/me "" "$T/a"
 check "a erases itself: 200 and a receipt" is "$status/$(jqo .subject)" 200/account
@@ -150,9 +153,10 @@ check "... the control plane's part, counted" \
 	is "$(jq -c '.deleted["amphi-control"] | {account,reset_tokens,webinars,registrations,outbox_mails}' "$T/out")" \
 	'{"account":1,"reset_tokens":1,"webinars":3,"registrations":1,"outbox_mails":1}'
 check "... sessions counted" test "$(jqo '.deleted["amphi-control"].sessions')" -ge 1
-check "... what is kept, until when and why: connection logs and the audit entry" \
-	is "$(jqo '[.kept[] | .rule] | join(",")')" "connection_logs,access_logs,audit_log"
-check "... each with a date and a legal basis" is "$(jqo '[.kept[] | select(.until | test("^20[0-9-]+T")) | select(.why | length > 10)] | length')" 3
+check "... what is kept, until when and why: logs, the audit entry, the request naming its address" \
+	is "$(jqo '[.kept[] | .rule] | join(",")')/$(jqo '.kept[] | select(.rule == "privacy_requests") | .count')" \
+	"connection_logs,access_logs,audit_log,privacy_requests/1"
+check "... each with a date and a legal basis" is "$(jqo '[.kept[] | select(.until | test("^20[0-9-]+T")) | select(.why | length > 10)] | length')" 4
 for t in "accounts where id = $AID" "sessions where account_id = $AID" "reset_tokens where account_id = $AID" \
 	"webinars where organizer_id = $AID" "registrations where webinar_id in ($WA, $WL, $WS)" \
 	"tokens where webinar_id in ($WA, $WL, $WS)" "recordings where rec_id = '$RA'" \
