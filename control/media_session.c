@@ -138,26 +138,38 @@ static struct media_session *take_peer(struct media_sessions *t, const char *pee
 	return s;
 }
 
-int media_sessions_webinar_ended(struct media_sessions *t, int64_t webinar)
+/* Unlinks every session of webinar (token_id 0) or of token_id (webinar
+ * 0) and returns them chained through next; *n counts them. */
+static struct media_session *take_all(struct media_sessions *t, int64_t webinar, int64_t token_id, int *n)
 {
 	struct media_session *gone = NULL;
-	int n = 0;
 
-	if (!t)
-		return 0;
+	*n = 0;
 	pthread_mutex_lock(&t->lock);
 	for (struct media_session **pp = &t->list; *pp;) {
-		struct media_session *s;
-		if ((*pp)->webinar != webinar) {
-			pp = &(*pp)->next;
+		struct media_session *s = *pp;
+
+		if (webinar ? s->webinar != webinar : s->token_id != token_id) {
+			pp = &s->next;
 			continue;
 		}
-		s = unlink_at(t, pp);
+		unlink_at(t, pp);
 		s->next = gone;
 		gone = s;
-		n++;
+		(*n)++;
 	}
 	pthread_mutex_unlock(&t->lock);
+	return gone;
+}
+
+int media_sessions_webinar_ended(struct media_sessions *t, int64_t webinar)
+{
+	struct media_session *gone;
+	int n;
+
+	if (!t || !webinar)
+		return 0;
+	gone = take_all(t, webinar, 0, &n);
 	while (gone) {
 		struct media_session *next = gone->next;
 		media_session_free(gone);
@@ -171,24 +183,12 @@ int media_sessions_webinar_ended(struct media_sessions *t, int64_t webinar)
 
 int media_sessions_token_end(struct media_sessions *t, int64_t token_id)
 {
-	struct media_session *gone = NULL;
-	int n = 0;
+	struct media_session *gone;
+	int n;
 
 	if (!t || !token_id)
 		return 0;
-	pthread_mutex_lock(&t->lock);
-	for (struct media_session **pp = &t->list; *pp;) {
-		struct media_session *s;
-		if ((*pp)->token_id != token_id) {
-			pp = &(*pp)->next;
-			continue;
-		}
-		s = unlink_at(t, pp);
-		s->next = gone;
-		gone = s;
-		n++;
-	}
-	pthread_mutex_unlock(&t->lock);
+	gone = take_all(t, 0, token_id, &n);
 	/* the relay is asked without the lock: its peer goes now, not at the
 	 * next sweep */
 	while (gone) {
