@@ -15,7 +15,6 @@ RELAY_SOCK=$T/relay.sock
 spawn relay "$AMPHI_BIN/amphi-relay" --workers 2 --port-base 43000 --control "$RELAY_SOCK" \
 	--spool "$T/spool" --config "$AMPHI_TOP/etc/relay.conf"
 wait_for 10 test -S "$RELAY_SOCK" || { fail "relay starts"; finish; }
-relay_ctl() { jq -c . <<<"$1" | socat -t5 - "UNIX-CONNECT:$RELAY_SOCK"; }
 
 ADMIN_PW='Correct-Horse-42-battery'
 export AMPHI_ADMIN_PASSWORD=$ADMIN_PW

@@ -17,18 +17,7 @@ for c in jq curl ffmpeg sqlite3 socat; do command -v $c >/dev/null || skip "$c i
 [ -x "$AMPHI_BIN/amphi-relay" ] && [ -x "$AMPHI_BIN/amphi-recstore" ] || skip "amphi-relay and amphi-recstore are needed"
 need_fuse
 
-RELAY_SOCK=$T/relay.sock
-relay_ctl() { jq -c . <<<"$1" | socat -t5 - "UNIX-CONNECT:$RELAY_SOCK"; }
-mkdir -p "$T/spool" "$T/mnt"
-spawn relay "$AMPHI_BIN/amphi-relay" --workers 1 --port-base 44600 --control "$RELAY_SOCK" \
-	--spool "$T/spool" --config "$AMPHI_TOP/etc/relay.conf"
-printf '[reaper]\ninterval = 1s\n' >"$T/recstore.conf"
-recstore_start() {
-	spawn recstore "$AMPHI_BIN/amphi-recstore" --config "$T/recstore.conf" --control "$T/recstore.sock" \
-		--spool "$T/spool" --store "$T/store" --mount "$T/mnt" --retention "$AMPHI_TOP/etc/retention.conf"
-	wait_for 20 mountpoint -q "$T/mnt" && wait_for 10 test -S "$T/recstore.sock"
-}
-wait_for 10 test -S "$RELAY_SOCK" && recstore_start || { fail "relay and recstore start"; finish; }
+relay_start 44600 && recstore_start || { fail "relay and recstore start"; finish; }
 ADMIN='Sentinel-Harbor-99!x'
 AMPHI_ADMIN_PASSWORD=$ADMIN ctl_start c1 || { fail "amphi-control starts"; finish; }
 DB=$T/c1.db

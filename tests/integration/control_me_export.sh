@@ -14,17 +14,9 @@ for c in jq curl sqlite3 socat ffmpeg; do command -v $c >/dev/null || skip "$c i
 [ -x "$AMPHI_BIN/amphi-relay" ] && [ -x "$AMPHI_BIN/amphi-recstore" ] || skip "amphi-relay and amphi-recstore are needed"
 need_fuse
 
-RELAY_SOCK=$T/relay.sock
-mkdir -p "$T/spool" "$T/mnt"
-spawn relay "$AMPHI_BIN/amphi-relay" --workers 1 --port-base 46100 --control "$RELAY_SOCK" \
-	--spool "$T/spool" --config "$AMPHI_TOP/etc/relay.conf"
-printf '[reaper]\ninterval = 1s\n' >"$T/recstore.conf"
-spawn recstore "$AMPHI_BIN/amphi-recstore" --config "$T/recstore.conf" --control "$T/recstore.sock" \
-	--spool "$T/spool" --store "$T/store" --mount "$T/mnt" --retention "$AMPHI_TOP/etc/retention.conf"
+relay_start 46100 && recstore_start || { fail "relay and recstore start"; finish; }
 ADMIN='Sentinel-Harbor-99!x'
 AMPHI_ADMIN_PASSWORD=$ADMIN CTL_CLOCK=1 ctl_start c1 || { fail "amphi-control starts"; finish; }
-wait_for 10 test -S "$RELAY_SOCK" && wait_for 20 mountpoint -q "$T/mnt" && wait_for 10 test -S "$T/recstore.sock" ||
-	{ fail "relay and recstore start"; finish; }
 DB=$T/c1.db
 login admin@localhost "$ADMIN" "$T/admin"
 req POST /api/accounts '{"email":"olga@example.org","first_name":"Olga","last_name":"Petrova"}' "$T/admin"

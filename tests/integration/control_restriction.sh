@@ -17,11 +17,7 @@
 for c in jq curl sqlite3 socat column; do command -v $c >/dev/null || skip "$c is not installed"; done
 [ -x "$AMPHI_BIN/amphi-relay" ] || skip "amphi-relay is needed"
 
-RELAY_SOCK=$T/relay.sock
-relay_ctl() { jq -c . <<<"$1" | socat -t5 - "UNIX-CONNECT:$RELAY_SOCK"; }
-spawn relay "$AMPHI_BIN/amphi-relay" --workers 1 --port-base 44700 --control "$RELAY_SOCK" \
-	--config "$AMPHI_TOP/etc/relay.conf"
-wait_for 10 test -S "$RELAY_SOCK" || { fail "relay starts"; finish; }
+relay_start 44700 || { fail "relay starts"; finish; }
 ADMIN='Sentinel-Harbor-99!x'
 AMPHI_ADMIN_PASSWORD=$ADMIN ctl_start c1 || { fail "amphi-control starts"; finish; }
 DB=$T/c1.db
