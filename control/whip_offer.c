@@ -22,7 +22,7 @@ static int build(const struct whip_offer *o, const char *ufrag, const char *pwd,
 	struct sdp_answer_params p = {
 		.role = o->role, .codec = o->codec, .ice_ufrag = ufrag, .ice_pwd = pwd,
 		.fingerprint = rp->fingerprint, .candidates = &cand, .n_candidates = 1,
-		.audio_track = { rp->ssrc_audio, "amphi-audio" },
+		.audio_track = { rp->ssrc_audio, "amphi-audio", 0 },   /* audio: no RTX */
 		.video_track = { rp->ssrc_video, "amphi-video", rp->ssrc_video_rtx },
 		.cname = "amphi", .stream_id = stream_id, .max_video_bitrate = o->max_video_bitrate,
 	};

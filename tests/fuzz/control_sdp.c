@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				.role = (enum sdp_role)role, .codec = (enum sdp_video)codec,
 				.ice_ufrag = "fuzz", .ice_pwd = "0123456789abcdefghijkl",
 				.fingerprint = "sha-256 00:11", .candidates = cand, .n_candidates = 2,
-				.session_id = 1, .audio_track = { 1, "a" }, .video_track = { 2, "v" },
+				.session_id = 1, .audio_track = { 1, "a", 0 }, .video_track = { 2, "v", 3 },
 				.cname = "c", .stream_id = "s",
 			};
 			struct sdp_choice ch[SDP_MAX_MEDIA];
