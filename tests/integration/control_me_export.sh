@@ -160,7 +160,7 @@ check "... with the consent record: version, time, declaration, text" \
 	is "$(zx '.registrations[0].consent | [.version, (.given_at | test("^20")), .age_15_or_older_declared, .text] | join(",")')" \
 	"$VERSION,true,true,/api/webinars/$W1/consent"
 check "tokens: both registrations' join tokens (no token text)" \
-	is "$(zx '[.tokens[] | .role] | join(",")')/$(grep -c "$ZOE" "$T/zoe.json")" participant,participant/0
+	is "$(zx '[.tokens[] | .role] | join(",")')/$(grep -c -e "$ZOE" "$T/zoe.json")" participant,participant/0
 check "chat and questions: hers only" is "$(zx '[.chat_messages[].body, .questions[].body] | join("|")')" \
 	"Zoé asks about the night shifts|When do rotas change?"
 check "votes: her poll vote; the upvote was Maxence's" is "$(zx '[.poll_votes[] | .option] | join(",")')/$(zx '.question_upvotes | length')" 1/0
